@@ -1,0 +1,127 @@
+import DouyinOpenAPI
+import Foundation
+
+/// A Douyin-facing endpoint of the sandbox.
+public enum DouyinEndpoint: Sendable, Hashable {
+    /// `POST /oauth/client_token/`.
+    case clientToken
+    /// `POST /oauth/stable_client_token/`.
+    case stableClientToken
+    /// `GET` of a certificate query endpoint family.
+    case query(CertificateAPI)
+    /// `GET /goodlife/v1/fulfilment/certificate/get/`.
+    case get
+
+    /// The endpoint serving `path` (with or without the trailing slash), if any.
+    public init?(path: String) {
+        let normalized = path.hasSuffix("/") ? path : path + "/"
+        switch normalized {
+        case "/oauth/client_token/": self = .clientToken
+        case "/oauth/stable_client_token/": self = .stableClientToken
+        case CertificateAPI.compreRetail.queryPath: self = .query(.compreRetail)
+        case CertificateAPI.fulfilment.queryPath: self = .query(.fulfilment)
+        case CertificateAPI.getPath: self = .get
+        default: return nil
+        }
+    }
+
+    var faultEndpoint: FaultEndpoint {
+        switch self {
+        case .clientToken, .stableClientToken: return .token
+        case .query: return .query
+        case .get: return .get
+        }
+    }
+}
+
+/// One request to a Douyin-facing endpoint, transport-independent.
+public struct DouyinRequest: Sendable {
+    public var endpoint: DouyinEndpoint
+    public var method: String
+    public var path: String
+    /// The raw query string.
+    public var query: String?
+    /// Decoded query parameters (last value wins).
+    public var parameters: [String: String]
+    /// The `access-token` header.
+    public var accessToken: String?
+    /// The request body (token endpoints).
+    public var body: Data
+    /// The body's content type.
+    public var contentType: String?
+    /// A fault asked for by the `x-sandbox-fault` header.
+    public var requestedFault: FaultKind?
+
+    public init(
+        endpoint: DouyinEndpoint, method: String = "GET", path: String? = nil, query: String? = nil,
+        parameters: [String: String] = [:], accessToken: String? = nil, body: Data = Data(), contentType: String? = nil,
+        requestedFault: FaultKind? = nil
+    ) {
+        self.endpoint = endpoint
+        self.method = method
+        switch endpoint {
+        case .clientToken: self.path = path ?? "/oauth/client_token/"
+        case .stableClientToken: self.path = path ?? "/oauth/stable_client_token/"
+        case .query(let api): self.path = path ?? api.queryPath
+        case .get: self.path = path ?? CertificateAPI.getPath
+        }
+        self.query = query
+        self.parameters = parameters
+        self.accessToken = accessToken
+        self.body = body
+        self.contentType = contentType
+        self.requestedFault = requestedFault
+    }
+}
+
+/// The sandbox's answer to a ``DouyinRequest``, before it is turned into bytes.
+public struct DouyinReply: Sendable {
+    /// What the body holds.
+    public enum Body: Sendable {
+        /// A certificate API envelope (`data` + `extra`).
+        case certificates(CertificateQueryResponse)
+        /// A token endpoint answer (`data` + `message`).
+        case token(ClientTokenResponse)
+        /// Literal text (HTML error pages, malformed JSON).
+        case text(String, contentType: String)
+    }
+
+    /// HTTP status.
+    public var status: Int
+    public var body: Body
+    /// `extra.logid`, also sent as the `x-tt-logid` header.
+    public var logid: String?
+    /// Milliseconds to wait before answering (latency and timeout faults).
+    public var delayMs: Int = 0
+    /// Send only the first half of the body (fault `truncated_body`).
+    public var truncated = false
+
+    /// The business error code of the answer (0 on success), when the body is JSON.
+    public var errorCode: Int64? {
+        switch body {
+        case .certificates(let response): return response.extra?.errorCode ?? response.data?.errorCode
+        case .token(let response): return response.data?.errorCode
+        case .text: return nil
+        }
+    }
+
+    /// The body's bytes (wire shape: ids that are numbers on Douyin stay numbers) and content type.
+    public func encoded() -> (bytes: Data, contentType: String) {
+        var bytes: Data
+        var contentType = "application/json; charset=utf-8"
+        switch body {
+        case .certificates(let response): bytes = (try? DouyinJSON.wireEncoded(response)) ?? Data()
+        case .token(let response): bytes = (try? DouyinJSON.wireEncoded(response)) ?? Data()
+        case .text(let text, let type):
+            bytes = Data(text.utf8)
+            contentType = type
+        }
+        if truncated { bytes = bytes.prefix(bytes.count / 2) }
+        return (bytes, contentType)
+    }
+
+    static func html(status: Int, title: String) -> String {
+        "<html>\r\n<head><title>\(status) \(title)</title></head>\r\n<body>\r\n<center><h1>\(status) \(title)</h1></center>\r\n"
+            + "<hr><center>Tengine</center>\r\n</body>\r\n</html>\r\n"
+    }
+}

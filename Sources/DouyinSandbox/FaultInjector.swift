@@ -1,0 +1,64 @@
+/// What the fault injector decided for one request.
+struct FaultDecision: Sendable {
+    /// The QPS bucket was empty: answer 2119003.
+    var rateLimited = false
+    /// The fault to answer with, if any (never `latency`).
+    var fault: FaultRule?
+    /// Extra delay before answering, milliseconds.
+    var latencyMs = 0
+}
+
+/// Applies a ``FaultProfile``: the QPS token bucket, seeded draws, one-shot queued faults.
+struct FaultInjector: Sendable {
+    private(set) var profile: FaultProfile
+    private var rng: SeededGenerator
+    private var bucket: TokenBucket?
+    private var queue: [QueuedFault] = []
+
+    init(profile: FaultProfile, seed: UInt64) {
+        self.profile = profile
+        self.rng = SeededGenerator(seed: profile.seed ?? seed)
+        self.bucket = profile.qps.map { TokenBucket(rate: $0, capacity: profile.burst ?? max($0, 1)) }
+    }
+
+    /// Queued one-shot faults still pending.
+    var pending: [QueuedFault] { queue }
+
+    mutating func enqueue(_ fault: QueuedFault) {
+        queue.append(fault)
+    }
+
+    /// Decides the fate of one request to `endpoint` at rate time `rateTime` (seconds).
+    /// `requested` is a fault asked for by the `x-sandbox-fault` request header.
+    mutating func decide(endpoint: FaultEndpoint, rateTime: Double, requested: FaultKind?) -> FaultDecision {
+        var decision = FaultDecision()
+        // One draw per rule, always, so the sequence of outcomes depends only on seed and request order.
+        let draws = profile.faults.map { _ in rng.unit() }
+        if endpoint != .token, var bucket {
+            decision.rateLimited = !bucket.take(at: rateTime)
+            self.bucket = bucket
+            if decision.rateLimited { return decision }
+        }
+        if let index = queue.firstIndex(where: { $0.rule.applies(to: endpoint) }) {
+            let rule = queue[index].rule
+            queue[index].count -= 1
+            if queue[index].count <= 0 { queue.remove(at: index) }
+            if rule.kind == .latency {
+                decision.latencyMs += rule.latencyMs ?? 500
+            } else {
+                decision.fault = rule
+            }
+        }
+        if decision.fault == nil, let requested, requested != .latency {
+            decision.fault = FaultRule(kind: requested)
+        }
+        for (rule, draw) in zip(profile.faults, draws) where rule.applies(to: endpoint) && draw < (rule.probability ?? 1) {
+            if rule.kind == .latency {
+                decision.latencyMs += rule.latencyMs ?? 500
+            } else if decision.fault == nil {
+                decision.fault = rule
+            }
+        }
+        return decision
+    }
+}

@@ -1,0 +1,214 @@
+import Foundation
+
+/// A kind of injected fault.
+///
+/// | kind | answer |
+/// |---|---|
+/// | `busy` | business error 2100004 (系统繁忙), HTTP 200 |
+/// | `system_busy` | 2119002 |
+/// | `unknown_error` | 2100001 |
+/// | `server_sleepy` | 5000001 |
+/// | `error` | the rule's `code` (any business code, e.g. 2119005, 2190004, 3000001) |
+/// | `token_expired` | 2190008, and the presented token stops being valid (early expiry) |
+/// | `http_502`, `http_504` | that status with a gateway's HTML page |
+/// | `latency` | answers normally after `latency_ms` more milliseconds (stacks with others) |
+/// | `timeout` | holds the request `timeout_ms` (default 30000) then answers 504 |
+/// | `malformed_json` | HTTP 200, `content-type: application/json`, a body that is not JSON |
+/// | `truncated_body` | HTTP 200, the real answer cut in half |
+/// | `html_error` | HTTP 200, an HTML error page (as a WAF or captive portal sends) |
+public enum FaultKind: String, Sendable, Hashable, Codable, CaseIterable {
+    case busy
+    case systemBusy = "system_busy"
+    case unknownError = "unknown_error"
+    case serverSleepy = "server_sleepy"
+    case error
+    case tokenExpired = "token_expired"
+    case http502 = "http_502"
+    case http504 = "http_504"
+    case latency
+    case timeout
+    case malformedJSON = "malformed_json"
+    case truncatedBody = "truncated_body"
+    case htmlError = "html_error"
+
+    /// The business code this kind answers with, if it is a business error.
+    var businessCode: Int64? {
+        switch self {
+        case .busy: return DouyinErrorCatalog.busy
+        case .systemBusy: return DouyinErrorCatalog.systemBusy
+        case .unknownError: return DouyinErrorCatalog.unknown
+        case .serverSleepy: return DouyinErrorCatalog.serverSleepy
+        case .tokenExpired: return DouyinErrorCatalog.tokenExpired
+        default: return nil
+        }
+    }
+}
+
+/// Which Douyin endpoints a fault applies to.
+public enum FaultEndpoint: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Both certificate query endpoints.
+    case query
+    /// `/goodlife/v1/fulfilment/certificate/get/`.
+    case get
+    /// Both client-token endpoints.
+    case token
+}
+
+/// One fault of a profile: with `probability`, requests to `endpoints` get `kind`.
+public struct FaultRule: Sendable, Hashable, Codable {
+    public var kind: FaultKind
+    /// 0…1, default 1.
+    public var probability: Double?
+    /// For `error`: the business code to answer.
+    public var code: Int64?
+    /// For `latency`: added milliseconds (default 500).
+    public var latencyMs: Int?
+    /// For `timeout`: how long the request is held, milliseconds (default 30000).
+    public var timeoutMs: Int?
+    /// Default `[query, get]`.
+    public var endpoints: [FaultEndpoint]?
+
+    public init(
+        kind: FaultKind, probability: Double? = nil, code: Int64? = nil, latencyMs: Int? = nil, timeoutMs: Int? = nil,
+        endpoints: [FaultEndpoint]? = nil
+    ) {
+        self.kind = kind
+        self.probability = probability
+        self.code = code
+        self.latencyMs = latencyMs
+        self.timeoutMs = timeoutMs
+        self.endpoints = endpoints
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case kind, probability, code, latencyMs = "latency_ms", timeoutMs = "timeout_ms", endpoints
+    }
+
+    func applies(to endpoint: FaultEndpoint) -> Bool { (endpoints ?? [.query, .get]).contains(endpoint) }
+
+    func validate(field: String) throws(SandboxAdminError) {
+        if let probability, !(0...1).contains(probability) {
+            throw .invalid("\(field).probability", "probability must be 0…1, got \(probability)")
+        }
+        if kind == .error {
+            guard let code, code != 0 else { throw .invalid("\(field).code", "kind error needs a non-zero business code") }
+        }
+        if let latencyMs, !(0...600_000).contains(latencyMs) {
+            throw .invalid("\(field).latency_ms", "latency_ms must be 0…600000")
+        }
+        if let timeoutMs, !(0...600_000).contains(timeoutMs) {
+            throw .invalid("\(field).timeout_ms", "timeout_ms must be 0…600000")
+        }
+    }
+}
+
+/// The fault profile: a QPS quota (a real token bucket answering 2119003 when empty) and seeded
+/// random faults. YAML or JSON:
+///
+/// ```yaml
+/// name: busy30
+/// seed: 7            # fault draws; default: the sandbox seed
+/// qps: 20            # query + get requests per second (absent: unlimited)
+/// burst: 20          # bucket size (default: qps)
+/// faults:
+///   - kind: busy
+///     probability: 0.3
+///   - kind: latency
+///     probability: 0.1
+///     latency_ms: 800
+/// ```
+///
+/// Every request draws one number per rule, whatever happens, so the same seed and the same
+/// sequence of requests give the same faults. Rules are checked in order; the first non-latency
+/// rule that fires decides the answer; latency rules add up.
+public struct FaultProfile: Sendable, Hashable, Codable {
+    public var name: String?
+    public var seed: UInt64?
+    /// Query quota, requests per second, over the query and get endpoints together.
+    public var qps: Double?
+    /// Token-bucket capacity; default `qps`.
+    public var burst: Double?
+    public var faults: [FaultRule]
+
+    public init(name: String? = nil, seed: UInt64? = nil, qps: Double? = nil, burst: Double? = nil, faults: [FaultRule] = []) {
+        self.name = name
+        self.seed = seed
+        self.qps = qps
+        self.burst = burst
+        self.faults = faults
+    }
+
+    /// No faults, no quota.
+    public static let none = FaultProfile(name: "none")
+
+    /// Built-in profiles, usable by name with `--faults NAME`:
+    /// `none`; `busy30` (30 % 2100004); `rate-limited` (qps 5, burst 5);
+    /// `flaky` (5 % busy, 2 % 2119002, 2 % HTTP 502, 1 % 504, 1 % truncated, 1 % HTML, 10 % +300 ms);
+    /// `token-chaos` (5 % early token expiry).
+    public static let builtins: [String: FaultProfile] = [
+        "none": .none,
+        "busy30": FaultProfile(name: "busy30", faults: [FaultRule(kind: .busy, probability: 0.3)]),
+        "rate-limited": FaultProfile(name: "rate-limited", qps: 5, burst: 5),
+        "flaky": FaultProfile(
+            name: "flaky",
+            faults: [
+                FaultRule(kind: .busy, probability: 0.05), FaultRule(kind: .systemBusy, probability: 0.02),
+                FaultRule(kind: .http502, probability: 0.02), FaultRule(kind: .http504, probability: 0.01),
+                FaultRule(kind: .truncatedBody, probability: 0.01), FaultRule(kind: .htmlError, probability: 0.01),
+                FaultRule(kind: .latency, probability: 0.1, latencyMs: 300),
+            ]),
+        "token-chaos": FaultProfile(name: "token-chaos", faults: [FaultRule(kind: .tokenExpired, probability: 0.05)]),
+    ]
+
+    /// A built-in profile by name, or a YAML/JSON file at that path.
+    public static func load(nameOrPath: String) throws(SandboxAdminError) -> FaultProfile {
+        if let builtin = builtins[nameOrPath] { return builtin }
+        guard let text = try? String(contentsOfFile: nameOrPath, encoding: .utf8) else {
+            throw .notFound(
+                "no built-in fault profile \(nameOrPath) (\(builtins.keys.sorted().joined(separator: ", "))) and no such file")
+        }
+        return try parse(yaml: text, source: nameOrPath)
+    }
+
+    /// Parses and validates a profile from YAML or JSON text.
+    public static func parse(yaml text: String, source: String = "faults") throws(SandboxAdminError) -> FaultProfile {
+        let profile = try SandboxInput.yaml(FaultProfile.self, from: text, source: source)
+        try profile.validate()
+        return profile
+    }
+
+    /// Checks ranges; throws ``SandboxAdminError`` naming the field.
+    public func validate() throws(SandboxAdminError) {
+        if let qps, !(qps > 0 && qps <= 1_000_000) { throw .invalid("qps", "qps must be > 0 and ≤ 1000000") }
+        if let burst, !(burst >= 1 && burst <= 1_000_000) { throw .invalid("burst", "burst must be 1…1000000") }
+        if burst != nil, qps == nil { throw .invalid("burst", "burst needs qps") }
+        for (index, rule) in faults.enumerated() { try rule.validate(field: "faults[\(index)]") }
+    }
+}
+
+/// A one-shot fault for the next `count` matching requests (`POST /sandbox/faults/next`):
+/// `{"kind": "busy", "count": 2}`. Same fields as a ``FaultRule`` (probability ignored).
+public struct QueuedFault: Sendable, Hashable, Codable {
+    public var rule: FaultRule
+    /// How many requests get it, 1…10000 (default 1).
+    public var count: Int
+
+    public init(rule: FaultRule, count: Int = 1) {
+        self.rule = rule
+        self.count = count
+    }
+
+    public init(from decoder: any Decoder) throws {
+        rule = try FaultRule(from: decoder)
+        let c = try decoder.container(keyedBy: CountKey.self)
+        count = try c.decodeIfPresent(Int.self, forKey: .count) ?? 1
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try rule.encode(to: encoder)
+        var c = encoder.container(keyedBy: CountKey.self)
+        try c.encode(count, forKey: .count)
+    }
+
+    enum CountKey: String, CodingKey { case count }
+}

@@ -1,0 +1,74 @@
+import Foundation
+
+/// The sandbox's notion of time: Unix seconds that can run at real speed, accelerated, or only
+/// when told to (manual).
+///
+/// - ``system(speed:)``: sandbox time = start + `speed` × real elapsed time + advanced seconds.
+/// - ``manual(at:)``: time stands still until ``advance(by:)`` moves it (tests).
+///
+/// Two readings are offered: ``now`` (sandbox Unix seconds, used for validity, expiry, `can_cancel`,
+/// token lifetimes and `extra.now`) and ``rateTime`` (seconds that drive the QPS token bucket: real
+/// elapsed time, not accelerated, plus advanced seconds; for a manual clock only the advanced seconds).
+public struct SandboxClock: Sendable {
+    enum Mode: Sendable {
+        case system(speed: Double, realStart: ContinuousClock.Instant)
+        case manual
+    }
+
+    let mode: Mode
+    /// Sandbox Unix time at creation, in seconds.
+    public let origin: Double
+    /// Seconds added by ``advance(by:)`` so far.
+    public private(set) var advanced: Double = 0
+
+    /// Real time, accelerated by `speed` (1 = real time). `speed` below or equal to 0 is treated as 1.
+    public static func system(speed: Double = 1, now: Date = Date()) -> SandboxClock {
+        SandboxClock(mode: .system(speed: speed > 0 ? speed : 1, realStart: .now), origin: now.timeIntervalSince1970)
+    }
+
+    /// A clock standing at `unixSeconds` until advanced.
+    public static func manual(at unixSeconds: Int64 = 1_734_169_082) -> SandboxClock {
+        SandboxClock(mode: .manual, origin: Double(unixSeconds))
+    }
+
+    /// How many sandbox seconds pass per real second (0 for a manual clock).
+    public var speed: Double {
+        if case .system(let speed, _) = mode { return speed }
+        return 0
+    }
+
+    /// Whether the clock only moves when advanced.
+    public var isManual: Bool {
+        if case .manual = mode { return true }
+        return false
+    }
+
+    /// Sandbox time, Unix seconds (with fraction).
+    public var now: Double {
+        switch mode {
+        case .manual: return origin + advanced
+        case .system(let speed, let realStart): return origin + speed * Self.seconds(realStart.duration(to: .now)) + advanced
+        }
+    }
+
+    /// Sandbox time, whole Unix seconds.
+    public var nowSeconds: Int64 { Int64(now.rounded(.down)) }
+
+    /// The time base of rate limiting, seconds: real elapsed time (never accelerated) plus advanced seconds.
+    public var rateTime: Double {
+        switch mode {
+        case .manual: return advanced
+        case .system(_, let realStart): return Self.seconds(realStart.duration(to: .now)) + advanced
+        }
+    }
+
+    /// Moves the clock forward by `seconds` (negative values are ignored).
+    public mutating func advance(by seconds: Double) {
+        if seconds > 0 { advanced += seconds }
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        let (seconds, attoseconds) = duration.components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}

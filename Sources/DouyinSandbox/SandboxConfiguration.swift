@@ -1,0 +1,58 @@
+/// Settings of a ``DouyinSandbox``.
+public struct SandboxConfiguration: Sendable {
+    /// The accepted `client_key`; default `sandbox_key`.
+    public var clientKey: String
+    /// The accepted `client_secret`; default `sandbox_secret`.
+    public var clientSecret: String
+    /// Token lifetime (`expires_in`), seconds; default 7200.
+    public var tokenLifetime: Int64
+    /// How long a replaced token stays valid, seconds; default 300.
+    public var tokenGracePeriod: Int64
+    /// Seed of every random choice (ids, fake buyers, fault draws unless the profile has its own).
+    public var seed: UInt64
+    /// The fault profile at start and after reset; default none.
+    public var faults: FaultProfile
+    /// A scenario to play from start (and again after reset).
+    public var scenario: Scenario?
+    /// How many requests the request log keeps; default 10000.
+    public var requestLogCapacity: Int
+    /// `sku.account_id` of generated orders; default `7100000000000000001`.
+    public var accountID: String
+    /// The store (`poi_id`) verifications happen at unless told otherwise.
+    public var poiID: UInt64
+
+    public init(
+        clientKey: String = "sandbox_key", clientSecret: String = "sandbox_secret", tokenLifetime: Int64 = 7_200,
+        tokenGracePeriod: Int64 = 300, seed: UInt64 = 1, faults: FaultProfile = .none, scenario: Scenario? = nil,
+        requestLogCapacity: Int = 10_000, accountID: String = "7100000000000000001", poiID: UInt64 = 7_100_000_000_000_000_101
+    ) {
+        self.clientKey = clientKey
+        self.clientSecret = clientSecret
+        self.tokenLifetime = tokenLifetime
+        self.tokenGracePeriod = tokenGracePeriod
+        self.seed = seed
+        self.faults = faults
+        self.scenario = scenario
+        self.requestLogCapacity = requestLogCapacity
+        self.accountID = accountID
+        self.poiID = poiID
+    }
+}
+
+/// The clock as `GET /sandbox/clock` shows it.
+public struct ClockReading: Sendable, Hashable, Codable {
+    /// Sandbox time, Unix seconds.
+    public var now: Int64
+    /// The same in RFC 3339 (UTC+8, Douyin's time zone).
+    public var nowRFC3339: String
+    /// Sandbox seconds per real second (0: manual clock).
+    public var speed: Double
+    /// Whether the clock moves only when advanced.
+    public var manual: Bool
+    /// Seconds added by `POST /sandbox/clock/advance` so far.
+    public var advanced: Double
+
+    enum CodingKeys: String, CodingKey {
+        case now, nowRFC3339 = "now_rfc3339", speed, manual, advanced
+    }
+}

@@ -1,0 +1,216 @@
+import Foundation
+
+/// A scripted timeline of voucher activity, loaded from YAML (`--scenario FILE`).
+///
+/// ```yaml
+/// name: pickup-store-day
+/// speed: 60                 # suggested clock speed (the CLI uses it unless --speed is given)
+/// steps:
+///   - at: 0s
+///     create: {order: A, certificates: [{kind: voucher}], expire_in: 10h}
+///   - at: 30s
+///     verify: {order: A, certificate: 1, poi_id: 7100000000000001}
+///   - at: 40m
+///     cancel: {order: A, certificate: 1}
+/// ```
+///
+/// `at` is an offset from when the scenario is loaded, in sandbox time: seconds as a number, or
+/// text like `45s`, `30m`, `1h30m`, `2d`. Actions: `create` (order label, certificates, `expire_in`,
+/// `start_in`, `account_id`), `verify` / `use` / `cancel` / `refund` / `expire` (order label and
+/// 1-based `certificate` index; `poi_id` for verify and use), `faults` (a built-in fault profile name).
+/// Steps are applied in order when the sandbox clock reaches them (lazily, on the next request
+/// or admin call, with their scheduled time), so a run is the same however it is observed.
+public struct Scenario: Sendable, Hashable, Codable {
+    public var name: String?
+    public var description: String?
+    /// Suggested clock speed.
+    public var speed: Double?
+    public var steps: [ScenarioStep]
+
+    public init(name: String? = nil, description: String? = nil, speed: Double? = nil, steps: [ScenarioStep]) {
+        self.name = name
+        self.description = description
+        self.speed = speed
+        self.steps = steps
+    }
+
+    /// Reads and validates a scenario file.
+    public static func load(path: String) throws(SandboxAdminError) -> Scenario {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw .notFound("cannot read scenario file \(path)")
+        }
+        return try parse(yaml: text, source: path)
+    }
+
+    /// Parses and validates scenario YAML.
+    public static func parse(yaml text: String, source: String = "scenario") throws(SandboxAdminError) -> Scenario {
+        var scenario = try SandboxInput.yaml(Scenario.self, from: text, source: source)
+        do {
+            try scenario.validate()
+        } catch {
+            var error = error
+            error.message = "\(source): " + error.message
+            throw error
+        }
+        scenario.steps = scenario.steps.enumerated().sorted { ($0.element.at.seconds, $0.offset) < ($1.element.at.seconds, $1.offset) }
+            .map(\.element)
+        return scenario
+    }
+
+    func validate() throws(SandboxAdminError) {
+        var created: [String: Int] = [:]
+        let ordered = steps.enumerated().sorted { ($0.element.at.seconds, $0.offset) < ($1.element.at.seconds, $1.offset) }
+        for (index, step) in ordered {
+            let field = "steps[\(index)]"
+            guard step.at.seconds >= 0 else { throw .invalid("\(field).at", "at must not be negative") }
+            let actions = step.actionCount
+            guard actions == 1 else {
+                throw .invalid(field, "a step has exactly one of create, verify, use, cancel, refund, expire, faults (found \(actions))")
+            }
+            if let create = step.create {
+                guard created[create.order] == nil else { throw .invalid("\(field).create.order", "order label \(create.order) is created twice") }
+                try create.orderSpec.validate()
+                created[create.order] = create.certificates.count
+            } else if let (name, target) = step.target {
+                guard let count = created[target.order] else {
+                    throw .invalid("\(field).\(name).order", "order \(target.order) is not created by an earlier step")
+                }
+                guard (1...count).contains(target.certificate ?? 1) else {
+                    throw .invalid("\(field).\(name).certificate", "order \(target.order) has certificates 1…\(count)")
+                }
+            } else if let faults = step.faults, FaultProfile.builtins[faults] == nil {
+                throw .invalid("\(field).faults", "unknown built-in fault profile \(faults)")
+            }
+        }
+    }
+}
+
+/// An offset or duration in a scenario: a number of seconds or text like `90s`, `15m`, `1h30m`, `2d`.
+public struct ScenarioDuration: Sendable, Hashable, Codable, ExpressibleByIntegerLiteral {
+    public var seconds: Int64
+
+    public init(seconds: Int64) {
+        self.seconds = seconds
+    }
+
+    public init(integerLiteral value: Int64) {
+        self.seconds = value
+    }
+
+    /// Parses `90`, `90s`, `15m`, `1h30m`, `2d`; `nil` if malformed.
+    public init?(text: String) {
+        let text = text.trimmingCharacters(in: .whitespaces)
+        if let value = Int64(text) {
+            seconds = value
+            return
+        }
+        var total: Int64 = 0
+        var number = ""
+        for character in text {
+            if character.isASCII, character.isNumber {
+                number.append(character)
+                continue
+            }
+            let unit: Int64
+            switch character {
+            case "s": unit = 1
+            case "m": unit = 60
+            case "h": unit = 3_600
+            case "d": unit = 86_400
+            default: return nil
+            }
+            guard let value = Int64(number) else { return nil }
+            total += value * unit
+            number = ""
+        }
+        guard number.isEmpty, !text.isEmpty else { return nil }
+        seconds = total
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let value = try? container.decode(Int64.self) {
+            seconds = value
+        } else {
+            let text = try container.decode(String.self)
+            guard let parsed = ScenarioDuration(text: text) else {
+                throw DecodingError.dataCorruptedError(
+                    in: container, debugDescription: "expected seconds or a duration like 30s, 15m, 1h30m, 2d; got \"\(text)\"")
+            }
+            self = parsed
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(seconds)
+    }
+}
+
+/// One step of a ``Scenario``: `at` plus exactly one action.
+public struct ScenarioStep: Sendable, Hashable, Codable {
+    /// `create`: an order with a label other steps refer to.
+    public struct Create: Sendable, Hashable, Codable {
+        public var order: String
+        public var certificates: [OrderSpec.CertificateSpec]
+        public var expireIn: ScenarioDuration?
+        public var startIn: ScenarioDuration?
+        public var accountID: String?
+
+        enum CodingKeys: String, CodingKey {
+            case order, certificates, expireIn = "expire_in", startIn = "start_in", accountID = "account_id"
+        }
+
+        var orderSpec: OrderSpec {
+            OrderSpec(certificates: certificates, expireIn: expireIn?.seconds, startIn: startIn?.seconds, accountID: accountID)
+        }
+    }
+
+    /// The certificate an action applies to: order label and 1-based index (default 1).
+    public struct Target: Sendable, Hashable, Codable {
+        public var order: String
+        public var certificate: Int?
+        public var poiID: UInt64?
+
+        enum CodingKeys: String, CodingKey {
+            case order, certificate, poiID = "poi_id"
+        }
+    }
+
+    public var at: ScenarioDuration
+    public var create: Create?
+    public var verify: Target?
+    public var use: Target?
+    public var cancel: Target?
+    public var refund: Target?
+    public var expire: Target?
+    /// Switches the fault profile to this built-in one.
+    public var faults: String?
+
+    var actionCount: Int {
+        [create != nil, verify != nil, use != nil, cancel != nil, refund != nil, expire != nil, faults != nil]
+            .filter { $0 }.count
+    }
+
+    /// The action name and target of a certificate action.
+    var target: (String, Target)? {
+        if let verify { return ("verify", verify) }
+        if let use { return ("use", use) }
+        if let cancel { return ("cancel", cancel) }
+        if let refund { return ("refund", refund) }
+        if let expire { return ("expire", expire) }
+        return nil
+    }
+}
+
+/// What happened to one scenario step (`GET /sandbox/scenario`).
+public struct ScenarioStepResult: Sendable, Hashable, Codable {
+    /// Index in the (time-ordered) steps.
+    public var index: Int
+    /// Sandbox time the step was applied at, Unix seconds.
+    public var time: Int64
+    /// The action, e.g. `verify A#1`.
+    public var action: String
+    /// Why it was refused, when it was.
+    public var error: String?
+}

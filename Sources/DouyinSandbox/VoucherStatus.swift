@@ -1,0 +1,40 @@
+import DouyinOpenAPI
+
+/// The sandbox's status mapping: the one place that turns a certificate's record and the clock
+/// into Douyin's raw `status` and `used_status_type`, using exactly the values of
+/// ``CertificateStatusCode`` (defined once in DouyinOpenAPI).
+///
+/// | situation (checked top to bottom) | `status` | `used_status_type` |
+/// |---|---|---|
+/// | refunded | 3 refunded | 0 / 1 / 2 by uses consumed |
+/// | every use consumed (`times_used == times_count`) | 2 used | 2 fully used |
+/// | `now > expire_time` | 4 expired | 0 never used, 1 partly used |
+/// | otherwise | 1 available | 0 never used, 1 partly used (times card) |
+///
+/// `used_status_type` always follows the uses: 0 with none, 2 with all, 1 in between.
+/// A cancelled verification is removed, so cancelling the only use of a voucher brings it back to
+/// `status` 1 / `used_status_type` 0.
+public struct VoucherStatus: Sendable, Hashable {
+    /// `status`.
+    public var status: Int64
+    /// `used_status_type`.
+    public var usedStatusType: Int64
+
+    /// The status of `certificate` at sandbox time `now` (Unix seconds).
+    public init(of certificate: SandboxCertificate, at now: Int64) {
+        let used = certificate.timesUsed
+        usedStatusType =
+            used == 0
+            ? CertificateStatusCode.notUsed
+            : used >= certificate.timesCount ? CertificateStatusCode.fullyUsed : CertificateStatusCode.partlyUsed
+        if certificate.refundedAt != nil {
+            status = CertificateStatusCode.refunded
+        } else if used >= certificate.timesCount {
+            status = CertificateStatusCode.used
+        } else if now > certificate.expireTime {
+            status = CertificateStatusCode.expired
+        } else {
+            status = CertificateStatusCode.available
+        }
+    }
+}
