@@ -1,0 +1,112 @@
+import Foundation
+
+/// `extra`: the envelope Douyin adds to every Open API response.
+public struct ResponseExtra: Codable, Sendable, Hashable {
+    /// `error_code`: 0 on success.
+    public var errorCode: Int64?
+    /// `description`: the error's text.
+    public var description: String?
+    /// `sub_error_code`.
+    public var subErrorCode: Int64?
+    /// `sub_description`.
+    public var subDescription: String?
+    /// `logid`: Douyin's request id (e.g. `202412141738028C85F64D6CE2147AF797`), quoted to support.
+    public var logid: String?
+    /// `now`: Douyin's clock when answering, Unix seconds (deprecated by Douyin but still sent).
+    public var now: Int64?
+
+    public init(
+        errorCode: Int64? = 0, description: String? = "", subErrorCode: Int64? = 0, subDescription: String? = "",
+        logid: String? = nil, now: Int64? = nil
+    ) {
+        self.errorCode = errorCode
+        self.description = description
+        self.subErrorCode = subErrorCode
+        self.subDescription = subDescription
+        self.logid = logid
+        self.now = now
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case errorCode = "error_code", description, subErrorCode = "sub_error_code"
+        case subDescription = "sub_description", logid, now
+    }
+}
+
+/// `data` of the certificate APIs: the query endpoints fill `certificates` and/or
+/// `certificates_v2`; `/goodlife/v1/fulfilment/certificate/get/` fills `certificate`.
+public struct CertificateQueryData: Codable, Sendable, Hashable {
+    /// `certificates`.
+    public var certificates: [Certificate]?
+    /// `certificates_v2`: the newer shape; wins field by field when both lists hold a certificate.
+    public var certificatesV2: [Certificate]?
+    /// `certificate`: the single certificate of the get endpoint.
+    public var certificate: Certificate?
+    /// `error_code`: 0 on success.
+    public var errorCode: Int64?
+    /// `description`.
+    public var description: String?
+
+    public init(
+        certificates: [Certificate]? = nil, certificatesV2: [Certificate]? = nil, certificate: Certificate? = nil,
+        errorCode: Int64? = 0, description: String? = ""
+    ) {
+        self.certificates = certificates
+        self.certificatesV2 = certificatesV2
+        self.certificate = certificate
+        self.errorCode = errorCode
+        self.description = description
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case certificates, certificatesV2 = "certificates_v2", certificate, errorCode = "error_code", description
+    }
+}
+
+/// The response of the certificate query and get endpoints: `{"data": …, "extra": …}`.
+public struct CertificateQueryResponse: Codable, Sendable, Hashable {
+    /// `data`.
+    public var data: CertificateQueryData?
+    /// `extra`.
+    public var extra: ResponseExtra?
+
+    public init(data: CertificateQueryData?, extra: ResponseExtra?) {
+        self.data = data
+        self.extra = extra
+    }
+
+    /// Decodes a response body. Throws ``DouyinDecodingError`` (empty, not JSON, wrong type at a
+    /// JSON path); an error envelope decodes fine and is reported by ``businessError(httpStatus:)``.
+    public static func decode(_ body: Data) throws(DouyinDecodingError) -> CertificateQueryResponse {
+        try DouyinJSON.decode(CertificateQueryResponse.self, from: body)
+    }
+
+    /// The business error this envelope reports, or `nil` when `extra.error_code` and
+    /// `data.error_code` are both 0 or absent.
+    public func businessError(httpStatus: Int? = nil) -> DouyinAPIError? {
+        let code = [extra?.errorCode, data?.errorCode].compactMap { $0 }.first { $0 != 0 }
+        return code.map {
+            DouyinAPIError(businessCode: $0, extra: extra, dataDescription: data?.description, httpStatus: httpStatus)
+        }
+    }
+
+    /// The certificates of the response, one per `certificate_id`, in order of first appearance:
+    /// `certificates` and `certificates_v2` merged field by field (v2 wins where it has a non-null
+    /// value; nested objects merge recursively), plus `certificate` of the get endpoint.
+    /// Each certificate's ``Certificate/raw`` is the merged JSON.
+    public func mergedCertificates() throws(DouyinDecodingError) -> [Certificate] {
+        var order: [DouyinID] = []
+        var byID: [DouyinID: Certificate] = [:]
+        let lists = [data?.certificates ?? [], data?.certificatesV2 ?? [], data?.certificate.map { [$0] } ?? []]
+        for certificate in lists.joined() {
+            if let existing = byID[certificate.certificateID] {
+                let merged = existing.raw.merged(preferring: certificate.raw)
+                byID[certificate.certificateID] = try DouyinJSON.decode(Certificate.self, from: merged)
+            } else {
+                order.append(certificate.certificateID)
+                byID[certificate.certificateID] = certificate
+            }
+        }
+        return order.compactMap { byID[$0] }
+    }
+}

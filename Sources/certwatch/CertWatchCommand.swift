@@ -1,0 +1,19 @@
+import ArgumentParser
+
+/// `certwatch`: watches Douyin life-service voucher certificates and tells your systems when they change.
+@main
+struct CertWatchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "certwatch",
+        abstract: "Watch Douyin life-service voucher certificates (抖音生活服务券码) and deliver their changes.",
+        version: CertWatchVersion.current,
+        subcommands: [
+            InspectCommand.self,
+        ]
+    )
+}
+
+/// The version reported by `certwatch --version` and in `user-agent` headers.
+enum CertWatchVersion {
+    static let current = "0.1.0"
+}
