@@ -9,6 +9,7 @@ struct CertWatchCommand: AsyncParsableCommand {
         version: CertWatchVersion.current,
         subcommands: [
             InspectCommand.self,
+            RulesCommand.self,
         ]
     )
 }
