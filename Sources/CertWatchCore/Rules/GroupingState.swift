@@ -69,6 +69,7 @@ public struct GroupSummary: Sendable, Hashable, Codable {
                 "count": .int(Int64(count)),
                 "listed": .int(Int64(events.count)),
                 "truncated": .int(Int64(count - events.count)),
+                "is_truncated": .bool(count > events.count),
                 "types": .array(types.keys.sorted().map { .object(["type": .string($0), "count": .int(Int64(types[$0]!))]) }),
                 "pay_amount_total": .int(payAmountTotal),
                 "first_time": .int(firstTime),

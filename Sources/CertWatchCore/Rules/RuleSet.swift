@@ -20,6 +20,7 @@ public enum TemplateSchemas {
             "count": SchemaField(.int),
             "listed": SchemaField(.int),
             "truncated": SchemaField(.int),
+            "is_truncated": SchemaField(.bool),
             "types": SchemaField(.list(.object(["type": SchemaField(.string(enumValues: EventType.allCases.map(\.rawValue))), "count": SchemaField(.int)]))),
             "pay_amount_total": SchemaField(.int),
             "first_time": SchemaField(.int),
