@@ -194,7 +194,8 @@ struct TemplateChecker {
                 continue
             default: break
             }
-            let resolved = resolve(name, stack: stack, at: open, errors: &errors)
+            let shown = "{{" + (sigil == " " ? "" : String(sigil)) + name + "}}"
+            let resolved = resolve(name, shown: shown, stack: stack, at: open, errors: &errors)
             if sigil == "#" || sigil == "^" {
                 sections.append((name, open))
                 var pushed = resolved ?? .any
@@ -209,12 +210,12 @@ struct TemplateChecker {
     }
 
     /// The schema node of a tag name (with transforms), or nil after recording an error.
-    func resolve(_ tag: String, stack: [SchemaNode], at offset: Int, errors: inout [OffsetError]) -> SchemaNode? {
+    func resolve(_ tag: String, shown: String, stack: [SchemaNode], at offset: Int, errors: inout [OffsetError]) -> SchemaNode? {
         var transforms: [String] = []
         var name = Substring(tag)
         while let paren = name.firstIndex(of: "(") {
             guard name.hasSuffix(")") else {
-                errors.append(OffsetError(offset, "malformed helper call {{\(tag)}}"))
+                errors.append(OffsetError(offset, "malformed helper call \(shown)"))
                 return nil
             }
             transforms.append(String(name[..<paren]).trimmingCharacters(in: .whitespaces))
@@ -246,7 +247,7 @@ struct TemplateChecker {
                     if case .object(let fields) = frame { return Array(fields.keys) }
                     return []
                 }
-                errors.append(OffsetError(offset, "unknown field \"\(first)\" in {{\(tag)}}" + Spelling.hint(for: first, among: candidates)))
+                errors.append(OffsetError(offset, "unknown field \"\(first)\" in \(shown)" + Spelling.hint(for: first, among: candidates)))
                 return nil
             }
             var walked = first
@@ -254,7 +255,7 @@ struct TemplateChecker {
                 guard let child = member(part, of: current) else {
                     var candidates: [String] = []
                     if case .object(let fields) = current { candidates = Array(fields.keys) }
-                    errors.append(OffsetError(offset, "unknown field \"\(part)\" in \(walked) of {{\(tag)}}" + Spelling.hint(for: part, among: candidates)))
+                    errors.append(OffsetError(offset, "unknown field \"\(part)\" in \(walked) of \(shown)" + Spelling.hint(for: part, among: candidates)))
                     return nil
                 }
                 current = child
@@ -264,7 +265,7 @@ struct TemplateChecker {
         }
         for transform in transforms.reversed() {
             guard let helper = RuleTemplate.helpers[transform] else {
-                errors.append(OffsetError(offset, "unknown helper \"\(transform)\" in {{\(tag)}}" + Spelling.hint(for: transform, among: RuleTemplate.helpers.keys)
+                errors.append(OffsetError(offset, "unknown helper \"\(transform)\" in \(shown)" + Spelling.hint(for: transform, among: RuleTemplate.helpers.keys)
                     + "; helpers are " + RuleTemplate.helpers.keys.sorted().joined(separator: ", ")))
                 return nil
             }
@@ -276,7 +277,7 @@ struct TemplateChecker {
             default: ok = false
             }
             guard ok else {
-                errors.append(OffsetError(offset, "\(transform)() takes \(helper.input == "int" ? "an int" : "a " + helper.input), but \(path) is \(ExprType(node: node)) in {{\(tag)}}"))
+                errors.append(OffsetError(offset, "\(transform)() takes \(["int": "an int", "any": "an object or scalar"][helper.input] ?? "a " + helper.input), but \(path) is \(ExprType(node: node)) in \(shown)"))
                 return nil
             }
             if transform == "first" || transform == "last", case .list(let element) = node {
