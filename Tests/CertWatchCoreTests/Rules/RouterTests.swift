@@ -109,6 +109,20 @@ struct RouterTests {
         #expect(body == "chat <7301234567890123456> ¥123.45 2024-12-14 09:38:20 2024-12-14 138****5678 poi=6601234567890123456")
     }
 
+    @Test("list helpers and JSON escaping")
+    func listHelpers() throws {
+        let set = try ruleSet("""
+            rules:
+              - name: lists
+                on: [certificate.verified]
+                deliver: [x]
+                body: "{{% CONTENT_TYPE: JSON}}{{count(data.certificate.verifications)}} {{#first(data.certificate.verifications)}}{{verify_id}}{{/first(data.certificate.verifications)}} {{data.certificate.sku.title}}"
+            """)
+        var e = event(.verified)
+        e.data.certificate?.sku?.title = "a\"b"
+        #expect(set.route(e, now: 0).first?.body == "1 7212345678901234567 a\\\"b")
+    }
+
     @Test("yuan uses exact integer arithmetic")
     func yuan() {
         #expect(RuleTemplate.yuan(0) == "0.00")
