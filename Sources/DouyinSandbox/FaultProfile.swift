@@ -138,6 +138,17 @@ public struct FaultProfile: Sendable, Hashable, Codable {
         self.faults = faults
     }
 
+    enum CodingKeys: String, CodingKey { case name, seed, qps, burst, faults }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decodeIfPresent(String.self, forKey: .name)
+        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed)
+        qps = try c.decodeIfPresent(Double.self, forKey: .qps)
+        burst = try c.decodeIfPresent(Double.self, forKey: .burst)
+        faults = try c.decodeIfPresent([FaultRule].self, forKey: .faults) ?? []
+    }
+
     /// No faults, no quota.
     public static let none = FaultProfile(name: "none")
 

@@ -10,6 +10,7 @@ struct CertWatchCommand: AsyncParsableCommand {
         subcommands: [
             InspectCommand.self,
             RulesCommand.self,
+            SandboxCommand.self,
         ]
     )
 }

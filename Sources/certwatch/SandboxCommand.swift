@@ -1,0 +1,93 @@
+import ArgumentParser
+import DouyinSandbox
+import Foundation
+import Logging
+
+/// `certwatch sandbox`: a local stand-in for Douyin's certificate APIs (tokens, queries, admin API,
+/// faults, scenarios). See `deploy/sandbox/README.md`.
+struct SandboxCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sandbox",
+        abstract: "Run a local Douyin certificate API sandbox (tokens, queries, admin API under /sandbox/, faults, scenarios)."
+    )
+
+    @Option(help: "Address to bind.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to bind (0: any free port).")
+    var port = 8790
+
+    @Option(help: "The client_key the token endpoints accept.")
+    var clientKey = "sandbox_key"
+
+    @Option(help: "The client_secret the token endpoints accept.")
+    var clientSecret = "sandbox_secret"
+
+    @Option(help: "Seed of ids, fake buyers and fault draws (same seed, same run).")
+    var seed: UInt64 = 1
+
+    @Option(help: "Scenario YAML file to play (e.g. deploy/sandbox/scenarios/pickup-store-day.yaml).")
+    var scenario: String?
+
+    @Option(help: "Fault profile: a built-in name (none, busy30, rate-limited, flaky, token-chaos) or a YAML file.")
+    var faults: String?
+
+    @Option(help: "Clock speed: sandbox seconds per real second (default 1, or the scenario's speed).")
+    var speed: Double?
+
+    @Option(help: "Token lifetime (expires_in), seconds.")
+    var tokenLifetime: Int64 = 7_200
+
+    @Option(help: "How long a replaced token stays valid, seconds.")
+    var tokenGrace: Int64 = 300
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel = "info"
+
+    func validate() throws {
+        if let speed, !(speed > 0 && speed <= 1_000_000) { throw ValidationError("--speed must be > 0 and ≤ 1000000") }
+        guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0…65535") }
+        guard tokenLifetime > 0, tokenGrace >= 0 else { throw ValidationError("--token-lifetime must be > 0, --token-grace ≥ 0") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+    }
+
+    func run() async throws {
+        let loadedScenario: Scenario?
+        let profile: FaultProfile
+        do {
+            loadedScenario = try scenario.map { path throws(SandboxAdminError) in try Scenario.load(path: path) }
+            profile = try faults.map { name throws(SandboxAdminError) in try FaultProfile.load(nameOrPath: name) } ?? .none
+        } catch {
+            throw ValidationError(error.message)
+        }
+        let clockSpeed = speed ?? loadedScenario?.speed ?? 1
+        let configuration = SandboxConfiguration(
+            clientKey: clientKey, clientSecret: clientSecret, tokenLifetime: tokenLifetime, tokenGracePeriod: tokenGrace,
+            seed: seed, faults: profile, scenario: loadedScenario)
+        let sandbox = DouyinSandbox(configuration: configuration, clock: .system(speed: clockSpeed))
+        var logger = Logger(label: "certwatch.sandbox")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let server = DouyinSandboxServer(sandbox: sandbox, host: host, port: port, logger: logger)
+        let (clientKey, clientSecret, host) = (clientKey, clientSecret, host)
+        let scenarioName = loadedScenario?.name
+        let profileName = profile.name ?? faults ?? "none"
+        try await server.runUntilSignalled { port in
+            let base = "http://\(host):\(port)"
+            var lines = [
+                "Douyin sandbox listening on \(base)",
+                "  client_key:    \(clientKey)",
+                "  client_secret: \(clientSecret)",
+                "  clock speed:   \(clockSpeed)×, faults: \(profileName)" + (scenarioName.map { ", scenario: \($0)" } ?? ""),
+                "  token:  curl -s -X POST \(base)/oauth/client_token/ -H 'content-type: application/json' \\",
+                "            -d '{\"client_key\":\"\(clientKey)\",\"client_secret\":\"\(clientSecret)\",\"grant_type\":\"client_credential\"}'",
+                "  order:  curl -s -X POST \(base)/sandbox/orders -d '{\"certificates\":[{\"kind\":\"voucher\"}]}'",
+                "  admin:  \(base)/sandbox/ (orders, certificates/{id}/verify|use|cancel|refund|expire, clock, faults, requests, reset)",
+            ]
+            for order in await sandbox.listOrders() {
+                lines.append("  order \(order.label ?? "-"): \(order.orderID) (\(order.certificates.count) certificate(s))")
+            }
+            print(lines.joined(separator: "\n"))
+            fflush(stdout)
+        }
+    }
+}
