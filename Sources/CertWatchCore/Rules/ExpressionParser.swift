@@ -15,11 +15,15 @@ public struct ExpressionParser {
 
     static let keywords: Set<String> = ["true", "false", "null", "now", "in", "has", "size", "duration"]
     static let maxDepth = 64
+    /// Bounds the tree's depth (left-deep chains like `a || b || …`), so recursive checking and
+    /// evaluation stay shallow on any thread.
+    static let maxOperators = 256
     static let maxLength = 10_000
 
     private var lexemes: [Lexeme] = []
     private var index = 0
     private var depth = 0
+    private var operators = 0
 
     /// Parses `text`; throws an ``OffsetError`` at the first problem.
     public static func parse(_ text: String) throws(OffsetError) -> Expression {
@@ -152,6 +156,13 @@ public struct ExpressionParser {
         return advance()
     }
 
+    private mutating func countOperator() throws(OffsetError) {
+        operators += 1
+        if operators > Self.maxOperators {
+            throw OffsetError(current.range.lowerBound, "expression has more than \(Self.maxOperators) operators; split the rule")
+        }
+    }
+
     private mutating func nest() throws(OffsetError) {
         depth += 1
         if depth > Self.maxDepth { throw OffsetError(current.range.lowerBound, "expression nested too deeply") }
@@ -166,6 +177,7 @@ public struct ExpressionParser {
         defer { depth -= 1 }
         var left = try parseAnd()
         while isPunct("||") {
+            try countOperator()
             _ = advance()
             left = Self.binary(.or, left, try parseAnd())
         }
@@ -175,6 +187,7 @@ public struct ExpressionParser {
     mutating func parseAnd() throws(OffsetError) -> Expression {
         var left = try parseComparison()
         while isPunct("&&") {
+            try countOperator()
             _ = advance()
             left = Self.binary(.and, left, try parseComparison())
         }
@@ -192,6 +205,7 @@ public struct ExpressionParser {
     mutating func parseComparison() throws(OffsetError) -> Expression {
         let left = try parseAdditive()
         guard let op = comparisonOperator() else { return left }
+        try countOperator()
         _ = advance()
         let right = try parseAdditive()
         if comparisonOperator() != nil {
@@ -204,6 +218,7 @@ public struct ExpressionParser {
         var left = try parseUnary()
         while isPunct("+") || isPunct("-") {
             let op: Expression.BinaryOperator = isPunct("+") ? .plus : .minus
+            try countOperator()
             _ = advance()
             left = Self.binary(op, left, try parseUnary())
         }
@@ -212,6 +227,7 @@ public struct ExpressionParser {
 
     mutating func parseUnary() throws(OffsetError) -> Expression {
         if isPunct("!") || isPunct("-") {
+            try countOperator()
             let start = advance()
             try nest()
             defer { depth -= 1 }
@@ -232,6 +248,7 @@ public struct ExpressionParser {
                 }
                 let nameLexeme = advance()
                 if isPunct("(") {
+                    try countOperator()
                     guard let method = Expression.Method(rawValue: name) else {
                         let known = Expression.Method.allCases.map(\.rawValue)
                         throw OffsetError(nameLexeme.range.lowerBound, "unknown method \"\(name)\"" + Spelling.hint(for: name, among: known) + "; methods are " + known.joined(separator: ", "))

@@ -132,6 +132,10 @@ struct ExpressionTests {
         #expect(parseError(text)?.message.contains("nested too deeply") == true)
         let nots = String(repeating: "!", count: 500) + "true"
         #expect(parseError(nots) != nil)
+        let chain = Array(repeating: "true", count: 300).joined(separator: " || ")
+        #expect(parseError(chain)?.message.contains("operators") == true)
+        let methods = "subject" + String(repeating: ".contains(\"a\")", count: 300)
+        #expect(parseError(methods)?.message.contains("operators") == true)
     }
 
     @Test("print then parse gives the same tree (seeded property test)")
