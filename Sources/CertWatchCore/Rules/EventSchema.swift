@@ -60,6 +60,11 @@ public enum EventSchema {
     /// The JSON tree of an event, as rules and templates see it (the CloudEvents envelope in
     /// certwatch's normalized encoding).
     public static func tree(of event: CertWatchEvent) -> JSONValue {
+        (try? JSONValueEncoder.encode(event)) ?? textTree(of: event)
+    }
+
+    /// The same tree through JSON text (`DouyinJSON.normalizedEncoded`); slower, used as the reference.
+    public static func textTree(of event: CertWatchEvent) -> JSONValue {
         guard let data = try? DouyinJSON.normalizedEncoded(event), let tree = try? JSONValue(parsing: data) else {
             return .null
         }

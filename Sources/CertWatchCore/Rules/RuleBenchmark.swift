@@ -14,6 +14,8 @@ public enum RuleBenchmark {
         public var seconds: Double
         /// Rules in the set.
         public var ruleCount: Int
+        /// Why the generated rules did not load (a bug), if they did not.
+        public var loadError: String? = nil
     }
 
     /// The generated rule file text.
@@ -25,19 +27,19 @@ public enum RuleBenchmark {
             switch i % 5 {
             case 0:
                 yaml += "    on: [\(types[i % types.count])]\n"
-                yaml += "    when: data.certificate.amount.pay_amount >= \(i * 100) && data.watch.labels.store == \"sh-\(i % 10)\"\n"
+                yaml += "    when: 'data.certificate.amount.pay_amount >= \(i * 100) && data.watch.labels.store == \"sh-\(i % 10)\"'\n"
             case 1:
                 yaml += "    on: [\"certificate.*\"]\n"
-                yaml += "    when: data.watch.labels.store in [\"sh-1\", \"sh-2\", \"bj-\(i % 7)\"] || subject.startsWith(\"73\")\n"
+                yaml += "    when: 'data.watch.labels.store in [\"sh-1\", \"sh-2\", \"bj-\(i % 7)\"] || subject.startsWith(\"73\")'\n"
             case 2:
                 yaml += "    on: [\"*\"]\n"
-                yaml += "    when: has(data.verification.poi_id) && data.verification.poi_id.matches(\"^66[0-9]+$\")\n"
+                yaml += "    when: 'has(data.verification.poi_id) && data.verification.poi_id.matches(\"^66[0-9]+$\")'\n"
             case 3:
                 yaml += "    on: [certificate.verified, certificate.times_card_used]\n"
-                yaml += "    when: data.certificate.expire_time - now > 1d && size(data.certificate.verifications) > 0\n"
+                yaml += "    when: 'data.certificate.expire_time - now > 1d && size(data.certificate.verifications) > 0'\n"
             default:
                 yaml += "    on: [certificate.expiring_soon]\n"
-                yaml += "    when: !(data.watch.labels.env == \"test\") && data.certificate.sku.title.contains(\"套餐\")\n"
+                yaml += "    when: '!(data.watch.labels.env == \"test\") && data.certificate.sku.title.contains(\"套餐\")'\n"
             }
             yaml += "    deliver: [sink-\(i % 4)]\n"
             if i % 10 == 0 {
@@ -60,8 +62,11 @@ public enum RuleBenchmark {
 
     /// Loads `ruleCount` rules and routes `events` events (cycled over 1,000 distinct samples).
     public static func run(ruleCount: Int = 100, events: Int = 20_000) -> Result {
-        guard let ruleSet = try? RuleSet.parse(sources: [(file: "bench.yaml", text: rulesYAML(ruleCount: ruleCount))], knownSinks: nil) else {
-            return Result(eventsPerSecond: 0, deliveries: 0, seconds: 0, ruleCount: ruleCount)
+        let ruleSet: RuleSet
+        do {
+            ruleSet = try RuleSet.parse(sources: [(file: "bench.yaml", text: rulesYAML(ruleCount: ruleCount))], knownSinks: nil)
+        } catch {
+            return Result(eventsPerSecond: 0, deliveries: 0, seconds: 0, ruleCount: ruleCount, loadError: error.description)
         }
         let samples = sampleEvents(count: min(max(events, 1), 1000))
         var deliveries = 0

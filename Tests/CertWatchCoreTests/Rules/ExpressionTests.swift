@@ -31,6 +31,15 @@ struct ExpressionTests {
         } catch { return error }
     }
 
+    @Test("the direct tree encoder matches the JSON text encoding", arguments: EventType.allCases)
+    func treeEncoder(type: EventType) {
+        var sample = EventSchema.sampleEvent(type: type)
+        sample.data.certificate?.sku?.productID = DouyinID(number: 18_446_744_073_709_551_615)
+        #expect(EventSchema.tree(of: sample) == EventSchema.textTree(of: sample))
+        let sparse = RuleTestRunner.baseEvent(type: type, time: -1)
+        #expect(EventSchema.tree(of: sparse) == EventSchema.textTree(of: sparse))
+    }
+
     @Test("precedence: || < && < comparison < + - < unary < postfix")
     func precedence() throws {
         #expect(try parse("a || b && c").description == "a || b && c")
