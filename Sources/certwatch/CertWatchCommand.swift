@@ -13,6 +13,7 @@ struct CertWatchCommand: AsyncParsableCommand {
             EventsCommand.self,
             InspectCommand.self,
             DiffCommand.self,
+            RulesCommand.self,
         ]
     )
 }
