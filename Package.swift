@@ -95,7 +95,13 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "CertWatchCoreTests", dependencies: ["CertWatchCore"]),
-        .testTarget(name: "CertWatchTests", dependencies: ["CertWatch", "DouyinSandbox"]),
+        .testTarget(
+            name: "CertWatchTests",
+            dependencies: [
+                "CertWatch", "CertWatchCore", "DouyinOpenAPI", "DouyinSandbox",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "DouyinSandboxTests",
             dependencies: ["DouyinSandbox", "DouyinOpenAPI", .product(name: "Hummingbird", package: "hummingbird")]

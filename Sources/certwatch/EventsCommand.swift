@@ -41,14 +41,14 @@ struct EventsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let store = try global.openStore()
-            var cursor = try await after ?? max(0, store.lastSequence() - 10)
+            var cursor: Int64
+            if let after { cursor = after } else { cursor = max(0, try await store.lastSequence() - 10) }
             while true {
                 let events = try await store.events(after: cursor, limit: 500)
                 for event in events {
-                    print(String(decoding: event.jsonData(), as: UTF8.self))
+                    FileHandle.standardOutput.write(event.jsonData() + Data("\n".utf8))
                     cursor = event.sequence ?? cursor
                 }
-                fflush(stdout)
                 if events.count == 500 { continue }
                 guard follow else { return }
                 try await Task.sleep(for: .milliseconds(Int64(interval * 1000)))

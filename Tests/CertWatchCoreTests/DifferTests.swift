@@ -107,7 +107,7 @@ struct DifferTests {
         let result = differ.transitions(from: a, to: b, now: 20)
         #expect(types(result) == [.refunded, .statusChanged])
         #expect(result[1].changes == [FieldChange(field: "status", before: .int(1), after: .int(3))])
-        #expect(result[1].discriminator == "@10")
+        #expect(result[1].discriminator == "status:1->3;used:0->0;last_verify:-")
         let usedType = differ.transitions(from: a, to: snapshot(at: 20, used: 1), now: 20)
         #expect(types(usedType) == [.statusChanged])
         #expect(usedType[0].changes.map(\.field) == ["used_status_type"])

@@ -189,8 +189,9 @@ public final class Store: Sendable {
         }
         let filter = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
         arguments += [limit]
+        let finalArguments = arguments
         return try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM watches \(filter) ORDER BY id LIMIT ?", arguments: arguments)
+            try Row.fetchAll(db, sql: "SELECT * FROM watches \(filter) ORDER BY id LIMIT ?", arguments: finalArguments)
                 .map(Self.watch(from:))
         }
     }

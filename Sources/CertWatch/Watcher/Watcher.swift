@@ -135,6 +135,8 @@ public final class Watcher: Service {
         }
     }
 
+    private static let requestDuration = Timer(label: "certwatch_douyin_request_duration_seconds", preferredDisplayUnit: .seconds)
+
     /// Polls one watch: query, diff, commit; schedules the next poll or records the error.
     public func poll(_ watch: Watch) async -> PollOutcome {
         do {
@@ -148,10 +150,10 @@ public final class Watcher: Service {
             result = try await client.queryCertificates(watch.query)
             await budget.succeeded()
         } catch {
-            Timer(label: "certwatch_douyin_request_duration_seconds").recordInterval(since: started)
+            Self.requestDuration.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
             return await handle(error, for: watch)
         }
-        Timer(label: "certwatch_douyin_request_duration_seconds").recordInterval(since: started)
+        Self.requestDuration.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
         Counter(label: "certwatch_polls_total", dimensions: [("outcome", "ok"), ("code", "0")]).increment()
         do {
             let now = clock.unixNow
@@ -218,5 +220,13 @@ public final class Watcher: Service {
             logger.error("cannot store poll failure", metadata: ["watch": "\(watch.id)", "error": "\(error)"])
             return .storeError("\(error)")
         }
+    }
+}
+
+extension Duration {
+    /// Whole nanoseconds.
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }
