@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/pointfreeco/swift-parsing", from: "0.15.2", traits: []),
+        .package(url: "https://github.com/swiftcsv/SwiftCSV", from: "0.10.0"),
     ],
     targets: [
         // Douyin Open Platform client: token provider, certificate query, models, error classes.
@@ -60,6 +61,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "SwiftCSV", package: "SwiftCSV"),
             ]
         ),
         // A local stand-in for Douyin's certificate APIs (token, query, admin, faults, scenarios).
@@ -93,7 +95,13 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "CertWatchCoreTests", dependencies: ["CertWatchCore"]),
-        .testTarget(name: "CertWatchTests", dependencies: ["CertWatch", "DouyinSandbox"]),
+        .testTarget(
+            name: "CertWatchTests",
+            dependencies: [
+                "CertWatch", "CertWatchCore", "DouyinOpenAPI", "DouyinSandbox",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "DouyinSandboxTests",
             dependencies: ["DouyinSandbox", "DouyinOpenAPI", .product(name: "Hummingbird", package: "hummingbird")]

@@ -96,7 +96,14 @@ public struct Differ: Sendable {
                         field: "used_status_type", before: JSONValue(before.usedStatusType),
                         after: JSONValue(current.usedStatusType)))
             }
-            result.append(Transition(type: .statusChanged, discriminator: "@\(before.observedAt)", changes: changes))
+            // Identified by the values and the latest verification, so the same change seen through a
+            // different sequence of polls (retries, a restart) has the same id, and a repeat after a
+            // cancel and a new verification does not.
+            let discriminator =
+                "status:\(before.status.map(String.init) ?? "-")->\(current.status.map(String.init) ?? "-");"
+                + "used:\(before.usedStatusType.map(String.init) ?? "-")->\(current.usedStatusType.map(String.init) ?? "-");"
+                + "last_verify:\(current.verifications.last?.verifyID ?? "-")"
+            result.append(Transition(type: .statusChanged, discriminator: discriminator, changes: changes))
         }
 
         // Clock-driven: expiring soon and expired, while still usable.

@@ -52,7 +52,8 @@ public struct Certificate: Sendable, Hashable {
     /// `additional_map`: free-form extra values.
     public var additionalMap: [String: JSONValue]?
     /// The certificate's JSON as received (after merging `certificates` and `certificates_v2`),
-    /// unknown fields included. Not part of the encoded model.
+    /// unknown fields included. Not part of the encoded model; set by
+    /// ``CertificateQueryResponse/decode(_:)`` (a certificate decoded on its own has `.null`).
     public var raw: JSONValue
 
     /// Creates a certificate; `raw` defaults to the model's own wire encoding.
@@ -119,7 +120,8 @@ extension Certificate: Codable {
         offPeakDiscountInfo = try? c.decodeIfPresent(OffPeakDiscountInfo.self, forKey: .offPeakDiscountInfo)
         periodCard = try? c.decodeIfPresent(PeriodCard.self, forKey: .periodCard)
         additionalMap = try? c.decodeIfPresent([String: JSONValue].self, forKey: .additionalMap)
-        raw = try JSONValue(from: decoder)
+        // Filled in by the response decoder from its parsed tree (decoding it here again is slow).
+        raw = .null
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -78,7 +78,27 @@ public struct CertificateQueryResponse: Codable, Sendable, Hashable {
     /// Decodes a response body. Throws ``DouyinDecodingError`` (empty, not JSON, wrong type at a
     /// JSON path); an error envelope decodes fine and is reported by ``businessError(httpStatus:)``.
     public static func decode(_ body: Data) throws(DouyinDecodingError) -> CertificateQueryResponse {
-        try DouyinJSON.decode(CertificateQueryResponse.self, from: body)
+        let tree = try JSONValue(parsing: body)
+        var response = try DouyinJSON.decode(CertificateQueryResponse.self, from: body, tree: tree)
+        response.attachRaw(from: tree)
+        return response
+    }
+
+    /// Sets each certificate's ``Certificate/raw`` from the parsed response.
+    mutating func attachRaw(from tree: JSONValue) {
+        guard self.data != nil else { return }
+        let data = tree["data"]
+        func attach(_ list: inout [Certificate]?, _ key: String) {
+            guard let items = list else { return }
+            list = items.enumerated().map { index, certificate in
+                var copy = certificate
+                copy.raw = data?[key]?[index] ?? .null
+                return copy
+            }
+        }
+        attach(&self.data!.certificates, "certificates")
+        attach(&self.data!.certificatesV2, "certificates_v2")
+        if self.data?.certificate != nil { self.data?.certificate?.raw = data?["certificate"] ?? .null }
     }
 
     /// The business error this envelope reports, or `nil` when `extra.error_code` and
@@ -101,7 +121,9 @@ public struct CertificateQueryResponse: Codable, Sendable, Hashable {
         for certificate in lists.joined() {
             if let existing = byID[certificate.certificateID] {
                 let merged = existing.raw.merged(preferring: certificate.raw)
-                byID[certificate.certificateID] = try DouyinJSON.decode(Certificate.self, from: merged)
+                var decoded = try DouyinJSON.decode(Certificate.self, from: merged)
+                decoded.raw = merged
+                byID[certificate.certificateID] = decoded
             } else {
                 order.append(certificate.certificateID)
                 byID[certificate.certificateID] = certificate

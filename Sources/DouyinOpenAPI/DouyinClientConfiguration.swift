@@ -3,7 +3,7 @@ import Foundation
 /// Settings of the Douyin Open Platform client.
 public struct DouyinClientConfiguration: Sendable {
     /// Which endpoint issues client tokens.
-    public enum TokenEndpoint: String, Sendable, Codable {
+    public enum TokenEndpoint: String, Sendable, Codable, CaseIterable {
         /// `POST /oauth/stable_client_token/`: returns the same token while it is valid, so several
         /// replicas do not invalidate each other's tokens (the default).
         case stable = "stable_client_token"

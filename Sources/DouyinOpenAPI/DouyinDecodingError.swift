@@ -108,7 +108,7 @@ public enum DouyinJSON {
         try decode(type, from: value.encoded(), tree: value)
     }
 
-    private static func decode<T: Decodable>(
+    static func decode<T: Decodable>(
         _ type: T.Type, from body: Data, tree: JSONValue
     ) throws(DouyinDecodingError) -> T {
         do {

@@ -17,12 +17,43 @@ public enum JSONValue: Sendable, Hashable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    /// Parses JSON text. Throws ``DouyinDecodingError`` (`kind == .notJSON`) when `data` is not JSON.
+    /// Parses JSON text with Foundation's `JSONSerialization`, keeping integers exact (they arrive
+    /// as `Int64`/`UInt64` `NSNumber`s). Throws ``DouyinDecodingError`` (`kind == .notJSON` or
+    /// `.empty`) when `data` is not JSON.
     public init(parsing data: Data) throws(DouyinDecodingError) {
         do {
-            self = try JSONDecoder().decode(JSONValue.self, from: data)
+            self = JSONValue(foundation: try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]))
         } catch {
             throw DouyinDecodingError.notJSON(data)
+        }
+    }
+
+    /// Converts a `JSONSerialization` result.
+    init(foundation value: Any) {
+        switch value {
+        case let text as String:
+            self = .string(text)
+        case let number as NSNumber:
+            switch String(cString: number.objCType) {
+            case "c", "B": self = .bool(number.boolValue)
+            case "Q", "L", "I", "S", "C":
+                let unsigned = number.uint64Value
+                self = unsigned <= UInt64(Int64.max) ? .int(Int64(unsigned)) : .uint(unsigned)
+            case "q", "l", "i", "s": self = .int(number.int64Value)
+            default:
+                let double = number.doubleValue
+                if double == double.rounded(), abs(double) < 9.007_199_254_740_992e15, !(number is NSDecimalNumber) {
+                    self = .int(Int64(double))
+                } else {
+                    self = .double(double)
+                }
+            }
+        case let array as [Any]:
+            self = .array(array.map(JSONValue.init(foundation:)))
+        case let object as [String: Any]:
+            self = .object(object.mapValues(JSONValue.init(foundation:)))
+        default:
+            self = .null
         }
     }
 

@@ -8,7 +8,11 @@ struct CertWatchCommand: AsyncParsableCommand {
         abstract: "Watch Douyin life-service voucher certificates (抖音生活服务券码) and deliver their changes.",
         version: CertWatchVersion.current,
         subcommands: [
+            ServeCommand.self,
+            WatchCommand.self,
+            EventsCommand.self,
             InspectCommand.self,
+            DiffCommand.self,
             RulesCommand.self,
             SandboxCommand.self,
         ]

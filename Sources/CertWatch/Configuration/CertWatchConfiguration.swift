@@ -1,0 +1,96 @@
+import CertWatchCore
+import DouyinOpenAPI
+import Foundation
+
+/// certwatch's settings: one YAML file (see `deploy/certwatch.example.yaml`) plus environment
+/// variables (`CERTWATCH_<KEY_PATH>`, e.g. `CERTWATCH_DOUYIN_BASE_URL`), secrets by reference
+/// (`client_secret: ${DOUYIN_CLIENT_SECRET}`).
+public struct CertWatchConfiguration: Sendable {
+    /// The SQLite database path (`database`, default `./certwatch.sqlite`).
+    public var database: String
+    /// The Douyin client (`douyin.*`).
+    public var douyin: DouyinClientConfiguration
+    /// The watcher (`poll.*`).
+    public var watcher: WatcherConfiguration
+    /// Rule files and directories (`rules.paths`, default `rules/`).
+    public var rulePaths: [String]
+    /// The HTTP listen address (`http.listen`, default `127.0.0.1:8787`).
+    public var listen: String
+    /// Bearer keys for the HTTP API (`http.api_keys`).
+    public var apiKeys: [String]
+    /// The file it was read from ("" when none).
+    public var sourcePath: String
+    /// The flattened file, for sections read by other parts (sinks).
+    public var file: ConfigurationFile
+
+    /// Every key the configuration file may hold; `*` stands for a name.
+    public static let knownKeys: [String] = [
+        "database",
+        "douyin.base_url", "douyin.client_key", "douyin.client_secret", "douyin.token_endpoint",
+        "douyin.token_refresh_margin", "douyin.connect_timeout", "douyin.request_timeout",
+        "poll.qps", "poll.concurrency", "poll.first_poll_delay", "poll.base_interval", "poll.cancellable_interval",
+        "poll.expiring_lead_times", "poll.jitter", "poll.retry_initial", "poll.retry_cap",
+        "rules.paths",
+        "http.listen", "http.api_keys", "http.body_limit",
+        "sinks.*.type", "sinks.*.url", "sinks.*.secret", "sinks.*.secrets", "sinks.*.format", "sinks.*.path",
+        "sinks.*.allow_private", "sinks.*.retry_schedule", "sinks.*.concurrency", "sinks.*.template",
+        "sinks.*.headers.*", "sinks.*.pretty", "sinks.*.unmask_personal_data",
+        "retention.events", "retention.delivery_attempts",
+    ]
+
+    /// Loads the configuration from `path` (nil: defaults and environment only).
+    /// `overrides` win over everything (command-line flags such as `--db`).
+    /// Throws ``ConfigurationError`` naming the key and where its value came from.
+    public static func load(
+        path: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
+        database overrideDatabase: String? = nil
+    ) throws(ConfigurationError) -> CertWatchConfiguration {
+        let file = try ConfigurationFile(path: path, knownKeys: knownKeys, environment: environment)
+        let defaults = PollPolicy()
+        let policy = PollPolicy(
+            firstPollDelay: try file.duration("poll.first_poll_delay") ?? defaults.firstPollDelay,
+            cancellableInterval: try positive(file, "poll.cancellable_interval") ?? defaults.cancellableInterval,
+            baseInterval: try positive(file, "poll.base_interval") ?? defaults.baseInterval,
+            expiringLeadTimes: try file.durations("poll.expiring_lead_times") ?? defaults.expiringLeadTimes,
+            jitter: try file.number("poll.jitter", range: 0...0.5) ?? defaults.jitter)
+        let backoffDefaults = RetryBackoff()
+        let watcher = WatcherConfiguration(
+            policy: policy,
+            backoff: RetryBackoff(
+                initial: try positive(file, "poll.retry_initial") ?? backoffDefaults.initial,
+                cap: try positive(file, "poll.retry_cap") ?? backoffDefaults.cap),
+            qps: try file.number("poll.qps", range: 0.01...100_000) ?? 10,
+            concurrency: try file.integer("poll.concurrency", range: 1...1024) ?? 8)
+        let douyin = DouyinClientConfiguration(
+            baseURL: file.string("douyin.base_url") ?? "https://open.douyin.com",
+            clientKey: file.string("douyin.client_key") ?? "",
+            clientSecret: file.string("douyin.client_secret") ?? "",
+            tokenEndpoint: try file.choice("douyin.token_endpoint", as: DouyinClientConfiguration.TokenEndpoint.self) ?? .stable,
+            tokenRefreshMargin: .seconds(try file.duration("douyin.token_refresh_margin") ?? 300),
+            connectTimeout: .seconds(try positive(file, "douyin.connect_timeout") ?? 5),
+            requestTimeout: .seconds(try positive(file, "douyin.request_timeout") ?? 15))
+        return CertWatchConfiguration(
+            database: overrideDatabase ?? file.string("database") ?? "./certwatch.sqlite", douyin: douyin,
+            watcher: watcher, rulePaths: file.list("rules.paths") ?? ["rules/"],
+            listen: file.string("http.listen") ?? "127.0.0.1:8787", apiKeys: file.list("http.api_keys") ?? [],
+            sourcePath: path ?? "", file: file)
+    }
+
+    /// Checks that Douyin credentials are present (needed by `serve`, not by read-only commands).
+    public func requireCredentials() throws(ConfigurationError) {
+        for (key, value) in [("douyin.client_key", douyin.clientKey), ("douyin.client_secret", douyin.clientSecret)]
+        where value.isEmpty {
+            throw ConfigurationError(
+                location: sourcePath.isEmpty ? "configuration" : sourcePath, key: key,
+                message: "required (set it in the file, e.g. ${DOUYIN_CLIENT_SECRET}, or in \(ConfigurationFile.environmentName(key)))")
+        }
+    }
+
+    private static func positive(_ file: ConfigurationFile, _ key: String) throws(ConfigurationError) -> Int64? {
+        guard let value = try file.duration(key) else { return nil }
+        guard value > 0 else {
+            throw ConfigurationError(location: file.location(of: key), key: key, message: "must be greater than 0")
+        }
+        return value
+    }
+}

@@ -1,0 +1,465 @@
+import CertWatchCore
+import DouyinOpenAPI
+import Foundation
+import GRDB
+
+/// certwatch's SQLite store (GRDB `DatabasePool`, WAL: one writer, readers alongside, so
+/// `events tail` and `watch list` work while `serve` runs).
+///
+/// Tables: `watches`, `certificates` (last snapshot + raw JSON per watch × certificate), `events`
+/// (append-only; `sequence` is the cursor, `id` is unique). A poll commits its snapshots, events and
+/// the watch's next poll time in one transaction (``commitPoll(_:)``): a crash loses the whole poll
+/// or none of it, and a redone poll yields the same event ids, which are stored once.
+///
+/// Kept behind this narrow interface so the store can move to PostgreSQL (leases with
+/// `FOR UPDATE SKIP LOCKED`) without touching the watcher.
+public final class Store: Sendable {
+    /// The GRDB pool (exposed for the delivery outbox and tests).
+    public let pool: DatabasePool
+    /// The database file.
+    public let path: String
+
+    /// Opens (creating if needed) the database at `path` and runs pending migrations.
+    /// Throws GRDB's `DatabaseError` when the file cannot be opened or migrated.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        self.path = path
+        pool = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(pool)
+    }
+
+    /// The named migrations, in order. Never edit a shipped migration; add a new one.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-watches-certificates-events") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE watches (
+                        id TEXT PRIMARY KEY,
+                        order_id TEXT,
+                        encrypted_code TEXT,
+                        api TEXT NOT NULL,
+                        account_id TEXT,
+                        labels TEXT NOT NULL DEFAULT '{}',
+                        state TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL,
+                        next_poll_at INTEGER,
+                        leased_until INTEGER,
+                        last_polled_at INTEGER,
+                        poll_count INTEGER NOT NULL DEFAULT 0,
+                        consecutive_failures INTEGER NOT NULL DEFAULT 0,
+                        last_error TEXT
+                    );
+                    CREATE UNIQUE INDEX watches_order ON watches(api, order_id) WHERE order_id IS NOT NULL;
+                    CREATE UNIQUE INDEX watches_code ON watches(api, encrypted_code) WHERE encrypted_code IS NOT NULL;
+                    CREATE INDEX watches_due ON watches(next_poll_at) WHERE state = 'active';
+                    CREATE INDEX watches_state ON watches(state, id);
+
+                    CREATE TABLE certificates (
+                        watch_id TEXT NOT NULL REFERENCES watches(id),
+                        certificate_id TEXT NOT NULL,
+                        state TEXT NOT NULL,
+                        status INTEGER,
+                        expire_time INTEGER,
+                        snapshot TEXT NOT NULL,
+                        raw TEXT NOT NULL,
+                        observed_at INTEGER NOT NULL,
+                        PRIMARY KEY (watch_id, certificate_id)
+                    );
+
+                    CREATE TABLE events (
+                        sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+                        id TEXT NOT NULL UNIQUE,
+                        type TEXT NOT NULL,
+                        subject TEXT NOT NULL,
+                        watch_id TEXT NOT NULL,
+                        order_id TEXT,
+                        time INTEGER NOT NULL,
+                        body TEXT NOT NULL
+                    );
+                    CREATE INDEX events_type ON events(type, sequence);
+                    CREATE INDEX events_order ON events(order_id, sequence);
+                    CREATE INDEX events_subject ON events(subject, sequence);
+                    """)
+        }
+        return migrator
+    }
+
+    // MARK: Watches
+
+    /// Registers a watch, idempotently: the same `(api, order_id)` or `(api, encrypted_code)` returns
+    /// the existing watch with the new labels merged in (a removed watch becomes active again).
+    /// Returns the watch and whether it was created. Throws ``ValidationError`` for bad input.
+    public func register(_ registration: WatchRegistration, now: Int64, firstPollAt: Int64) async throws -> (
+        watch: Watch, created: Bool
+    ) {
+        let registration = try registration.validated()
+        return try await pool.write { db in try Self.register(registration, db: db, now: now, firstPollAt: firstPollAt) }
+    }
+
+    /// Registers many watches in one transaction; each item gets its own result (invalid items fail
+    /// alone). Returns, per input, the watch and whether it was created, or the validation error.
+    public func registerMany(_ registrations: [WatchRegistration], now: Int64, firstPollAt: Int64) async throws
+        -> [Result<(watch: Watch, created: Bool), ValidationError>]
+    {
+        try await pool.write { db in
+            registrations.map { registration in
+                do {
+                    let valid = try registration.validated()
+                    return .success(try Self.register(valid, db: db, now: now, firstPollAt: firstPollAt))
+                } catch let error as ValidationError {
+                    return .failure(error)
+                } catch {
+                    return .failure(ValidationError(message: "\(error)"))
+                }
+            }
+        }
+    }
+
+    private static func register(_ registration: WatchRegistration, db: Database, now: Int64, firstPollAt: Int64)
+        throws -> (watch: Watch, created: Bool)
+    {
+        let api = registration.api ?? .compreRetail
+        let existing = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT * FROM watches WHERE api = ? AND (order_id = ? OR encrypted_code = ?)
+                """, arguments: [api.rawValue, registration.orderID, registration.encryptedCode])
+        if let existing {
+            var watch = try Self.watch(from: existing)
+            watch.labels.merge(registration.labels ?? [:]) { $1 }
+            if let accountID = registration.accountID { watch.accountID = accountID }
+            var nextPoll = watch.nextPollAt
+            if watch.state == .removed {
+                watch.state = .active
+                nextPoll = firstPollAt
+            }
+            watch.nextPollAt = nextPoll
+            try db.execute(
+                sql: """
+                    UPDATE watches SET labels = ?, account_id = ?, state = ?, next_poll_at = ?, updated_at = ? WHERE id = ?
+                    """,
+                arguments: [Self.json(watch.labels), watch.accountID, watch.state.rawValue, nextPoll, now, watch.id])
+            return (watch, false)
+        }
+        let watch = Watch(
+            id: "w_" + randomHex(8), orderID: registration.orderID, encryptedCode: registration.encryptedCode, api: api,
+            accountID: registration.accountID, labels: registration.labels ?? [:], state: .active, createdAt: now,
+            nextPollAt: firstPollAt, lastPolledAt: nil, pollCount: 0, consecutiveFailures: 0, lastError: nil)
+        try db.execute(
+            sql: """
+                INSERT INTO watches (id, order_id, encrypted_code, api, account_id, labels, state, created_at, updated_at,
+                                     next_poll_at)
+                VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)
+                """,
+            arguments: [
+                watch.id, watch.orderID, watch.encryptedCode, api.rawValue, watch.accountID, Self.json(watch.labels), now,
+                now, firstPollAt,
+            ])
+        return (watch, true)
+    }
+
+    /// The watch with `id`, or `nil`.
+    public func watch(id: String) async throws -> Watch? {
+        try await pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM watches WHERE id = ?", arguments: [id]).map(Self.watch(from:)) }
+    }
+
+    /// Watches ordered by id, filtered by state and labels, after the cursor `after` (an id), at most `limit`.
+    public func watches(state: Watch.State? = nil, labels: [String: String] = [:], after: String? = nil, limit: Int = 100)
+        async throws -> [Watch]
+    {
+        var clauses: [String] = []
+        var arguments: StatementArguments = []
+        if let state {
+            clauses.append("state = ?")
+            arguments += [state.rawValue]
+        }
+        for (key, value) in labels.sorted(by: { $0.key < $1.key }) {
+            clauses.append("json_extract(labels, ?) = ?")
+            arguments += ["$.\"\(key.replacingOccurrences(of: "\"", with: ""))\"", value]
+        }
+        if let after {
+            clauses.append("id > ?")
+            arguments += [after]
+        }
+        let filter = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
+        arguments += [limit]
+        let finalArguments = arguments
+        return try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM watches \(filter) ORDER BY id LIMIT ?", arguments: finalArguments)
+                .map(Self.watch(from:))
+        }
+    }
+
+    /// Counts watches by state.
+    public func watchCounts() async throws -> [Watch.State: Int] {
+        try await pool.read { db in
+            var counts: [Watch.State: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM watches GROUP BY state") {
+                if let state = Watch.State(rawValue: row["state"]) { counts[state] = row["n"] }
+            }
+            return counts
+        }
+    }
+
+    /// Marks a watch removed (it is no longer polled; its certificates and events are kept).
+    /// Returns `false` when there is no such watch.
+    public func remove(id: String, now: Int64) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE watches SET state = 'removed', next_poll_at = NULL, updated_at = ? WHERE id = ?",
+                arguments: [now, id])
+            return db.changesCount > 0
+        }
+    }
+
+    /// Makes an active watch due at `at` (poll as soon as the budget allows). Returns `false` when
+    /// there is no such active watch.
+    public func pollSoon(id: String, at: Int64) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE watches SET next_poll_at = MIN(COALESCE(next_poll_at, ?), ?) WHERE id = ? AND state = 'active'",
+                arguments: [at, at, id])
+            return db.changesCount > 0
+        }
+    }
+
+    // MARK: Scheduling
+
+    /// Takes up to `limit` due watches (active, `next_poll_at <= now`, not leased), earliest first,
+    /// and leases them until `now + lease` so a poll in flight is never taken twice.
+    public func claimDue(now: Int64, limit: Int, lease: Int64 = 120) async throws -> [Watch] {
+        try await pool.write { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM watches
+                    WHERE state = 'active' AND next_poll_at <= ? AND (leased_until IS NULL OR leased_until <= ?)
+                    ORDER BY next_poll_at LIMIT ?
+                    """, arguments: [now, now, limit])
+            let watches = try rows.map(Self.watch(from:))
+            for watch in watches {
+                try db.execute(sql: "UPDATE watches SET leased_until = ? WHERE id = ?", arguments: [now + lease, watch.id])
+            }
+            return watches
+        }
+    }
+
+    /// The earliest `next_poll_at` of an active, unleased watch, or `nil` when none.
+    public func nextDue(now: Int64) async throws -> Int64? {
+        try await pool.read { db in
+            try Int64.fetchOne(
+                db,
+                sql: """
+                    SELECT MIN(next_poll_at) FROM watches
+                    WHERE state = 'active' AND (leased_until IS NULL OR leased_until <= ?)
+                    """, arguments: [now])
+        }
+    }
+
+    // MARK: Polls
+
+    /// The last stored snapshot of each certificate of a watch, by certificate id.
+    public func snapshots(watchID: String) async throws -> [String: StoredCertificate] {
+        try await pool.read { db in try Self.snapshots(watchID: watchID, db: db) }
+    }
+
+    static func snapshots(watchID: String, db: Database) throws -> [String: StoredCertificate] {
+        var result: [String: StoredCertificate] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT * FROM certificates WHERE watch_id = ?", arguments: [watchID]) {
+            let stored = try StoredCertificate(row: row)
+            result[stored.snapshot.certificateID] = stored
+        }
+        return result
+    }
+
+    /// Commits one successful poll in one transaction: upserts the snapshots, appends the events
+    /// (an event whose id is already stored is skipped), and updates the watch's schedule and state.
+    /// Returns the events actually appended, with their `sequence`. `afterAppend` runs inside the
+    /// same transaction with those events (the delivery outbox writes its rows there).
+    @discardableResult
+    public func commitPoll(
+        _ poll: PollCommit, afterAppend: (@Sendable (Database, [CertWatchEvent]) throws -> Void)? = nil
+    ) async throws -> [CertWatchEvent] {
+        try await pool.write { db in
+            for certificate in poll.certificates {
+                let snapshot = certificate.snapshot
+                try db.execute(
+                    sql: """
+                        INSERT INTO certificates (watch_id, certificate_id, state, status, expire_time, snapshot, raw, observed_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT (watch_id, certificate_id) DO UPDATE SET
+                            state = excluded.state, status = excluded.status, expire_time = excluded.expire_time,
+                            snapshot = excluded.snapshot, raw = excluded.raw, observed_at = excluded.observed_at
+                        WHERE excluded.observed_at > certificates.observed_at
+                        """,
+                    arguments: [
+                        poll.watchID, snapshot.certificateID, snapshot.state.rawValue, snapshot.status, snapshot.expireTime,
+                        String(decoding: try DouyinJSON.normalizedEncoded(snapshot), as: UTF8.self),
+                        String(decoding: certificate.raw.encoded(), as: UTF8.self), snapshot.observedAt,
+                    ])
+            }
+            let appended = try Self.append(poll.events, db: db)
+            let state: Watch.State = poll.nextPollAt == nil ? poll.finalState : .active
+            try db.execute(
+                sql: """
+                    UPDATE watches SET state = ?, next_poll_at = ?, leased_until = NULL, last_polled_at = ?,
+                        poll_count = poll_count + 1, consecutive_failures = ?, last_error = ?, updated_at = ?
+                    WHERE id = ? AND state = 'active'
+                    """,
+                arguments: [
+                    state.rawValue, poll.nextPollAt, poll.polledAt, poll.consecutiveFailures, poll.lastError, poll.polledAt,
+                    poll.watchID,
+                ])
+            try afterAppend?(db, appended)
+            return appended
+        }
+    }
+
+    /// Appends events (skipping ids already stored); returns the appended ones with their sequence.
+    public func append(_ events: [CertWatchEvent]) async throws -> [CertWatchEvent] {
+        try await pool.write { db in try Self.append(events, db: db) }
+    }
+
+    static func append(_ events: [CertWatchEvent], db: Database) throws -> [CertWatchEvent] {
+        var appended: [CertWatchEvent] = []
+        for var event in events {
+            event.sequence = nil
+            try db.execute(
+                sql: """
+                    INSERT INTO events (id, type, subject, watch_id, order_id, time, body) VALUES (?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (id) DO NOTHING
+                    """,
+                arguments: [
+                    event.id, event.type.rawValue, event.subject, event.data.watch.id, event.data.watch.orderID, event.time,
+                    String(decoding: event.jsonData(), as: UTF8.self),
+                ])
+            if db.changesCount > 0 {
+                event.sequence = db.lastInsertedRowID
+                appended.append(event)
+            }
+        }
+        return appended
+    }
+
+    // MARK: Events
+
+    /// Events after `sequence` (exclusive), oldest first, optionally of one type or one order, at most `limit`.
+    public func events(after sequence: Int64 = 0, type: EventType? = nil, orderID: String? = nil, limit: Int = 100)
+        async throws -> [CertWatchEvent]
+    {
+        var sql = "SELECT sequence, body FROM events WHERE sequence > ?"
+        var arguments: StatementArguments = [sequence]
+        if let type {
+            sql += " AND type = ?"
+            arguments += [type.rawValue]
+        }
+        if let orderID {
+            sql += " AND order_id = ?"
+            arguments += [orderID]
+        }
+        sql += " ORDER BY sequence LIMIT ?"
+        arguments += [limit]
+        let finalSQL = sql
+        let finalArguments = arguments
+        return try await pool.read { db in
+            try Row.fetchAll(db, sql: finalSQL, arguments: finalArguments).map(Self.event(from:))
+        }
+    }
+
+    /// The highest event sequence, 0 when there are none.
+    public func lastSequence() async throws -> Int64 {
+        try await pool.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(sequence) FROM events") ?? 0 }
+    }
+
+    static func event(from row: Row) throws -> CertWatchEvent {
+        let body: String = row["body"]
+        var event = try DouyinJSON.decode(CertWatchEvent.self, from: Data(body.utf8))
+        event.sequence = row["sequence"]
+        return event
+    }
+
+    // MARK: Rows
+
+    static func watch(from row: Row) throws -> Watch {
+        let labelsText: String = row["labels"]
+        let labels = (try? JSONDecoder().decode([String: String].self, from: Data(labelsText.utf8))) ?? [:]
+        return Watch(
+            id: row["id"], orderID: row["order_id"], encryptedCode: row["encrypted_code"],
+            api: CertificateAPI(rawValue: row["api"]) ?? .compreRetail, accountID: row["account_id"], labels: labels,
+            state: Watch.State(rawValue: row["state"]) ?? .active, createdAt: row["created_at"],
+            nextPollAt: row["next_poll_at"], lastPolledAt: row["last_polled_at"], pollCount: row["poll_count"],
+            consecutiveFailures: row["consecutive_failures"], lastError: row["last_error"])
+    }
+
+    static func json(_ labels: [String: String]) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: (try? encoder.encode(labels)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+}
+
+/// A certificate's stored state: its normalized snapshot and the raw Douyin JSON.
+public struct StoredCertificate: Sendable, Hashable {
+    /// The snapshot.
+    public var snapshot: CertificateSnapshot
+    /// The raw certificate JSON as received (merged `certificates`/`certificates_v2`).
+    public var raw: JSONValue
+
+    public init(snapshot: CertificateSnapshot, raw: JSONValue) {
+        self.snapshot = snapshot
+        self.raw = raw
+    }
+
+    init(row: Row) throws {
+        let snapshotText: String = row["snapshot"]
+        let rawText: String = row["raw"]
+        snapshot = try DouyinJSON.decode(CertificateSnapshot.self, from: Data(snapshotText.utf8))
+        raw = (try? JSONValue(parsing: Data(rawText.utf8))) ?? .null
+    }
+}
+
+/// Everything one successful poll writes.
+public struct PollCommit: Sendable {
+    /// The watch polled.
+    public var watchID: String
+    /// When the poll completed, Unix seconds.
+    public var polledAt: Int64
+    /// The certificates observed.
+    public var certificates: [StoredCertificate]
+    /// The events detected.
+    public var events: [CertWatchEvent]
+    /// The next poll, or `nil` to stop polling (the watch becomes ``finalState``).
+    public var nextPollAt: Int64?
+    /// The state when polling stops: `done`, or `failed` for a permanent error.
+    public var finalState: Watch.State
+    /// Transient failures in a row (0 after a success).
+    public var consecutiveFailures: Int64
+    /// The error to record, if any.
+    public var lastError: String?
+
+    public init(
+        watchID: String, polledAt: Int64, certificates: [StoredCertificate] = [], events: [CertWatchEvent] = [],
+        nextPollAt: Int64?, finalState: Watch.State = .done, consecutiveFailures: Int64 = 0, lastError: String? = nil
+    ) {
+        self.watchID = watchID
+        self.polledAt = polledAt
+        self.certificates = certificates
+        self.events = events
+        self.nextPollAt = nextPollAt
+        self.finalState = finalState
+        self.consecutiveFailures = consecutiveFailures
+        self.lastError = lastError
+    }
+}
+
+/// `count` random bytes as lowercase hex.
+func randomHex(_ count: Int) -> String {
+    var generator = SystemRandomNumberGenerator()
+    return (0..<count).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+}

@@ -1,0 +1,128 @@
+import CertWatchCore
+import DouyinOpenAPI
+import Foundation
+
+/// A registration: "follow this order (or encrypted code)".
+public struct Watch: Sendable, Hashable, Codable {
+    /// The lifecycle of a watch.
+    public enum State: String, Sendable, Hashable, Codable, CaseIterable {
+        /// Polled on its schedule.
+        case active
+        /// Nothing can change any more; no longer polled.
+        case done
+        /// A permanent API error (see ``Watch/lastError``); no longer polled.
+        case failed
+        /// Unregistered by the user.
+        case removed
+    }
+
+    /// `w_` + 16 hex digits.
+    public var id: String
+    /// `order_id`, for order watches.
+    public var orderID: String?
+    /// `encrypted_code`, for code watches.
+    public var encryptedCode: String?
+    /// The endpoint family.
+    public var api: CertificateAPI
+    /// `account_id`, sent with every query.
+    public var accountID: String?
+    /// Labels (string map) carried in every event of the watch.
+    public var labels: [String: String]
+    /// The state.
+    public var state: State
+    /// Registration time, Unix seconds.
+    public var createdAt: Int64
+    /// When the next poll is due, Unix seconds; `nil` unless active.
+    public var nextPollAt: Int64?
+    /// When the last poll finished, Unix seconds.
+    public var lastPolledAt: Int64?
+    /// Polls so far.
+    public var pollCount: Int64
+    /// Transient failures in a row.
+    public var consecutiveFailures: Int64
+    /// The last error, e.g. `douyin retry error, code 2100004, logid …`.
+    public var lastError: String?
+
+    /// The event-facing summary of the watch.
+    public var info: WatchInfo {
+        WatchInfo(
+            id: id, orderID: orderID, encryptedCode: encryptedCode, api: api, accountID: accountID, labels: labels)
+    }
+
+    /// The Douyin query that polls this watch.
+    public var query: CertificateQuery {
+        CertificateQuery(api: api, orderID: orderID, encryptedCode: encryptedCode, accountID: accountID)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, orderID = "order_id", encryptedCode = "encrypted_code", api, accountID = "account_id", labels, state
+        case createdAt = "created_at", nextPollAt = "next_poll_at", lastPolledAt = "last_polled_at"
+        case pollCount = "poll_count", consecutiveFailures = "consecutive_failures", lastError = "last_error"
+    }
+}
+
+/// What to register: an order id or an encrypted code, on an endpoint family.
+public struct WatchRegistration: Sendable, Hashable, Codable {
+    /// `order_id` (exactly one of `order_id` and `encrypted_code`).
+    public var orderID: String?
+    /// `encrypted_code`.
+    public var encryptedCode: String?
+    /// Endpoint family; default `compre_retail`.
+    public var api: CertificateAPI?
+    /// `account_id`.
+    public var accountID: String?
+    /// Labels to add (merged into an existing watch's labels).
+    public var labels: [String: String]?
+
+    public init(
+        orderID: String? = nil, encryptedCode: String? = nil, api: CertificateAPI? = nil, accountID: String? = nil,
+        labels: [String: String]? = nil
+    ) {
+        self.orderID = orderID
+        self.encryptedCode = encryptedCode
+        self.api = api
+        self.accountID = accountID
+        self.labels = labels
+    }
+
+    /// Checks the registration. Throws ``ValidationError`` naming the field.
+    public func validated() throws(ValidationError) -> WatchRegistration {
+        var copy = self
+        copy.orderID = orderID?.trimmingCharacters(in: .whitespaces)
+        copy.encryptedCode = encryptedCode?.trimmingCharacters(in: .whitespaces)
+        switch (copy.orderID?.isEmpty == false, copy.encryptedCode?.isEmpty == false) {
+        case (true, true):
+            throw ValidationError(field: "order_id", message: "give order_id or encrypted_code, not both")
+        case (false, false):
+            throw ValidationError(field: "order_id", message: "order_id or encrypted_code is required")
+        default: break
+        }
+        if copy.orderID?.isEmpty == true { copy.orderID = nil }
+        if copy.encryptedCode?.isEmpty == true { copy.encryptedCode = nil }
+        for (key, value) in labels ?? [:] {
+            guard !key.isEmpty, key.count <= 63, value.count <= 255 else {
+                throw ValidationError(field: "labels.\(key)", message: "label keys are 1–63 characters, values at most 255")
+            }
+        }
+        return copy
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case orderID = "order_id", encryptedCode = "encrypted_code", api, accountID = "account_id", labels
+    }
+}
+
+/// Input that does not make sense, with the field it is about.
+public struct ValidationError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The offending field (JSON name or path).
+    public var field: String?
+    /// What is wrong.
+    public var message: String
+
+    public init(field: String? = nil, message: String) {
+        self.field = field
+        self.message = message
+    }
+
+    public var description: String { field.map { "\($0): \(message)" } ?? message }
+}

@@ -1,0 +1,232 @@
+import CertWatchCore
+import DouyinOpenAPI
+import Foundation
+import GRDB
+import Logging
+import Metrics
+import ServiceLifecycle
+
+/// Settings of the watcher.
+public struct WatcherConfiguration: Sendable {
+    /// When to poll.
+    public var policy: PollPolicy
+    /// Backoff for transient errors.
+    public var backoff: RetryBackoff
+    /// Douyin QPS budget for the app (default 10).
+    public var qps: Double
+    /// Polls in flight at once (default 8).
+    public var concurrency: Int
+    /// How long a claimed watch stays leased before another poll may take it, seconds.
+    public var lease: Int64
+    /// Longest idle wait between checks for due watches, seconds.
+    public var idleCheck: Double
+
+    public init(
+        policy: PollPolicy = PollPolicy(), backoff: RetryBackoff = RetryBackoff(), qps: Double = 10,
+        concurrency: Int = 8, lease: Int64 = 120, idleCheck: Double = 1
+    ) {
+        self.policy = policy
+        self.backoff = backoff
+        self.qps = qps
+        self.concurrency = concurrency
+        self.lease = lease
+        self.idleCheck = idleCheck
+    }
+}
+
+/// What a poll did.
+public enum PollOutcome: Sendable, Hashable {
+    /// Success: the events appended (with sequences).
+    case polled(events: [CertWatchEvent])
+    /// A transient error; retried at the given time.
+    case retrying(DouyinAPIError, at: Int64)
+    /// A permanent error: the watch failed (a `watch.failed` event was appended).
+    case failed(DouyinAPIError)
+    /// The store could not be read or written; the lease expires and the poll is redone.
+    case storeError(String)
+}
+
+/// Polls due watches within the QPS budget, diffs each response against the stored snapshots and
+/// commits snapshots, events and the next poll time in one transaction.
+///
+/// A `Service`: ``run()`` loops until graceful shutdown, finishing the polls in flight.
+/// ``pollDue()`` and ``poll(_:)`` are the steps, callable directly by tests and tools.
+public final class Watcher: Service {
+    /// The store.
+    public let store: Store
+    /// The Douyin client.
+    public let client: DouyinClient
+    /// The clock.
+    public let clock: any WallClock
+    /// The shared QPS budget.
+    public let budget: QPSBudget
+    /// Settings.
+    public let configuration: WatcherConfiguration
+    private let differ: Differ
+    private let logger: Logger
+    private let onAppend: @Sendable ([CertWatchEvent]) -> Void
+    private let afterAppend: (@Sendable (GRDB.Database, [CertWatchEvent]) throws -> Void)?
+
+    /// - Parameters:
+    ///   - onAppend: called after each commit with the events appended (wakes streams and dispatcher).
+    ///   - afterAppend: runs inside each poll's transaction with the appended events (the outbox).
+    public init(
+        store: Store, client: DouyinClient, clock: any WallClock = SystemWallClock(),
+        configuration: WatcherConfiguration = WatcherConfiguration(), logger: Logger = Logger(label: "certwatch.watcher"),
+        onAppend: @escaping @Sendable ([CertWatchEvent]) -> Void = { _ in },
+        afterAppend: (@Sendable (GRDB.Database, [CertWatchEvent]) throws -> Void)? = nil
+    ) {
+        self.store = store
+        self.client = client
+        self.clock = clock
+        self.configuration = configuration
+        self.budget = QPSBudget(qps: configuration.qps, clock: clock)
+        self.differ = Differ(expiringLeadTimes: configuration.policy.expiringLeadTimes)
+        self.logger = logger
+        self.onAppend = onAppend
+        self.afterAppend = afterAppend
+    }
+
+    /// Polls until graceful shutdown with ``WatcherConfiguration/concurrency`` workers, each taking
+    /// the earliest due watch; polls in flight complete first.
+    public func run() async throws {
+        logger.info("watcher started", metadata: ["qps": "\(configuration.qps)", "concurrency": "\(configuration.concurrency)"])
+        await withDiscardingTaskGroup { group in
+            for _ in 0..<max(configuration.concurrency, 1) {
+                group.addTask { await self.work() }
+            }
+        }
+        logger.info("watcher stopped")
+    }
+
+    private func work() async {
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            let now = clock.unixNow
+            do {
+                if let watch = try await store.claimDue(now: now, limit: 1, lease: configuration.lease).first {
+                    _ = await poll(watch)
+                    continue
+                }
+            } catch {
+                logger.error("cannot claim due watches", metadata: ["error": "\(error)"])
+            }
+            let nextDue = (try? await store.nextDue(now: now)) ?? nil
+            let wait = min(configuration.idleCheck, max(0.05, nextDue.map { Double($0 - now) } ?? configuration.idleCheck))
+            do {
+                try await cancelWhenGracefulShutdown { try await self.clock.sleep(seconds: wait) }
+            } catch {
+                return
+            }
+        }
+    }
+
+    /// Polls every watch due now, up to ``WatcherConfiguration/concurrency`` at a time, until none is
+    /// due. Returns the outcomes. For tests and tools; ``run()`` is the long-running form.
+    public func pollDue() async throws -> [PollOutcome] {
+        var outcomes: [PollOutcome] = []
+        while true {
+            let due = try await store.claimDue(
+                now: clock.unixNow, limit: configuration.concurrency, lease: configuration.lease)
+            if due.isEmpty { return outcomes }
+            outcomes += await withTaskGroup(of: PollOutcome.self) { group in
+                for watch in due { group.addTask { await self.poll(watch) } }
+                return await group.reduce(into: []) { $0.append($1) }
+            }
+        }
+    }
+
+    private static let requestDuration = Timer(label: "certwatch_douyin_request_duration_seconds", preferredDisplayUnit: .seconds)
+
+    /// Polls one watch: query, diff, commit; schedules the next poll or records the error.
+    public func poll(_ watch: Watch) async -> PollOutcome {
+        do {
+            try await budget.acquire()
+        } catch {
+            return .storeError("cancelled")
+        }
+        let started = ContinuousClock.now
+        let result: CertificateQueryResult
+        do {
+            result = try await client.queryCertificates(watch.query)
+            await budget.succeeded()
+        } catch {
+            Self.requestDuration.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
+            return await handle(error, for: watch)
+        }
+        Self.requestDuration.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
+        Counter(label: "certwatch_polls_total", dimensions: [("outcome", "ok"), ("code", "0")]).increment()
+        do {
+            let now = clock.unixNow
+            let previous = try await store.snapshots(watchID: watch.id)
+            var certificates: [StoredCertificate] = []
+            var events: [CertWatchEvent] = []
+            for certificate in result.certificates {
+                let snapshot = CertificateSnapshot(certificate, observedAt: now)
+                let transitions = differ.transitions(
+                    from: previous[snapshot.certificateID]?.snapshot, to: snapshot, now: now)
+                events += transitions.map { CertWatchEvent(transition: $0, snapshot: snapshot, watch: watch.info, time: now) }
+                certificates.append(StoredCertificate(snapshot: snapshot, raw: certificate.raw))
+            }
+            var random = SystemRandomNumberGenerator()
+            let decision = configuration.policy.next(after: certificates.map(\.snapshot), now: now, random: &random)
+            let nextPollAt: Int64? = if case .pollAt(let at) = decision { at } else { nil }
+            let appended = try await store.commitPoll(
+                PollCommit(
+                    watchID: watch.id, polledAt: now, certificates: certificates, events: events, nextPollAt: nextPollAt,
+                    finalState: .done), afterAppend: afterAppend)
+            for event in appended {
+                Counter(label: "certwatch_events_total", dimensions: [("type", event.type.rawValue)]).increment()
+            }
+            if !appended.isEmpty { onAppend(appended) }
+            logger.debug(
+                "polled", metadata: ["watch": "\(watch.id)", "certificates": "\(certificates.count)", "events": "\(appended.count)"])
+            return .polled(events: appended)
+        } catch {
+            logger.error("cannot store poll", metadata: ["watch": "\(watch.id)", "error": "\(error)"])
+            return .storeError("\(error)")
+        }
+    }
+
+    private func handle(_ error: any Error, for watch: Watch) async -> PollOutcome {
+        let apiError =
+            error as? DouyinAPIError ?? DouyinAPIError(errorClass: .retry, source: .transport, detail: "\(error)")
+        Counter(
+            label: "certwatch_polls_total",
+            dimensions: [("outcome", apiError.errorClass.rawValue), ("code", apiError.code.map(String.init) ?? apiError.httpStatus.map(String.init) ?? "none")]
+        ).increment()
+        let now = clock.unixNow
+        do {
+            if apiError.errorClass == .permanent {
+                let event = CertWatchEvent(failure: apiError, watch: watch.info, time: now)
+                let appended = try await store.commitPoll(
+                    PollCommit(
+                        watchID: watch.id, polledAt: now, events: [event], nextPollAt: nil, finalState: .failed,
+                        lastError: apiError.description), afterAppend: afterAppend)
+                if !appended.isEmpty { onAppend(appended) }
+                logger.warning("watch failed", metadata: ["watch": "\(watch.id)", "error": "\(apiError)"])
+                return .failed(apiError)
+            }
+            if apiError.errorClass == .slowDown { await budget.slowDown() }
+            var random = SystemRandomNumberGenerator()
+            let failures = watch.consecutiveFailures + 1
+            let retryAt = now + configuration.backoff.delay(attempt: Int(failures), random: &random)
+            try await store.commitPoll(
+                PollCommit(
+                    watchID: watch.id, polledAt: now, nextPollAt: retryAt, consecutiveFailures: failures,
+                    lastError: apiError.description))
+            logger.info("poll failed, retrying", metadata: ["watch": "\(watch.id)", "error": "\(apiError)", "retry_at": "\(retryAt)"])
+            return .retrying(apiError, at: retryAt)
+        } catch {
+            logger.error("cannot store poll failure", metadata: ["watch": "\(watch.id)", "error": "\(error)"])
+            return .storeError("\(error)")
+        }
+    }
+}
+
+extension Duration {
+    /// Whole nanoseconds.
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}

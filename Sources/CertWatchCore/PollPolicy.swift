@@ -1,0 +1,120 @@
+/// When to poll a watch next: a pure function of its certificates' snapshots and the clock.
+///
+/// - soon after registration (``firstPollDelay``);
+/// - every ``cancellableInterval`` (30 s) while any verification can still be cancelled (Douyin
+///   allows cancelling for about an hour, and a verify + cancel between two polls leaves no trace);
+/// - every ``baseInterval`` (5 min) while usable;
+/// - just after `expire_time` and just after each `expiring_soon` lead time, so those events are timely;
+/// - never again (`done`) when nothing can change any more: every certificate refunded, or fully
+///   used and no longer cancellable, or expired and confirmed by a poll after `expire_time`.
+///
+/// Intervals get ±``jitter`` (10 %) to spread load; deadline polls land 1–5 s after the deadline.
+public struct PollPolicy: Sendable, Hashable {
+    /// Delay before the first poll of a new watch, seconds.
+    public var firstPollDelay: Int64
+    /// Interval while a verification is cancellable, seconds.
+    public var cancellableInterval: Int64
+    /// Interval while usable, seconds.
+    public var baseInterval: Int64
+    /// Lead times before `expire_time` that get a poll (the differ's `expiring_soon` lead times), seconds.
+    public var expiringLeadTimes: [Int64]
+    /// Relative jitter on intervals (0.1 = ±10 %).
+    public var jitter: Double
+
+    public init(
+        firstPollDelay: Int64 = 1, cancellableInterval: Int64 = 30, baseInterval: Int64 = 300,
+        expiringLeadTimes: [Int64] = [86_400], jitter: Double = 0.1
+    ) {
+        self.firstPollDelay = firstPollDelay
+        self.cancellableInterval = cancellableInterval
+        self.baseInterval = baseInterval
+        self.expiringLeadTimes = expiringLeadTimes
+        self.jitter = jitter
+    }
+
+    /// What to do after a poll.
+    public enum Decision: Sendable, Hashable {
+        /// Poll again at this Unix second.
+        case pollAt(Int64)
+        /// Nothing can change any more: stop polling.
+        case done
+    }
+
+    /// The decision after a successful poll at `now` that observed `snapshots` (all certificates of
+    /// the watch). `random` supplies jitter (inject a seeded generator in tests).
+    public func next(
+        after snapshots: [CertificateSnapshot], now: Int64, random: inout some RandomNumberGenerator
+    ) -> Decision {
+        if !snapshots.isEmpty, snapshots.allSatisfy({ isSettled($0, now: now) }) { return .done }
+        var earliest = now + jittered(baseInterval, &random)
+        for snapshot in snapshots where !isSettled(snapshot, now: now) {
+            if snapshot.isCancellable {
+                earliest = min(earliest, now + jittered(cancellableInterval, &random))
+            }
+            guard let expireTime = snapshot.expireTime, snapshot.derivedState(at: now) == .available else { continue }
+            let deadlines = expiringLeadTimes.map { expireTime - $0 } + [expireTime]
+            for deadline in deadlines where deadline >= now {
+                earliest = min(earliest, deadline + 1 + Int64.random(in: 0...4, using: &random))
+            }
+        }
+        return .pollAt(earliest)
+    }
+
+    /// The first poll of a watch registered at `now`.
+    public func firstPoll(now: Int64) -> Int64 { now + firstPollDelay }
+
+    /// Whether nothing about this certificate can change any more.
+    public func isSettled(_ snapshot: CertificateSnapshot, now: Int64) -> Bool {
+        switch snapshot.derivedState(at: now) {
+        case .refunded: return true
+        case .verified: return !snapshot.isCancellable
+        case .expired: return snapshot.observedAt > (snapshot.expireTime ?? Int64.min)
+        case .available: return false
+        }
+    }
+
+    private func jittered(_ interval: Int64, _ random: inout some RandomNumberGenerator) -> Int64 {
+        let spread = Double(interval) * jitter
+        guard spread >= 1 else { return max(interval, 1) }
+        return max(1, interval + Int64(Double.random(in: -spread...spread, using: &random).rounded()))
+    }
+}
+
+/// Backoff for transient errors of one watch: 5 s doubling to a 10-minute cap, jittered ±20 %.
+public struct RetryBackoff: Sendable, Hashable {
+    /// First delay, seconds.
+    public var initial: Int64
+    /// Largest delay, seconds.
+    public var cap: Int64
+    /// Relative jitter.
+    public var jitter: Double
+
+    public init(initial: Int64 = 5, cap: Int64 = 600, jitter: Double = 0.2) {
+        self.initial = initial
+        self.cap = cap
+        self.jitter = jitter
+    }
+
+    /// The delay before retry number `attempt` (1 = first retry), seconds.
+    public func delay(attempt: Int, random: inout some RandomNumberGenerator) -> Int64 {
+        let exponent = min(max(attempt - 1, 0), 30)
+        let base = min(cap, initial << Int64(exponent))
+        let spread = Double(base) * jitter
+        return max(1, base + Int64(Double.random(in: -spread...spread, using: &random).rounded()))
+    }
+}
+
+/// A seedable generator (SplitMix64) for reproducible jitter in tests, benchmarks and the sandbox.
+public struct SeededGenerator: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -1,0 +1,72 @@
+/// The global QPS budget: a token bucket whose rate adapts AIMD-style to Douyin's 2119003
+/// (请求太过频繁). A pure state machine: callers pass the clock (seconds, fractional) and sleep
+/// for the returned wait themselves.
+///
+/// - ``acquire(now:)`` takes one token, returning 0 when one was available or the seconds to wait.
+/// - ``slowDown()`` halves the rate (not below ``minimumRate``).
+/// - ``succeeded()`` adds ``recoveryStep`` of the configured rate after every ``recoveryWindow``
+///   successes, up to the configured rate.
+public struct RateLimiter: Sendable, Hashable {
+    /// The configured rate, requests per second.
+    public private(set) var configuredRate: Double
+    /// The current rate, requests per second.
+    public private(set) var currentRate: Double
+    /// Bucket size: how many requests may go at once after idling.
+    public var burst: Double
+    /// Lowest rate a slow-down reaches.
+    public var minimumRate: Double
+    /// Fraction of the configured rate restored after each recovery window.
+    public var recoveryStep: Double
+    /// Successes needed per recovery step.
+    public var recoveryWindow: Int
+    private var tokens: Double
+    private var last: Double?
+    private var successes = 0
+
+    public init(rate: Double, burst: Double? = nil, minimumRate: Double = 0.1, recoveryStep: Double = 0.1, recoveryWindow: Int = 20) {
+        configuredRate = rate
+        currentRate = rate
+        self.burst = burst ?? max(1, rate)
+        self.minimumRate = min(minimumRate, rate)
+        self.recoveryStep = recoveryStep
+        self.recoveryWindow = recoveryWindow
+        tokens = self.burst
+    }
+
+    /// Takes a token at time `now` (seconds). Returns 0 if granted now, else the seconds until the
+    /// token is available (the token is reserved: the caller must not call again before then).
+    public mutating func acquire(now: Double) -> Double {
+        refill(now: now)
+        tokens -= 1
+        return tokens >= 0 ? 0 : -tokens / currentRate
+    }
+
+    /// Douyin answered 2119003: halve the rate.
+    public mutating func slowDown() {
+        currentRate = max(minimumRate, currentRate / 2)
+        tokens = min(tokens, 0)
+        successes = 0
+    }
+
+    /// A call succeeded: after each window of successes, restore part of the rate.
+    public mutating func succeeded() {
+        guard currentRate < configuredRate else { return }
+        successes += 1
+        if successes >= recoveryWindow {
+            successes = 0
+            currentRate = min(configuredRate, currentRate + configuredRate * recoveryStep)
+        }
+    }
+
+    /// Changes the configured rate (and the current rate with it).
+    public mutating func setRate(_ rate: Double) {
+        configuredRate = rate
+        currentRate = rate
+        burst = max(1, rate)
+    }
+
+    private mutating func refill(now: Double) {
+        if let last, now > last { tokens = min(burst, tokens + (now - last) * currentRate) }
+        last = max(last ?? now, now)
+    }
+}

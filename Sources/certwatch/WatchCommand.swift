@@ -1,0 +1,220 @@
+import ArgumentParser
+import CertWatch
+import CertWatchCore
+import DouyinOpenAPI
+import Foundation
+
+/// `certwatch watch add|list|show|rm|import`.
+struct WatchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "watch", abstract: "Register, list, show and remove watches.",
+        subcommands: [Add.self, List.self, Show.self, Remove.self, Import.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Register an order (or encrypted code). Idempotent: the same target returns the existing watch.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Douyin order_id.") var orderId: String?
+        @Option(help: "encrypted_code from 验券准备.") var encryptedCode: String?
+        @Option(help: "Label k=v (repeatable).") var label: [String] = []
+        @Option(help: "Endpoint family: compre_retail (pickup vouchers) or fulfilment (group-buying).")
+        var api: CertificateAPI = .compreRetail
+        @Option(help: "account_id of the merchant.") var accountId: String?
+        @Option(help: "Output format: table or json.") var format: OutputFormat = .table
+
+        func run() async throws {
+            let store = try global.openStore()
+            let configuration = try global.loadConfiguration()
+            let now = UnixTime.now()
+            let registration = WatchRegistration(
+                orderID: orderId, encryptedCode: encryptedCode, api: api, accountID: accountId,
+                labels: try parseLabels(label))
+            do {
+                let (watch, created) = try await store.register(
+                    registration, now: now, firstPollAt: configuration.watcher.policy.firstPoll(now: now))
+                try printWatches([watch], format: format)
+                if format == .table { print(created ? "registered" : "already registered (labels merged)") }
+            } catch let error as CertWatch.ValidationError {
+                throw ArgumentParser.ValidationError(error.description)
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List watches.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Only watches in this state: active, done, failed, removed.") var state: Watch.State?
+        @Option(help: "Only watches with label k=v (repeatable).") var label: [String] = []
+        @Option(help: "At most this many.") var limit: Int = 1000
+        @Option(help: "Start after this watch id (cursor).") var after: String?
+        @Option(help: "Output format: table or json.") var format: OutputFormat = .table
+
+        func run() async throws {
+            let store = try global.openStore()
+            let watches = try await store.watches(state: state, labels: try parseLabels(label), after: after, limit: limit)
+            try printWatches(watches, format: format)
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a watch and its certificates' current state.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Watch id (w_…).") var id: String
+        @Option(help: "Output format: table or json.") var format: OutputFormat = .table
+
+        func run() async throws {
+            let store = try global.openStore()
+            guard let watch = try await store.watch(id: id) else { throw ValidationError("no watch \(id)") }
+            let certificates = try await store.snapshots(watchID: id).values.map { $0.snapshot.masked() }
+                .sorted { $0.certificateID < $1.certificateID }
+            switch format {
+            case .json:
+                let view = WatchView(watch: watch, certificates: certificates)
+                print(String(decoding: try DouyinJSON.normalizedEncoded(view, pretty: true), as: UTF8.self))
+            case .table:
+                try printWatches([watch], format: .table)
+                if let error = watch.lastError { print("last error: \(error)") }
+                print("")
+                let rows = certificates.map { snapshot -> [String] in
+                    [
+                        snapshot.certificateID, snapshot.state.rawValue, snapshot.status.map(String.init) ?? "-",
+                        snapshot.timesCard.map { "\($0.timesUsed)/\($0.timesCount)" } ?? "-",
+                        snapshot.verifications.map { $0.verifyID + ($0.canCancel ? " (cancellable)" : "") }
+                            .joined(separator: ", "),
+                        snapshot.expireTime.map(UnixTime.rfc3339) ?? "-", UnixTime.rfc3339(snapshot.observedAt),
+                    ]
+                }
+                print(
+                    TextTable(
+                        header: ["certificate_id", "state", "status", "times", "verifications", "expire_time", "observed_at"],
+                        rows: rows
+                    ).rendered)
+            }
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rm", abstract: "Unregister a watch (its events and certificates are kept).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Watch id (w_…).") var id: String
+
+        func run() async throws {
+            let store = try global.openStore()
+            guard try await store.remove(id: id, now: UnixTime.now()) else { throw ValidationError("no watch \(id)") }
+            print("removed \(id)")
+        }
+    }
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Register many watches from a CSV file (header: order_id,encrypted_code,api,account_id,labels,label.<k>) or JSON lines.",
+            discussion: "Bad rows are reported with their line number and skipped; the rest are imported.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The file, or - for standard input.") var file: String
+
+        func run() async throws {
+            let store = try global.openStore()
+            let configuration = try global.loadConfiguration()
+            let text = String(decoding: try readInput(file), as: UTF8.self)
+            let rows: [WatchImport.Row]
+            do {
+                rows = try WatchImport.parse(text)
+            } catch {
+                throw ValidationError("\(displayName(file)): \(error)")
+            }
+            var created = 0
+            var existing = 0
+            var bad = 0
+            let progress = ProgressBar(total: rows.count)
+            let batchSize = 500
+            for start in stride(from: 0, to: rows.count, by: batchSize) {
+                let batch = rows[start..<min(start + batchSize, rows.count)]
+                var valid: [(line: Int, registration: WatchRegistration)] = []
+                for row in batch {
+                    switch row.result {
+                    case .success(let registration): valid.append((row.line, registration))
+                    case .failure(let error):
+                        bad += 1
+                        progress.clear()
+                        FileHandle.standardError.write(Data("\(displayName(file)):\(row.line): \(error) (skipped)\n".utf8))
+                    }
+                }
+                let now = UnixTime.now()
+                let results = try await store.registerMany(
+                    valid.map(\.registration), now: now, firstPollAt: configuration.watcher.policy.firstPoll(now: now))
+                for (item, result) in zip(valid, results) {
+                    switch result {
+                    case .success(let outcome): if outcome.created { created += 1 } else { existing += 1 }
+                    case .failure(let error):
+                        bad += 1
+                        progress.clear()
+                        FileHandle.standardError.write(Data("\(displayName(file)):\(item.line): \(error) (skipped)\n".utf8))
+                    }
+                }
+                progress.update(min(start + batchSize, rows.count))
+            }
+            progress.finish()
+            print("imported \(rows.count) rows: \(created) registered, \(existing) already registered, \(bad) skipped")
+        }
+    }
+}
+
+/// `certwatch watch show --format json`.
+struct WatchView: Encodable {
+    var watch: Watch
+    var certificates: [CertificateSnapshot]
+}
+
+func parseLabels(_ pairs: [String]) throws -> [String: String] {
+    var labels: [String: String] = [:]
+    for pair in pairs {
+        let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+        guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("label \(pair.debugDescription): expected k=v") }
+        labels[parts[0]] = parts[1]
+    }
+    return labels
+}
+
+func printWatches(_ watches: [Watch], format: OutputFormat) throws {
+    switch format {
+    case .json:
+        for watch in watches { print(String(decoding: try DouyinJSON.normalizedEncoded(watch), as: UTF8.self)) }
+    case .table:
+        let rows = watches.map { watch -> [String] in
+            [
+                watch.id, watch.orderID ?? "-", watch.encryptedCode ?? "-", watch.api.rawValue, watch.state.rawValue,
+                watch.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","),
+                watch.nextPollAt.map(UnixTime.rfc3339) ?? "-", String(watch.pollCount),
+            ]
+        }
+        print(TextTable(header: ["id", "order_id", "encrypted_code", "api", "state", "labels", "next_poll_at", "polls"], rows: rows).rendered)
+    }
+}
+
+extension CertificateAPI: ExpressibleByArgument {}
+extension Watch.State: ExpressibleByArgument {}
+
+/// A progress bar on stderr when it is a terminal; silent otherwise.
+final class ProgressBar: @unchecked Sendable {
+    let total: Int
+    let enabled = isatty(STDERR_FILENO) == 1
+
+    init(total: Int) { self.total = total }
+
+    func update(_ done: Int) {
+        guard enabled, total > 0 else { return }
+        let width = 30
+        let filled = width * done / total
+        let bar = String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled)
+        FileHandle.standardError.write(Data("\r[\(bar)] \(done)/\(total)".utf8))
+    }
+
+    func clear() {
+        if enabled { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    }
+
+    func finish() {
+        if enabled { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}
