@@ -31,9 +31,14 @@ public struct CertWatchDaemon: Sendable {
             configuration: configuration.douyin, httpClient: httpClient, now: { [clock] in
                 Date(timeIntervalSince1970: clock.now())
             }, logger: Logger(label: "certwatch.douyin"))
-        let watcher = Watcher(store: store, client: client, clock: clock, configuration: configuration.watcher)
+        let bus = EventBus()
+        let watcher = Watcher(
+            store: store, client: client, clock: clock, configuration: configuration.watcher,
+            onAppend: { bus.publish($0) })
+        // Every long-running part is a Service of this one group.
+        let services: [any Service] = [watcher]
         var groupConfiguration = ServiceGroupConfiguration(
-            services: [watcher], gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
         groupConfiguration.maximumGracefulShutdownDuration = shutdownGrace
         let group = ServiceGroup(configuration: groupConfiguration)
         logger.info(
