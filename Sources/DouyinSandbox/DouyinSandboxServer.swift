@@ -70,7 +70,7 @@ public struct DouyinSandboxServer: Sendable {
         }
         var configuration = ServiceGroupConfiguration(services: [app], logger: logger)
         // In-flight requests (e.g. a held `timeout` fault) get a moment, then are cancelled.
-        configuration.maximumGracefulShutdownDuration = .seconds(1)
+        configuration.maximumGracefulShutdownDuration = .seconds(3)
         let services = ServiceGroup(configuration: configuration)
         let host = self.host
         return try await withThrowingTaskGroup(of: Void.self) { group in

@@ -86,8 +86,7 @@ struct SandboxCommand: AsyncParsableCommand {
             for order in await sandbox.listOrders() {
                 lines.append("  order \(order.label ?? "-"): \(order.orderID) (\(order.certificates.count) certificate(s))")
             }
-            print(lines.joined(separator: "\n"))
-            fflush(stdout)
+            FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
         }
     }
 }

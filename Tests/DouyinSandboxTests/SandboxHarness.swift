@@ -30,6 +30,7 @@ struct SandboxHarness {
             let http = DouyinClient.makeHTTPClient(config)
             let client = DouyinClient(configuration: config, httpClient: http, logger: logger)
             let harness = SandboxHarness(sandbox: sandbox, client: client, http: http, baseURL: baseURL)
+            // The client goes first, so the server finds no open connection when it stops.
             do {
                 try await body(harness)
             } catch {
