@@ -2,7 +2,9 @@ import Foundation
 import AsyncHTTPClient
 import CertWatchCore
 import DouyinOpenAPI
+import Hummingbird
 import Logging
+import Prometheus
 import ServiceLifecycle
 
 /// `certwatch serve`: the services of one certwatch instance under one `ServiceGroup`.
@@ -23,8 +25,11 @@ public struct CertWatchDaemon: Sendable {
         self.shutdownGrace = shutdownGrace
     }
 
-    /// Runs until a shutdown signal. Throws when the database cannot be opened.
-    public func run(logger: Logger = Logger(label: "certwatch")) async throws {
+    /// Runs until a shutdown signal. Throws when the database cannot be opened or the listen
+    /// address is malformed.
+    public func run(
+        logger: Logger = Logger(label: "certwatch"), registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()
+    ) async throws {
         let store = try Store(path: configuration.database)
         let httpClient = DouyinClient.makeHTTPClient(configuration.douyin)
         let client = DouyinClient(
@@ -35,8 +40,15 @@ public struct CertWatchDaemon: Sendable {
         let watcher = Watcher(
             store: store, client: client, clock: clock, configuration: configuration.watcher,
             onAppend: { bus.publish($0) })
+        let api = CertWatchAPI(
+            store: store, clock: clock, policy: configuration.watcher.policy, apiKeys: configuration.apiKeys,
+            bus: bus, registry: registry, watcher: watcher, openAPIDocument: OpenAPIDocument.text)
+        let (host, port) = try Self.address(configuration.listen)
+        let server = Application(
+            router: api.makeRouter(), configuration: .init(address: .hostname(host, port: port), serverName: "certwatch"),
+            logger: Logger(label: "certwatch.http"))
         // Every long-running part is a Service of this one group.
-        let services: [any Service] = [watcher]
+        let services: [any Service] = [watcher, server]
         var groupConfiguration = ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
         groupConfiguration.maximumGracefulShutdownDuration = shutdownGrace
@@ -52,6 +64,13 @@ public struct CertWatchDaemon: Sendable {
         try await httpClient.shutdown()
         logger.info("certwatch stopped")
     }
+
+    /// Splits `host:port` (`127.0.0.1:8787`). Throws ``ConfigurationError`` when malformed.
+    static func address(_ text: String) throws(ConfigurationError) -> (String, Int) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port)
+        else {
+            throw ConfigurationError(location: "configuration", key: "http.listen", message: "expected host:port, found \(text.debugDescription)")
+        }
+        return (String(text[..<colon]), port)
+    }
 }
-
-

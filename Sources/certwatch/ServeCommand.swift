@@ -1,11 +1,14 @@
 import ArgumentParser
 import CertWatch
 import Logging
+import Metrics
+import Prometheus
 
 /// `certwatch serve`: run the daemon.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "serve", abstract: "Run certwatch: poll watches, detect changes, record events.")
+        commandName: "serve",
+        abstract: "Run certwatch: poll watches, detect changes, record and deliver events, serve the HTTP API.")
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
@@ -16,6 +19,8 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
-        try await CertWatchDaemon(configuration: configuration).run()
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        try await CertWatchDaemon(configuration: configuration).run(registry: registry)
     }
 }
