@@ -37,9 +37,13 @@ public struct CertWatchDaemon: Sendable {
                 Date(timeIntervalSince1970: clock.now())
             }, logger: Logger(label: "certwatch.douyin"))
         let bus = EventBus()
+        // Delivery: the outbox writes deliveries in each poll's transaction; the dispatcher sends them.
+        let outbox = Outbox(
+            rules: try Outbox.loadRules(paths: configuration.rulePaths, sinks: configuration.sinks, logger: logger), clock: clock)
+        let dispatcher = Dispatcher(store: store, sinks: SinkFactory.make(configuration.sinks), clock: clock, bus: bus)
         let watcher = Watcher(
             store: store, client: client, clock: clock, configuration: configuration.watcher,
-            onAppend: { bus.publish($0) })
+            onAppend: { bus.publish($0) }, afterAppend: outbox.afterAppend)
         let file = configuration.file
         let push: DouyinPushIntake? =
             try file.bool("push.enabled") ?? true
@@ -55,7 +59,7 @@ public struct CertWatchDaemon: Sendable {
             router: api.makeRouter(), configuration: .init(address: .hostname(host, port: port), serverName: "certwatch"),
             logger: Logger(label: "certwatch.http"))
         // Every long-running part is a Service of this one group.
-        let services: [any Service] = [watcher, server]
+        let services: [any Service] = [watcher, server, dispatcher]
         var groupConfiguration = ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
         groupConfiguration.maximumGracefulShutdownDuration = shutdownGrace

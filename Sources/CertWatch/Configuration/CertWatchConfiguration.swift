@@ -22,6 +22,8 @@ public struct CertWatchConfiguration: Sendable {
     public var sourcePath: String
     /// The flattened file, for sections read by other parts (sinks).
     public var file: ConfigurationFile
+    /// The sinks (`sinks.*`; see ``SinkConfiguration``), plus the built-in `stdout`.
+    public var sinks: [SinkConfiguration] = [SinkConfiguration.builtInStdout]
 
     /// Every key the configuration file may hold; `*` stands for a name.
     public static let knownKeys: [String] = [
@@ -36,6 +38,8 @@ public struct CertWatchConfiguration: Sendable {
         "sinks.*.type", "sinks.*.url", "sinks.*.secret", "sinks.*.secrets", "sinks.*.format", "sinks.*.path",
         "sinks.*.allow_private", "sinks.*.retry_schedule", "sinks.*.concurrency", "sinks.*.template",
         "sinks.*.headers.*", "sinks.*.pretty", "sinks.*.unmask_personal_data",
+        "sinks.*.client_key", "sinks.*.max_bytes", "sinks.*.max_files", "sinks.*.connect_timeout", "sinks.*.timeout",
+        "sinks.*.jitter",
         "retention.events", "retention.delivery_attempts",
     ]
 
@@ -70,11 +74,13 @@ public struct CertWatchConfiguration: Sendable {
             tokenRefreshMargin: .seconds(try file.duration("douyin.token_refresh_margin") ?? 300),
             connectTimeout: .seconds(try positive(file, "douyin.connect_timeout") ?? 5),
             requestTimeout: .seconds(try positive(file, "douyin.request_timeout") ?? 15))
-        return CertWatchConfiguration(
+        var configuration = CertWatchConfiguration(
             database: overrideDatabase ?? file.string("database") ?? "./certwatch.sqlite", douyin: douyin,
             watcher: watcher, rulePaths: file.list("rules.paths") ?? ["rules/"],
             listen: file.string("http.listen") ?? "127.0.0.1:8787", apiKeys: file.list("http.api_keys") ?? [],
             sourcePath: path ?? "", file: file)
+        configuration.sinks = try SinkConfiguration.all(from: file)
+        return configuration
     }
 
     /// Checks that Douyin credentials are present (needed by `serve`, not by read-only commands).

@@ -87,6 +87,8 @@ public final class Store: Sendable {
                     CREATE INDEX events_subject ON events(subject, sequence);
                     """)
         }
+        // Delivery outbox, attempt log, sink states (Delivery/DeliveryStore.swift).
+        DeliveryStore.registerMigrations(&migrator)
         return migrator
     }
 

@@ -1,0 +1,214 @@
+import CertWatchCore
+import Foundation
+import Logging
+import Metrics
+import ServiceLifecycle
+import Synchronization
+
+/// Settings of the dispatcher.
+public struct DispatcherConfiguration: Sendable {
+    /// Longest idle wait between looks at the outbox, seconds (deliveries replayed by another
+    /// process are picked up within this time). Default 1.
+    public var idleCheck: Double
+    /// Seed for retry jitter (`nil`: random).
+    public var seed: UInt64?
+
+    public init(idleCheck: Double = 1, seed: UInt64? = nil) {
+        self.idleCheck = idleCheck
+        self.seed = seed
+    }
+}
+
+/// Takes due deliveries from the outbox and hands them to their sinks: per sink, up to the sink's
+/// `concurrency` deliveries at a time, each the earliest open delivery of its certificate (so one
+/// certificate's events reach a sink in `sequence` order, while different certificates proceed in
+/// parallel). Every attempt is recorded with the next state from ``DeliveryPlanner``.
+///
+/// At-least-once: a delivery is recorded only after the sink answered, so a crash in between
+/// re-sends it after restart, with the same `webhook-id`.
+///
+/// A `Service`: ``run()`` runs one loop per sink until graceful shutdown (the batches in flight
+/// complete), woken by the ``EventBus`` or by the next due time. ``dispatchDue()`` and
+/// ``round(sink:)`` are the steps, for tests and tools driving an injected clock.
+public final class Dispatcher: Service {
+    /// The outbox.
+    public let deliveries: DeliveryStore
+    /// Sinks by name.
+    public let sinks: [String: any Sink]
+    /// The clock.
+    public let clock: any WallClock
+    /// Settings.
+    public let configuration: DispatcherConfiguration
+    private let bus: EventBus?
+    private let logger: Logger
+    private let random: Mutex<SeededGenerator>
+    private let wake = WakeSignal()
+
+    /// - Parameters:
+    ///   - bus: wakes the dispatcher when events commit (optional).
+    public init(
+        store: Store, sinks: [String: any Sink], clock: any WallClock = SystemWallClock(),
+        configuration: DispatcherConfiguration = DispatcherConfiguration(), bus: EventBus? = nil,
+        logger: Logger = Logger(label: "certwatch.dispatcher")
+    ) {
+        self.deliveries = DeliveryStore(store: store)
+        self.sinks = sinks
+        self.clock = clock
+        self.configuration = configuration
+        self.bus = bus
+        self.logger = logger
+        var system = SystemRandomNumberGenerator()
+        random = Mutex(SeededGenerator(seed: configuration.seed ?? system.next()))
+    }
+
+    /// Wakes the sink loops (e.g. after a replay in this process).
+    public func wakeUp() { wake.signal() }
+
+    /// Dispatches until nothing is due at the clock's current time: rounds for every sink (in
+    /// parallel) until each finds nothing to do. Returns the number of attempts made.
+    @discardableResult
+    public func dispatchDue() async throws -> Int {
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for name in sinks.keys {
+                group.addTask {
+                    var total = 0
+                    while true {
+                        let attempted = try await self.round(sink: name)
+                        if attempted == 0 { return total }
+                        total += attempted
+                    }
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+    }
+
+    /// One batch for one sink: claims up to `concurrency` due deliveries (none while the sink is
+    /// disabled), attempts them concurrently, flushes the sink, records the attempts. Returns the
+    /// number of attempts made. Throws store errors.
+    @discardableResult
+    public func round(sink name: String) async throws -> Int {
+        guard let sink = sinks[name] else { return 0 }
+        if try await deliveries.disabledSinks()[name] != nil { return 0 }
+        let now = clock.now()
+        let claimed = try await deliveries.due(sink: name, now: now, limit: sink.configuration.concurrency)
+        guard !claimed.isEmpty else { return 0 }
+        let responses = await attempt(claimed, via: sink, now: now)
+        try await record(responses, sink: sink)
+        return claimed.count
+    }
+
+    /// The attempt of each claimed delivery (concurrently), with start time and duration, after
+    /// the sink's flush. Nothing is recorded: see ``record(_:sink:)``.
+    public func attempt(_ claimed: [DeliveryStore.Claimed], via sink: any Sink, now: Double) async -> [(
+        DeliveryStore.Claimed, SinkResponse, started: Double, duration: Double
+    )] {
+        var results = await withTaskGroup(of: (Int, SinkResponse, Double).self) { group in
+            for (index, item) in claimed.enumerated() {
+                group.addTask {
+                    let started = ContinuousClock.now
+                    let response = await sink.deliver(
+                        OutboundDelivery(
+                            deliveryID: item.delivery.id, attempt: item.delivery.attempts + 1, event: item.event,
+                            body: item.delivery.body, now: now))
+                    let elapsed = (ContinuousClock.now - started).components
+                    return (index, response, Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18)
+                }
+            }
+            var collected: [(DeliveryStore.Claimed, SinkResponse, started: Double, duration: Double)] = []
+            for await (index, response, duration) in group {
+                collected.append((claimed[index], response, now, duration))
+            }
+            return collected
+        }
+        do {
+            try await sink.flush()
+        } catch {
+            for index in results.indices where results[index].1.outcome == .delivered {
+                results[index].1 = SinkResponse(outcome: .failed(retryAfter: nil), error: "flush failed: \(error.localizedDescription)")
+            }
+        }
+        return results
+    }
+
+    /// Plans and records attempts (one transaction), logs dead letters and disabled sinks.
+    public func record(_ responses: [(DeliveryStore.Claimed, SinkResponse, started: Double, duration: Double)], sink: any Sink)
+        async throws
+    {
+        let now = clock.now()
+        var recorded: [DeliveryStore.Recorded] = []
+        for (item, response, started, duration) in responses {
+            let number = item.delivery.attempts + 1
+            let plan = random.withLock { random in
+                DeliveryPlanner.plan(
+                    afterAttempt: number, outcome: response.outcome, schedule: sink.configuration.retry, now: now,
+                    random: &random)
+            }
+            recorded.append(
+                DeliveryStore.Recorded(
+                    delivery: item.delivery,
+                    attempt: DeliveryAttempt(
+                        deliveryID: item.delivery.id, number: number, startedAt: started, duration: duration,
+                        status: response.status, response: response.response, error: response.error, outcome: plan.state),
+                    plan: plan))
+            Counter(label: "certwatch_delivery_attempts_total", dimensions: [("sink", sink.configuration.name), ("outcome", plan.state.rawValue)])
+                .increment()
+            let metadata: Logger.Metadata = [
+                "sink": "\(sink.configuration.name)", "delivery": "\(item.delivery.id)", "event": "\(item.event.id)",
+                "attempt": "\(number)", "status": "\(response.status.map(String.init) ?? "-")",
+                "error": "\(response.error ?? "-")",
+            ]
+            switch plan.state {
+            case .dead: logger.warning("delivery dead after its last attempt", metadata: metadata)
+            case .retrying: logger.info("delivery failed, retrying", metadata: metadata.merging(["next_attempt_at": "\(plan.nextAttemptAt ?? 0)"]) { $1 })
+            case .cancelled: logger.info("delivery cancelled", metadata: metadata)
+            default: logger.debug("delivery attempted", metadata: metadata)
+            }
+            if plan.disableSink {
+                logger.error("sink.disabled: the receiver answered 410 Gone; its deliveries wait for `certwatch sinks enable \(sink.configuration.name)`", metadata: metadata)
+            }
+        }
+        try await deliveries.record(recorded, now: now)
+    }
+
+    /// Runs one loop per sink until graceful shutdown, then shuts the sinks down.
+    public func run() async throws {
+        logger.info("dispatcher started", metadata: ["sinks": "\(sinks.keys.sorted().joined(separator: ","))"])
+        await withDiscardingTaskGroup { group in
+            if let bus {
+                let stream = bus.subscribe()
+                group.addTask {
+                    try? await cancelWhenGracefulShutdown {
+                        for await _ in stream { self.wake.signal() }
+                    }
+                }
+            }
+            for name in sinks.keys.sorted() {
+                group.addTask { await self.loop(sink: name) }
+            }
+        }
+        for sink in sinks.values { await sink.shutdown() }
+        logger.info("dispatcher stopped")
+    }
+
+    private func loop(sink name: String) async {
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            let generation = wake.generation
+            do {
+                if try await round(sink: name) > 0 { continue }
+            } catch {
+                logger.error("cannot dispatch", metadata: ["sink": "\(name)", "error": "\(error)"])
+            }
+            let now = clock.now()
+            let next = (try? await deliveries.nextDue(sinks: [name])) ?? nil
+            let wait = min(configuration.idleCheck, max(0.01, (next ?? .infinity) - now))
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.wake.wait(after: generation) }
+                group.addTask { try? await self.clock.sleep(seconds: wait) }
+                group.addTask { try? await gracefulShutdown() }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+    }
+}

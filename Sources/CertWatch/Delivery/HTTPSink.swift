@@ -1,0 +1,140 @@
+import AsyncHTTPClient
+import CertWatchCore
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// The HTTP sinks: `webhook`, `feishu`, `dingtalk`, `wecom`. One POST per attempt with a connect
+/// timeout (default 5 s) and a whole-request deadline (default 15 s), redirects never followed
+/// (a 3xx is a failure), the response body read up to 64 KiB (1 KiB kept in the attempt log).
+///
+/// 2xx = delivered (for bots, only when the body's code is 0); 410 = gone (the sink is disabled);
+/// 429/503 honour `Retry-After`; everything else, timeouts and transport errors are failures.
+/// Error texts never contain the URL's path or query, nor secrets.
+public final class HTTPSink: Sink {
+    public let configuration: SinkConfiguration
+    /// The HTTP client (owned by this sink).
+    public let client: HTTPClient
+    /// `user-agent`.
+    public let userAgent: String
+    /// Largest response body read, bytes.
+    public static let responseLimit = 64 * 1024
+    /// Response text kept in the attempt log, bytes.
+    public static let recordedResponseLimit = 1024
+
+    public init(configuration: SinkConfiguration, userAgent: String) {
+        self.configuration = configuration
+        self.userAgent = userAgent
+        var http = HTTPClient.Configuration()
+        http.timeout = .init(
+            connect: .milliseconds(Int64(configuration.connectTimeout * 1000)),
+            read: .milliseconds(Int64(configuration.timeout * 1000)))
+        http.redirectConfiguration = .disallow
+        http.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(configuration.concurrency, 8))
+        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
+    }
+
+    /// Builds the request of `delivery` for this sink's kind and format (`nil`: not representable).
+    public func request(for delivery: OutboundDelivery) throws -> SinkRequest? {
+        switch configuration.kind {
+        case .webhook: try WebhookFormat.request(for: delivery, sink: configuration, userAgent: userAgent)
+        default: ChatBotFormat.request(for: delivery, sink: configuration, userAgent: userAgent)
+        }
+    }
+
+    public func deliver(_ delivery: OutboundDelivery) async -> SinkResponse {
+        let built: SinkRequest
+        do {
+            guard let request = try request(for: delivery) else {
+                return SinkResponse(outcome: .skipped, error: "the \(configuration.format.rawValue) format has no message for \(delivery.event.type.rawValue)")
+            }
+            built = request
+        } catch {
+            return SinkResponse(outcome: .failed(retryAfter: nil), error: "cannot build the request: \(error)")
+        }
+        guard let url = URL(string: built.url) else {
+            return SinkResponse(outcome: .failed(retryAfter: nil), error: "invalid URL")
+        }
+        do {
+            try TargetGuard.check(url, allowPrivate: configuration.allowPrivate)
+        } catch {
+            return SinkResponse(outcome: .failed(retryAfter: nil), error: "\(error)")
+        }
+        return await send(built)
+    }
+
+    /// Sends a built request and interprets the answer.
+    public func send(_ built: SinkRequest) async -> SinkResponse {
+        var request = HTTPClientRequest(url: built.url)
+        request.method = .POST
+        for (name, value) in built.headers { request.headers.add(name: name, value: value) }
+        request.body = .bytes(ByteBuffer(bytes: built.body))
+        do {
+            let response = try await client.execute(request, timeout: .milliseconds(Int64(configuration.timeout * 1000)))
+            var body = Data()
+            for try await chunk in response.body {
+                body.append(contentsOf: chunk.readableBytesView.prefix(Self.responseLimit - body.count))
+                if body.count >= Self.responseLimit { break }
+            }
+            return interpret(status: Int(response.status.code), headers: response.headers, body: body)
+        } catch let error as HTTPClientError where [.deadlineExceeded, .readTimeout].contains(error) {
+            return SinkResponse(outcome: .failed(retryAfter: nil), error: "timed out after \(configuration.timeout)s")
+        } catch let error as HTTPClientError where error == .connectTimeout {
+            return SinkResponse(outcome: .failed(retryAfter: nil), error: "connect timed out after \(configuration.connectTimeout)s")
+        } catch {
+            return SinkResponse(outcome: .failed(retryAfter: nil), error: scrub("\(error)"))
+        }
+    }
+
+    /// The outcome of an HTTP answer.
+    func interpret(status: Int, headers: HTTPHeaders, body: Data) -> SinkResponse {
+        let text = String(decoding: body.prefix(Self.recordedResponseLimit), as: UTF8.self)
+        let recorded = text.isEmpty ? nil : scrub(text)
+        switch status {
+        case 200..<300:
+            if configuration.kind != .webhook, let failure = ChatBotFormat.failure(inBody: body, kind: configuration.kind) {
+                return SinkResponse(
+                    outcome: .failed(retryAfter: failure.retryAfter), status: status, response: recorded,
+                    error: failure.code == -1 ? "the bot's answer has no success code" : "the bot answered error code \(failure.code)")
+            }
+            return SinkResponse(outcome: .delivered, status: status, response: recorded)
+        case 410:
+            return SinkResponse(outcome: .gone, status: status, response: recorded, error: "410 Gone: the sink is disabled")
+        case 429, 503:
+            let retryAfter = headers.first(name: "retry-after").flatMap(Self.retryAfterSeconds)
+            return SinkResponse(outcome: .failed(retryAfter: retryAfter), status: status, response: recorded, error: "HTTP \(status)")
+        case 300..<400:
+            return SinkResponse(outcome: .failed(retryAfter: nil), status: status, response: recorded, error: "HTTP \(status) (redirects are not followed)")
+        default:
+            return SinkResponse(outcome: .failed(retryAfter: nil), status: status, response: recorded, error: "HTTP \(status)")
+        }
+    }
+
+    /// `Retry-After`: delta seconds or an HTTP date (relative to the system clock).
+    static func retryAfterSeconds(_ value: String) -> Double? {
+        let trimmed = value.trimmingCharacters(in: .whitespaces)
+        if let seconds = Double(trimmed), seconds >= 0, seconds.isFinite { return seconds }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        guard let date = formatter.date(from: trimmed) else { return nil }
+        return max(0, date.timeIntervalSinceNow)
+    }
+
+    /// Removes the sink's secrets and URL from a text.
+    func scrub(_ text: String) -> String {
+        var result = text
+        for secret in configuration.secrets where secret.count >= 4 {
+            result = result.replacingOccurrences(of: secret, with: "<secret>")
+        }
+        if let url = configuration.url, !url.isEmpty {
+            result = result.replacingOccurrences(of: url, with: SinkConfiguration.redacted(url))
+        }
+        return result
+    }
+
+    public func shutdown() async {
+        try? await client.shutdown()
+    }
+}

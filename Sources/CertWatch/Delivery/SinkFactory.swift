@@ -1,0 +1,27 @@
+import Foundation
+
+/// Makes sinks from their configurations.
+public enum SinkFactory {
+    /// The default `user-agent`: `certwatch/<version>`.
+    public static let defaultUserAgent = "certwatch/0.1.0"
+
+    /// One sink per configuration, by name. HTTP sinks own an HTTP client each: call
+    /// ``Sink/shutdown()`` on every sink when done (``Dispatcher`` does at the end of `run()`).
+    public static func make(
+        _ configurations: [SinkConfiguration], userAgent: String = defaultUserAgent,
+        stdout: (@Sendable (Data) -> Void)? = nil
+    ) -> [String: any Sink] {
+        var sinks: [String: any Sink] = [:]
+        for configuration in configurations {
+            switch configuration.kind {
+            case .webhook, .feishu, .dingtalk, .wecom:
+                sinks[configuration.name] = HTTPSink(configuration: configuration, userAgent: userAgent)
+            case .stdout:
+                sinks[configuration.name] = StdoutSink(configuration: configuration, write: stdout)
+            case .file:
+                sinks[configuration.name] = FileSink(configuration: configuration)
+            }
+        }
+        return sinks
+    }
+}

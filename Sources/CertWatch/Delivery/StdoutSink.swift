@@ -1,0 +1,34 @@
+import CertWatchCore
+import Foundation
+import Synchronization
+
+/// The `stdout` sink: one JSON event per line (the rule's body instead, when it rendered one),
+/// flushed per line; or, with `pretty: true`, one human line per event.
+public final class StdoutSink: Sink {
+    public let configuration: SinkConfiguration
+    private let write: @Sendable (Data) -> Void
+    private let lock = Mutex(())
+
+    /// - Parameter write: where lines go (standard output by default; tests capture).
+    public init(configuration: SinkConfiguration, write: (@Sendable (Data) -> Void)? = nil) {
+        self.configuration = configuration
+        self.write = write ?? { data in FileHandle.standardOutput.write(data) }
+    }
+
+    public func deliver(_ delivery: OutboundDelivery) async -> SinkResponse {
+        var line = configuration.pretty ? Data(Self.prettyLine(delivery.event).utf8) : (delivery.body.map { Data($0.utf8) } ?? delivery.event.jsonData())
+        line.append(0x0A)
+        lock.withLock { _ in write(line) }
+        return SinkResponse(outcome: .delivered)
+    }
+
+    /// `2024-12-14T09:38:20Z  #12  certificate.verified  cert=… order=… poi=…`
+    public static func prettyLine(_ event: CertWatchEvent) -> String {
+        var parts = [UnixTime.rfc3339(event.time), "#\(event.sequence ?? 0)", event.type.rawValue, "cert=\(event.subject)"]
+        if let order = event.data.watch.orderID { parts.append("order=\(order)") }
+        if let poi = event.data.verification?.poiID { parts.append("poi=\(poi)") }
+        if let use = event.data.use { parts.append("use=\(use.number)/\(use.timesCount)") }
+        if let error = event.data.error { parts.append("code=\(error.code.map(String.init) ?? "-") logid=\(error.logid ?? "-")") }
+        return parts.joined(separator: "  ")
+    }
+}
