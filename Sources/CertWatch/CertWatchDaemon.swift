@@ -44,9 +44,16 @@ public struct CertWatchDaemon: Sendable {
         let watcher = Watcher(
             store: store, client: client, clock: clock, configuration: configuration.watcher,
             onAppend: { bus.publish($0) }, afterAppend: outbox.afterAppend)
+        let file = configuration.file
+        let push: DouyinPushIntake? =
+            try file.bool("push.enabled") ?? true
+            ? DouyinPushIntake(
+                clientSecret: configuration.douyin.clientSecret, autoRegister: try file.bool("push.auto_register") ?? false,
+                api: try file.choice("push.api", as: CertificateAPI.self) ?? .compreRetail, store: store, clock: clock,
+                policy: configuration.watcher.policy) : nil
         let api = CertWatchAPI(
             store: store, clock: clock, policy: configuration.watcher.policy, apiKeys: configuration.apiKeys,
-            bus: bus, registry: registry, watcher: watcher, openAPIDocument: OpenAPIDocument.text)
+            bus: bus, registry: registry, watcher: watcher, openAPIDocument: OpenAPIDocument.text, push: push)
         let (host, port) = try Self.address(configuration.listen)
         let server = Application(
             router: api.makeRouter(), configuration: .init(address: .hostname(host, port: port), serverName: "certwatch"),

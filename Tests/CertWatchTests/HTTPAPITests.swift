@@ -14,9 +14,11 @@ func makeAPI(store: Store? = nil, bus: EventBus = EventBus(), bodyLimit: Int = 1
     -> (CertWatchAPI, Store)
 {
     let store = try store ?? temporaryStore()
+    let clock = ManualWallClock(1_734_169_082)
     let api = CertWatchAPI(
-        store: store, clock: ManualWallClock(1_734_169_082), apiKeys: ["k1", "k2"], bodyLimit: bodyLimit, bus: bus,
-        heartbeat: heartbeat, openAPIDocument: OpenAPIDocument.text)
+        store: store, clock: clock, apiKeys: ["k1", "k2"], bodyLimit: bodyLimit, bus: bus,
+        heartbeat: heartbeat, openAPIDocument: OpenAPIDocument.text,
+        push: DouyinPushIntake(clientSecret: "s", store: store, clock: clock, policy: PollPolicy()))
     return (api, store)
 }
 

@@ -34,6 +34,7 @@ public struct CertWatchConfiguration: Sendable {
         "poll.expiring_lead_times", "poll.jitter", "poll.retry_initial", "poll.retry_cap",
         "rules.paths",
         "http.listen", "http.api_keys", "http.body_limit",
+        "push.enabled", "push.auto_register", "push.api",
         "sinks.*.type", "sinks.*.url", "sinks.*.secret", "sinks.*.secrets", "sinks.*.format", "sinks.*.path",
         "sinks.*.allow_private", "sinks.*.retry_schedule", "sinks.*.concurrency", "sinks.*.template",
         "sinks.*.headers.*", "sinks.*.pretty", "sinks.*.unmask_personal_data",

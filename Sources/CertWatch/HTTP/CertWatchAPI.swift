@@ -28,12 +28,15 @@ public struct CertWatchAPI: Sendable {
     public var heartbeat: Double
     /// The OpenAPI document served at `/openapi.yaml`.
     public var openAPIDocument: String?
+    /// Douyin push intake at `/douyin/webhook`, when enabled.
+    public var push: DouyinPushIntake?
 
     public init(
         store: Store, clock: any WallClock = SystemWallClock(), policy: PollPolicy = PollPolicy(), apiKeys: [String],
         bodyLimit: Int = 1 << 20, bus: EventBus = EventBus(), registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
-        watcher: Watcher? = nil, heartbeat: Double = 15, openAPIDocument: String? = nil
+        watcher: Watcher? = nil, heartbeat: Double = 15, openAPIDocument: String? = nil, push: DouyinPushIntake? = nil
     ) {
+        self.push = push
         self.store = store
         self.clock = clock
         self.policy = policy
@@ -57,6 +60,7 @@ public struct CertWatchAPI: Sendable {
                 status: .ok, headers: [.contentType: "application/yaml"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: self.openAPIDocument ?? "")))
         }
+        push?.install(on: router, bodyLimit: bodyLimit)
         let v1 = router.group("v1").add(middleware: BearerAuthMiddleware(keys: apiKeys))
         v1.post("watches") { request, _ in await respond { try await self.register(request) } }
         v1.post("watches/batch") { request, _ in await respond { try await self.registerBatch(request) } }
