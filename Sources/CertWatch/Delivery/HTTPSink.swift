@@ -3,6 +3,7 @@ import CertWatchCore
 import Foundation
 import NIOCore
 import NIOHTTP1
+import Synchronization
 
 /// The HTTP sinks: `webhook`, `feishu`, `dingtalk`, `wecom`. One POST per attempt with a connect
 /// timeout (default 5 s) and a whole-request deadline (default 15 s), redirects never followed
@@ -21,6 +22,7 @@ public final class HTTPSink: Sink {
     public static let responseLimit = 64 * 1024
     /// Response text kept in the attempt log, bytes.
     public static let recordedResponseLimit = 1024
+    private let isShutDown = Atomic<Bool>(false)
 
     public init(configuration: SinkConfiguration, userAgent: String) {
         self.configuration = configuration
@@ -135,6 +137,12 @@ public final class HTTPSink: Sink {
     }
 
     public func shutdown() async {
+        guard !isShutDown.exchange(true, ordering: .relaxed) else { return }
         try? await client.shutdown()
+    }
+
+    deinit {
+        // A sink dropped without shutdown() (an error path) must not trap: shut the client down in the background.
+        if !isShutDown.exchange(true, ordering: .relaxed) { client.shutdown { _ in } }
     }
 }

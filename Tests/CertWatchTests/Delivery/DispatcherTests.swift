@@ -1,0 +1,239 @@
+import CertWatch
+import CertWatchCore
+import Foundation
+import Synchronization
+import Testing
+
+@Suite struct DispatcherTests {
+    @Test func deliveredOnceSignedWithStableID() async throws {
+        let rig0 = ManualWallClock(1_734_169_082)
+        let receiver = WebhookReceiver(secrets: [testSecret], now: { rig0.now() })
+        try await receiver.withRunning { url in
+            let rig = try DeliveryRig(sinks: [webhook(url: url + "/hooks/erp")], clock: rig0)
+            let event = try await rig.append([testEvent("c1")])[0]
+            #expect(try await rig.dispatcher.dispatchDue() == 1)
+            #expect(try await rig.dispatcher.dispatchDue() == 0)
+            let got = receiver.received
+            #expect(got.count == 1)
+            #expect(got[0].verified == true)
+            #expect(got[0].id == event.id)
+            #expect(got[0].path == "/hooks/erp")
+            #expect(got[0].headers["user-agent"] == "certwatch/0.1.0")
+            #expect(got[0].json?["sequence"] as? Int == Int(event.sequence!))
+            let delivery = try await rig.delivery(of: event, sink: "hook")
+            #expect(delivery.state == .delivered)
+            #expect(delivery.attempts == 1)
+            let attempts = try await rig.deliveries.attempts(deliveryID: delivery.id)
+            #expect(attempts.count == 1 && attempts[0].status == 200 && attempts[0].response == #"{"ok":true}"#)
+            await rig.shutdown()
+        }
+    }
+
+    @Test func retriesFollowTheScheduleThenDeadThenReplay() async throws {
+        let receiver = WebhookReceiver(behaviour: ReceiverBehaviour(status: 500))
+        try await receiver.withRunning { url in
+            let rig = try DeliveryRig(sinks: [webhook(url: url)])
+            let event = try await rig.append([testEvent("c1")])[0]
+            let start = rig.clock.now()
+            try await rig.dispatcher.dispatchDue()
+            var delivery = try await rig.delivery(of: event, sink: "hook")
+            #expect(delivery.state == .retrying && delivery.attempts == 1)
+            #expect(delivery.nextAttemptAt == start + 5)
+            // Not due yet: nothing happens.
+            rig.clock.advance(4)
+            #expect(try await rig.dispatcher.dispatchDue() == 0)
+            rig.clock.advance(1)
+            #expect(try await rig.dispatcher.dispatchDue() == 1)
+            delivery = try await rig.delivery(of: event, sink: "hook")
+            #expect(delivery.nextAttemptAt == start + 5 + 300)
+            rig.clock.advance(300)
+            try await rig.dispatcher.dispatchDue()
+            rig.clock.advance(1800)
+            try await rig.dispatcher.dispatchDue()
+            delivery = try await rig.delivery(of: event, sink: "hook")
+            #expect(delivery.state == .dead && delivery.attempts == 4 && delivery.lastStatus == 500)
+            #expect(receiver.requestCount == 4)
+            #expect(try await rig.deliveries.list(state: .dead).map(\.id) == [delivery.id])
+            // Replay: re-sent with the same webhook-id.
+            receiver.setBehaviour(ReceiverBehaviour(status: 204))
+            #expect(try await rig.deliveries.replay(id: delivery.id, now: rig.clock.now()))
+            try await rig.dispatcher.dispatchDue()
+            #expect(try await rig.delivery(of: event, sink: "hook").state == .delivered)
+            #expect(receiver.received.map(\.id) == Array(repeating: event.id, count: 5))
+            #expect(try await rig.deliveries.attempts(deliveryID: delivery.id).count == 5)
+            await rig.shutdown()
+        }
+    }
+
+    @Test func retryAfterIsHonouredAndCapped() async throws {
+        let receiver = WebhookReceiver(behaviour: ReceiverBehaviour(status: 429, retryAfter: "8"))
+        try await receiver.withRunning { url in
+            let rig = try DeliveryRig(sinks: [webhook(url: url)])
+            let event = try await rig.append([testEvent("c1")])[0]
+            let start = rig.clock.now()
+            try await rig.dispatcher.dispatchDue()
+            #expect(try await rig.delivery(of: event, sink: "hook").nextAttemptAt == start + 8)
+            receiver.setBehaviour(ReceiverBehaviour(status: 503, retryAfter: "86400"))
+            rig.clock.advance(8)
+            try await rig.dispatcher.dispatchDue()
+            // capped at 2 × the next step (300 s)
+            #expect(try await rig.delivery(of: event, sink: "hook").nextAttemptAt == start + 8 + 600)
+            await rig.shutdown()
+        }
+    }
+
+    @Test func goneDisablesTheSinkUntilEnabled() async throws {
+        let receiver = WebhookReceiver(behaviour: ReceiverBehaviour(status: 410))
+        try await receiver.withRunning { url in
+            let rig = try DeliveryRig(sinks: [webhook(url: url)])
+            let events = try await rig.append([testEvent("c1"), testEvent("c2")])
+            try await rig.dispatcher.dispatchDue()
+            #expect(try await rig.deliveries.disabledSinks()["hook"] != nil)
+            let countAfterGone = receiver.requestCount
+            rig.clock.advance(3600)
+            #expect(try await rig.dispatcher.dispatchDue() == 0)
+            #expect(receiver.requestCount == countAfterGone)
+            receiver.setBehaviour(ReceiverBehaviour(status: 200))
+            #expect(try await rig.deliveries.enableSink("hook", now: rig.clock.now()))
+            try await rig.dispatcher.dispatchDue()
+            for event in events { #expect(try await rig.delivery(of: event, sink: "hook").state == .delivered) }
+            await rig.shutdown()
+        }
+    }
+
+    @Test func earlierFailureHoldsBackLaterEventOfSameCertificateOnly() async throws {
+        let failing = Mutex(true)
+        let first = testEvent("x", .verified, n: 1)
+        let receiver = WebhookReceiver(
+            behaviour: ReceiverBehaviour(decide: { request in request.id == first.id && failing.withLock { $0 } ? 500 : nil }))
+        try await receiver.withRunning { url in
+            let rig = try DeliveryRig(sinks: [webhook(url: url)])
+            let later = testEvent("x", .verifyCancelled, n: 2)
+            let other = testEvent("y", .verified, n: 1)
+            try await rig.append([first, later, other])
+            try await rig.dispatcher.dispatchDue()
+            #expect(try await rig.delivery(of: first, sink: "hook").state == .retrying)
+            #expect(try await rig.delivery(of: later, sink: "hook").state == .pending)
+            #expect(try await rig.delivery(of: later, sink: "hook").attempts == 0)
+            #expect(try await rig.delivery(of: other, sink: "hook").state == .delivered)
+            failing.withLock { $0 = false }
+            rig.clock.advance(5)
+            try await rig.dispatcher.dispatchDue()
+            #expect(try await rig.delivery(of: later, sink: "hook").state == .delivered)
+            let order = receiver.received.filter { $0.subject == "x" && $0.status == 200 }.map(\.id)
+            #expect(order == [first.id, later.id])
+            await rig.shutdown()
+        }
+    }
+
+    @Test func deadEarlierEventReleasesTheLaterOne() async throws {
+        let first = testEvent("x", .verified, n: 1)
+        let receiver = WebhookReceiver(behaviour: ReceiverBehaviour(decide: { $0.id == first.id ? 500 : nil }))
+        try await receiver.withRunning { url in
+            let rig = try DeliveryRig(sinks: [webhook(url: url, retry: RetrySchedule(delays: [0, 5], jitter: 0))])
+            let later = testEvent("x", .verifyCancelled, n: 2)
+            try await rig.append([first, later])
+            try await rig.dispatcher.dispatchDue()
+            rig.clock.advance(5)
+            try await rig.dispatcher.dispatchDue()
+            #expect(try await rig.delivery(of: first, sink: "hook").state == .dead)
+            #expect(try await rig.delivery(of: later, sink: "hook").state == .delivered)
+            await rig.shutdown()
+        }
+    }
+
+    @Test func perSinkConcurrencyLimitsABatch() async throws {
+        let receiver = WebhookReceiver()
+        try await receiver.withRunning { url in
+            let rig = try DeliveryRig(sinks: [webhook(url: url, concurrency: 3)])
+            try await rig.append((1...7).map { testEvent("c\($0)") })
+            #expect(try await rig.dispatcher.round(sink: "hook") == 3)
+            #expect(try await rig.dispatcher.round(sink: "hook") == 3)
+            #expect(try await rig.dispatcher.round(sink: "hook") == 1)
+            #expect(receiver.requestCount == 7)
+            await rig.shutdown()
+        }
+    }
+
+    @Test func crashAfterSendBeforeRecordResendsWithSameID() async throws {
+        let receiver = WebhookReceiver()
+        try await receiver.withRunning { url in
+            let store = try temporaryStore()
+            let clock = ManualWallClock(1_734_169_082)
+            let before = try DeliveryRig(sinks: [webhook(url: url)], store: store, clock: clock)
+            let event = try await before.append([testEvent("c1")])[0]
+            // Send, then "crash" before recording.
+            let claimed = try await before.deliveries.due(sink: "hook", now: clock.now(), limit: 8)
+            _ = await before.dispatcher.attempt(claimed, via: before.dispatcher.sinks["hook"]!, now: clock.now())
+            await before.shutdown()
+            #expect(receiver.requestCount == 1)
+            // Restart on the same database.
+            let reopened = try Store(path: store.path)
+            let after = try DeliveryRig(sinks: [webhook(url: url)], store: reopened, clock: clock)
+            #expect(try await after.delivery(of: event, sink: "hook").state == .pending)
+            try await after.dispatcher.dispatchDue()
+            #expect(receiver.received.map(\.id) == [event.id, event.id])
+            #expect(try await after.delivery(of: event, sink: "hook").state == .delivered)
+            await after.shutdown()
+        }
+    }
+
+    @Test func receiverDownThenUpDeliversEverythingInOrder() async throws {
+        let receiver = WebhookReceiver(behaviour: ReceiverBehaviour(status: 503))
+        try await receiver.withRunning { url in
+            let rig = try DeliveryRig(sinks: [webhook(url: url, retry: .standard)])
+            var events: [CertWatchEvent] = []
+            for n in 1...4 {
+                for certificate in ["a", "b", "c"] { events.append(testEvent(certificate, n % 2 == 0 ? .verifyCancelled : .verified, n: n)) }
+            }
+            try await rig.append(events)
+            try await rig.dispatcher.dispatchDue()
+            rig.clock.advance(10)
+            try await rig.dispatcher.dispatchDue()
+            receiver.setBehaviour(ReceiverBehaviour(status: 200))
+            // Drive the clock until everything is delivered.
+            for _ in 0..<20 {
+                rig.clock.advance(3600)
+                try await rig.dispatcher.dispatchDue()
+            }
+            for event in events { #expect(try await rig.delivery(of: event, sink: "hook").state == .delivered) }
+            for certificate in ["a", "b", "c"] {
+                let delivered = receiver.received.filter { $0.subject == certificate && $0.status == 200 }.map(\.id)
+                #expect(delivered == events.filter { $0.subject == certificate }.map(\.id))
+            }
+            await rig.shutdown()
+        }
+    }
+
+    @Test func replaySinceRecoversDeadLetters() async throws {
+        let receiver = WebhookReceiver(behaviour: ReceiverBehaviour(status: 500))
+        try await receiver.withRunning { url in
+            let rig = try DeliveryRig(sinks: [webhook(url: url, retry: RetrySchedule(delays: [0]))])
+            let events = try await rig.append([testEvent("a"), testEvent("b")])
+            try await rig.dispatcher.dispatchDue()
+            #expect(try await rig.deliveries.list(state: .dead).count == 2)
+            receiver.setBehaviour(ReceiverBehaviour())
+            #expect(try await rig.deliveries.replay(sink: "hook", since: rig.clock.now() - 60, now: rig.clock.now()) == 2)
+            try await rig.dispatcher.dispatchDue()
+            for event in events { #expect(try await rig.delivery(of: event, sink: "hook").state == .delivered) }
+            await rig.shutdown()
+        }
+    }
+
+    @Test func secretsNeverReachAttemptRecords() async throws {
+        let receiver = WebhookReceiver(behaviour: ReceiverBehaviour(status: 500))
+        try await receiver.withRunning { url in
+            let secret = "SECdingtalk-very-secret"
+            let sink = SinkConfiguration(name: "ding", kind: .dingtalk, url: url + "/robot/send?access_token=tok123456", secrets: [secret], allowPrivate: true)
+            let rig = try DeliveryRig(sinks: [sink])
+            let event = try await rig.append([testEvent("a")])[0]
+            try await rig.dispatcher.dispatchDue()
+            let delivery = try await rig.delivery(of: event, sink: "ding")
+            let attempts = try await rig.deliveries.attempts(deliveryID: delivery.id)
+            let text = "\(delivery) \(attempts) \(sink)"
+            #expect(!text.contains(secret))
+            #expect(!"\(sink)".contains("tok123456"))
+            await rig.shutdown()
+        }
+    }
+}
