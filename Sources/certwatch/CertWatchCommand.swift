@@ -15,6 +15,9 @@ struct CertWatchCommand: AsyncParsableCommand {
             DiffCommand.self,
             RulesCommand.self,
             SandboxCommand.self,
+            ListenCommand.self,
+            DeliveriesCommand.self,
+            SinksCommand.self,
         ]
     )
 }

@@ -1,0 +1,109 @@
+import CertWatchCore
+import Foundation
+import Logging
+
+/// What ``DeliveryBenchmark/run(count:concurrency:)`` measured.
+public struct DeliveryBenchmarkResult: Sendable, CustomStringConvertible {
+    /// Deliveries (and raw POSTs) made.
+    public var count: Int
+    /// In-flight limit used for both.
+    public var concurrency: Int
+    /// Time to append the events with their deliveries (one transaction), seconds.
+    public var enqueueSeconds: Double
+    /// Time for the dispatcher to drain the outbox (signed, recorded), seconds.
+    public var outboxSeconds: Double
+    /// Time for the same HTTP client to make `count` raw POSTs of a pre-built signed request, seconds.
+    public var rawSeconds: Double
+    /// Requests the receiver saw (deliveries + raw POSTs).
+    public var received: Int
+
+    /// Durable-outbox deliveries per second.
+    public var deliveriesPerSecond: Double { Double(count) / outboxSeconds }
+    /// Raw POSTs per second.
+    public var rawPostsPerSecond: Double { Double(count) / rawSeconds }
+
+    public var description: String {
+        String(
+            format: "%d deliveries, concurrency %d: outbox %.0f deliveries/s (%.2fs, enqueue %.2fs) · raw POST %.0f/s (%.2fs) · outbox/raw %.0f%%",
+            count, concurrency, deliveriesPerSecond, outboxSeconds, enqueueSeconds, rawPostsPerSecond, rawSeconds,
+            100 * deliveriesPerSecond / rawPostsPerSecond)
+    }
+}
+
+/// Measures delivery throughput to a local receiver in one run: the durable outbox (claim, sign,
+/// POST, record every attempt in SQLite) next to raw POSTs of the same HTTP client to the same
+/// receiver. Used by `certwatch deliveries bench`.
+public enum DeliveryBenchmark {
+    /// Runs the benchmark with `count` events (distinct certificates) and `concurrency` in flight.
+    /// `databasePath` nil: a temporary file. Throws store and server errors.
+    public static func run(count: Int = 2000, concurrency: Int = 8, databasePath: String? = nil) async throws
+        -> DeliveryBenchmarkResult
+    {
+        let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+        let receiver = WebhookReceiver(secrets: [secret], keepRequests: false)
+        return try await receiver.withRunning { url in
+            let path =
+                databasePath
+                ?? FileManager.default.temporaryDirectory.appendingPathComponent("certwatch-bench-\(UUID().uuidString).sqlite").path
+            let store = try Store(path: path)
+            var logger = Logger(label: "certwatch.bench")
+            logger.logLevel = .error
+            let configuration = SinkConfiguration(
+                name: "bench", kind: .webhook, url: url + "/bench", secrets: [secret], allowPrivate: true,
+                concurrency: concurrency)
+            let sink = HTTPSink(configuration: configuration, userAgent: SinkFactory.defaultUserAgent)
+            let clock = SystemWallClock()
+            let rules = RuleSet(defaultSinks: ["bench"])
+            let outbox = Outbox(rules: rules, clock: clock, logger: logger)
+            let dispatcher = Dispatcher(store: store, sinks: ["bench": sink], clock: clock, logger: logger)
+            let now = clock.unixNow
+            let events = (0..<count).map { index -> CertWatchEvent in
+                let watch = WatchInfo(id: "w_bench_\(index)", orderID: "bench-\(index)")
+                return CertWatchEvent(
+                    id: CertWatchEvent.eventID(subject: "bench-\(index)-\(now)", type: .verified, discriminator: "1"),
+                    source: CertWatchEvent.source(of: watch), type: .verified, subject: "700000000\(index)", time: now,
+                    data: EventData(watch: watch, verification: Verification(verifyID: "v\(index)", poiID: "poi-1", verifyTime: now)))
+            }
+            do {
+                let enqueueStart = ContinuousClock.now
+                _ = try await outbox.append(events, to: store)
+                let enqueueSeconds = seconds(ContinuousClock.now - enqueueStart)
+
+                let outboxStart = ContinuousClock.now
+                try await dispatcher.dispatchDue()
+                let outboxSeconds = seconds(ContinuousClock.now - outboxStart)
+
+                guard
+                    let request = try sink.request(
+                        for: OutboundDelivery(deliveryID: 0, attempt: 1, event: events[0], now: clock.now()))
+                else { throw CancellationError() }
+                let rawStart = ContinuousClock.now
+                await withTaskGroup(of: Void.self) { group in
+                    var started = 0
+                    while started < min(concurrency, count) {
+                        group.addTask { _ = await sink.send(request) }
+                        started += 1
+                    }
+                    for await _ in group where started < count {
+                        group.addTask { _ = await sink.send(request) }
+                        started += 1
+                    }
+                }
+                let rawSeconds = seconds(ContinuousClock.now - rawStart)
+                await sink.shutdown()
+                if databasePath == nil { try? FileManager.default.removeItem(atPath: path) }
+                return DeliveryBenchmarkResult(
+                    count: count, concurrency: concurrency, enqueueSeconds: enqueueSeconds, outboxSeconds: outboxSeconds,
+                    rawSeconds: rawSeconds, received: receiver.requestCount)
+            } catch {
+                await sink.shutdown()
+                throw error
+            }
+        }
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        let (whole, attoseconds) = duration.components
+        return Double(whole) + Double(attoseconds) / 1e18
+    }
+}

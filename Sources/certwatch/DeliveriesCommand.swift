@@ -1,0 +1,115 @@
+import ArgumentParser
+import CertWatch
+import CertWatchCore
+import Foundation
+
+/// `certwatch deliveries list|show|replay` (and the hidden `bench`).
+struct DeliveriesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "deliveries", abstract: "Inspect deliveries, dead letters and attempts; replay them.",
+        subcommands: [List.self, Show.self, Replay.self, Bench.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List deliveries, newest first.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Only this state: pending, retrying, delivered, dead, cancelled.") var state: DeliveryState?
+        @Option(help: "Only this sink.") var sink: String?
+        @Option(help: "At most this many.") var limit = 100
+
+        func run() async throws {
+            let deliveries = DeliveryStore(store: try global.openStore())
+            let rows = try await deliveries.list(state: state, sink: sink, limit: limit).map { delivery in
+                [
+                    String(delivery.id), delivery.sink, delivery.state.rawValue, String(delivery.attempts),
+                    delivery.nextAttemptAt.map { delivery.state.isOpen ? UnixTime.rfc3339(Int64($0)) : "-" } ?? "-",
+                    delivery.eventType, delivery.subject, delivery.eventID,
+                    delivery.lastStatus.map(String.init) ?? "-", delivery.lastError ?? "",
+                ]
+            }
+            print(
+                TextTable(
+                    header: ["id", "sink", "state", "attempts", "next_attempt", "type", "certificate_id", "event_id", "status", "error"],
+                    rows: rows
+                ).rendered)
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one delivery and its attempts.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The delivery id.") var id: Int64
+
+        func run() async throws {
+            let deliveries = DeliveryStore(store: try global.openStore())
+            guard let delivery = try await deliveries.delivery(id: id) else { throw ValidationError("no delivery \(id)") }
+            print("delivery \(delivery.id): \(delivery.state.rawValue), \(delivery.attempts) attempt(s), sink \(delivery.sink), event \(delivery.eventID) (\(delivery.eventType), certificate \(delivery.subject))")
+            let rows = try await deliveries.attempts(deliveryID: id).map { attempt in
+                [
+                    String(attempt.number), UnixTime.rfc3339(Int64(attempt.startedAt)), String(format: "%.0fms", attempt.duration * 1000),
+                    attempt.status.map(String.init) ?? "-", attempt.outcome.rawValue, attempt.error ?? "",
+                    (attempt.response ?? "").prefix(80).replacingOccurrences(of: "\n", with: " "),
+                ]
+            }
+            print(TextTable(header: ["#", "started", "took", "status", "then", "error", "response"], rows: rows).rendered)
+        }
+    }
+
+    struct Replay: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Replay one delivery, or every dead/cancelled delivery of a sink since a time.",
+            discussion: """
+                certwatch deliveries replay 42
+                certwatch deliveries replay --sink erp --since 2024-12-14T00:00:00+08:00
+                certwatch deliveries replay --sink erp --since 6h
+                A replayed delivery is sent again with the same webhook-id (the event id). A running serve picks it up within a second.
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The delivery id.") var id: Int64?
+        @Option(help: "Replay this sink's dead and cancelled deliveries.") var sink: String?
+        @Option(help: "Since: an RFC 3339 time, Unix seconds, or a duration ago (6h, 2d).") var since: String?
+
+        func validate() throws {
+            if id == nil && since == nil { throw ValidationError("give a delivery id, or --since (with --sink)") }
+            if id != nil && (sink != nil || since != nil) { throw ValidationError("give either an id or --sink/--since") }
+        }
+
+        func run() async throws {
+            let deliveries = DeliveryStore(store: try global.openStore())
+            let now = Date().timeIntervalSince1970
+            if let id {
+                guard try await deliveries.replay(id: id, now: now) else {
+                    throw ValidationError("delivery \(id) does not exist or is still pending/retrying")
+                }
+                print("replaying delivery \(id)")
+                return
+            }
+            guard let since, let time = Self.time(since, now: now) else {
+                throw ValidationError("--since: expected an RFC 3339 time, Unix seconds or a duration like 6h")
+            }
+            let count = try await deliveries.replay(sink: sink, since: time, now: now)
+            print("replaying \(count) deliver\(count == 1 ? "y" : "ies")")
+        }
+
+        static func time(_ text: String, now: Double) -> Double? {
+            if let parsed = UnixTime.parse(rfc3339: text) { return Double(parsed) }
+            if let unix = Double(text) { return unix }
+            if let ago = DurationText.seconds(text) { return now - Double(ago) }
+            return nil
+        }
+    }
+
+    struct Bench: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Measure deliveries/s through the durable outbox next to raw POSTs/s (local receiver).",
+            shouldDisplay: false)
+        @Option(help: "Deliveries.") var count = 2000
+        @Option(help: "In flight.") var concurrency = 8
+
+        func run() async throws {
+            LoggingBootstrap.bootstrap(format: .text, level: .error)
+            print(try await DeliveryBenchmark.run(count: count, concurrency: concurrency))
+        }
+    }
+}
+
+extension DeliveryState: ExpressibleByArgument {}
