@@ -75,9 +75,20 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // `certwatch demo`: the sandbox, the watcher, rules and delivery together at accelerated time.
+        .target(
+            name: "CertWatchDemo",
+            dependencies: [
+                "CertWatch", "CertWatchCore", "DouyinOpenAPI", "DouyinSandbox",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "certwatch",
             dependencies: [
+                "CertWatchDemo",
                 "DouyinOpenAPI",
                 "CertWatchCore",
                 "CertWatch",

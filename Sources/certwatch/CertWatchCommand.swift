@@ -8,6 +8,7 @@ struct CertWatchCommand: AsyncParsableCommand {
         abstract: "Watch Douyin life-service voucher certificates (抖音生活服务券码) and deliver their changes.",
         version: CertWatchVersion.current,
         subcommands: [
+            DemoCommand.self,
             ServeCommand.self,
             WatchCommand.self,
             EventsCommand.self,

@@ -1,0 +1,198 @@
+import CertWatch
+import CertWatchCore
+import DouyinOpenAPI
+import DouyinSandbox
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// `certwatch demo`: the whole pipeline on real-shaped data, in under a minute.
+///
+/// An in-process sandbox plays the shipped pickup-store scenario at accelerated time; the merchant
+/// "backend" registers each order as it appears; the real watcher, rules, outbox and dispatcher
+/// (the same code as `serve`, only the clock is faster) deliver every event to a stdout sink and to
+/// a signed webhook sink pointed at an in-process receiver that verifies each signature.
+public struct Demo: Sendable {
+    /// Output format of the event lines.
+    public enum Format: String, Sendable, CaseIterable {
+        /// Readable lines.
+        case text
+        /// One CloudEvents JSON object per line (the summary goes to stderr).
+        case json
+    }
+
+    /// Real seconds the scenario's day is squeezed into (default 40).
+    public var duration: Double
+    /// Seed of the sandbox's faults and data.
+    public var seed: UInt64
+    /// Fault profile: a built-in name (`demo`, `none`, `busy30`, `flaky`, `token-chaos`, `rate-limited`) or a YAML file.
+    public var faults: String
+    /// Keep serving after the scenario (until Ctrl-C).
+    public var keepRunning: Bool
+    /// Database path (default: a temporary file, removed afterwards).
+    public var databasePath: String?
+    /// The scenario file.
+    public var scenarioPath: String
+    /// Rule files or directories.
+    public var rulePaths: [String]
+    /// Output format.
+    public var format: Format
+
+    public init(
+        duration: Double = 40, seed: UInt64 = 42, faults: String = "demo", keepRunning: Bool = false,
+        databasePath: String? = nil, scenarioPath: String = "deploy/sandbox/scenarios/pickup-store-day.yaml",
+        rulePaths: [String] = ["rules/"], format: Format = .text
+    ) {
+        self.duration = duration
+        self.seed = seed
+        self.faults = faults
+        self.keepRunning = keepRunning
+        self.databasePath = databasePath
+        self.scenarioPath = scenarioPath
+        self.rulePaths = rulePaths
+        self.format = format
+    }
+
+    static var quietLogger: Logger {
+        var logger = Logger(label: "certwatch.demo")
+        logger.logLevel = .critical
+        return logger
+    }
+
+    /// The demo's fault profile: Douyin busy now and then, early token expiry, and a QPS quota.
+    public static let demoFaults = FaultProfile(
+        name: "demo", qps: 20, burst: 10,
+        faults: [FaultRule(kind: .busy, probability: 0.04), FaultRule(kind: .tokenExpired, probability: 0.01)])
+
+    /// Runs the demo; writes event lines through `emit` and returns the summary.
+    /// Throws ``DemoError`` when the scenario, rules or fault profile cannot be loaded.
+    public func run(emit: @escaping @Sendable (String) -> Void) async throws -> DemoSummary {
+        let scenario: Scenario
+        do {
+            scenario = try Scenario.load(path: scenarioPath)
+        } catch {
+            throw DemoError(message: "\(scenarioPath): \(error) (run the demo from the repository root, or pass --scenario)")
+        }
+        let profile: FaultProfile
+        do {
+            profile = faults == "demo" ? Self.demoFaults : try FaultProfile.load(nameOrPath: faults)
+        } catch {
+            throw DemoError(message: "--faults \(faults): \(error)")
+        }
+        let day = Double((scenario.steps.map(\.at.seconds).max() ?? 3600) + 3600)
+        let speed = day / max(duration, 1)
+        let origin = Date().timeIntervalSince1970.rounded(.down)
+        let clock = ScaledWallClock(origin: origin, speed: speed)
+        let quiet = Self.quietLogger
+
+        let sandbox = DouyinSandbox(
+            configuration: SandboxConfiguration(seed: seed, faults: profile, scenario: scenario),
+            clock: .system(speed: speed, now: Date(timeIntervalSince1970: origin)))
+        let secret = "whsec_" + Data("certwatch-demo-secret-\(seed)".utf8).base64EncodedString()
+        let verified = Counter()
+        // The receiver answers 503 to one request in ten, so retries show in the summary.
+        let receiver = WebhookReceiver(
+            secrets: [secret], behaviour: ReceiverBehaviour(failRate: 0.1), now: { clock.now() },
+            onReceive: { webhook in
+            if webhook.verified == true { verified.add() }
+        })
+
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("certwatch-demo-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { if databasePath == nil { try? FileManager.default.removeItem(at: directory) } }
+        let store = try Store(path: databasePath ?? directory.appendingPathComponent("demo.sqlite").path)
+
+        return try await DouyinSandboxServer(sandbox: sandbox, port: 0, logger: quiet).withRunning { sandboxURL in
+            try await receiver.withRunning { receiverURL in
+                let sinks = [
+                    SinkConfiguration(name: "stdout", kind: .stdout, pretty: format == .text),
+                    SinkConfiguration(
+                        name: "webhook", kind: .webhook, url: receiverURL + "/certwatch", secrets: [secret], allowPrivate: true,
+                        retry: RetrySchedule.standard),
+                ]
+                let rules: RuleSet
+                do {
+                    let shipped = try RuleSet.files(in: rulePaths).map { ($0, (try? String(contentsOfFile: $0, encoding: .utf8)) ?? "") }
+                    let demoRule = ("demo:webhook", "rules:\n  - name: demo-everything-to-webhook\n    on: [\"*\"]\n    deliver: [webhook]\n")
+                    rules = try RuleSet.parse(sources: shipped + [demoRule], knownSinks: Set(sinks.map(\.name)))
+                } catch {
+                    throw DemoError(message: "rules: \(error)")
+                }
+                let douyin = DouyinClientConfiguration(baseURL: sandboxURL, clientKey: "sandbox_key", clientSecret: "sandbox_secret")
+                let http = DouyinClient.makeHTTPClient(douyin)
+                let client = DouyinClient(
+                    configuration: douyin, httpClient: http, now: { Date(timeIntervalSince1970: clock.now()) }, logger: quiet)
+                let bus = EventBus()
+                let outbox = Outbox(rules: rules, clock: clock, logger: quiet)
+                let watcher = Watcher(
+                    store: store, client: client, clock: clock,
+                    configuration: WatcherConfiguration(policy: PollPolicy(baseInterval: 900), qps: 0.2, concurrency: 8, idleCheck: 5),
+                    logger: quiet, onAppend: { bus.publish($0) }, afterAppend: outbox.afterAppend)
+                let dispatcher = Dispatcher(
+                    store: store,
+                    sinks: SinkFactory.make(sinks, stdout: { data in
+                        emit(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines))
+                    }),
+                    clock: clock, configuration: DispatcherConfiguration(idleCheck: 5, seed: seed), bus: bus, logger: quiet)
+                let registrar = Registrar(sandbox: sandbox, store: store, clock: clock, policy: watcher.configuration.policy)
+                let group = ServiceGroup(
+                    configuration: .init(
+                        services: [watcher, dispatcher, registrar], gracefulShutdownSignals: [.sigterm, .sigint], logger: quiet))
+                try await withThrowingTaskGroup(of: Void.self) { tasks in
+                    tasks.addTask { try await group.run() }
+                    tasks.addTask {
+                        if keepRunning {
+                            try await Task.sleep(for: .seconds(365 * 86_400))
+                        } else {
+                            try await Task.sleep(for: .milliseconds(Int64(duration * 1000)))
+                        }
+                        await group.triggerGracefulShutdown()
+                    }
+                    try await tasks.next()
+                    tasks.cancelAll()
+                }
+                try await http.shutdown()
+                return try await DemoSummary.collect(
+                    store: store, dispatcher: dispatcher, sandbox: sandbox, signaturesVerified: verified.value,
+                    received: receiver.requestCount, speed: speed, databasePath: databasePath)
+            }
+        }
+    }
+}
+
+/// Registers each sandbox order as it appears, the way a merchant backend would.
+struct Registrar: Service {
+    let sandbox: DouyinSandbox
+    let store: Store
+    let clock: any WallClock
+    let policy: PollPolicy
+
+    func run() async throws {
+        var known = Set<String>()
+        while !Task.isShuttingDownGracefully {
+            for order in await sandbox.listOrders() where !known.contains(order.orderID) {
+                let now = clock.unixNow
+                _ = try await store.register(
+                    WatchRegistration(orderID: order.orderID, labels: ["store": "pickup-01", "scenario_order": order.label ?? "-"]),
+                    now: now, firstPollAt: policy.firstPoll(now: now))
+                known.insert(order.orderID)
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(100)) }
+        }
+    }
+}
+
+/// A thread-safe counter.
+final class Counter: Sendable {
+    private let count = Mutex(0)
+    func add() { count.withLock { $0 += 1 } }
+    var value: Int { count.withLock { $0 } }
+}
+
+/// A demo that cannot start.
+public struct DemoError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var description: String { message }
+}
+
+import Synchronization
