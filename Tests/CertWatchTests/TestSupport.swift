@@ -4,7 +4,12 @@ import CertWatchCore
 import DouyinOpenAPI
 import DouyinSandbox
 import Foundation
+import GRDB
 import Logging
+
+/// The repository root (tests read shipped files such as rules and scenarios from it).
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().path
 
 /// A fresh database file in a temporary directory.
 func temporaryStore() throws -> Store {
@@ -58,11 +63,11 @@ struct Harness: Sendable {
 
     /// Runs `body` with a sandbox served on 127.0.0.1 and a watcher pointed at it.
     static func with<T: Sendable>(
-        faults: FaultProfile = FaultProfile(), policy: PollPolicy = PollPolicy(jitter: 0),
-        _ body: @Sendable (Harness) async throws -> T
+        faults: FaultProfile = FaultProfile(), policy: PollPolicy = PollPolicy(jitter: 0), scenario: Scenario? = nil,
+        afterAppend: (@Sendable (GRDB.Database, [CertWatchEvent]) throws -> Void)? = nil, _ body: @Sendable (Harness) async throws -> T
     ) async throws -> T {
         let sandbox = DouyinSandbox(
-            configuration: SandboxConfiguration(faults: faults), clock: .manual(at: start))
+            configuration: SandboxConfiguration(faults: faults, scenario: scenario), clock: .manual(at: start))
         let server = DouyinSandboxServer(sandbox: sandbox, port: 0)
         return try await server.withRunning { baseURL in
             let store = try temporaryStore()
@@ -76,7 +81,8 @@ struct Harness: Sendable {
             logger.logLevel = .critical
             let watcher = Watcher(
                 store: store, client: client, clock: clock,
-                configuration: WatcherConfiguration(policy: policy, qps: 10_000, concurrency: 4), logger: logger)
+                configuration: WatcherConfiguration(policy: policy, qps: 10_000, concurrency: 4), logger: logger,
+                afterAppend: afterAppend)
             let harness = Harness(sandbox: sandbox, store: store, clock: clock, watcher: watcher, client: client, baseURL: baseURL)
             do {
                 let result = try await body(harness)
