@@ -85,9 +85,22 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // `certwatch bench`: throughput against the machine's own limits, and the poll policy against uniform polling.
+        .target(
+            name: "CertWatchBench",
+            dependencies: [
+                "CertWatch", "CertWatchCore", "DouyinOpenAPI", "DouyinSandbox",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "certwatch",
             dependencies: [
+                "CertWatchBench",
                 "CertWatchDemo",
                 "DouyinOpenAPI",
                 "CertWatchCore",

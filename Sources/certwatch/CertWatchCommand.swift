@@ -19,6 +19,7 @@ struct CertWatchCommand: AsyncParsableCommand {
             ListenCommand.self,
             DeliveriesCommand.self,
             SinksCommand.self,
+            BenchCommand.self,
         ]
     )
 }

@@ -1,0 +1,152 @@
+import Foundation
+
+/// One benchmark's output: named figures (for `--json`) and the human-readable lines.
+public struct BenchResult: Sendable {
+    /// The benchmark name (`http-ceiling`, `poll-pipeline`, …).
+    public var name: String
+    /// Figures by key, in insertion order; units are in the key (`_per_s`, `_ms`, `_bytes`, `_s`, ratios bare).
+    public var figures: [(key: String, value: Double)] = []
+    /// Lines printed for people.
+    public var lines: [String] = []
+
+    /// An empty result named `name`.
+    public init(name: String) { self.name = name }
+
+    /// Adds a figure.
+    public mutating func add(_ key: String, _ value: Double) { figures.append((key, value)) }
+
+    /// Adds a line of text.
+    public mutating func say(_ line: String) { lines.append(line) }
+
+    /// The figures as a JSON object text (keys in insertion order; non-finite numbers as `null`).
+    public func jsonObject() -> String {
+        let body = figures.map { "\(BenchJSON.quote($0.key)): \(BenchJSON.number($0.value))" }.joined(separator: ", ")
+        return "{\(body)}"
+    }
+}
+
+/// Minimal JSON writing that keeps key order (Foundation's encoder sorts or scrambles it).
+public enum BenchJSON {
+    /// A JSON string literal.
+    public static func quote(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            default:
+                if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
+            }
+        }
+        return out + "\""
+    }
+
+    /// A JSON number (`null` when not finite; integers without a fraction).
+    public static func number(_ value: Double) -> String {
+        guard value.isFinite else { return "null" }
+        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+        return String(format: "%.6g", value)
+    }
+
+    /// One JSON object holding each result under its name, plus `machine`.
+    public static func document(_ results: [BenchResult], machine: MachineInfo) -> String {
+        var parts = ["\"machine\": \(machine.jsonObject())"]
+        parts += results.map { "\(quote($0.name)): \($0.jsonObject())" }
+        return "{\n  " + parts.joined(separator: ",\n  ") + "\n}"
+    }
+}
+
+/// Timing, statistics and process helpers shared by the benchmarks.
+public enum BenchSupport {
+    /// Seconds in a `Duration`.
+    public static func seconds(_ duration: Duration) -> Double {
+        let (whole, attoseconds) = duration.components
+        return Double(whole) + Double(attoseconds) / 1e18
+    }
+
+    /// Seconds taken by `body`.
+    public static func time(_ body: () throws -> Void) rethrows -> Double {
+        let start = ContinuousClock.now
+        try body()
+        return seconds(ContinuousClock.now - start)
+    }
+
+    /// Seconds taken by `body`.
+    public static func time(_ body: () async throws -> Void) async rethrows -> Double {
+        let start = ContinuousClock.now
+        try await body()
+        return seconds(ContinuousClock.now - start)
+    }
+
+    /// The `p`-quantile (0…1, nearest rank) of `values`; NaN when empty.
+    public static func percentile(_ sorted: [Double], _ p: Double) -> Double {
+        guard !sorted.isEmpty else { return .nan }
+        let rank = Int((p * Double(sorted.count)).rounded(.up)) - 1
+        return sorted[min(max(rank, 0), sorted.count - 1)]
+    }
+
+    /// The resident set size of this process (`VmRSS` of /proc/self/status), bytes; 0 when unreadable.
+    public static func residentBytes() -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+        for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+            let digits = line.split(separator: " ").dropFirst().first.flatMap { Double($0) } ?? 0
+            return digits * 1024
+        }
+        return 0
+    }
+
+    /// A fresh temporary directory for a benchmark's database files.
+    public static func temporaryDirectory(_ name: String) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("certwatch-bench-\(name)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// Size of a file in bytes (0 when missing).
+    public static func fileSize(_ path: String) -> Double {
+        ((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? NSNumber)?.doubleValue ?? 0
+    }
+
+    /// `1234567` → `1.23M`, for compact text.
+    public static func compact(_ value: Double) -> String {
+        if !value.isFinite { return "n/a" }
+        if abs(value) >= 1e6 { return String(format: "%.2fM", value / 1e6) }
+        if abs(value) >= 1e4 { return String(format: "%.1fk", value / 1e3) }
+        return String(format: "%.0f", value)
+    }
+}
+
+/// The machine a run happened on.
+public struct MachineInfo: Sendable {
+    /// Online processors (`nproc`).
+    public var processors: Int
+    /// `model name` of /proc/cpuinfo.
+    public var cpuModel: String
+    /// The compiler that built this binary.
+    public var swiftVersion: String
+
+    /// Reads the current machine.
+    public static func current() -> MachineInfo {
+        let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let model = cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }
+            .map { $0.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "" } ?? "unknown"
+        #if compiler(>=6.3)
+        let swift = "6.3+"
+        #elseif compiler(>=6.2)
+        let swift = "6.2"
+        #else
+        let swift = "6.1"
+        #endif
+        return MachineInfo(
+            processors: ProcessInfo.processInfo.activeProcessorCount, cpuModel: model, swiftVersion: swift)
+    }
+
+    /// One line for people.
+    public var description: String { "\(processors) cores · \(cpuModel) · Swift \(swiftVersion) · release build expected" }
+
+    /// As a JSON object.
+    public func jsonObject() -> String {
+        "{\"processors\": \(processors), \"cpu_model\": \(BenchJSON.quote(cpuModel)), \"swift\": \(BenchJSON.quote(swiftVersion))}"
+    }
+}

@@ -1,0 +1,73 @@
+import CertWatch
+import CertWatchCore
+import Foundation
+
+/// Delivery throughput (``DeliveryBenchmark``: durable outbox → signed webhook → local receiver)
+/// and SQLite event commits per second at several batch sizes (``Store/append(_:)``).
+public enum DeliveryThroughputBenchmark {
+    /// Event commit rate at one batch size.
+    public struct Commit: Sendable {
+        /// Events per transaction.
+        public var batch: Int
+        /// Events appended.
+        public var events: Int
+        /// Events committed per second.
+        public var eventsPerSecond: Double
+    }
+
+    /// Runs the outbox benchmark with `count` deliveries at `concurrency`, then the commit rates.
+    public static func run(count: Int, concurrency: Int, commitEvents: Int) async throws -> (DeliveryBenchmarkResult, [Commit]) {
+        let delivery = try await DeliveryBenchmark.run(count: count, concurrency: concurrency)
+        let directory = try BenchSupport.temporaryDirectory("events")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try Store(path: directory.appendingPathComponent("certwatch.sqlite").path)
+        var commits: [Commit] = []
+        let now: Int64 = 1_734_169_082
+        for batch in [1, 10, 100, 1000] {
+            let total = batch == 1 ? min(commitEvents, 2_000) : commitEvents
+            let events = (0..<total).map { index -> CertWatchEvent in
+                let watch = WatchInfo(id: "w_b\(batch)_\(index)", orderID: "bench-\(batch)-\(index)")
+                return CertWatchEvent(
+                    id: CertWatchEvent.eventID(subject: "c-\(batch)-\(index)", type: .verified, discriminator: "1"),
+                    source: CertWatchEvent.source(of: watch), type: .verified, subject: "70000\(batch)\(index)", time: now,
+                    data: EventData(watch: watch, verification: Verification(verifyID: "v\(index)", poiID: "poi-1", verifyTime: now)))
+            }
+            let seconds = try await BenchSupport.time {
+                for start in stride(from: 0, to: total, by: batch) {
+                    _ = try await store.append(Array(events[start..<min(start + batch, total)]))
+                }
+            }
+            commits.append(Commit(batch: batch, events: total, eventsPerSecond: Double(total) / seconds))
+        }
+        return (delivery, commits)
+    }
+
+    /// The benchmark as a printable result; `postCeiling` is the POST rate at the same concurrency.
+    public static func result(_ delivery: DeliveryBenchmarkResult, _ commits: [Commit], postCeiling: Double?) -> BenchResult {
+        var result = BenchResult(name: "delivery")
+        let ratio = postCeiling.map { delivery.deliveriesPerSecond / $0 } ?? .nan
+        let rawRatio = delivery.deliveriesPerSecond / delivery.rawPostsPerSecond
+        result.add("deliveries_per_s", delivery.deliveriesPerSecond)
+        result.add("concurrency", Double(delivery.concurrency))
+        result.add("raw_signed_post_per_s", delivery.rawPostsPerSecond)
+        result.add("ratio_to_post_ceiling", ratio)
+        result.add("ratio_to_raw_signed_post", rawRatio)
+        result.add("enqueue_s", delivery.enqueueSeconds)
+        result.say("durable outbox → Standard Webhooks signed POST → local receiver, every attempt recorded in SQLite")
+        result.say(
+            String(
+                format: "  %d deliveries at concurrency %d: %.0f deliveries/s (%.2f s; enqueue %.2f s)",
+                delivery.count, delivery.concurrency, delivery.deliveriesPerSecond, delivery.outboxSeconds, delivery.enqueueSeconds))
+        result.say(
+            String(
+                format: "  ratio to http-ceiling POST c%d: %.2f %@ · to raw POST of the same signed request via the sink (%.0f/s): %.2f",
+                delivery.concurrency, ratio, (ratio >= 0.5 ? "(goal ≥ 0.5 met)" : "(goal ≥ 0.5 NOT met)") as NSString,
+                delivery.rawPostsPerSecond, rawRatio))
+        result.say("  events committed (Store.append, one transaction per batch):")
+        for commit in commits {
+            result.add("events_batch\(commit.batch)_per_s", commit.eventsPerSecond)
+            result.say(String(format: "    batch %4d: %8.0f events/s (%d events)", commit.batch, commit.eventsPerSecond, commit.events))
+        }
+        return result
+    }
+}

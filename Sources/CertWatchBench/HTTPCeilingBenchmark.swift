@@ -1,0 +1,170 @@
+import AsyncHTTPClient
+import DouyinOpenAPI
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// Loopback request rate of the project's HTTP client (AsyncHTTPClient configured as
+/// `DouyinClient.makeHTTPClient` does) against a trivial in-process Hummingbird handler: the limit
+/// the poll pipeline and delivery are measured against.
+public enum HTTPCeilingBenchmark {
+    /// One measured level.
+    public struct Level: Sendable {
+        /// `GET` or `POST`.
+        public var method: String
+        /// Requests in flight.
+        public var concurrency: Int
+        /// Requests made.
+        public var requests: Int
+        /// Requests per second.
+        public var requestsPerSecond: Double
+        /// Median latency, milliseconds.
+        public var p50Milliseconds: Double
+        /// 99th-percentile latency, milliseconds.
+        public var p99Milliseconds: Double
+    }
+
+    /// A small JSON body of the size of a typical webhook event (≈ 1 KiB), posted by the POST levels.
+    static let postBody = ByteBuffer(string: "{\"event\":\"" + String(repeating: "x", count: 1000) + "\"}")
+
+    /// Measures GET and POST at each concurrency with `requests(concurrency)` requests.
+    public static func run(concurrencies: [Int] = [1, 8, 64], requests: @Sendable (Int) -> Int) async throws -> [Level] {
+        let router = Router()
+        router.get("/get") { _, _ in "{\"ok\":true}" }
+        router.post("/post") { request, _ -> HTTPResponse.Status in
+            _ = try await request.body.collect(upTo: 1 << 20)
+            return .noContent
+        }
+        return try await withServer(router) { baseURL in
+            let configuration = DouyinClientConfiguration(baseURL: baseURL, clientKey: "k", clientSecret: "s")
+            let client = DouyinClient.makeHTTPClient(configuration)
+            var levels: [Level] = []
+            do {
+                for method in ["GET", "POST"] {
+                    // Warm up the connection pool.
+                    _ = try await measure(client: client, baseURL: baseURL, method: method, concurrency: 64, requests: 200)
+                    for concurrency in concurrencies {
+                        levels.append(
+                            try await measure(
+                                client: client, baseURL: baseURL, method: method, concurrency: concurrency,
+                                requests: requests(concurrency)))
+                    }
+                }
+            } catch {
+                try? await client.shutdown()
+                throw error
+            }
+            try await client.shutdown()
+            return levels
+        }
+    }
+
+    static func measure(client: HTTPClient, baseURL: String, method: String, concurrency: Int, requests: Int) async throws
+        -> Level
+    {
+        @Sendable func one() async throws -> Double {
+            var request = HTTPClientRequest(url: baseURL + (method == "GET" ? "/get" : "/post"))
+            if method == "POST" {
+                request.method = .POST
+                request.headers.add(name: "content-type", value: "application/json")
+                request.body = .bytes(postBody)
+            }
+            let start = ContinuousClock.now
+            let response = try await client.execute(request, timeout: .seconds(30))
+            _ = try await response.body.collect(upTo: 1 << 20)
+            guard (200..<300).contains(response.status.code) else { throw HTTPCeilingError.status(Int(response.status.code)) }
+            return BenchSupport.seconds(ContinuousClock.now - start)
+        }
+        let start = ContinuousClock.now
+        var latencies = try await withThrowingTaskGroup(of: Double.self) { group in
+            var started = 0
+            var latencies: [Double] = []
+            latencies.reserveCapacity(requests)
+            while started < min(concurrency, requests) {
+                group.addTask { try await one() }
+                started += 1
+            }
+            while let latency = try await group.next() {
+                latencies.append(latency)
+                if started < requests {
+                    group.addTask { try await one() }
+                    started += 1
+                }
+            }
+            return latencies
+        }
+        let elapsed = BenchSupport.seconds(ContinuousClock.now - start)
+        latencies.sort()
+        return Level(
+            method: method, concurrency: concurrency, requests: requests, requestsPerSecond: Double(requests) / elapsed,
+            p50Milliseconds: BenchSupport.percentile(latencies, 0.5) * 1000,
+            p99Milliseconds: BenchSupport.percentile(latencies, 0.99) * 1000)
+    }
+
+    /// Runs `router` on 127.0.0.1 with a free port while `body` runs.
+    static func withServer<T: Sendable>(_ router: Router<BasicRequestContext>, _ body: @Sendable (String) async throws -> T)
+        async throws -> T
+    {
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        var logger = Logger(label: "certwatch.bench.http")
+        logger.logLevel = .error
+        let app = Application(
+            router: router, configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in
+                continuation.yield(channel.localAddress?.port ?? 0)
+                continuation.finish()
+            }, logger: logger)
+        var configuration = ServiceGroupConfiguration(services: [app], logger: logger)
+        configuration.maximumGracefulShutdownDuration = .seconds(2)
+        let services = ServiceGroup(configuration: configuration)
+        return try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask {
+                defer { continuation.finish() }
+                try await services.run()
+            }
+            var iterator = ports.makeAsyncIterator()
+            guard let port = await iterator.next() else {
+                try await tasks.next()
+                throw HTTPCeilingError.notListening
+            }
+            let result: Result<T, any Error>
+            do {
+                result = .success(try await body("http://127.0.0.1:\(port)"))
+            } catch {
+                result = .failure(error)
+            }
+            await services.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            return try result.get()
+        }
+    }
+
+    /// The benchmark as a printable result.
+    public static func result(_ levels: [Level]) -> BenchResult {
+        var result = BenchResult(name: "http-ceiling")
+        result.say("raw loopback rate of the project's HTTP client (AsyncHTTPClient, DouyinClient settings) vs a trivial Hummingbird handler")
+        for level in levels {
+            let key = "\(level.method.lowercased())_c\(level.concurrency)"
+            result.add("\(key)_per_s", level.requestsPerSecond)
+            result.add("\(key)_p50_ms", level.p50Milliseconds)
+            result.add("\(key)_p99_ms", level.p99Milliseconds)
+            result.say(
+                "  " + level.method.padding(toLength: 5, withPad: " ", startingAt: 0)
+                    + String(
+                    format: "concurrency %2d: %7.0f req/s  p50 %6.2f ms  p99 %6.2f ms  (%d requests)",
+                    level.concurrency, level.requestsPerSecond, level.p50Milliseconds, level.p99Milliseconds,
+                    level.requests))
+        }
+        return result
+    }
+}
+
+/// Failures of ``HTTPCeilingBenchmark``.
+public enum HTTPCeilingError: Error, Sendable {
+    /// The handler answered outside 2xx.
+    case status(Int)
+    /// The server stopped before listening.
+    case notListening
+}

@@ -1,0 +1,143 @@
+import AsyncHTTPClient
+import CertWatch
+import CertWatchCore
+import DouyinOpenAPI
+import DouyinSandbox
+import Foundation
+import GRDB
+import Logging
+
+/// Polls per second of the real ``Watcher`` (claim, HTTP query, decode, diff, one commit per poll)
+/// against the in-process sandbox with its QPS limit lifted.
+public enum PollPipelineBenchmark {
+    /// One measured pass.
+    public struct Pass: Sendable {
+        /// What the pass was (`first sight`: every certificate new; `re-poll`: unchanged certificates).
+        public var kind: String
+        /// Watcher workers.
+        public var concurrency: Int
+        /// Polls made.
+        public var polls: Int
+        /// Events appended.
+        public var events: Int
+        /// Wall time, seconds.
+        public var seconds: Double
+        /// Polls per second.
+        public var pollsPerSecond: Double { Double(polls) / seconds }
+    }
+
+    /// Registers `watches` orders (the sandbox's random mix, seeded) and runs the watcher's workers
+    /// until every watch was polled once, for each `(kind, concurrency)` in `passes`; the first pass
+    /// sees every certificate for the first time, later passes re-poll (all made due again).
+    public static func run(watches: Int = 10_000, concurrencies: [Int] = [8, 64]) async throws -> [Pass] {
+        let clock = SystemWallClock()
+        let start = clock.unixNow
+        let sandbox = DouyinSandbox(configuration: SandboxConfiguration(faults: FaultProfile()))
+        var serverLogger = Logger(label: "certwatch.bench.sandbox")
+        serverLogger.logLevel = .error
+        let server = DouyinSandboxServer(sandbox: sandbox, port: 0, logger: serverLogger)
+        var orders: [CreatedOrder] = []
+        var remaining = watches
+        var seed: UInt64 = 42
+        while remaining > 0 {
+            let count = min(remaining, 10_000)
+            orders += try await sandbox.createRandomOrders(RandomOrdersSpec(count: count, seed: seed))
+            remaining -= count
+            seed += 1
+        }
+        let directory = try BenchSupport.temporaryDirectory("poll")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try Store(path: directory.appendingPathComponent("certwatch.sqlite").path)
+        for batch in stride(from: 0, to: orders.count, by: 5_000) {
+            let registrations = orders[batch..<min(batch + 5_000, orders.count)].map { WatchRegistration(orderID: $0.orderID) }
+            _ = try await store.registerMany(registrations, now: start, firstPollAt: start)
+        }
+        let orderCount = orders.count
+        return try await server.withRunning { baseURL in
+            let configuration = DouyinClientConfiguration(baseURL: baseURL, clientKey: "sandbox_key", clientSecret: "sandbox_secret")
+            let http = DouyinClient.makeHTTPClient(configuration)
+            let client = DouyinClient(configuration: configuration, httpClient: http, now: { Date(timeIntervalSince1970: clock.now()) })
+            var passes: [Pass] = []
+            do {
+                for (index, concurrency) in ([concurrencies.first ?? 8] + concurrencies).enumerated() {
+                    if index > 0 {
+                        // Make every watch due again (steady state: certificates already known).
+                        let now = clock.unixNow
+                        try await store.pool.write { db in
+                            try db.execute(
+                                sql: "UPDATE watches SET state = 'active', next_poll_at = ?, leased_until = NULL", arguments: [now])
+                        }
+                    }
+                    passes.append(
+                        try await pass(
+                            kind: index == 0 ? "first sight" : "re-poll", store: store, client: client, clock: clock,
+                            concurrency: concurrency, expected: orderCount))
+                }
+            } catch {
+                try? await http.shutdown()
+                throw error
+            }
+            try await http.shutdown()
+            return passes
+        }
+    }
+
+    static func pass(kind: String, store: Store, client: DouyinClient, clock: SystemWallClock, concurrency: Int, expected: Int)
+        async throws -> Pass
+    {
+        var logger = Logger(label: "certwatch.bench.watcher")
+        logger.logLevel = .critical
+        let watcher = Watcher(
+            store: store, client: client, clock: clock,
+            configuration: WatcherConfiguration(qps: 1_000_000, concurrency: concurrency, idleCheck: 0.05), logger: logger)
+        let before = try await store.lastSequence()
+        let pollsBefore = try await totalPolls(store)
+        try await Task.sleep(for: .seconds(1.05))  // so `last_polled_at >= polledAt` means "polled in this pass"
+        let polledAt = clock.unixNow
+        try await store.pool.write { db in
+            try db.execute(sql: "UPDATE watches SET next_poll_at = ? WHERE state = 'active'", arguments: [polledAt])
+        }
+        let start = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await watcher.run() }
+            // Wait until nothing is due any more (every watch polled once: the next polls are in the future).
+            let deadline = ContinuousClock.now + .seconds(300)
+            while ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+                let polled = try await store.pool.read { db in
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM watches WHERE last_polled_at >= ?", arguments: [polledAt]) ?? 0
+                }
+                if polled >= expected { break }
+            }
+            group.cancelAll()
+            try await group.waitForAll()
+        }
+        let seconds = BenchSupport.seconds(ContinuousClock.now - start)
+        let after = try await store.lastSequence()
+        let polls = try await totalPolls(store) - pollsBefore
+        return Pass(kind: kind, concurrency: concurrency, polls: polls, events: Int(after - before), seconds: seconds)
+    }
+
+    static func totalPolls(_ store: Store) async throws -> Int {
+        try await store.pool.read { db in try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(poll_count), 0) FROM watches") ?? 0 }
+    }
+
+    /// The benchmark as a printable result; `ceiling` gives GET requests/s at a concurrency.
+    public static func result(_ passes: [Pass], ceiling: (Int) -> Double?) -> BenchResult {
+        var result = BenchResult(name: "poll-pipeline")
+        result.say("real Watcher (claim → GET sandbox → decode → diff → commit) over loopback, sandbox QPS limit lifted")
+        for pass in passes {
+            let key = (pass.kind == "first sight" ? "first" : "repoll") + "_c\(pass.concurrency)"
+            let ratio = ceiling(pass.concurrency).map { pass.pollsPerSecond / $0 } ?? .nan
+            result.add("\(key)_polls_per_s", pass.pollsPerSecond)
+            result.add("\(key)_ratio_to_get_ceiling", ratio)
+            result.say(
+                String(
+                    format: "  %@ concurrency %2d: %6.0f polls/s (%d polls, %d events, %.1f s) · ratio to GET ceiling %.2f %@",
+                    pass.kind.padding(toLength: 11, withPad: " ", startingAt: 0) as NSString, pass.concurrency,
+                    pass.pollsPerSecond, pass.polls, pass.events, pass.seconds, ratio,
+                    (ratio >= 0.5 ? "(goal ≥ 0.5 met)" : "(goal ≥ 0.5 NOT met)") as NSString))
+        }
+        return result
+    }
+}
