@@ -53,7 +53,8 @@ public struct CertWatchDaemon: Sendable {
                 policy: configuration.watcher.policy) : nil
         let api = CertWatchAPI(
             store: store, clock: clock, policy: configuration.watcher.policy, apiKeys: configuration.apiKeys,
-            bus: bus, registry: registry, watcher: watcher, openAPIDocument: OpenAPIDocument.text, push: push)
+            bus: bus, registry: registry, watcher: watcher, openAPIDocument: OpenAPIDocument.text, push: push,
+            dispatcher: dispatcher)
         let (host, port) = try Self.address(configuration.listen)
         let server = Application(
             router: api.makeRouter(), configuration: .init(address: .hostname(host, port: port), serverName: "certwatch"),
