@@ -80,6 +80,9 @@ public struct DouyinReply: Sendable {
     public enum Body: Sendable {
         /// A certificate API envelope (`data` + `extra`).
         case certificates(CertificateQueryResponse)
+        /// A query envelope with empty `data.certificates` and `data.certificates_v2`, and the
+        /// wire-encoded certificates that both lists hold.
+        case certificateList(CertificateQueryResponse, encoded: [Data])
         /// A token endpoint answer (`data` + `message`).
         case token(ClientTokenResponse)
         /// Literal text (HTML error pages, malformed JSON).
@@ -99,7 +102,8 @@ public struct DouyinReply: Sendable {
     /// The business error code of the answer (0 on success), when the body is JSON.
     public var errorCode: Int64? {
         switch body {
-        case .certificates(let response): return response.extra?.errorCode ?? response.data?.errorCode
+        case .certificates(let response), .certificateList(let response, _):
+            return response.extra?.errorCode ?? response.data?.errorCode
         case .token(let response): return response.data?.errorCode
         case .text: return nil
         }
@@ -111,6 +115,19 @@ public struct DouyinReply: Sendable {
         var contentType = "application/json; charset=utf-8"
         switch body {
         case .certificates(let response): bytes = (try? DouyinJSON.wireEncoded(response)) ?? Data()
+        case .certificateList(let response, let encoded):
+            bytes = (try? DouyinJSON.wireEncoded(response)) ?? Data()
+            var list = Data("[".utf8)
+            for (index, certificate) in encoded.enumerated() {
+                if index > 0 { list.append(UInt8(ascii: ",")) }
+                list.append(certificate)
+            }
+            list.append(UInt8(ascii: "]"))
+            for key in ["\"certificates\":[]", "\"certificates_v2\":[]"] {
+                if let range = bytes.range(of: Data(key.utf8)) {
+                    bytes.replaceSubrange(range, with: Data(key.dropLast(2).utf8) + list)
+                }
+            }
         case .token(let response): bytes = (try? DouyinJSON.wireEncoded(response)) ?? Data()
         case .text(let text, let type):
             bytes = Data(text.utf8)

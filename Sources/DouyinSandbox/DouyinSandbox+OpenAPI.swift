@@ -80,16 +80,27 @@ extension DouyinSandbox {
         guard !found.isEmpty else {
             return fail(DouyinErrorCatalog.orderNotFound, orderID != nil ? "订单不存在" : "券码不存在")
         }
-        let rendered = found.map { $0.rendered(at: time) }
-        let data: CertificateQueryData
+        let extra = ResponseExtra(logid: logid, now: time)
         if case .get = request.endpoint {
-            data = CertificateQueryData(certificate: rendered[0], errorCode: 0, description: "")
-        } else {
-            data = CertificateQueryData(certificates: rendered, certificatesV2: rendered, errorCode: 0, description: "")
+            let data = CertificateQueryData(certificate: found[0].rendered(at: time), errorCode: 0, description: "")
+            return DouyinReply(status: 200, body: .certificates(CertificateQueryResponse(data: data, extra: extra)), logid: logid)
         }
+        // `certificates` and `certificates_v2` carry the same certificates; each is encoded once
+        // (and reused while unchanged), then spliced into the encoded envelope.
+        let data = CertificateQueryData(certificates: [], certificatesV2: [], errorCode: 0, description: "")
         return DouyinReply(
-            status: 200, body: .certificates(CertificateQueryResponse(data: data, extra: ResponseExtra(logid: logid, now: time))),
+            status: 200,
+            body: .certificateList(CertificateQueryResponse(data: data, extra: extra), encoded: found.map { encoded($0, at: time) }),
             logid: logid)
+    }
+
+    /// The wire encoding of `certificate` at `time`, from the cache when nothing it shows changed.
+    private func encoded(_ certificate: SandboxCertificate, at time: Int64) -> Data {
+        let key = CertificateRenderKey(certificate, at: time)
+        if let cached = encodedCertificates[certificate.certificateID], cached.key == key { return cached.bytes }
+        let bytes = (try? DouyinJSON.wireEncoded(certificate.rendered(at: time))) ?? Data("{}".utf8)
+        encodedCertificates[certificate.certificateID] = (key, bytes)
+        return bytes
     }
 
     private func issueToken(_ request: DouyinRequest, logid: String, at time: Int64) -> DouyinReply {

@@ -30,6 +30,8 @@ public actor DouyinSandbox {
     var scenarioStart: Int64 = 0
     var nextStep = 0
     var scenarioResults: [ScenarioStepResult] = []
+    /// Encoded certificates by id, valid while their ``CertificateRenderKey`` is unchanged.
+    var encodedCertificates: [UInt64: (key: CertificateRenderKey, bytes: Data)] = [:]
 
     /// - Parameters:
     ///   - configuration: credentials, token rules, seed, faults, scenario.
@@ -260,6 +262,7 @@ public actor DouyinSandbox {
             throw .notFound("no certificate \(certificateID)", field: "certificate_id")
         }
         try change(&certificate, time, self)
+        certificate.revision += 1
         certificates[id] = certificate
         return certificate.rendered(at: now)
     }
@@ -317,6 +320,7 @@ public actor DouyinSandbox {
         orderLabels = [:]
         byEncryptedCode = [:]
         usedCodes = []
+        encodedCertificates = [:]
         sequence = 0
         scenarioStart = now
         nextStep = 0

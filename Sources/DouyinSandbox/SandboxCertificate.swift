@@ -62,6 +62,8 @@ public struct SandboxCertificate: Sendable, Hashable {
     public var verifications: [SandboxVerification] = []
     /// When it was refunded, Unix seconds.
     public var refundedAt: Int64?
+    /// Bumped by every change, so encoded answers can be cached.
+    var revision = 0
 
     /// How many uses are consumed (`time_card.times_used`).
     public var timesUsed: Int64 { Int64(verifications.count) }

@@ -38,3 +38,17 @@ public struct VoucherStatus: Sendable, Hashable {
         }
     }
 }
+
+/// Everything a rendered certificate depends on besides its record: the record's revision and the
+/// time-derived values (status, usage, which verifications are still cancellable).
+struct CertificateRenderKey: Hashable, Sendable {
+    var revision: Int
+    var status: VoucherStatus
+    var cancellable: [Bool]
+
+    init(_ certificate: SandboxCertificate, at now: Int64) {
+        revision = certificate.revision
+        status = VoucherStatus(of: certificate, at: now)
+        cancellable = certificate.verifications.map { VoucherLifecycle.canCancel($0, of: certificate, at: now) }
+    }
+}

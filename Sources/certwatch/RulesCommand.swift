@@ -102,7 +102,8 @@ struct RulesCommand: ParsableCommand {
 
         func run() {
             let result = RuleBenchmark.run(ruleCount: rules, events: events)
-            print(String(format: "%d rules, %d events: %.0f events/s (%.3f s, %d deliveries)", result.ruleCount, events, result.eventsPerSecond, result.seconds, result.deliveries))
+            if let error = result.loadError { print("benchmark rules did not load:\n\(error)") }
+            print(String(format: "%d rules, %d events: %.0f events/s wall, %.0f events/s per CPU second (%.3f s, %d deliveries)", result.ruleCount, events, result.eventsPerSecond, result.eventsPerCPUSecond, result.seconds, result.deliveries))
         }
     }
 }

@@ -45,6 +45,16 @@ import Testing
             #expect(voucher.verify?.poiID?.value == "7100000000000000202")
             #expect(voucher.verify?.canCancel == true)
             #expect(voucher.verifyRecords?.count == 1)
+            // Time alone changes what the next query shows (no stale cached encoding).
+            try await harness.sandbox.advanceClock(by: 3_600)
+            let later = try await harness.client.queryCertificates(CertificateQuery(orderID: order.orderID))
+            #expect(later.certificates.first?.verify?.canCancel == false)
+            try await harness.sandbox.advanceClock(by: 86_400)
+            let expired = try await harness.client.queryCertificates(CertificateQuery(orderID: order.orderID))
+            #expect(expired.certificates.last?.status == CertificateStatusCode.expired)
+            try await harness.sandbox.refund(certificateID: order.certificates[1].certificateID)
+            let refunded = try await harness.client.queryCertificates(CertificateQuery(orderID: order.orderID))
+            #expect(refunded.certificates.last?.status == CertificateStatusCode.refunded)
         }
     }
 

@@ -11,50 +11,53 @@ public enum JSONValueEncoder {
         return root.resolved()
     }
 
+    /// A node under construction, mutated in place (no copy-on-write of member dictionaries).
     final class Slot {
-        enum Content {
-            case leaf(JSONValue)
-            case object([String: Slot], order: [String])
-            case array([Slot])
-        }
-
-        var content: Content = .leaf(.null)
+        var leaf: JSONValue = .null
+        var members: [String: Slot]?
+        var elements: [Slot]?
 
         func resolved() -> JSONValue {
-            switch content {
-            case .leaf(let value): return value
-            case .object(let members, _): return .object(members.mapValues { $0.resolved() })
-            case .array(let elements): return .array(elements.map { $0.resolved() })
+            if let members { return .object(members.mapValues { $0.resolved() }) }
+            if let elements { return .array(elements.map { $0.resolved() }) }
+            return leaf
+        }
+
+        func makeObject() {
+            if members == nil {
+                members = [:]
+                elements = nil
             }
+        }
+
+        func makeArray() {
+            if elements == nil {
+                elements = []
+                members = nil
+            }
+        }
+
+        func setLeaf(_ value: JSONValue) {
+            leaf = value
+            members = nil
+            elements = nil
         }
 
         func child(forKey key: String) -> Slot {
             let slot = Slot()
-            if case .object(var members, var order) = content {
-                if members[key] == nil { order.append(key) }
-                members[key] = slot
-                content = .object(members, order: order)
-            } else {
-                content = .object([key: slot], order: [key])
-            }
+            makeObject()
+            members![key] = slot
             return slot
         }
 
         func appended() -> Slot {
             let slot = Slot()
-            if case .array(var elements) = content {
-                elements.append(slot)
-                content = .array(elements)
-            } else {
-                content = .array([slot])
-            }
+            makeArray()
+            elements!.append(slot)
             return slot
         }
 
-        var count: Int {
-            if case .array(let elements) = content { return elements.count }
-            return 0
-        }
+        var count: Int { elements?.count ?? 0 }
     }
 
     struct TreeEncoder: Encoder {
@@ -63,12 +66,12 @@ public enum JSONValueEncoder {
         var userInfo: [CodingUserInfoKey: Any] { [:] }
 
         func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
-            if case .object = slot.content {} else { slot.content = .object([:], order: []) }
+            slot.makeObject()
             return KeyedEncodingContainer(Keyed<Key>(slot: slot, codingPath: codingPath))
         }
 
         func unkeyedContainer() -> any UnkeyedEncodingContainer {
-            if case .array = slot.content {} else { slot.content = .array([]) }
+            slot.makeArray()
             return Unkeyed(slot: slot, codingPath: codingPath)
         }
 
@@ -79,15 +82,15 @@ public enum JSONValueEncoder {
 
     static func leaf<T: Encodable>(_ value: T, into slot: Slot, path: [any CodingKey]) throws {
         switch value {
-        case let v as Bool: slot.content = .leaf(.bool(v))
-        case let v as String: slot.content = .leaf(.string(v))
-        case let v as Int64: slot.content = .leaf(.int(v))
-        case let v as Int: slot.content = .leaf(.int(Int64(v)))
-        case let v as Int32: slot.content = .leaf(.int(Int64(v)))
-        case let v as UInt64: slot.content = .leaf(Int64(exactly: v).map { .int($0) } ?? .uint(v))
-        case let v as UInt: slot.content = .leaf(Int64(exactly: v).map { .int($0) } ?? .uint(UInt64(v)))
-        case let v as Double: slot.content = .leaf(.double(v))
-        case let v as JSONValue: slot.content = .leaf(v)
+        case let v as Bool: slot.setLeaf(.bool(v))
+        case let v as String: slot.setLeaf(.string(v))
+        case let v as Int64: slot.setLeaf(.int(v))
+        case let v as Int: slot.setLeaf(.int(Int64(v)))
+        case let v as Int32: slot.setLeaf(.int(Int64(v)))
+        case let v as UInt64: slot.setLeaf(Int64(exactly: v).map { .int($0) } ?? .uint(v))
+        case let v as UInt: slot.setLeaf(Int64(exactly: v).map { .int($0) } ?? .uint(UInt64(v)))
+        case let v as Double: slot.setLeaf(.double(v))
+        case let v as JSONValue: slot.setLeaf(v)
         default: try value.encode(to: TreeEncoder(slot: slot, codingPath: path))
         }
     }
@@ -96,7 +99,7 @@ public enum JSONValueEncoder {
         let slot: Slot
         var codingPath: [any CodingKey]
 
-        mutating func encodeNil(forKey key: Key) throws { slot.child(forKey: key.stringValue).content = .leaf(.null) }
+        mutating func encodeNil(forKey key: Key) throws { slot.child(forKey: key.stringValue).setLeaf(.null) }
 
         mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
             try JSONValueEncoder.leaf(value, into: slot.child(forKey: key.stringValue), path: codingPath + [key])
@@ -124,7 +127,7 @@ public enum JSONValueEncoder {
         var codingPath: [any CodingKey]
         var count: Int { slot.count }
 
-        mutating func encodeNil() throws { slot.appended().content = .leaf(.null) }
+        mutating func encodeNil() throws { slot.appended().setLeaf(.null) }
 
         mutating func encode<T: Encodable>(_ value: T) throws {
             try JSONValueEncoder.leaf(value, into: slot.appended(), path: codingPath)
@@ -145,7 +148,7 @@ public enum JSONValueEncoder {
         let slot: Slot
         var codingPath: [any CodingKey]
 
-        mutating func encodeNil() throws { slot.content = .leaf(.null) }
+        mutating func encodeNil() throws { slot.setLeaf(.null) }
 
         mutating func encode<T: Encodable>(_ value: T) throws {
             try JSONValueEncoder.leaf(value, into: slot, path: codingPath)

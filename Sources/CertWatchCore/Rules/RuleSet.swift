@@ -187,7 +187,8 @@ public struct RuleSet: Sendable {
         }
         var outcome = RouteOutcome(decisions: [], matchedRules: [], droppedBy: nil, unmatched: false)
         var directSinks: Set<String> = []
-        for rule in rules where rule.matches(type: event.type, tree: tree(), now: now) {
+        for index in rules.indices where rules[index].matches(type: event.type, tree: tree(), now: now) {
+            let rule = rules[index]
             outcome.matchedRules.append(rule.name)
             if rule.drop {
                 outcome.droppedBy = rule.name
