@@ -53,13 +53,16 @@ public struct CertWatchDaemon: Sendable {
                 policy: configuration.watcher.policy) : nil
         let api = CertWatchAPI(
             store: store, clock: clock, policy: configuration.watcher.policy, apiKeys: configuration.apiKeys,
-            bus: bus, registry: registry, watcher: watcher, openAPIDocument: OpenAPIDocument.text, push: push)
+            bus: bus, registry: registry, watcher: watcher, openAPIDocument: OpenAPIDocument.text, push: push,
+            dispatcher: dispatcher)
         let (host, port) = try Self.address(configuration.listen)
         let server = Application(
             router: api.makeRouter(), configuration: .init(address: .hostname(host, port: port), serverName: "certwatch"),
             logger: Logger(label: "certwatch.http"))
         // Every long-running part is a Service of this one group.
-        let services: [any Service] = [watcher, server, dispatcher]
+        let reloader = RuleReloader(outbox: outbox, paths: configuration.rulePaths, sinks: configuration.sinks)
+        let retention = RetentionService(store: store, policy: configuration.retention, clock: clock)
+        let services: [any Service] = [watcher, server, dispatcher, reloader, retention]
         var groupConfiguration = ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
         groupConfiguration.maximumGracefulShutdownDuration = shutdownGrace

@@ -21,7 +21,13 @@ struct DouyinHTTP: Sendable {
     /// `baseURL + path` with the query items percent-encoded.
     func url(path: String, query: [(String, String)] = []) -> String {
         var components = URLComponents(string: configuration.baseURL.trimmingSuffix("/") + path)
-        if !query.isEmpty { components?.queryItems = query.map { URLQueryItem(name: $0.0, value: $0.1) } }
+        if !query.isEmpty {
+            components?.queryItems = query.map { URLQueryItem(name: $0.0, value: $0.1) }
+            // URLComponents leaves `+` alone, which servers read as a space; encrypted codes are
+            // base64 and may contain it.
+            let encoded = components?.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
+            components?.percentEncodedQuery = encoded
+        }
         return components?.string ?? configuration.baseURL + path
     }
 

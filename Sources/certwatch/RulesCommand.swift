@@ -1,4 +1,5 @@
 import ArgumentParser
+import CertWatch
 import CertWatchCore
 import Foundation
 
@@ -10,18 +11,18 @@ struct RulesCommand: ParsableCommand {
         subcommands: [Check.self, Test.self, Bench.self]
     )
 
-    /// Hook for the configuration file: the sink names it defines. Another engineer wires
-    /// `--config` to the configuration loader; until then `--config` is refused with a hint.
-    nonisolated(unsafe) static var sinkNamesFromConfig: ((String) throws -> Set<String>)? = nil
+    /// The sink names a configuration file defines (the built-in `stdout` included).
+    static func sinkNames(config path: String) throws -> Set<String> {
+        do {
+            return Set(try CertWatchConfiguration.load(path: path).sinks.map(\.name))
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
 
     static func knownSinks(config: String?, sinks: String?) throws -> Set<String>? {
         var known: Set<String>?
-        if let config {
-            guard let loader = sinkNamesFromConfig else {
-                throw ValidationError("--config is not supported yet; pass --sinks name1,name2")
-            }
-            known = try loader(config)
-        }
+        if let config { known = try sinkNames(config: config) }
         if let sinks {
             let names = sinks.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             known = (known ?? []).union(names)

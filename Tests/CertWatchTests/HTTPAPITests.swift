@@ -18,7 +18,8 @@ func makeAPI(store: Store? = nil, bus: EventBus = EventBus(), bodyLimit: Int = 1
     let api = CertWatchAPI(
         store: store, clock: clock, apiKeys: ["k1", "k2"], bodyLimit: bodyLimit, bus: bus,
         heartbeat: heartbeat, openAPIDocument: OpenAPIDocument.text,
-        push: DouyinPushIntake(clientSecret: "s", store: store, clock: clock, policy: PollPolicy()))
+        push: DouyinPushIntake(clientSecret: "s", store: store, clock: clock, policy: PollPolicy()),
+        dispatcher: Dispatcher(store: store, sinks: [:], clock: clock))
     return (api, store)
 }
 
@@ -151,6 +152,27 @@ struct HTTPAPITests {
             }
             try await client.execute(uri: "/v1/watches/w_nope", method: .get, headers: auth) { response throws in
                 #expect(response.status == .notFound)
+            }
+        }
+    }
+
+    @Test("deliveries: list and filter, replay of an unknown id is 404, enable a sink")
+    func deliveries() async throws {
+        let (api, _) = try makeAPI()
+        let app = Application(router: api.makeRouter())
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/v1/deliveries?state=dead", method: .get, headers: auth) { response throws in
+                #expect(response.status == .ok)
+                #expect(try json(response.body)["deliveries"] == .array([]))
+            }
+            try await client.execute(uri: "/v1/deliveries?state=lost", method: .get, headers: auth) { response throws in
+                #expect(response.status == .unprocessableContent)
+            }
+            try await client.execute(uri: "/v1/deliveries/99/replay", method: .post, headers: auth) { response throws in
+                #expect(response.status == .notFound)
+            }
+            try await client.execute(uri: "/v1/sinks/erp/enable", method: .post, headers: auth) { response throws in
+                #expect(response.status == .ok)
             }
         }
     }

@@ -167,3 +167,25 @@ struct ClientTokenProviderTests {
         try await http.shutdown()
     }
 }
+
+@Suite("Query encoding")
+struct QueryEncodingTests {
+    @Test("an encrypted_code with + and / arrives intact")
+    func plusSurvives() async throws {
+        let router = Router()
+        TokenStub().install(on: router)
+        let seen = Mutex<String?>(nil)
+        router.get("/goodlife/v1/fulfilment/certificate/get/") { request, _ -> Response in
+            seen.withLock { $0 = request.uri.queryParameters["encrypted_code"].map(String.init) }
+            return TokenStub.json(#"{"data":{"error_code":0},"extra":{"error_code":0}}"#)
+        }
+        try await withStubServer(router) { baseURL in
+            let configuration = DouyinClientConfiguration(baseURL: baseURL, clientKey: "key", clientSecret: "s3cr3t-never-logged")
+            let http = DouyinClient.makeHTTPClient(configuration)
+            let client = DouyinClient(configuration: configuration, httpClient: http)
+            _ = try? await client.getCertificate(encryptedCode: "ab+c/d==")
+            try await http.shutdown()
+        }
+        #expect(seen.withLock { $0 } == "ab+c/d==")
+    }
+}

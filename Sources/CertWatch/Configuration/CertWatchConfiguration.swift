@@ -18,6 +18,8 @@ public struct CertWatchConfiguration: Sendable {
     public var listen: String
     /// Bearer keys for the HTTP API (`http.api_keys`).
     public var apiKeys: [String]
+    /// How long history is kept (`retention.events`, `retention.delivery_attempts`).
+    public var retention: RetentionPolicy
     /// The file it was read from ("" when none).
     public var sourcePath: String
     /// The flattened file, for sections read by other parts (sinks).
@@ -78,6 +80,9 @@ public struct CertWatchConfiguration: Sendable {
             database: overrideDatabase ?? file.string("database") ?? "./certwatch.sqlite", douyin: douyin,
             watcher: watcher, rulePaths: file.list("rules.paths") ?? ["rules/"],
             listen: file.string("http.listen") ?? "127.0.0.1:8787", apiKeys: file.list("http.api_keys") ?? [],
+            retention: RetentionPolicy(
+                events: try positive(file, "retention.events") ?? 90 * 86_400,
+                deliveryAttempts: try positive(file, "retention.delivery_attempts") ?? 90 * 86_400),
             sourcePath: path ?? "", file: file)
         configuration.sinks = try SinkConfiguration.all(from: file)
         return configuration

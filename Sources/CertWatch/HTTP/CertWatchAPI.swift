@@ -30,13 +30,17 @@ public struct CertWatchAPI: Sendable {
     public var openAPIDocument: String?
     /// Douyin push intake at `/douyin/webhook`, when enabled.
     public var push: DouyinPushIntake?
+    /// The dispatcher whose outbox `/v1/deliveries` shows (absent: those routes are not served).
+    public var dispatcher: Dispatcher?
 
     public init(
         store: Store, clock: any WallClock = SystemWallClock(), policy: PollPolicy = PollPolicy(), apiKeys: [String],
         bodyLimit: Int = 1 << 20, bus: EventBus = EventBus(), registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
-        watcher: Watcher? = nil, heartbeat: Double = 15, openAPIDocument: String? = nil, push: DouyinPushIntake? = nil
+        watcher: Watcher? = nil, heartbeat: Double = 15, openAPIDocument: String? = nil, push: DouyinPushIntake? = nil,
+        dispatcher: Dispatcher? = nil
     ) {
         self.push = push
+        self.dispatcher = dispatcher
         self.store = store
         self.clock = clock
         self.policy = policy
@@ -72,6 +76,9 @@ public struct CertWatchAPI: Sendable {
         v1.post("watches/{id}/poll") { _, context in await respond { try await self.pollWatch(context.parameters.get("id") ?? "") } }
         v1.get("events") { request, _ in await respond { try await self.listEvents(request) } }
         v1.get("events/stream") { request, _ in await respond { try await self.stream(request) } }
+        if let dispatcher {
+            DeliveriesAPI(deliveries: dispatcher.deliveries, clock: clock, wake: { dispatcher.wakeUp() }).install(on: v1)
+        }
         return router
     }
 
