@@ -2,6 +2,7 @@ import CertWatchCore
 import Foundation
 import GRDB
 import Logging
+import Metrics
 import Synchronization
 
 /// The durable outbox: routes committed events through the rules and writes one delivery row per
@@ -46,7 +47,11 @@ public final class Outbox: Sendable {
         let now = clock.now()
         var items: [(event: CertWatchEvent, decision: RouteDecision)] = []
         for event in events {
-            for decision in ruleSet.route(event, now: Int64(now)) {
+            let outcome = ruleSet.evaluate(event, now: Int64(now))
+            if outcome.unmatched {
+                Counter(label: "certwatch_events_unrouted_total", dimensions: [("type", event.type.rawValue)]).increment()
+            }
+            for decision in outcome.decisions {
                 if decision.group != nil {
                     logger.warning(
                         "grouping rules are not delivered yet; event skipped for this sink",
