@@ -38,7 +38,7 @@ public enum BenchSuite {
                     count: quick ? 1_000 : 4_000, concurrency: concurrency, commitEvents: quick ? 5_000 : 20_000)
                 emit(DeliveryThroughputBenchmark.result(delivery, commits, postCeiling: rate("POST", concurrency)))
             case "schedule-efficiency":
-                emit(ScheduleEfficiencyBenchmark.run(watches: 10_000))
+                emit(ScheduleEfficiencyBenchmark.run(watches: quick ? 2_000 : 10_000))
             case "scale":
                 let sizes = quick ? [100_000] : [100_000, 1_000_000]
                 emit(ScaleBenchmark.result(try await ScaleBenchmark.run(sizes: sizes), skipped: quick ? [1_000_000] : []))
