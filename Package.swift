@@ -1,6 +1,19 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+let asyncHTTPClient = Target.Dependency.product(name: "AsyncHTTPClient", package: "async-http-client")
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
+let nioHTTP1 = Target.Dependency.product(name: "NIOHTTP1", package: "swift-nio")
+let httpTypes = Target.Dependency.product(name: "HTTPTypes", package: "swift-http-types")
+let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummingbird")
+let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let grdb = Target.Dependency.product(name: "GRDB", package: "GRDB.swift")
+let yams = Target.Dependency.product(name: "Yams", package: "Yams")
+let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
+let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
+let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
+
 let package = Package(
     name: "certwatch",
     platforms: [.macOS(.v15)],
@@ -16,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
@@ -23,119 +38,69 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
-        .package(url: "https://github.com/pointfreeco/swift-parsing", from: "0.15.2", traits: []),
         .package(url: "https://github.com/swiftcsv/SwiftCSV", from: "0.10.0"),
     ],
     targets: [
         // Douyin Open Platform client: token provider, certificate query, models, error classes.
-        .target(
-            name: "DouyinOpenAPI",
-            dependencies: [
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Logging", package: "swift-log"),
-            ]
-        ),
+        .target(name: "DouyinOpenAPI", dependencies: [asyncHTTPClient, logging, nioCore, nioHTTP1]),
         // Pure domain: snapshots, differ, events, poll policy, rules. No networking, no database.
         .target(
             name: "CertWatchCore",
-            dependencies: [
-                "DouyinOpenAPI",
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Parsing", package: "swift-parsing"),
-                .product(name: "Mustache", package: "swift-mustache"),
-                .product(name: "Yams", package: "Yams"),
-            ]
+            dependencies: ["DouyinOpenAPI", crypto, yams, .product(name: "Mustache", package: "swift-mustache")]
         ),
         // The engine and its edges: store, poller, scheduler, dispatcher, sinks, HTTP API, config.
         .target(
             name: "CertWatch",
             dependencies: [
-                "DouyinOpenAPI",
-                "CertWatchCore",
-                .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Yams", package: "Yams"),
-                .product(name: "SwiftCSV", package: "SwiftCSV"),
+                "DouyinOpenAPI", "CertWatchCore", grdb, asyncHTTPClient, hummingbird, serviceLifecycle,
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"), logging, metrics, prometheus, crypto,
+                yams, nioCore, nioHTTP1, httpTypes, .product(name: "SwiftCSV", package: "SwiftCSV"),
             ],
             resources: [.copy("Resources/openapi.yaml")]
         ),
         // A local stand-in for Douyin's certificate APIs (token, query, admin, faults, scenarios).
         .target(
             name: "DouyinSandbox",
-            dependencies: [
-                "DouyinOpenAPI",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Yams", package: "Yams"),
-            ]
+            dependencies: ["DouyinOpenAPI", hummingbird, logging, yams, nioCore, httpTypes, serviceLifecycle]
         ),
         // `certwatch demo`: the sandbox, the watcher, rules and delivery together at accelerated time.
         .target(
             name: "CertWatchDemo",
-            dependencies: [
-                "CertWatch", "CertWatchCore", "DouyinOpenAPI", "DouyinSandbox",
-                .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            dependencies: ["CertWatch", "CertWatchCore", "DouyinOpenAPI", "DouyinSandbox", grdb, logging, serviceLifecycle]
         ),
-        // `certwatch bench`: throughput against the machine's own limits, and the poll policy against uniform polling.
+        // `certwatch bench`: throughput and scheduling measurements against the machine's own limits.
         .target(
             name: "CertWatchBench",
             dependencies: [
-                "CertWatch", "CertWatchCore", "DouyinOpenAPI", "DouyinSandbox",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "CertWatch", "CertWatchCore", "DouyinOpenAPI", "DouyinSandbox", asyncHTTPClient, hummingbird, grdb, logging,
+                serviceLifecycle, nioCore,
             ]
         ),
         .executableTarget(
             name: "certwatch",
             dependencies: [
-                "CertWatchBench",
-                "CertWatchDemo",
-                "DouyinOpenAPI",
-                "CertWatchCore",
-                "CertWatch",
-                "DouyinSandbox",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
+                "CertWatchBench", "CertWatchDemo", "DouyinOpenAPI", "CertWatchCore", "CertWatch", "DouyinSandbox",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"), serviceLifecycle, logging, metrics,
+                prometheus,
             ]
         ),
         .testTarget(
             name: "DouyinOpenAPITests",
-            dependencies: [
-                "DouyinOpenAPI",
-                .product(name: "Hummingbird", package: "hummingbird"),
-            ],
+            dependencies: ["DouyinOpenAPI", asyncHTTPClient, hummingbird, logging, nioCore],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "CertWatchCoreTests", dependencies: ["CertWatchCore"]),
+        .testTarget(name: "CertWatchCoreTests", dependencies: ["CertWatchCore", "DouyinOpenAPI"]),
         .testTarget(
             name: "CertWatchTests",
             dependencies: [
-                "CertWatch", "CertWatchCore", "DouyinOpenAPI", "DouyinSandbox",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "Yams", package: "Yams"),
-                .product(name: "GRDB", package: "GRDB.swift"),
+                "CertWatch", "CertWatchCore", "DouyinOpenAPI", "DouyinSandbox", asyncHTTPClient, logging, hummingbird,
+                .product(name: "HummingbirdTesting", package: "hummingbird"), yams, grdb, httpTypes,
             ]
         ),
         .testTarget(
             name: "DouyinSandboxTests",
-            dependencies: ["DouyinSandbox", "DouyinOpenAPI", .product(name: "Hummingbird", package: "hummingbird")]
+            dependencies: ["DouyinSandbox", "DouyinOpenAPI", hummingbird, asyncHTTPClient, logging, nioCore, nioHTTP1],
+            exclude: ["Fixtures"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CertWatchCore
 
 /// `certwatch`: watches Douyin life-service voucher certificates and tells your systems when they change.
 @main
@@ -22,9 +23,4 @@ struct CertWatchCommand: AsyncParsableCommand {
             BenchCommand.self,
         ]
     )
-}
-
-/// The version reported by `certwatch --version` and in `user-agent` headers.
-enum CertWatchVersion {
-    static let current = "0.1.0"
 }

@@ -1,9 +1,10 @@
+import CertWatchCore
 import Foundation
 
 /// Makes sinks from their configurations.
 public enum SinkFactory {
     /// The default `user-agent`: `certwatch/<version>`.
-    public static let defaultUserAgent = "certwatch/0.1.0"
+    public static let defaultUserAgent = "certwatch/\(CertWatchVersion.current)"
 
     /// One sink per configuration, by name. HTTP sinks own an HTTP client each: call
     /// ``Sink/shutdown()`` on every sink when done (``Dispatcher`` does at the end of `run()`).
