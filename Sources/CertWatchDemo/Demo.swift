@@ -61,7 +61,7 @@ public struct Demo: Sendable {
 
     /// The demo's fault profile: Douyin busy now and then, early token expiry, and a QPS quota.
     public static let demoFaults = FaultProfile(
-        name: "demo", qps: 20, burst: 10,
+        name: "demo", qps: 30, burst: 10,
         faults: [FaultRule(kind: .busy, probability: 0.04), FaultRule(kind: .tokenExpired, probability: 0.01)])
 
     /// Runs the demo; writes event lines through `emit` and returns the summary.
