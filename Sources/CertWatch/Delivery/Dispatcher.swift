@@ -153,6 +153,11 @@ public final class Dispatcher: Service {
                     plan: plan))
             Counter(label: "certwatch_delivery_attempts_total", dimensions: [("sink", sink.configuration.name), ("outcome", plan.state.rawValue)])
                 .increment()
+            if plan.state == .delivered {
+                // Delivery latency: from the outbox row (written with the event) to the receiver's 2xx.
+                Timer(label: "certwatch_delivery_latency_seconds", dimensions: [("sink", sink.configuration.name)], preferredDisplayUnit: .seconds)
+                    .recordNanoseconds(Int64(max(0, now - item.delivery.createdAt) * 1e9))
+            }
             let metadata: Logger.Metadata = [
                 "sink": "\(sink.configuration.name)", "delivery": "\(item.delivery.id)", "event": "\(item.event.id)",
                 "attempt": "\(number)", "status": "\(response.status.map(String.init) ?? "-")",

@@ -300,6 +300,14 @@ public struct CertWatchAPI: Sendable {
                 registry.makeGauge(name: "certwatch_watches", labels: [("state", state.rawValue)]).set(Int64(counts[state] ?? 0))
             }
         }
+        if let counts = try? await dispatcher?.deliveries.counts() {
+            for (sink, states) in counts {
+                for state in DeliveryState.allCases {
+                    registry.makeGauge(name: "certwatch_deliveries", labels: [("sink", sink), ("state", state.rawValue)])
+                        .set(Int64(states[state] ?? 0))
+                }
+            }
+        }
         if let watcher {
             let rates = await watcher.budget.rates
             registry.makeGauge(name: "certwatch_qps_budget").set(rates.configured)
