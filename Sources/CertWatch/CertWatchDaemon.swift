@@ -62,7 +62,8 @@ public struct CertWatchDaemon: Sendable {
         // Every long-running part is a Service of this one group.
         let reloader = RuleReloader(outbox: outbox, paths: configuration.rulePaths, sinks: configuration.sinks)
         let retention = RetentionService(store: store, policy: configuration.retention, clock: clock)
-        let services: [any Service] = [watcher, server, dispatcher, reloader, retention]
+        let groups = GroupFlusher(store: store, outbox: outbox, clock: clock, wake: { dispatcher.wakeUp() })
+        let services: [any Service] = [watcher, server, dispatcher, reloader, retention, groups]
         var groupConfiguration = ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
         groupConfiguration.maximumGracefulShutdownDuration = shutdownGrace

@@ -38,7 +38,8 @@ public final class Outbox: Sendable {
     }
 
     /// Routes `events` (already appended, with sequences) and writes their deliveries in `db`'s
-    /// transaction. Group decisions are not delivered yet (grouping is not wired; they are logged).
+    /// transaction. Events routed by a `group:` rule join their group (stored in the same
+    /// transaction); ``GroupFlusher`` sends the summaries.
     /// Returns how many deliveries were written.
     @discardableResult
     public func enqueue(_ events: [CertWatchEvent], db: Database) throws -> Int {
@@ -46,21 +47,20 @@ public final class Outbox: Sendable {
         let ruleSet = currentRules
         let now = clock.now()
         var items: [(event: CertWatchEvent, decision: RouteDecision)] = []
+        var groups: GroupingState?
         for event in events {
             let outcome = ruleSet.evaluate(event, now: Int64(now))
             if outcome.unmatched {
                 Counter(label: "certwatch_events_unrouted_total", dimensions: [("type", event.type.rawValue)]).increment()
             }
-            for decision in outcome.decisions {
-                if decision.group != nil {
-                    logger.warning(
-                        "grouping rules are not delivered yet; event skipped for this sink",
-                        metadata: ["rule": "\(decision.rule ?? "-")", "sink": "\(decision.sink)", "event": "\(event.id)"])
-                    continue
-                }
-                items.append((event, decision))
+            if outcome.decisions.contains(where: { $0.group != nil }) {
+                var state = try groups ?? GroupStore.load(db)
+                ruleSet.group(event, decisions: outcome.decisions, into: &state, now: Int64(now))
+                groups = state
             }
+            items += outcome.decisions.filter { $0.group == nil }.map { (event, $0) }
         }
+        if let groups { try GroupStore.save(groups, db) }
         return try DeliveryStore.enqueue(items, now: now, db: db)
     }
 

@@ -89,6 +89,7 @@ public final class Store: Sendable {
         }
         // Delivery outbox, attempt log, sink states (Delivery/DeliveryStore.swift).
         DeliveryStore.registerMigrations(&migrator)
+        GroupStore.registerMigrations(&migrator)
         return migrator
     }
 
