@@ -19,6 +19,9 @@ public struct Differ: Sendable {
     /// Lead times before `expire_time` at which `expiring_soon` fires, seconds (default one day).
     public var expiringLeadTimes: [Int64]
 
+    /// The most `times_card_used` (or taken-back use) events one transition emits.
+    public static let maxUsesPerTransition: Int64 = 100
+
     public init(expiringLeadTimes: [Int64] = [86_400]) {
         self.expiringLeadTimes = expiringLeadTimes
     }
@@ -52,7 +55,9 @@ public struct Differ: Sendable {
         let usedBefore = before.timesCard?.timesUsed ?? 0
         let usedAfter = current.timesCard?.timesUsed ?? usedBefore
         if let card = current.timesCard, usedAfter > usedBefore {
-            for number in (usedBefore + 1)...usedAfter {
+            // At most `maxUsesPerTransition` events (the latest uses): a garbled or absurd counter
+            // (the documented example says times_used ≈ 4.5e18) must not produce billions of events.
+            for number in max(usedBefore + 1, usedAfter - Self.maxUsesPerTransition + 1)...usedAfter {
                 let verification = current.verifications.indices.contains(Int(number - 1))
                     ? current.verifications[Int(number - 1)] : nil
                 result.append(
@@ -72,7 +77,8 @@ public struct Differ: Sendable {
         }
         let usesTakenBack = max(usedBefore - usedAfter, 0)
         if usesTakenBack > Int64(vanished.count), let card = current.timesCard {
-            for number in stride(from: usedBefore - Int64(vanished.count), to: usedAfter, by: -1) {
+            let first = usedBefore - Int64(vanished.count)
+            for number in stride(from: first, to: max(usedAfter, first - Self.maxUsesPerTransition), by: -1) {
                 result.append(
                     Transition(
                         type: .verifyCancelled, discriminator: "use-\(number)@\(before.observedAt)",

@@ -217,3 +217,17 @@ struct PollPolicyTests {
         #expect(limiter.currentRate == 10)
     }
 }
+
+@Suite("Differ guards")
+struct DifferGuardTests {
+    @Test("an absurd times_used jump (the documented example's 4.5e18) yields at most 100 use events")
+    func absurdCounter() {
+        let before = snapshot(at: 10, timesCard: (6_598_224_680_460_579_000, 0))
+        let after = snapshot(at: 20, timesCard: (6_598_224_680_460_579_000, 4_481_550_764_903_564_000))
+        let uses = Differ().transitions(from: before, to: after, now: 20).filter { $0.type == .timesCardUsed }
+        #expect(uses.count == 100)
+        #expect(uses.last?.use?.number == 4_481_550_764_903_564_000)
+        let back = Differ().transitions(from: after, to: snapshot(at: 30, timesCard: (6_598_224_680_460_579_000, 0)), now: 30)
+        #expect(back.filter { $0.type == .verifyCancelled }.count == 100)
+    }
+}

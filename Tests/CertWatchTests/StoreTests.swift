@@ -1,3 +1,4 @@
+import GRDB
 import CertWatch
 import CertWatchCore
 import DouyinOpenAPI
@@ -143,5 +144,25 @@ struct ConfigurationTests {
         #expect {
             _ = try CertWatchConfiguration.load(path: missing, environment: [:])
         } throws: { error in "\(error)".contains("environment variable NOPE is not set") }
+    }
+}
+
+@Suite("Store query plans")
+struct StoreQueryPlanTests {
+    @Test("claiming due watches uses the next_poll_at index, not a scan and sort")
+    func claimUsesIndex() async throws {
+        let store = try temporaryStore()
+        let plan = try await store.pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    EXPLAIN QUERY PLAN SELECT * FROM watches INDEXED BY watches_due
+                    WHERE state = 'active' AND next_poll_at <= 1 AND (leased_until IS NULL OR leased_until <= 1)
+                    ORDER BY next_poll_at LIMIT 1
+                    """
+            ).map { $0["detail"] as String }.joined(separator: "; ")
+        }
+        #expect(plan.contains("watches_due"))
+        #expect(!plan.contains("TEMP B-TREE"))
     }
 }

@@ -241,7 +241,7 @@ public final class Store: Sendable {
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT * FROM watches
+                    SELECT * FROM watches INDEXED BY watches_due
                     WHERE state = 'active' AND next_poll_at <= ? AND (leased_until IS NULL OR leased_until <= ?)
                     ORDER BY next_poll_at LIMIT ?
                     """, arguments: [now, now, limit])
@@ -259,7 +259,7 @@ public final class Store: Sendable {
             try Int64.fetchOne(
                 db,
                 sql: """
-                    SELECT MIN(next_poll_at) FROM watches
+                    SELECT MIN(next_poll_at) FROM watches INDEXED BY watches_due
                     WHERE state = 'active' AND (leased_until IS NULL OR leased_until <= ?)
                     """, arguments: [now])
         }
