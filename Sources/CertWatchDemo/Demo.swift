@@ -146,6 +146,14 @@ public struct Demo: Sendable {
                         } else {
                             try await Task.sleep(for: .milliseconds(Int64(duration * 1000)))
                         }
+                        // Let the outbox drain (at most 3 s) so the summary does not end on a pending delivery.
+                        for _ in 0..<30 {
+                            let open = try await dispatcher.deliveries.counts().values.reduce(0) {
+                                $0 + ($1[.pending] ?? 0) + ($1[.retrying] ?? 0)
+                            }
+                            if open == 0 { break }
+                            try await Task.sleep(for: .milliseconds(100))
+                        }
                         await group.triggerGracefulShutdown()
                     }
                     try await tasks.next()
