@@ -1,5 +1,5 @@
 import GRDB
-import CertWatch
+@testable import CertWatch
 import CertWatchCore
 import DouyinOpenAPI
 import Foundation
@@ -149,18 +149,14 @@ struct ConfigurationTests {
 
 @Suite("Store query plans")
 struct StoreQueryPlanTests {
-    @Test("claiming due watches uses the next_poll_at index, not a scan and sort")
-    func claimUsesIndex() async throws {
+    @Test("the store's due-watch queries walk the next_poll_at index, no scan and sort", arguments: [
+        (Store.claimDueSQL, [1, 1, 1] as [Int]), (Store.nextDueSQL, [1]),
+    ])
+    func dueQueriesUseIndex(sql: String, arguments: [Int]) async throws {
         let store = try temporaryStore()
         let plan = try await store.pool.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    EXPLAIN QUERY PLAN SELECT * FROM watches INDEXED BY watches_due
-                    WHERE state = 'active' AND next_poll_at <= 1 AND (leased_until IS NULL OR leased_until <= 1)
-                    ORDER BY next_poll_at LIMIT 1
-                    """
-            ).map { $0["detail"] as String }.joined(separator: "; ")
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: StatementArguments(arguments))
+                .map { $0["detail"] as String }.joined(separator: "; ")
         }
         #expect(plan.contains("watches_due"))
         #expect(!plan.contains("TEMP B-TREE"))

@@ -238,13 +238,7 @@ public final class Store: Sendable {
     /// and leases them until `now + lease` so a poll in flight is never taken twice.
     public func claimDue(now: Int64, limit: Int, lease: Int64 = 120) async throws -> [Watch] {
         try await pool.write { db in
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT * FROM watches INDEXED BY watches_due
-                    WHERE state = 'active' AND next_poll_at <= ? AND (leased_until IS NULL OR leased_until <= ?)
-                    ORDER BY next_poll_at LIMIT ?
-                    """, arguments: [now, now, limit])
+            let rows = try Row.fetchAll(db, sql: Self.claimDueSQL, arguments: [now, now, limit])
             let watches = try rows.map(Self.watch(from:))
             for watch in watches {
                 try db.execute(sql: "UPDATE watches SET leased_until = ? WHERE id = ?", arguments: [now + lease, watch.id])
@@ -256,14 +250,23 @@ public final class Store: Sendable {
     /// The earliest `next_poll_at` of an active, unleased watch, or `nil` when none.
     public func nextDue(now: Int64) async throws -> Int64? {
         try await pool.read { db in
-            try Int64.fetchOne(
-                db,
-                sql: """
-                    SELECT MIN(next_poll_at) FROM watches INDEXED BY watches_due
-                    WHERE state = 'active' AND (leased_until IS NULL OR leased_until <= ?)
-                    """, arguments: [now])
+            try Int64.fetchOne(db, sql: Self.nextDueSQL, arguments: [now])
         }
     }
+
+    /// The due watches, earliest first (arguments: now, now, limit). Names the partial index so SQLite
+    /// walks `next_poll_at` instead of sorting every active watch.
+    static let claimDueSQL = """
+        SELECT * FROM watches INDEXED BY watches_due
+        WHERE state = 'active' AND next_poll_at <= ? AND (leased_until IS NULL OR leased_until <= ?)
+        ORDER BY next_poll_at LIMIT ?
+        """
+
+    /// The earliest `next_poll_at` of an unleased active watch (argument: now).
+    static let nextDueSQL = """
+        SELECT MIN(next_poll_at) FROM watches INDEXED BY watches_due
+        WHERE state = 'active' AND (leased_until IS NULL OR leased_until <= ?)
+        """
 
     // MARK: Polls
 
