@@ -79,7 +79,7 @@ public struct CertificateQueryResponse: Codable, Sendable, Hashable {
     /// JSON path); an error envelope decodes fine and is reported by ``businessError(httpStatus:)``.
     public static func decode(_ body: Data) throws(DouyinDecodingError) -> CertificateQueryResponse {
         let tree = try JSONValue(parsing: body)
-        var response = try DouyinJSON.decode(CertificateQueryResponse.self, from: body, tree: tree)
+        var response = try DouyinJSON.decode(CertificateQueryResponse.self, from: tree)
         response.attachRaw(from: tree)
         return response
     }
@@ -121,9 +121,13 @@ public struct CertificateQueryResponse: Codable, Sendable, Hashable {
         for certificate in lists.joined() {
             if let existing = byID[certificate.certificateID] {
                 let merged = existing.raw.merged(preferring: certificate.raw)
-                var decoded = try DouyinJSON.decode(Certificate.self, from: merged)
-                decoded.raw = merged
-                byID[certificate.certificateID] = decoded
+                if merged == certificate.raw {
+                    byID[certificate.certificateID] = certificate  // v2 already holds everything (the common case)
+                } else if merged != existing.raw {
+                    var decoded = try DouyinJSON.decode(Certificate.self, from: merged)
+                    decoded.raw = merged
+                    byID[certificate.certificateID] = decoded
+                }
             } else {
                 order.append(certificate.certificateID)
                 byID[certificate.certificateID] = certificate

@@ -33,11 +33,13 @@ public struct DouyinDecodingError: Error, Sendable, Hashable, CustomStringConver
     public var description: String { path.isEmpty ? message : "\(path): \(message)" }
 
     /// The error for a body that is not JSON, quoting its start (at most 60 characters).
-    static func notJSON(_ body: Data) -> DouyinDecodingError {
+    /// `detail` says where and why (`byte 12: unexpected character '<'`).
+    static func notJSON(_ body: Data, detail: String? = nil) -> DouyinDecodingError {
         let text = String(decoding: body.prefix(200), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         if text.isEmpty { return .init(kind: .empty, path: "", message: "empty body, expected JSON") }
         let shown = text.count > 60 ? String(text.prefix(60)) + "…" : text
-        return .init(kind: .notJSON, path: "", message: "body is not JSON: \(shown.debugDescription)")
+        let why = detail.map { " (\($0))" } ?? ""
+        return .init(kind: .notJSON, path: "", message: "body is not JSON\(why): \(shown.debugDescription)")
     }
 
     /// Translates a `DecodingError` into a path-naming error, quoting the offending value from `tree`.
@@ -96,27 +98,23 @@ public struct DouyinDecodingError: Error, Sendable, Hashable, CustomStringConver
 
 /// The JSON coders certwatch uses for Douyin payloads.
 public enum DouyinJSON {
-    /// Decodes `T` from a Douyin body. Throws ``DouyinDecodingError`` naming the JSON path of the
-    /// first problem; never traps on any input.
+    /// Decodes `T` from a Douyin body: one parse into a ``JSONValue`` tree, then ``JSONValueDecoder``.
+    /// Throws ``DouyinDecodingError`` naming the JSON path of the first problem; never traps on any input.
     public static func decode<T: Decodable>(_ type: T.Type, from body: Data) throws(DouyinDecodingError) -> T {
-        let tree = try JSONValue(parsing: body)
-        return try decode(type, from: body, tree: tree)
+        try decode(type, from: try JSONValue(parsing: body))
     }
 
-    /// Decodes `T` from an already parsed JSON value.
+    /// Decodes `T` from an already parsed JSON value. Throws ``DouyinDecodingError`` naming the
+    /// JSON path of the first problem.
     public static func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) throws(DouyinDecodingError) -> T {
-        try decode(type, from: value.encoded(), tree: value)
-    }
-
-    static func decode<T: Decodable>(
-        _ type: T.Type, from body: Data, tree: JSONValue
-    ) throws(DouyinDecodingError) -> T {
         do {
-            return try JSONDecoder().decode(type, from: body)
+            return try JSONValueDecoder.decode(type, from: value)
         } catch let error as DecodingError {
-            throw DouyinDecodingError(error, in: tree)
+            throw DouyinDecodingError(error, in: value)
+        } catch let error as DouyinDecodingError {
+            throw error
         } catch {
-            throw DouyinDecodingError(kind: .notJSON, path: "", message: "\(error)")
+            throw DouyinDecodingError(kind: .typeMismatch, path: "", message: "\(error)")
         }
     }
 

@@ -49,6 +49,16 @@ extension CodingUserInfoKey {
 
 extension DouyinID: Codable {
     public init(from decoder: any Decoder) throws {
+        if let tree = decoder as? JSONValueDecoder {
+            // The parsed tree says which it is: no trying types one by one.
+            switch tree.value {
+            case .string(let text): self.init(text)
+            case .int(let number): self.init(value: String(number), isNumber: true)
+            case .uint(let number): self.init(number: number)
+            default: throw tree.mismatch(DouyinID.self)
+            }
+            return
+        }
         let container = try decoder.singleValueContainer()
         if let text = try? container.decode(String.self) {
             self.init(text)

@@ -17,43 +17,14 @@ public enum JSONValue: Sendable, Hashable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    /// Parses JSON text with Foundation's `JSONSerialization`, keeping integers exact (they arrive
-    /// as `Int64`/`UInt64` `NSNumber`s). Throws ``DouyinDecodingError`` (`kind == .notJSON` or
+    /// Parses JSON text (one pass, ``JSONValueParser``), keeping integers exact. Throws
+    /// ``DouyinDecodingError`` (`kind == .notJSON`, naming the byte offset and the problem, or
     /// `.empty`) when `data` is not JSON.
     public init(parsing data: Data) throws(DouyinDecodingError) {
         do {
-            self = JSONValue(foundation: try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]))
+            self = try JSONValueParser.parse(data)
         } catch {
-            throw DouyinDecodingError.notJSON(data)
-        }
-    }
-
-    /// Converts a `JSONSerialization` result.
-    init(foundation value: Any) {
-        switch value {
-        case let text as String:
-            self = .string(text)
-        case let number as NSNumber:
-            switch String(cString: number.objCType) {
-            case "c", "B": self = .bool(number.boolValue)
-            case "Q", "L", "I", "S", "C":
-                let unsigned = number.uint64Value
-                self = unsigned <= UInt64(Int64.max) ? .int(Int64(unsigned)) : .uint(unsigned)
-            case "q", "l", "i", "s": self = .int(number.int64Value)
-            default:
-                let double = number.doubleValue
-                if double == double.rounded(), abs(double) < 9.007_199_254_740_992e15, !(number is NSDecimalNumber) {
-                    self = .int(Int64(double))
-                } else {
-                    self = .double(double)
-                }
-            }
-        case let array as [Any]:
-            self = .array(array.map(JSONValue.init(foundation:)))
-        case let object as [String: Any]:
-            self = .object(object.mapValues(JSONValue.init(foundation:)))
-        default:
-            self = .null
+            throw DouyinDecodingError.notJSON(data, detail: "byte \(error.offset): \(error.reason)")
         }
     }
 
@@ -69,13 +40,64 @@ public enum JSONValue: Sendable, Hashable {
         return nil
     }
 
-    /// Compact JSON text with sorted keys (a stable form for storage and hashing).
+    /// Compact JSON text with sorted keys (a stable form for storage and hashing): no whitespace,
+    /// `"`, `\\` and control characters escaped, other characters as UTF-8, `/` not escaped.
+    /// A non-finite `Double` (which the parser never produces) is written as `null`.
     public func encoded() -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // Encoding a JSONValue cannot fail: every case maps to a JSON value (non-finite doubles
-        // cannot be produced by the parser).
-        return (try? encoder.encode(self)) ?? Data("null".utf8)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(512)
+        write(into: &bytes)
+        return Data(bytes)
+    }
+
+    private func write(into bytes: inout [UInt8]) {
+        switch self {
+        case .null: bytes.append(contentsOf: "null".utf8)
+        case .bool(let flag): bytes.append(contentsOf: (flag ? "true" : "false").utf8)
+        case .int(let number): bytes.append(contentsOf: String(number).utf8)
+        case .uint(let number): bytes.append(contentsOf: String(number).utf8)
+        case .double(let number):
+            bytes.append(contentsOf: (number.isFinite ? "\(number)" : "null").utf8)
+        case .string(let text): Self.write(text, into: &bytes)
+        case .array(let elements):
+            bytes.append(UInt8(ascii: "["))
+            for (offset, element) in elements.enumerated() {
+                if offset > 0 { bytes.append(UInt8(ascii: ",")) }
+                element.write(into: &bytes)
+            }
+            bytes.append(UInt8(ascii: "]"))
+        case .object(let members):
+            bytes.append(UInt8(ascii: "{"))
+            for (offset, member) in members.sorted(by: { $0.key < $1.key }).enumerated() {
+                if offset > 0 { bytes.append(UInt8(ascii: ",")) }
+                Self.write(member.key, into: &bytes)
+                bytes.append(UInt8(ascii: ":"))
+                member.value.write(into: &bytes)
+            }
+            bytes.append(UInt8(ascii: "}"))
+        }
+    }
+
+    private static func write(_ text: String, into bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): bytes.append(contentsOf: #"\""#.utf8)
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: #"\\"#.utf8)
+            case 0x0A: bytes.append(contentsOf: #"\n"#.utf8)
+            case 0x0D: bytes.append(contentsOf: #"\r"#.utf8)
+            case 0x09: bytes.append(contentsOf: #"\t"#.utf8)
+            case 0x08: bytes.append(contentsOf: #"\b"#.utf8)
+            case 0x0C: bytes.append(contentsOf: #"\f"#.utf8)
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: #"\u00"#.utf8)
+                bytes.append(hex[Int(byte >> 4)])
+                bytes.append(hex[Int(byte & 0x0F)])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
     }
 
     /// Deep merge where `preferred` wins member by member: objects merge recursively, any other
@@ -110,6 +132,10 @@ public enum JSONValue: Sendable, Hashable {
 
 extension JSONValue: Codable {
     public init(from decoder: any Decoder) throws {
+        if let tree = decoder as? JSONValueDecoder {
+            self = tree.value
+            return
+        }
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
             self = .null

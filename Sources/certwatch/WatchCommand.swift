@@ -65,7 +65,7 @@ struct WatchCommand: AsyncParsableCommand {
         func run() async throws {
             let store = try global.openStore()
             guard let watch = try await store.watch(id: id) else { throw ValidationError("no watch \(id)") }
-            let certificates = try await store.snapshots(watchID: id).values.map { $0.snapshot.masked() }
+            let certificates = try await store.snapshots(watchID: id).values.map { $0.masked() }
                 .sorted { $0.certificateID < $1.certificateID }
             switch format {
             case .json:

@@ -164,7 +164,7 @@ public struct CertWatchAPI: Sendable {
 
     func showWatch(_ id: String) async throws -> Response {
         guard let watch = try await store.watch(id: id) else { throw APIError.notFound("no watch \(id)") }
-        let certificates = try await store.snapshots(watchID: id).values.map { $0.snapshot.masked() }
+        let certificates = try await store.snapshots(watchID: id).values.map { $0.masked() }
             .sorted { $0.certificateID < $1.certificateID }
         return jsonResponse(WatchDetail(watch: watch, certificates: certificates))
     }

@@ -129,10 +129,8 @@ public final class Store: Sendable {
     {
         let api = registration.api ?? .compreRetail
         let existing = try Row.fetchOne(
-            db,
-            sql: """
-                SELECT * FROM watches WHERE api = ? AND (order_id = ? OR encrypted_code = ?)
-                """, arguments: [api.rawValue, registration.orderID, registration.encryptedCode])
+            db.cachedStatement(sql: "SELECT * FROM watches WHERE api = ? AND (order_id = ? OR encrypted_code = ?)"),
+            arguments: [api.rawValue, registration.orderID, registration.encryptedCode])
         if let existing {
             var watch = try Self.watch(from: existing)
             watch.labels.merge(registration.labels ?? [:]) { $1 }
@@ -154,12 +152,13 @@ public final class Store: Sendable {
             id: "w_" + randomHex(8), orderID: registration.orderID, encryptedCode: registration.encryptedCode, api: api,
             accountID: registration.accountID, labels: registration.labels ?? [:], state: .active, createdAt: now,
             nextPollAt: firstPollAt, lastPolledAt: nil, pollCount: 0, consecutiveFailures: 0, lastError: nil)
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO watches (id, order_id, encrypted_code, api, account_id, labels, state, created_at, updated_at,
                                      next_poll_at)
                 VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [
                 watch.id, watch.orderID, watch.encryptedCode, api.rawValue, watch.accountID, Self.json(watch.labels), now,
                 now, firstPollAt,
@@ -238,10 +237,11 @@ public final class Store: Sendable {
     /// and leases them until `now + lease` so a poll in flight is never taken twice.
     public func claimDue(now: Int64, limit: Int, lease: Int64 = 120) async throws -> [Watch] {
         try await pool.write { db in
-            let rows = try Row.fetchAll(db, sql: Self.claimDueSQL, arguments: [now, now, limit])
+            let rows = try Row.fetchAll(db.cachedStatement(sql: Self.claimDueSQL), arguments: [now, now, limit])
             let watches = try rows.map(Self.watch(from:))
+            let update = try db.cachedStatement(sql: "UPDATE watches SET leased_until = ? WHERE id = ?")
             for watch in watches {
-                try db.execute(sql: "UPDATE watches SET leased_until = ? WHERE id = ?", arguments: [now + lease, watch.id])
+                try update.execute(arguments: [now + lease, watch.id])
             }
             return watches
         }
@@ -270,18 +270,18 @@ public final class Store: Sendable {
 
     // MARK: Polls
 
-    /// The last stored snapshot of each certificate of a watch, by certificate id.
-    public func snapshots(watchID: String) async throws -> [String: StoredCertificate] {
-        try await pool.read { db in try Self.snapshots(watchID: watchID, db: db) }
-    }
-
-    static func snapshots(watchID: String, db: Database) throws -> [String: StoredCertificate] {
-        var result: [String: StoredCertificate] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT * FROM certificates WHERE watch_id = ?", arguments: [watchID]) {
-            let stored = try StoredCertificate(row: row)
-            result[stored.snapshot.certificateID] = stored
+    /// The last stored snapshot of each certificate of a watch, by certificate id (the raw JSON is
+    /// not read: the differ and the views need only the snapshot).
+    public func snapshots(watchID: String) async throws -> [String: CertificateSnapshot] {
+        try await pool.read { db in
+            var result: [String: CertificateSnapshot] = [:]
+            let rows = try String.fetchAll(db, sql: "SELECT snapshot FROM certificates WHERE watch_id = ?", arguments: [watchID])
+            for text in rows {
+                let snapshot = try DouyinJSON.decode(CertificateSnapshot.self, from: Data(text.utf8))
+                result[snapshot.certificateID] = snapshot
+            }
+            return result
         }
-        return result
     }
 
     /// Commits one successful poll in one transaction: upserts the snapshots, appends the events
@@ -295,7 +295,7 @@ public final class Store: Sendable {
         try await pool.write { db in
             for certificate in poll.certificates {
                 let snapshot = certificate.snapshot
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         INSERT INTO certificates (watch_id, certificate_id, state, status, expire_time, snapshot, raw, observed_at)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -303,7 +303,8 @@ public final class Store: Sendable {
                             state = excluded.state, status = excluded.status, expire_time = excluded.expire_time,
                             snapshot = excluded.snapshot, raw = excluded.raw, observed_at = excluded.observed_at
                         WHERE excluded.observed_at > certificates.observed_at
-                        """,
+                        """
+                ).execute(
                     arguments: [
                         poll.watchID, snapshot.certificateID, snapshot.state.rawValue, snapshot.status, snapshot.expireTime,
                         String(decoding: try DouyinJSON.normalizedEncoded(snapshot), as: UTF8.self),
@@ -312,12 +313,13 @@ public final class Store: Sendable {
             }
             let appended = try Self.append(poll.events, db: db)
             let state: Watch.State = poll.nextPollAt == nil ? poll.finalState : .active
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     UPDATE watches SET state = ?, next_poll_at = ?, leased_until = NULL, last_polled_at = ?,
                         poll_count = poll_count + 1, consecutive_failures = ?, last_error = ?, updated_at = ?
                     WHERE id = ? AND state = 'active'
-                    """,
+                    """
+            ).execute(
                 arguments: [
                     state.rawValue, poll.nextPollAt, poll.polledAt, poll.consecutiveFailures, poll.lastError, poll.polledAt,
                     poll.watchID,
@@ -336,11 +338,12 @@ public final class Store: Sendable {
         var appended: [CertWatchEvent] = []
         for var event in events {
             event.sequence = nil
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO events (id, type, subject, watch_id, order_id, time, body) VALUES (?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (id) DO NOTHING
-                    """,
+                    """
+            ).execute(
                 arguments: [
                     event.id, event.type.rawValue, event.subject, event.data.watch.id, event.data.watch.orderID, event.time,
                     String(decoding: event.jsonData(), as: UTF8.self),
@@ -394,7 +397,12 @@ public final class Store: Sendable {
 
     static func watch(from row: Row) throws -> Watch {
         let labelsText: String = row["labels"]
-        let labels = (try? JSONDecoder().decode([String: String].self, from: Data(labelsText.utf8))) ?? [:]
+        var labels: [String: String] = [:]
+        if case .object(let members) = try? JSONValue(parsing: Data(labelsText.utf8)) {
+            for (key, value) in members {
+                if case .string(let text) = value { labels[key] = text }
+            }
+        }
         return Watch(
             id: row["id"], orderID: row["order_id"], encryptedCode: row["encrypted_code"],
             api: CertificateAPI(rawValue: row["api"]) ?? .compreRetail, accountID: row["account_id"], labels: labels,
@@ -404,9 +412,7 @@ public final class Store: Sendable {
     }
 
     static func json(_ labels: [String: String]) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: (try? encoder.encode(labels)) ?? Data("{}".utf8), as: UTF8.self)
+        String(decoding: JSONValue.object(labels.mapValues(JSONValue.string)).encoded(), as: UTF8.self)
     }
 }
 
@@ -422,12 +428,6 @@ public struct StoredCertificate: Sendable, Hashable {
         self.raw = raw
     }
 
-    init(row: Row) throws {
-        let snapshotText: String = row["snapshot"]
-        let rawText: String = row["raw"]
-        snapshot = try DouyinJSON.decode(CertificateSnapshot.self, from: Data(snapshotText.utf8))
-        raw = (try? JSONValue(parsing: Data(rawText.utf8))) ?? .null
-    }
 }
 
 /// Everything one successful poll writes.
@@ -467,5 +467,12 @@ public struct PollCommit: Sendable {
 /// `count` random bytes as lowercase hex.
 func randomHex(_ count: Int) -> String {
     var generator = SystemRandomNumberGenerator()
-    return (0..<count).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    let digits = Array("0123456789abcdef".utf8)
+    var text: [UInt8] = []
+    text.reserveCapacity(count * 2)
+    for _ in 0..<count {
+        let byte = UInt8.random(in: 0...255, using: &generator)
+        text += [digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]]
+    }
+    return String(decoding: text, as: UTF8.self)
 }

@@ -163,7 +163,7 @@ public final class Watcher: Service {
             for certificate in result.certificates {
                 let snapshot = CertificateSnapshot(certificate, observedAt: now)
                 let transitions = differ.transitions(
-                    from: previous[snapshot.certificateID]?.snapshot, to: snapshot, now: now)
+                    from: previous[snapshot.certificateID], to: snapshot, now: now)
                 events += transitions.map { CertWatchEvent(transition: $0, snapshot: snapshot, watch: watch.info, time: now) }
                 certificates.append(StoredCertificate(snapshot: snapshot, raw: certificate.raw))
             }
