@@ -106,7 +106,15 @@ public enum ScheduleEfficiencyBenchmark {
             String(
                 format: "adaptive without a budget peaks at %.1f QPS (busiest minute), %.1f QPS on average for %d watches%@",
                 unlimited.peakQPS, average, watches,
-                (unlimited.peakQPS > 10 ? ": above the default 10 QPS quota, so under that budget it is saturated" : ": within the default 10 QPS quota") as NSString))
+                (unlimited.peakQPS > 10 ? ": above the default 10 QPS quota" : ": within the default 10 QPS quota") as NSString))
+        for budget in budgets {
+            let fitted = PollPolicy().fitted(qps: budget, activeWatches: watches)
+            result.add("q\(Int(budget))_fitted_base_interval_s", Double(fitted.baseInterval))
+            result.say(
+                String(
+                    format: "under a %.0f QPS budget the base interval is fitted to %lld s (routine polls of %d active watches take ≤ %.0f %% of the budget; cancel-window and deadline polls keep their timing)",
+                    budget, fitted.baseInterval, watches, fitted.baseShare * 100))
+        }
         return result
     }
 

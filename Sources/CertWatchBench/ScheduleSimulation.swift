@@ -125,7 +125,7 @@ public struct ScheduleSimulation: Sendable {
     /// The certificate of watch `index` as Douyin would return it at `now`.
     func snapshot(of index: Int, at now: Int64) -> CertificateSnapshot {
         let watch = watches[index]
-        var snapshot = CertificateSnapshot(Certificate(certificateID: DouyinID(watch.certificateID)), observedAt: now)
+        var snapshot = CertificateSnapshot(Certificate(certificateID: DouyinID(watch.certificateID), raw: .null), observedAt: now)
         snapshot.expireTime = watch.expireTime
         let active = watch.uses.filter { $0.time <= now && ($0.cancelledAt.map { $0 > now } ?? true) }
         snapshot.verifications = active.map {
@@ -215,13 +215,16 @@ public struct ScheduleSimulation: Sendable {
         }
     }
 
-    /// The adaptive policy, earliest-due first, at most `qps` calls per second (nil: unlimited).
-    /// Starts in steady state: each watch's next poll uniform in the first base interval.
+    /// The adaptive policy, earliest-due first, at most `qps` calls per second (nil: unlimited),
+    /// its base interval fitted to the budget and the watches still active after every poll
+    /// (``PollPolicy/fitted(qps:activeWatches:)``, as the watcher does).
+    /// Starts in steady state: each watch's next poll uniform in the first (fitted) base interval.
     public func adaptive(policy: PollPolicy = PollPolicy(), qps: Double?, seed: UInt64 = 11) -> Outcome {
         var random = SeededGenerator(seed: seed)
         var heap = DueHeap()
+        let start = qps.map { policy.fitted(qps: $0, activeWatches: watches.count) } ?? policy
         for index in watches.indices {
-            heap.push(Double(dayStart + Int64.random(in: 0..<policy.baseInterval, using: &random)), index)
+            heap.push(Double(dayStart + Int64.random(in: 0..<start.baseInterval, using: &random)), index)
         }
         var polls = [[Int64]](repeating: [], count: watches.count)
         let end = Double(dayStart + dayLength)
@@ -237,7 +240,9 @@ public struct ScheduleSimulation: Sendable {
             polls[index].append(now)
             calls += 1
             perMinute[Int((now - dayStart) / 60)] += 1
-            switch policy.next(after: [snapshot(of: index, at: now)], now: now, random: &random) {
+            // The watcher fits the base interval to the budget and the watches still active.
+            let fitted = qps.map { policy.fitted(qps: $0, activeWatches: heap.count + 1) } ?? policy
+            switch fitted.next(after: [snapshot(of: index, at: now)], now: now, random: &random) {
             case .pollAt(let next): heap.push(Double(next), index)
             case .done: break
             }
@@ -259,6 +264,9 @@ public struct ScheduleSimulation: Sendable {
 /// A binary min-heap of (due time, watch index).
 struct DueHeap {
     private var items: [(Double, Int)] = []
+
+    /// Entries in the heap.
+    var count: Int { items.count }
 
     mutating func push(_ due: Double, _ index: Int) {
         items.append((due, index))

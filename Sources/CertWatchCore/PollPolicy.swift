@@ -9,6 +9,10 @@
 ///   used and no longer cancellable, or expired and confirmed by a poll after `expire_time`.
 ///
 /// Intervals get ±``jitter`` (10 %) to spread load; deadline polls land 1–5 s after the deadline.
+///
+/// Under a QPS budget too small for every active watch at ``baseInterval``, ``fitted(qps:activeWatches:)``
+/// stretches the base interval so routine polls take at most ``baseShare`` of the budget and the
+/// urgent ones (cancel window, deadlines, retries, first polls) stay on time.
 public struct PollPolicy: Sendable, Hashable {
     /// Delay before the first poll of a new watch, seconds.
     public var firstPollDelay: Int64
@@ -20,16 +24,33 @@ public struct PollPolicy: Sendable, Hashable {
     public var expiringLeadTimes: [Int64]
     /// Relative jitter on intervals (0.1 = ±10 %).
     public var jitter: Double
+    /// Share of the QPS budget the routine (``baseInterval``) polls may take when the budget is
+    /// tight (0.6); see ``fitted(qps:activeWatches:)``.
+    public var baseShare: Double
 
     public init(
         firstPollDelay: Int64 = 1, cancellableInterval: Int64 = 30, baseInterval: Int64 = 300,
-        expiringLeadTimes: [Int64] = [86_400], jitter: Double = 0.1
+        expiringLeadTimes: [Int64] = [86_400], jitter: Double = 0.1, baseShare: Double = 0.6
     ) {
         self.firstPollDelay = firstPollDelay
         self.cancellableInterval = cancellableInterval
         self.baseInterval = baseInterval
         self.expiringLeadTimes = expiringLeadTimes
         self.jitter = jitter
+        self.baseShare = baseShare
+    }
+
+    /// This policy with ``baseInterval`` stretched to fit a QPS budget: at least
+    /// `activeWatches / (qps × baseShare)` seconds, so polling every active watch once per interval
+    /// uses at most ``baseShare`` of `qps`. Unchanged when the budget is large enough (or `qps` is
+    /// not positive). E.g. 10,000 watches at 10 QPS: 1,667 s instead of 300 s.
+    public func fitted(qps: Double, activeWatches: Int) -> PollPolicy {
+        guard qps > 0, baseShare > 0, activeWatches > 0 else { return self }
+        let needed = (Double(activeWatches) / (qps * baseShare)).rounded(.up)
+        guard needed > Double(baseInterval) else { return self }
+        var copy = self
+        copy.baseInterval = needed < 1e9 ? Int64(needed) : 1_000_000_000
+        return copy
     }
 
     /// What to do after a poll.

@@ -189,6 +189,20 @@ struct PollPolicyTests {
         #expect(policy.next(after: [snapshot(at: 0, verifications: [("v1", false)], timesCard: (5, 1))], now: 0, random: &random) != .done)
     }
 
+    @Test("a tight QPS budget stretches only the base interval, to fit the active watches in 60 % of it")
+    mutating func fittedToBudget() {
+        let fitted = policy.fitted(qps: 10, activeWatches: 10_000)
+        #expect(fitted.baseInterval == 1_667)  // 10,000 / (10 × 0.6), rounded up
+        #expect(fitted.cancellableInterval == 30)
+        #expect(fitted.next(after: [snapshot(at: 0, expire: 1_000_000)], now: 0, random: &random) == .pollAt(1_667))
+        let cancellable = snapshot(at: 0, expire: 1_000_000, verifications: [("v1", true)])
+        #expect(fitted.next(after: [cancellable], now: 0, random: &random) == .pollAt(30))
+        #expect(policy.fitted(qps: 10, activeWatches: 1_800) == policy)  // 1,800 watches fit in 300 s at 6 QPS
+        #expect(policy.fitted(qps: 10, activeWatches: 1_801).baseInterval == 301)
+        #expect(policy.fitted(qps: 0, activeWatches: 10_000) == policy)
+        #expect(policy.fitted(qps: 1e-12, activeWatches: 10_000).baseInterval == 1_000_000_000)
+    }
+
     @Test("jitter stays within ±10 %")
     mutating func jitter() {
         let jittered = PollPolicy()

@@ -1,4 +1,4 @@
-import CertWatch
+@testable import CertWatch
 import CertWatchCore
 import DouyinOpenAPI
 import DouyinSandbox
@@ -50,6 +50,27 @@ struct WatcherTests {
             #expect(all.map(\.sequence) == Array(1...Int64(all.count)).map(Optional.some))
             #expect(Set(all.map(\.id)).count == all.count)
         }
+    }
+
+    @Test("under a tight QPS budget the base interval fits the active watches, recounted once a minute")
+    func budgetFitting() async throws {
+        let store = try temporaryStore()
+        let clock = ManualWallClock(Double(Harness.start))
+        let configuration = DouyinClientConfiguration(baseURL: "http://127.0.0.1:9", clientKey: "k", clientSecret: "s")
+        let http = DouyinClient.makeHTTPClient(configuration)
+        let watcher = Watcher(
+            store: store, client: DouyinClient(configuration: configuration, httpClient: http), clock: clock,
+            configuration: WatcherConfiguration(qps: 1))
+        #expect(await watcher.policy(now: clock.unixNow).baseInterval == 300)
+        _ = try await store.registerMany(
+            (0..<1_000).map { WatchRegistration(orderID: "o\($0)") }, now: Harness.start, firstPollAt: Harness.start)
+        #expect(await watcher.policy(now: clock.unixNow).baseInterval == 300)  // counted less than a minute ago
+        clock.advance(60)
+        #expect(await watcher.policy(now: clock.unixNow).baseInterval == 1_667)  // 1,000 / (1 × 0.6)
+        for watch in try await store.watches(limit: 700) { _ = try await store.remove(id: watch.id, now: Harness.start + 60) }
+        clock.advance(60)
+        #expect(await watcher.policy(now: clock.unixNow).baseInterval == 500)  // 300 left: 300 / (1 × 0.6)
+        try await http.shutdown()
     }
 
     @Test("an unknown order fails the watch with a watch.failed event carrying code and logid")

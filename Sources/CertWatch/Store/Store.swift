@@ -209,6 +209,13 @@ public final class Store: Sendable {
         }
     }
 
+    /// The number of active watches (counted on the due index).
+    public func activeWatchCount() async throws -> Int {
+        try await pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM watches INDEXED BY watches_due WHERE state = 'active'") ?? 0
+        }
+    }
+
     /// Marks a watch removed (it is no longer polled; its certificates and events are kept).
     /// Returns `false` when there is no such watch.
     public func remove(id: String, now: Int64) async throws -> Bool {

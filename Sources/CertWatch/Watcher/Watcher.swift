@@ -5,6 +5,7 @@ import GRDB
 import Logging
 import Metrics
 import ServiceLifecycle
+import Synchronization
 
 /// Settings of the watcher.
 public struct WatcherConfiguration: Sendable {
@@ -66,6 +67,10 @@ public final class Watcher: Service {
     private let logger: Logger
     private let onAppend: @Sendable ([CertWatchEvent]) -> Void
     private let afterAppend: (@Sendable (GRDB.Database, [CertWatchEvent]) throws -> Void)?
+    /// Active watches counted at a Unix second, for fitting the policy to the budget.
+    private let activeWatches = Mutex<(count: Int, at: Int64)?>(nil)
+    /// How often the active watches are counted again, seconds.
+    static let activeCountInterval: Int64 = 60
 
     /// - Parameters:
     ///   - onAppend: called after each commit with the events appended (wakes streams and dispatcher).
@@ -168,7 +173,8 @@ public final class Watcher: Service {
                 certificates.append(StoredCertificate(snapshot: snapshot, raw: certificate.raw))
             }
             var random = SystemRandomNumberGenerator()
-            let decision = configuration.policy.next(after: certificates.map(\.snapshot), now: now, random: &random)
+            let policy = await policy(now: now)
+            let decision = policy.next(after: certificates.map(\.snapshot), now: now, random: &random)
             let nextPollAt: Int64? = if case .pollAt(let at) = decision { at } else { nil }
             let appended = try await store.commitPoll(
                 PollCommit(
@@ -185,6 +191,21 @@ public final class Watcher: Service {
             logger.error("cannot store poll", metadata: ["watch": "\(watch.id)", "error": "\(error)"])
             return .storeError("\(error)")
         }
+    }
+
+    /// The policy with its base interval fitted to the QPS budget and the active watches (counted
+    /// at most once a minute; see ``PollPolicy/fitted(qps:activeWatches:)``).
+    func policy(now: Int64) async -> PollPolicy {
+        var count = activeWatches.withLock { $0 }
+        if count == nil || now - count!.at >= Self.activeCountInterval || now < count!.at {
+            if let fresh = try? await store.activeWatchCount() {
+                count = (fresh, now)
+                activeWatches.withLock { $0 = count }
+                let fitted = configuration.policy.fitted(qps: configuration.qps, activeWatches: fresh)
+                Gauge(label: "certwatch_poll_base_interval_seconds").record(fitted.baseInterval)
+            }
+        }
+        return configuration.policy.fitted(qps: configuration.qps, activeWatches: count?.count ?? 0)
     }
 
     private func handle(_ error: any Error, for watch: Watch) async -> PollOutcome {
