@@ -33,7 +33,7 @@ public struct CertWatchConfiguration: Sendable {
         "douyin.base_url", "douyin.client_key", "douyin.client_secret", "douyin.token_endpoint",
         "douyin.token_refresh_margin", "douyin.connect_timeout", "douyin.request_timeout",
         "poll.qps", "poll.concurrency", "poll.first_poll_delay", "poll.base_interval", "poll.cancellable_interval",
-        "poll.expiring_lead_times", "poll.jitter", "poll.retry_initial", "poll.retry_cap",
+        "poll.expiring_lead_times", "poll.jitter", "poll.base_share", "poll.retry_initial", "poll.retry_cap",
         "rules.paths",
         "http.listen", "http.api_keys", "http.body_limit",
         "push.enabled", "push.auto_register", "push.api",
@@ -59,7 +59,8 @@ public struct CertWatchConfiguration: Sendable {
             cancellableInterval: try positive(file, "poll.cancellable_interval") ?? defaults.cancellableInterval,
             baseInterval: try positive(file, "poll.base_interval") ?? defaults.baseInterval,
             expiringLeadTimes: try file.durations("poll.expiring_lead_times") ?? defaults.expiringLeadTimes,
-            jitter: try file.number("poll.jitter", range: 0...0.5) ?? defaults.jitter)
+            jitter: try file.number("poll.jitter", range: 0...0.5) ?? defaults.jitter,
+            baseShare: try file.number("poll.base_share", range: 0.05...1) ?? defaults.baseShare)
         let backoffDefaults = RetryBackoff()
         let watcher = WatcherConfiguration(
             policy: policy,
