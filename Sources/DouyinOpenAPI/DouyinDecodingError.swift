@@ -127,7 +127,10 @@ public enum DouyinJSON {
     }
 
     /// Encodes in certwatch's normalized shape: every id a string.
+    /// Compact output goes through ``JSONValueEncoder`` and ``JSONValue/encoded()`` (sorted keys, `/`
+    /// not escaped); `pretty` output through `JSONEncoder`. Throws what the value's `encode(to:)` throws.
     public static func normalizedEncoded<T: Encodable>(_ value: T, pretty: Bool = false) throws -> Data {
+        if !pretty { return try JSONValueEncoder.encode(value).encoded() }
         let encoder = JSONEncoder()
         encoder.outputFormatting =
             pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]

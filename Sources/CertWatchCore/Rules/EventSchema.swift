@@ -63,9 +63,9 @@ public enum EventSchema {
         (try? JSONValueEncoder.encode(event)) ?? textTree(of: event)
     }
 
-    /// The same tree through JSON text (`DouyinJSON.normalizedEncoded`); slower, used as the reference.
+    /// The same tree through Foundation's `JSONEncoder` text; slower, the reference for tests.
     public static func textTree(of event: CertWatchEvent) -> JSONValue {
-        guard let data = try? DouyinJSON.normalizedEncoded(event), let tree = try? JSONValue(parsing: data) else {
+        guard let data = try? JSONEncoder().encode(event), let tree = try? JSONValue(parsing: data) else {
             return .null
         }
         return tree

@@ -1,8 +1,10 @@
-import DouyinOpenAPI
+import Foundation
 
 /// Encodes any `Encodable` straight to a ``JSONValue`` tree (no text round trip), through the
 /// types' own `encode(to:)`, so the tree equals parsing `DouyinJSON.normalizedEncoded(value)`.
-/// Routing builds one tree per event; going through JSON text was the dominant cost.
+/// Routing builds one tree per event and every stored snapshot and event is written through it
+/// (``DouyinJSON/normalizedEncoded(_:pretty:)``); going through `JSONEncoder` text was the dominant cost.
+/// Like `JSONEncoder`'s defaults, a `URL` is its absolute string and `Data` is Base64.
 public enum JSONValueEncoder {
     /// The JSON tree of `value`.
     public static func encode<T: Encodable>(_ value: T) throws -> JSONValue {
@@ -91,6 +93,8 @@ public enum JSONValueEncoder {
         case let v as UInt: slot.setLeaf(Int64(exactly: v).map { .int($0) } ?? .uint(UInt64(v)))
         case let v as Double: slot.setLeaf(.double(v))
         case let v as JSONValue: slot.setLeaf(v)
+        case let v as URL: slot.setLeaf(.string(v.absoluteString))
+        case let v as Data: slot.setLeaf(.string(v.base64EncodedString()))
         default: try value.encode(to: TreeEncoder(slot: slot, codingPath: path))
         }
     }
