@@ -64,13 +64,25 @@ public enum HTTPCeilingBenchmark {
     static func measure(client: HTTPClient, baseURL: String, method: String, concurrency: Int, requests: Int) async throws
         -> Level
     {
-        @Sendable func one() async throws -> Double {
+        try await measure(client: client, method: method, concurrency: concurrency, requests: requests) { _ in
             var request = HTTPClientRequest(url: baseURL + (method == "GET" ? "/get" : "/post"))
             if method == "POST" {
                 request.method = .POST
                 request.headers.add(name: "content-type", value: "application/json")
                 request.body = .bytes(postBody)
             }
+            return request
+        }
+    }
+
+    /// Sends `requests` requests (`makeRequest(n)` builds the n-th), `concurrency` in flight, reading
+    /// every body in full; throws on a status outside 2xx.
+    static func measure(
+        client: HTTPClient, method: String, concurrency: Int, requests: Int,
+        makeRequest: @escaping @Sendable (Int) -> HTTPClientRequest
+    ) async throws -> Level {
+        @Sendable func one(_ number: Int) async throws -> Double {
+            let request = makeRequest(number)
             let start = ContinuousClock.now
             let response = try await client.execute(request, timeout: .seconds(30))
             _ = try await response.body.collect(upTo: 1 << 20)
@@ -83,13 +95,15 @@ public enum HTTPCeilingBenchmark {
             var latencies: [Double] = []
             latencies.reserveCapacity(requests)
             while started < min(concurrency, requests) {
-                group.addTask { try await one() }
+                let number = started
+                group.addTask { try await one(number) }
                 started += 1
             }
             while let latency = try await group.next() {
                 latencies.append(latency)
                 if started < requests {
-                    group.addTask { try await one() }
+                    let number = started
+                    group.addTask { try await one(number) }
                     started += 1
                 }
             }

@@ -24,6 +24,11 @@ public enum PollPipelineBenchmark {
         public var seconds: Double
         /// Polls per second.
         public var pollsPerSecond: Double { Double(polls) / seconds }
+        /// Raw GETs of the same sandbox query (same client, token and concurrency; bodies read, not
+        /// decoded) per second: what loopback HTTP and the in-process sandbox allow for these bodies.
+        public var sandboxGetsPerSecond: Double = .nan
+        /// Mean response body of those GETs, bytes.
+        public var bodyBytes: Double = .nan
     }
 
     /// Registers `watches` orders (the sandbox's random mix, seeded) and runs the watcher's workers
@@ -53,6 +58,7 @@ public enum PollPipelineBenchmark {
             _ = try await store.registerMany(registrations, now: start, firstPollAt: start)
         }
         let orderCount = orders.count
+        let orderIDs = orders.map(\.orderID)
         return try await server.withRunning { baseURL in
             let configuration = DouyinClientConfiguration(baseURL: baseURL, clientKey: "sandbox_key", clientSecret: "sandbox_secret")
             let http = DouyinClient.makeHTTPClient(configuration)
@@ -68,10 +74,15 @@ public enum PollPipelineBenchmark {
                                 sql: "UPDATE watches SET state = 'active', next_poll_at = ?, leased_until = NULL", arguments: [now])
                         }
                     }
-                    passes.append(
-                        try await pass(
-                            kind: index == 0 ? "first sight" : "re-poll", store: store, client: client, clock: clock,
-                            concurrency: concurrency, expected: orderCount))
+                    var measured = try await pass(
+                        kind: index == 0 ? "first sight" : "re-poll", store: store, client: client, clock: clock,
+                        concurrency: concurrency, expected: orderCount)
+                    if index > 0 {
+                        (measured.sandboxGetsPerSecond, measured.bodyBytes) = try await rawSandboxGets(
+                            http: http, client: client, baseURL: baseURL, orderIDs: orderIDs,
+                            concurrency: concurrency)
+                    }
+                    passes.append(measured)
                 }
             } catch {
                 try? await http.shutdown()
@@ -118,6 +129,32 @@ public enum PollPipelineBenchmark {
         return Pass(kind: kind, concurrency: concurrency, polls: polls, events: Int(after - before), seconds: seconds)
     }
 
+    /// GETs of the sandbox's query endpoint for the registered orders (cycling), as the watcher
+    /// sends them, without decoding: requests/s and mean body size.
+    static func rawSandboxGets(
+        http: HTTPClient, client: DouyinClient, baseURL: String, orderIDs: [String], concurrency: Int
+    ) async throws -> (Double, Double) {
+        let token = try await client.tokens.token().value
+        let requests = min(orderIDs.count, 8_000)
+        let path = CertificateAPI.compreRetail.queryPath
+        let level = try await HTTPCeilingBenchmark.measure(
+            client: http, method: "GET", concurrency: concurrency, requests: requests
+        ) { number in
+            var request = HTTPClientRequest(url: baseURL + path + "?order_id=" + orderIDs[number % orderIDs.count])
+            request.headers.add(name: "access-token", value: token)
+            request.headers.add(name: "content-type", value: "application/json")
+            return request
+        }
+        var sample = HTTPClientRequest(url: baseURL + path + "?order_id=" + orderIDs[0])
+        sample.headers.add(name: "access-token", value: token)
+        var bytes = 0
+        for orderID in orderIDs.prefix(200) {
+            sample.url = baseURL + path + "?order_id=" + orderID
+            bytes += try await http.execute(sample, timeout: .seconds(30)).body.collect(upTo: 1 << 22).readableBytes
+        }
+        return (level.requestsPerSecond, Double(bytes) / Double(min(orderIDs.count, 200)))
+    }
+
     static func totalPolls(_ store: Store) async throws -> Int {
         try await store.pool.read { db in try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(poll_count), 0) FROM watches") ?? 0 }
     }
@@ -131,12 +168,23 @@ public enum PollPipelineBenchmark {
             let ratio = ceiling(pass.concurrency).map { pass.pollsPerSecond / $0 } ?? .nan
             result.add("\(key)_polls_per_s", pass.pollsPerSecond)
             result.add("\(key)_ratio_to_get_ceiling", ratio)
+            if pass.sandboxGetsPerSecond.isFinite {
+                result.add("\(key)_raw_sandbox_get_per_s", pass.sandboxGetsPerSecond)
+                result.add("\(key)_ratio_to_raw_sandbox_get", pass.pollsPerSecond / pass.sandboxGetsPerSecond)
+                result.add("body_bytes", pass.bodyBytes)
+            }
             result.say(
                 String(
                     format: "  %@ concurrency %2d: %6.0f polls/s (%d polls, %d events, %.1f s) · ratio to GET ceiling %.2f %@",
                     pass.kind.padding(toLength: 11, withPad: " ", startingAt: 0) as NSString, pass.concurrency,
                     pass.pollsPerSecond, pass.polls, pass.events, pass.seconds, ratio,
                     (ratio >= 0.5 ? "(goal ≥ 0.5 met)" : "(goal ≥ 0.5 NOT met)") as NSString))
+            if pass.sandboxGetsPerSecond.isFinite {
+                result.say(
+                    String(
+                        format: "      raw GET of the same sandbox queries (%.0f-byte bodies, not decoded): %6.0f req/s · pipeline/raw %.2f",
+                        pass.bodyBytes, pass.sandboxGetsPerSecond, pass.pollsPerSecond / pass.sandboxGetsPerSecond))
+            }
         }
         return result
     }
