@@ -80,6 +80,14 @@ public enum BenchSupport {
     }
 
     /// The `p`-quantile (0…1, nearest rank) of `values`; NaN when empty.
+    /// CPU time (user + system) this process has used so far, seconds (`getrusage`).
+    public static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
+
     public static func percentile(_ sorted: [Double], _ p: Double) -> Double {
         guard !sorted.isEmpty else { return .nan }
         let rank = Int((p * Double(sorted.count)).rounded(.up)) - 1

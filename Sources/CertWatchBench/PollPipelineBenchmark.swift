@@ -22,8 +22,14 @@ public enum PollPipelineBenchmark {
         public var events: Int
         /// Wall time, seconds.
         public var seconds: Double
+        /// CPU time of the whole process (watcher, sandbox, HTTP on both sides) during the pass, seconds.
+        public var cpuSeconds: Double = .nan
         /// Polls per second.
         public var pollsPerSecond: Double { Double(polls) / seconds }
+        /// CPU milliseconds per poll (both ends of the loopback included).
+        public var cpuMillisecondsPerPoll: Double { cpuSeconds / Double(polls) * 1000 }
+        /// CPU milliseconds per raw sandbox GET (both ends included).
+        public var cpuMillisecondsPerSandboxGet: Double = .nan
         /// Raw GETs of the same sandbox query (same client, token and concurrency; bodies read, not
         /// decoded) per second: what loopback HTTP and the in-process sandbox allow for these bodies.
         public var sandboxGetsPerSecond: Double = .nan
@@ -78,7 +84,7 @@ public enum PollPipelineBenchmark {
                         kind: index == 0 ? "first sight" : "re-poll", store: store, client: client, clock: clock,
                         concurrency: concurrency, expected: orderCount)
                     if index > 0 {
-                        (measured.sandboxGetsPerSecond, measured.bodyBytes) = try await rawSandboxGets(
+                        (measured.sandboxGetsPerSecond, measured.bodyBytes, measured.cpuMillisecondsPerSandboxGet) = try await rawSandboxGets(
                             http: http, client: client, baseURL: baseURL, orderIDs: orderIDs,
                             concurrency: concurrency)
                     }
@@ -109,6 +115,7 @@ public enum PollPipelineBenchmark {
             try db.execute(sql: "UPDATE watches SET next_poll_at = ? WHERE state = 'active'", arguments: [polledAt])
         }
         let start = ContinuousClock.now
+        let cpuStart = BenchSupport.cpuSeconds()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await watcher.run() }
             // Wait until nothing is due any more (every watch polled once: the next polls are in the future).
@@ -124,19 +131,23 @@ public enum PollPipelineBenchmark {
             try await group.waitForAll()
         }
         let seconds = BenchSupport.seconds(ContinuousClock.now - start)
+        let cpu = BenchSupport.cpuSeconds() - cpuStart
         let after = try await store.lastSequence()
         let polls = try await totalPolls(store) - pollsBefore
-        return Pass(kind: kind, concurrency: concurrency, polls: polls, events: Int(after - before), seconds: seconds)
+        var result = Pass(kind: kind, concurrency: concurrency, polls: polls, events: Int(after - before), seconds: seconds)
+        result.cpuSeconds = cpu
+        return result
     }
 
     /// GETs of the sandbox's query endpoint for the registered orders (cycling), as the watcher
-    /// sends them, without decoding: requests/s and mean body size.
+    /// sends them, without decoding: requests/s, mean body size (bytes) and CPU ms per request.
     static func rawSandboxGets(
         http: HTTPClient, client: DouyinClient, baseURL: String, orderIDs: [String], concurrency: Int
-    ) async throws -> (Double, Double) {
+    ) async throws -> (Double, Double, Double) {
         let token = try await client.tokens.token().value
         let requests = min(orderIDs.count, 8_000)
         let path = CertificateAPI.compreRetail.queryPath
+        let cpuStart = BenchSupport.cpuSeconds()
         let level = try await HTTPCeilingBenchmark.measure(
             client: http, method: "GET", concurrency: concurrency, requests: requests
         ) { number in
@@ -145,6 +156,7 @@ public enum PollPipelineBenchmark {
             request.headers.add(name: "content-type", value: "application/json")
             return request
         }
+        let cpuPerGet = (BenchSupport.cpuSeconds() - cpuStart) / Double(requests) * 1000
         var sample = HTTPClientRequest(url: baseURL + path + "?order_id=" + orderIDs[0])
         sample.headers.add(name: "access-token", value: token)
         var bytes = 0
@@ -152,7 +164,7 @@ public enum PollPipelineBenchmark {
             sample.url = baseURL + path + "?order_id=" + orderID
             bytes += try await http.execute(sample, timeout: .seconds(30)).body.collect(upTo: 1 << 22).readableBytes
         }
-        return (level.requestsPerSecond, Double(bytes) / Double(min(orderIDs.count, 200)))
+        return (level.requestsPerSecond, Double(bytes) / Double(min(orderIDs.count, 200)), cpuPerGet)
     }
 
     static func totalPolls(_ store: Store) async throws -> Int {
@@ -168,7 +180,9 @@ public enum PollPipelineBenchmark {
             let ratio = ceiling(pass.concurrency).map { pass.pollsPerSecond / $0 } ?? .nan
             result.add("\(key)_polls_per_s", pass.pollsPerSecond)
             result.add("\(key)_ratio_to_get_ceiling", ratio)
+            result.add("\(key)_cpu_ms_per_poll", pass.cpuMillisecondsPerPoll)
             if pass.sandboxGetsPerSecond.isFinite {
+                result.add("\(key)_cpu_ms_per_raw_sandbox_get", pass.cpuMillisecondsPerSandboxGet)
                 result.add("\(key)_raw_sandbox_get_per_s", pass.sandboxGetsPerSecond)
                 result.add("\(key)_ratio_to_raw_sandbox_get", pass.pollsPerSecond / pass.sandboxGetsPerSecond)
                 result.add("body_bytes", pass.bodyBytes)
@@ -182,9 +196,11 @@ public enum PollPipelineBenchmark {
             if pass.sandboxGetsPerSecond.isFinite {
                 result.say(
                     String(
-                        format: "      raw GET of the same sandbox queries (%.0f-byte bodies, not decoded): %6.0f req/s · pipeline/raw %.2f",
-                        pass.bodyBytes, pass.sandboxGetsPerSecond, pass.pollsPerSecond / pass.sandboxGetsPerSecond))
+                        format: "      raw GET of the same sandbox queries (%.0f-byte bodies, not decoded): %6.0f req/s, %.2f CPU ms each · pipeline/raw %.2f",
+                        pass.bodyBytes, pass.sandboxGetsPerSecond, pass.cpuMillisecondsPerSandboxGet,
+                        pass.pollsPerSecond / pass.sandboxGetsPerSecond))
             }
+            result.say(String(format: "      CPU per poll (whole process: watcher, sandbox, both HTTP ends): %.2f ms", pass.cpuMillisecondsPerPoll))
         }
         return result
     }

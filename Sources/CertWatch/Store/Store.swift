@@ -299,8 +299,16 @@ public final class Store: Sendable {
     public func commitPoll(
         _ poll: PollCommit, afterAppend: (@Sendable (Database, [CertWatchEvent]) throws -> Void)? = nil
     ) async throws -> [CertWatchEvent] {
-        try await pool.write { db in
-            for certificate in poll.certificates {
+        // JSON is written before taking the (single, serialized) writer.
+        let texts = try poll.certificates.map { certificate in
+            (
+                snapshot: String(decoding: try DouyinJSON.normalizedEncoded(certificate.snapshot), as: UTF8.self),
+                raw: String(decoding: certificate.raw.encoded(), as: UTF8.self)
+            )
+        }
+        let events = Self.encoded(poll.events)
+        return try await pool.write { db in
+            for (certificate, text) in zip(poll.certificates, texts) {
                 let snapshot = certificate.snapshot
                 try db.cachedStatement(
                     sql: """
@@ -314,11 +322,10 @@ public final class Store: Sendable {
                 ).execute(
                     arguments: [
                         poll.watchID, snapshot.certificateID, snapshot.state.rawValue, snapshot.status, snapshot.expireTime,
-                        String(decoding: try DouyinJSON.normalizedEncoded(snapshot), as: UTF8.self),
-                        String(decoding: certificate.raw.encoded(), as: UTF8.self), snapshot.observedAt,
+                        text.snapshot, text.raw, snapshot.observedAt,
                     ])
             }
-            let appended = try Self.append(poll.events, db: db)
+            let appended = try Self.append(events, db: db)
             let state: Watch.State = poll.nextPollAt == nil ? poll.finalState : .active
             try db.cachedStatement(
                 sql: """
@@ -338,13 +345,27 @@ public final class Store: Sendable {
 
     /// Appends events (skipping ids already stored); returns the appended ones with their sequence.
     public func append(_ events: [CertWatchEvent]) async throws -> [CertWatchEvent] {
-        try await pool.write { db in try Self.append(events, db: db) }
+        let encoded = Self.encoded(events)
+        return try await pool.write { db in try Self.append(encoded, db: db) }
     }
 
-    static func append(_ events: [CertWatchEvent], db: Database) throws -> [CertWatchEvent] {
-        var appended: [CertWatchEvent] = []
-        for var event in events {
+    /// Events without a sequence, each with its stored body (the CloudEvents JSON).
+    static func encoded(_ events: [CertWatchEvent]) -> [(event: CertWatchEvent, body: String)] {
+        events.map { event in
+            var event = event
             event.sequence = nil
+            return (event, String(decoding: event.jsonData(), as: UTF8.self))
+        }
+    }
+
+    /// Appends events inside a transaction (the caller's); returns the appended ones with their sequence.
+    static func append(_ events: [CertWatchEvent], db: Database) throws -> [CertWatchEvent] {
+        try append(encoded(events), db: db)
+    }
+
+    static func append(_ events: [(event: CertWatchEvent, body: String)], db: Database) throws -> [CertWatchEvent] {
+        var appended: [CertWatchEvent] = []
+        for (var event, body) in events {
             try db.cachedStatement(
                 sql: """
                     INSERT INTO events (id, type, subject, watch_id, order_id, time, body) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -353,7 +374,7 @@ public final class Store: Sendable {
             ).execute(
                 arguments: [
                     event.id, event.type.rawValue, event.subject, event.data.watch.id, event.data.watch.orderID, event.time,
-                    String(decoding: event.jsonData(), as: UTF8.self),
+                    body,
                 ])
             if db.changesCount > 0 {
                 event.sequence = db.lastInsertedRowID
