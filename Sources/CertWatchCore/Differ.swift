@@ -133,7 +133,7 @@ public struct Differ: Sendable {
 extension CertificateSnapshot {
     /// A certificate with nothing on it, used as "before" on first sight.
     static func empty(certificateID: String) -> CertificateSnapshot {
-        var snapshot = CertificateSnapshot(Certificate(certificateID: DouyinID(certificateID)), observedAt: Int64.min)
+        var snapshot = CertificateSnapshot(Certificate(certificateID: DouyinID(certificateID), raw: .null), observedAt: Int64.min)
         snapshot.state = .available
         return snapshot
     }

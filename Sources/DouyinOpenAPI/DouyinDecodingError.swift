@@ -119,7 +119,9 @@ public enum DouyinJSON {
     }
 
     /// Encodes in Douyin's wire shape (ids that are numbers on the wire stay numbers).
+    /// Compact output goes through ``JSONValueEncoder``; `pretty` output through `JSONEncoder`.
     public static func wireEncoded<T: Encodable>(_ value: T, pretty: Bool = false) throws -> Data {
+        if !pretty { return try JSONValueEncoder.encode(value, wire: true).encoded() }
         let encoder = JSONEncoder()
         encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys]
         encoder.userInfo[.douyinWireFormat] = true
@@ -139,7 +141,6 @@ public enum DouyinJSON {
 
     /// The wire-shaped JSON value of a model (used as the default raw JSON of constructed certificates).
     static func wireValue<T: Encodable>(of value: T) -> JSONValue {
-        guard let data = try? wireEncoded(value), let tree = try? JSONValue(parsing: data) else { return .null }
-        return tree
+        (try? JSONValueEncoder.encode(value, wire: true)) ?? .null
     }
 }

@@ -6,10 +6,12 @@ import Foundation
 /// (``DouyinJSON/normalizedEncoded(_:pretty:)``); going through `JSONEncoder` text was the dominant cost.
 /// Like `JSONEncoder`'s defaults, a `URL` is its absolute string and `Data` is Base64.
 public enum JSONValueEncoder {
-    /// The JSON tree of `value`.
-    public static func encode<T: Encodable>(_ value: T) throws -> JSONValue {
+    /// The JSON tree of `value`; `wire: true` sets ``CodingUserInfoKey/douyinWireFormat`` (ids that
+    /// arrived as numbers stay numbers), as ``DouyinJSON/wireEncoded(_:pretty:)`` does.
+    /// Throws what the value's `encode(to:)` throws.
+    public static func encode<T: Encodable>(_ value: T, wire: Bool = false) throws -> JSONValue {
         let root = Slot()
-        try value.encode(to: TreeEncoder(slot: root, codingPath: []))
+        try value.encode(to: TreeEncoder(slot: root, codingPath: [], wire: wire))
         return root.resolved()
     }
 
@@ -65,24 +67,25 @@ public enum JSONValueEncoder {
     struct TreeEncoder: Encoder {
         let slot: Slot
         var codingPath: [any CodingKey]
-        var userInfo: [CodingUserInfoKey: Any] { [:] }
+        let wire: Bool
+        var userInfo: [CodingUserInfoKey: Any] { wire ? [.douyinWireFormat: true] : [:] }
 
         func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
             slot.makeObject()
-            return KeyedEncodingContainer(Keyed<Key>(slot: slot, codingPath: codingPath))
+            return KeyedEncodingContainer(Keyed<Key>(slot: slot, codingPath: codingPath, wire: wire))
         }
 
         func unkeyedContainer() -> any UnkeyedEncodingContainer {
             slot.makeArray()
-            return Unkeyed(slot: slot, codingPath: codingPath)
+            return Unkeyed(slot: slot, codingPath: codingPath, wire: wire)
         }
 
         func singleValueContainer() -> any SingleValueEncodingContainer {
-            Single(slot: slot, codingPath: codingPath)
+            Single(slot: slot, codingPath: codingPath, wire: wire)
         }
     }
 
-    static func leaf<T: Encodable>(_ value: T, into slot: Slot, path: [any CodingKey]) throws {
+    static func leaf<T: Encodable>(_ value: T, into slot: Slot, path: [any CodingKey], wire: Bool) throws {
         switch value {
         case let v as Bool: slot.setLeaf(.bool(v))
         case let v as String: slot.setLeaf(.string(v))
@@ -95,67 +98,70 @@ public enum JSONValueEncoder {
         case let v as JSONValue: slot.setLeaf(v)
         case let v as URL: slot.setLeaf(.string(v.absoluteString))
         case let v as Data: slot.setLeaf(.string(v.base64EncodedString()))
-        default: try value.encode(to: TreeEncoder(slot: slot, codingPath: path))
+        default: try value.encode(to: TreeEncoder(slot: slot, codingPath: path, wire: wire))
         }
     }
 
     struct Keyed<Key: CodingKey>: KeyedEncodingContainerProtocol {
         let slot: Slot
         var codingPath: [any CodingKey]
+        let wire: Bool
 
         mutating func encodeNil(forKey key: Key) throws { slot.child(forKey: key.stringValue).setLeaf(.null) }
 
         mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
-            try JSONValueEncoder.leaf(value, into: slot.child(forKey: key.stringValue), path: codingPath + [key])
+            try JSONValueEncoder.leaf(value, into: slot.child(forKey: key.stringValue), path: codingPath + [key], wire: wire)
         }
 
         mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
-            TreeEncoder(slot: slot.child(forKey: key.stringValue), codingPath: codingPath + [key]).container(keyedBy: keyType)
+            TreeEncoder(slot: slot.child(forKey: key.stringValue), codingPath: codingPath + [key], wire: wire).container(keyedBy: keyType)
         }
 
         mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
-            TreeEncoder(slot: slot.child(forKey: key.stringValue), codingPath: codingPath + [key]).unkeyedContainer()
+            TreeEncoder(slot: slot.child(forKey: key.stringValue), codingPath: codingPath + [key], wire: wire).unkeyedContainer()
         }
 
         mutating func superEncoder() -> any Encoder {
-            TreeEncoder(slot: slot.child(forKey: "super"), codingPath: codingPath)
+            TreeEncoder(slot: slot.child(forKey: "super"), codingPath: codingPath, wire: wire)
         }
 
         mutating func superEncoder(forKey key: Key) -> any Encoder {
-            TreeEncoder(slot: slot.child(forKey: key.stringValue), codingPath: codingPath + [key])
+            TreeEncoder(slot: slot.child(forKey: key.stringValue), codingPath: codingPath + [key], wire: wire)
         }
     }
 
     struct Unkeyed: UnkeyedEncodingContainer {
         let slot: Slot
         var codingPath: [any CodingKey]
+        let wire: Bool
         var count: Int { slot.count }
 
         mutating func encodeNil() throws { slot.appended().setLeaf(.null) }
 
         mutating func encode<T: Encodable>(_ value: T) throws {
-            try JSONValueEncoder.leaf(value, into: slot.appended(), path: codingPath)
+            try JSONValueEncoder.leaf(value, into: slot.appended(), path: codingPath, wire: wire)
         }
 
         mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
-            TreeEncoder(slot: slot.appended(), codingPath: codingPath).container(keyedBy: keyType)
+            TreeEncoder(slot: slot.appended(), codingPath: codingPath, wire: wire).container(keyedBy: keyType)
         }
 
         mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
-            TreeEncoder(slot: slot.appended(), codingPath: codingPath).unkeyedContainer()
+            TreeEncoder(slot: slot.appended(), codingPath: codingPath, wire: wire).unkeyedContainer()
         }
 
-        mutating func superEncoder() -> any Encoder { TreeEncoder(slot: slot.appended(), codingPath: codingPath) }
+        mutating func superEncoder() -> any Encoder { TreeEncoder(slot: slot.appended(), codingPath: codingPath, wire: wire) }
     }
 
     struct Single: SingleValueEncodingContainer {
         let slot: Slot
         var codingPath: [any CodingKey]
+        let wire: Bool
 
         mutating func encodeNil() throws { slot.setLeaf(.null) }
 
         mutating func encode<T: Encodable>(_ value: T) throws {
-            try JSONValueEncoder.leaf(value, into: slot, path: codingPath)
+            try JSONValueEncoder.leaf(value, into: slot, path: codingPath, wire: wire)
         }
     }
 }

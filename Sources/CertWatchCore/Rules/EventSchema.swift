@@ -118,7 +118,7 @@ public enum EventSchema {
     static func sparseEvents() -> [CertWatchEvent] {
         let top = CertWatchEvent(
             id: "evt_0", source: "/s", type: .discovered, subject: "1", time: 0, data: EventData(watch: WatchInfo(id: "w")))
-        var snapshot = CertificateSnapshot(Certificate(certificateID: DouyinID("1")), observedAt: 0)
+        var snapshot = CertificateSnapshot(Certificate(certificateID: DouyinID("1"), raw: .null), observedAt: 0)
         snapshot.amount = Amount()
         snapshot.sku = SKU()
         snapshot.timesCard = TimesCard(timesCount: 1, timesUsed: 0)
