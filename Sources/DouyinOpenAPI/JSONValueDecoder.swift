@@ -11,12 +11,18 @@ import Foundation
 struct JSONValueDecoder: Decoder {
     /// The value being decoded.
     let value: JSONValue
-    private let path: CodingPathNode
+    /// The path to the container holding `value`, and `value`'s key in it: a scalar field never
+    /// allocates a path node; a container makes one (``path``) for its children.
+    private let parent: CodingPathNode
+    private let key: (any CodingKey)?
 
-    init(value: JSONValue, path: CodingPathNode = .root) {
+    init(value: JSONValue, parent: CodingPathNode = .root, key: (any CodingKey)? = nil) {
         self.value = value
-        self.path = path
+        self.parent = parent
+        self.key = key
     }
+
+    private var path: CodingPathNode { key.map { .node($0, parent) } ?? parent }
 
     /// Decodes `T` from `value`. Throws `DecodingError`.
     static func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) throws -> T {
@@ -160,7 +166,7 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
         guard let value = members[key.stringValue] else {
             throw DecodingError.keyNotFound(key, .init(codingPath: codingPath, debugDescription: "No value for key \(key.stringValue)"))
         }
-        return JSONValueDecoder(value: value, path: .node(key, path))
+        return JSONValueDecoder(value: value, parent: path, key: key)
     }
 
     func decodeNil(forKey key: Key) throws -> Bool {
@@ -174,7 +180,7 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
         guard let value = members[key.stringValue] else { return nil }
         if case .null = value { return nil }
-        return try JSONValueDecoder(value: value, path: .node(key, path)).decodeValue(type)
+        return try JSONValueDecoder(value: value, parent: path, key: key).decodeValue(type)
     }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws
@@ -188,11 +194,11 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     }
 
     func superDecoder() throws -> any Decoder {
-        JSONValueDecoder(value: members["super"] ?? .null, path: .node(IndexKey(intValue: 0), path))
+        JSONValueDecoder(value: members["super"] ?? .null, parent: path, key: IndexKey(intValue: 0))
     }
 
     func superDecoder(forKey key: Key) throws -> any Decoder {
-        JSONValueDecoder(value: members[key.stringValue] ?? .null, path: .node(key, path))
+        JSONValueDecoder(value: members[key.stringValue] ?? .null, parent: path, key: key)
     }
 }
 
@@ -216,7 +222,7 @@ private struct UnkeyedContainer: UnkeyedDecodingContainer {
                 JSONValue.self, .init(codingPath: codingPath + [IndexKey(intValue: currentIndex)], debugDescription: "Unkeyed container is at end"))
         }
         defer { currentIndex += 1 }
-        return JSONValueDecoder(value: elements[currentIndex], path: .node(IndexKey(intValue: currentIndex), path))
+        return JSONValueDecoder(value: elements[currentIndex], parent: path, key: IndexKey(intValue: currentIndex))
     }
 
     mutating func decodeNil() throws -> Bool {
