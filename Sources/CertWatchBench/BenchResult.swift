@@ -95,8 +95,9 @@ public enum BenchSupport {
     }
 
     /// The resident set size of this process (`VmRSS` of /proc/self/status), bytes; 0 when unreadable.
-    public static func residentBytes() -> Double {
-        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    public static func residentBytes(pid: Int32? = nil) -> Double {
+        let path = "/proc/\(pid.map(String.init) ?? "self")/status"
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return 0 }
         for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
             let digits = line.split(separator: " ").dropFirst().first.flatMap { Double($0) } ?? 0
             return digits * 1024

@@ -41,7 +41,10 @@ public enum BenchSuite {
                 emit(ScheduleEfficiencyBenchmark.run(watches: quick ? 2_000 : 10_000))
             case "scale":
                 let sizes = quick ? [100_000] : [100_000, 1_000_000]
-                emit(ScaleBenchmark.result(try await ScaleBenchmark.run(sizes: sizes), skipped: quick ? [1_000_000] : []))
+                let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+                emit(
+                    ScaleBenchmark.result(
+                        try await ScaleBenchmark.run(sizes: sizes, serveExecutable: executable), skipped: quick ? [1_000_000] : []))
             case "micro":
                 emit(try MicroBenchmark.run(seconds: quick ? 0.5 : 1.5))
             default:

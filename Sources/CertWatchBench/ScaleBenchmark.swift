@@ -25,14 +25,19 @@ public enum ScaleBenchmark {
         public var startupMilliseconds: Double
         /// VmRSS of this process after reopening and claiming, bytes.
         public var residentBytes: Double
+        /// `certwatch serve` on this database: spawn to `/healthz` 200, milliseconds (``ServeProbe``).
+        public var serveStartupMilliseconds: Double = .nan
+        /// VmRSS of that `serve` process after it ran 5 s, bytes.
+        public var serveResidentBytes: Double = .nan
     }
 
     /// `claimDue` calls timed per size (few: at 1,000,000 watches each one sorts every active watch,
     /// see BENCHMARKS.md).
     static let claimCount = 20
 
-    /// Measures each size in `sizes`.
-    public static func run(sizes: [Int]) async throws -> [Size] {
+    /// Measures each size in `sizes`; with `serveExecutable` (this `certwatch` binary) also starts
+    /// `certwatch serve` on each database (start-up time, resident memory).
+    public static func run(sizes: [Int], serveExecutable: String? = nil) async throws -> [Size] {
         var results: [Size] = []
         for size in sizes {
             let directory = try BenchSupport.temporaryDirectory("scale")
@@ -76,13 +81,18 @@ public enum ScaleBenchmark {
                 nextDue.append(BenchSupport.seconds(ContinuousClock.now - start))
             }
             claims.sort()
-            results.append(
+            var serve: ServeProbe.Measurement?
+            if let serveExecutable { serve = try await ServeProbe.measure(database: path, executable: serveExecutable) }
+            var measured =
                 Size(
                     watches: size, registeredPerSecond: Double(size) / registerSeconds, databaseBytes: bytes,
                     claimMilliseconds: claims.reduce(0, +) / Double(claims.count) * 1000,
                     claimP99Milliseconds: BenchSupport.percentile(claims, 0.99) * 1000,
                     nextDueMilliseconds: nextDue.reduce(0, +) / Double(nextDue.count) * 1000,
-                    startupMilliseconds: startup * 1000, residentBytes: BenchSupport.residentBytes()))
+                    startupMilliseconds: startup * 1000, residentBytes: BenchSupport.residentBytes())
+            measured.serveStartupMilliseconds = (serve?.startupSeconds ?? .nan) * 1000
+            measured.serveResidentBytes = serve?.residentBytes ?? .nan
+            results.append(measured)
         }
         return results
     }
@@ -101,15 +111,23 @@ public enum ScaleBenchmark {
             result.add("\(key)_next_due_ms", size.nextDueMilliseconds)
             result.add("\(key)_startup_ms", size.startupMilliseconds)
             result.add("\(key)_rss_bytes", size.residentBytes)
+            result.add("\(key)_serve_startup_ms", size.serveStartupMilliseconds)
+            result.add("\(key)_serve_rss_bytes", size.serveResidentBytes)
             result.say(
                 String(
                     format: "  %9d watches: register %.0f/s · database %.1f MB (%.0f B/watch) · claimDue %.3f ms (p99 %.3f) · nextDue %.3f ms · open store %.1f ms · RSS %.1f MB",
                     size.watches, size.registeredPerSecond, size.databaseBytes / 1e6, size.databaseBytes / Double(size.watches),
                     size.claimMilliseconds, size.claimP99Milliseconds, size.nextDueMilliseconds, size.startupMilliseconds,
                     size.residentBytes / 1e6))
+            if size.serveStartupMilliseconds.isFinite {
+                result.say(
+                    String(
+                        format: "             certwatch serve on it: start-up (spawn → /healthz 200) %.0f ms · RSS after %.0f s %.1f MB",
+                        size.serveStartupMilliseconds, ServeProbe.settle, size.serveResidentBytes / 1e6))
+            }
         }
         for size in skipped { result.say("  \(size) watches: skipped (--quick)") }
-        result.say("  (RSS is this bench process after reopening the store, a stand-in for `serve` at steady state; SQLite pages are cached per connection, so it does not grow with the database)")
+        result.say("  (open store / RSS: this bench process after reopening the store; `certwatch serve`: the real daemon as a child process, Douyin unreachable so its watcher backs off at 10 QPS)")
         return result
     }
 }
