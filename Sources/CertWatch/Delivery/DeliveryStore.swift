@@ -146,21 +146,22 @@ public struct DeliveryStore: Sendable {
         }
     }
 
-    /// The claim query. It walks `deliveries_due` in index order (`next_attempt_at`, then row id)
-    /// and stops after `limit` + `inFlight.count` eligible rows: no sort of every due delivery.
+    /// The claim query (sink, now, limit): due deliveries, each the earliest open one of its
+    /// certificate. It walks `deliveries_due` in index order (`next_attempt_at`, then row id, the
+    /// index's last column) and stops at the limit: no sort of every due delivery per claim.
+    static let dueSQL = """
+        SELECT d.*, e.body AS event_body FROM deliveries d JOIN events e ON e.id = d.event_id
+        WHERE d.sink = ? AND d.state IN ('pending', 'retrying') AND d.next_attempt_at <= ?
+          AND NOT EXISTS (
+            SELECT 1 FROM deliveries p
+            WHERE p.sink = d.sink AND p.subject = d.subject AND p.state IN ('pending', 'retrying')
+              AND p.event_sequence < d.event_sequence)
+        ORDER BY d.next_attempt_at, d.id LIMIT ?
+        """
+
+    /// Runs ``dueSQL`` for `limit` + `inFlight.count` rows and skips the `inFlight` ones.
     static func due(sink: String, now: Double, limit: Int, excluding inFlight: Set<Int64>, db: Database) throws -> [Due] {
-        let rows = try Row.fetchCursor(
-            db.cachedStatement(
-                sql: """
-                    SELECT d.*, e.body AS event_body FROM deliveries d JOIN events e ON e.id = d.event_id
-                    WHERE d.sink = ? AND d.state IN ('pending', 'retrying') AND d.next_attempt_at <= ?
-                      AND NOT EXISTS (
-                        SELECT 1 FROM deliveries p
-                        WHERE p.sink = d.sink AND p.subject = d.subject AND p.state IN ('pending', 'retrying')
-                          AND p.event_sequence < d.event_sequence)
-                    ORDER BY d.next_attempt_at, d.id LIMIT ?
-                    """),
-            arguments: [sink, now, limit + inFlight.count])
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: dueSQL), arguments: [sink, now, limit + inFlight.count])
         var due: [Due] = []
         while due.count < limit, let row = try rows.next() {
             let delivery = Self.delivery(from: row)

@@ -1,6 +1,7 @@
 @testable import CertWatch
 import CertWatchCore
 import Foundation
+import GRDB
 import Testing
 
 /// A due delivery with row id `id` (its own certificate).
@@ -192,5 +193,19 @@ struct EventJSONTests {
         #expect(try fallback.event() == event)
         #expect(fallback.eventJSON == event.jsonData())
         #expect(throws: (any Error).self) { try DeliveryStore.Due(delivery: delivery, eventBody: "{}").outbound(now: 100) }
+    }
+}
+
+@Suite("Delivery claim query plan")
+struct DeliveryClaimQueryPlanTests {
+    @Test("the claim walks deliveries_due in order and stops at the limit: no scan and sort of every due delivery")
+    func claimUsesTheDueIndex() async throws {
+        let store = try temporaryStore()
+        let plan = try await store.pool.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + DeliveryStore.dueSQL, arguments: ["hook", 0.0, 8])
+                .map { $0["detail"] as String }.joined(separator: "; ")
+        }
+        #expect(plan.contains("deliveries_due"))
+        #expect(!plan.contains("TEMP B-TREE"))
     }
 }
