@@ -31,6 +31,7 @@ struct DeliveryPipeline {
     /// Deliveries asked for per claim: 4 × `concurrency`.
     let claimLimit: Int
 
+    /// Claimed, and sent from `waitingStart` on.
     private var waiting: [DeliveryStore.Due] = []
     private var waitingStart = 0
     private(set) var held: Set<Int64> = []
@@ -50,6 +51,8 @@ struct DeliveryPipeline {
 
     /// Claimed deliveries not yet sent.
     var waitingCount: Int { waiting.count - waitingStart }
+    /// Entries kept for claimed deliveries, the sent ones included until the next claim.
+    var waitingStorage: Int { waiting.count }
 
     /// Nothing in flight, nothing to record, and nothing more to claim (or stopped).
     var isIdle: Bool {
@@ -63,10 +66,6 @@ struct DeliveryPipeline {
             steps.append(.send(waiting[waitingStart]))
             waitingStart += 1
             sending += 1
-        }
-        if waitingStart == waiting.count {
-            waiting.removeAll(keepingCapacity: true)
-            waitingStart = 0
         }
         guard !storeBusy else { return steps }
         if !stopped, !drained, waitingCount < 2 * concurrency {
@@ -84,6 +83,8 @@ struct DeliveryPipeline {
     mutating func claimed(_ items: [DeliveryStore.Due], limit: Int) {
         storeBusy = false
         drained = items.count < limit
+        waiting.removeFirst(waitingStart)  // drop what was sent (at most a claim's worth is left)
+        waitingStart = 0
         for item in items where held.insert(item.delivery.id).inserted {
             waiting.append(item)
         }

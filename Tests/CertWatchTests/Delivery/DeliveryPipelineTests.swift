@@ -130,6 +130,28 @@ struct DeliveryPipelineTests {
         #expect(pipeline.isIdle)
     }
 
+    @Test("under steady load the claimed-ahead queue stays bounded")
+    func queueStaysBounded() {
+        var pipeline = DeliveryPipeline(concurrency: 2)
+        var next: Int64 = 1
+        var inFlight: [DeliveryStore.Due] = []
+        for _ in 0..<1_000 {
+            for step in pipeline.next() {
+                switch step {
+                case .send(let item): inFlight.append(item)
+                case .claim(let limit, _):
+                    pipeline.claimed((next..<next + Int64(limit)).map(due), limit: limit)
+                    next += Int64(limit)
+                case .record(let batch): pipeline.recorded(batch.map(\.delivery.id))
+                }
+            }
+            #expect(pipeline.waitingStorage <= 2 * pipeline.claimLimit)
+            #expect(pipeline.held.count <= 2 * pipeline.claimLimit)
+            if !inFlight.isEmpty { pipeline.sent(finished(inFlight.removeFirst())) }
+        }
+        #expect(next > 900)  // it kept claiming and sending
+    }
+
     @Test("nothing due: one claim, then idle")
     func idleWhenNothingIsDue() {
         var pipeline = DeliveryPipeline(concurrency: 8)
