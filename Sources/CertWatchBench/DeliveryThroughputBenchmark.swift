@@ -53,6 +53,8 @@ public enum DeliveryThroughputBenchmark {
         result.add("ratio_to_post_ceiling", ratio)
         result.add("ratio_to_raw_signed_post", rawRatio)
         result.add("enqueue_s", delivery.enqueueSeconds)
+        result.add("cpu_us_per_delivery", delivery.outboxCPUMicroseconds)
+        result.add("cpu_us_per_raw_signed_post", delivery.rawCPUMicroseconds)
         result.say("durable outbox → Standard Webhooks signed POST → local receiver, every attempt recorded in SQLite")
         result.say(
             String(
@@ -63,6 +65,10 @@ public enum DeliveryThroughputBenchmark {
                 format: "  ratio to http-ceiling POST c%d: %.2f %@ · to raw POST of the same signed request via the sink (%.0f/s): %.2f",
                 delivery.concurrency, ratio, (ratio >= 0.5 ? "(goal ≥ 0.5 met)" : "(goal ≥ 0.5 NOT met)") as NSString,
                 delivery.rawPostsPerSecond, rawRatio))
+        result.say(
+            String(
+                format: "  process CPU (client, receiver, SQLite, all on this machine's cores): %.0f µs per delivery, %.0f µs per raw signed POST",
+                delivery.outboxCPUMicroseconds, delivery.rawCPUMicroseconds))
         result.say("  events committed (Store.append, one transaction per batch):")
         for commit in commits {
             result.add("events_batch\(commit.batch)_per_s", commit.eventsPerSecond)

@@ -10,9 +10,10 @@ public enum ChatBotFormat {
     /// How long to wait after a bot's rate limit, seconds (DingTalk and WeCom count per minute).
     static let rateLimitWait: Double = 60
 
-    /// The request for `delivery` to a chat sink.
-    public static func request(for delivery: OutboundDelivery, sink: SinkConfiguration, userAgent: String) -> SinkRequest {
-        let text = delivery.body ?? defaultText(delivery.event)
+    /// The request for `delivery` to a chat sink. Throws when the event cannot be decoded.
+    public static func request(for delivery: OutboundDelivery, sink: SinkConfiguration, userAgent: String) throws -> SinkRequest {
+        let event = try delivery.event()
+        let text = delivery.body ?? defaultText(event)
         let custom = delivery.body.flatMap(PayloadJSON.object).flatMap { $0["msgtype"] != nil || $0["msg_type"] != nil ? $0 : nil }
         var url = sink.url ?? ""
         var message: [String: Any]
@@ -25,7 +26,7 @@ public enum ChatBotFormat {
                 message["sign"] = ChatBotSigning.feishu(timestampSeconds: timestamp, secret: secret)
             }
         case .dingtalk:
-            message = custom ?? ["msgtype": "markdown", "markdown": ["title": title(delivery.event), "text": text]]
+            message = custom ?? ["msgtype": "markdown", "markdown": ["title": title(event), "text": text]]
             if let secret = sink.secrets.first {
                 let milliseconds = Int64(delivery.now * 1000)
                 url += (url.contains("?") ? "&" : "?")

@@ -16,17 +16,27 @@ public struct DeliveryBenchmarkResult: Sendable, CustomStringConvertible {
     public var rawSeconds: Double
     /// Requests the receiver saw (deliveries + raw POSTs).
     public var received: Int
+    /// CPU time (user + system) of the whole process — dispatcher, HTTP client, receiver, SQLite —
+    /// while the outbox drained, seconds.
+    public var outboxCPUSeconds: Double = 0
+    /// CPU time of the process during the raw POSTs, seconds.
+    public var rawCPUSeconds: Double = 0
 
     /// Durable-outbox deliveries per second.
     public var deliveriesPerSecond: Double { Double(count) / outboxSeconds }
     /// Raw POSTs per second.
     public var rawPostsPerSecond: Double { Double(count) / rawSeconds }
+    /// Process CPU per delivery, microseconds (steadier than the rates on a shared machine).
+    public var outboxCPUMicroseconds: Double { outboxCPUSeconds / Double(count) * 1e6 }
+    /// Process CPU per raw POST, microseconds.
+    public var rawCPUMicroseconds: Double { rawCPUSeconds / Double(count) * 1e6 }
 
     public var description: String {
         String(
-            format: "%d deliveries, concurrency %d: outbox %.0f deliveries/s (%.2fs, enqueue %.2fs) · raw POST %.0f/s (%.2fs) · outbox/raw %.0f%%",
-            count, concurrency, deliveriesPerSecond, outboxSeconds, enqueueSeconds, rawPostsPerSecond, rawSeconds,
-            100 * deliveriesPerSecond / rawPostsPerSecond)
+            format:
+                "%d deliveries, concurrency %d: outbox %.0f deliveries/s (%.2fs, enqueue %.2fs, %.0f µs CPU each) · raw POST %.0f/s (%.2fs, %.0f µs CPU each) · outbox/raw %.0f%%",
+            count, concurrency, deliveriesPerSecond, outboxSeconds, enqueueSeconds, outboxCPUMicroseconds, rawPostsPerSecond,
+            rawSeconds, rawCPUMicroseconds, 100 * deliveriesPerSecond / rawPostsPerSecond)
     }
 }
 
@@ -70,14 +80,17 @@ public enum DeliveryBenchmark {
                 let enqueueSeconds = seconds(ContinuousClock.now - enqueueStart)
 
                 let outboxStart = ContinuousClock.now
+                let outboxCPUStart = processCPUSeconds()
                 try await dispatcher.dispatchDue()
                 let outboxSeconds = seconds(ContinuousClock.now - outboxStart)
+                let outboxCPUSeconds = processCPUSeconds() - outboxCPUStart
 
                 guard
                     let request = try sink.request(
                         for: OutboundDelivery(deliveryID: 0, attempt: 1, event: events[0], now: clock.now()))
                 else { throw CancellationError() }
                 let rawStart = ContinuousClock.now
+                let rawCPUStart = processCPUSeconds()
                 await withTaskGroup(of: Void.self) { group in
                     var started = 0
                     while started < min(concurrency, count) {
@@ -90,16 +103,31 @@ public enum DeliveryBenchmark {
                     }
                 }
                 let rawSeconds = seconds(ContinuousClock.now - rawStart)
+                let rawCPUSeconds = processCPUSeconds() - rawCPUStart
                 await sink.shutdown()
                 if databasePath == nil { try? FileManager.default.removeItem(atPath: path) }
                 return DeliveryBenchmarkResult(
                     count: count, concurrency: concurrency, enqueueSeconds: enqueueSeconds, outboxSeconds: outboxSeconds,
-                    rawSeconds: rawSeconds, received: receiver.requestCount)
+                    rawSeconds: rawSeconds, received: receiver.requestCount, outboxCPUSeconds: outboxCPUSeconds,
+                    rawCPUSeconds: rawCPUSeconds)
             } catch {
                 await sink.shutdown()
                 throw error
             }
         }
+    }
+
+    /// User + system CPU time of this process so far, seconds.
+    static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        #if os(Linux)
+        let who = __rusage_who_t(RUSAGE_SELF.rawValue)
+        #else
+        let who = RUSAGE_SELF
+        #endif
+        guard getrusage(who, &usage) == 0 else { return 0 }
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
     static func seconds(_ duration: Duration) -> Double {

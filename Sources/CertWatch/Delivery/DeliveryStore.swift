@@ -99,33 +99,84 @@ public struct DeliveryStore: Sendable {
         public var event: CertWatchEvent
     }
 
+    /// A due delivery with its event as stored, not decoded: the dispatcher sends the stored JSON
+    /// with the sequence added (``EventJSON``), and only sinks that need the event's fields decode it.
+    public struct Due: Sendable {
+        /// The delivery.
+        public var delivery: Delivery
+        /// The event as stored (its JSON without `sequence`).
+        public var eventBody: String
+
+        /// What the sink is asked to deliver for the next attempt, at `now`: the stored JSON with
+        /// the sequence added, or (for a body of another shape) the decoded event. Throws when the
+        /// stored body is not an event.
+        public func outbound(now: Double) throws -> OutboundDelivery {
+            let attempt = delivery.attempts + 1
+            if let json = EventJSON.withSequence(eventBody, eventID: delivery.eventID, sequence: delivery.eventSequence) {
+                return OutboundDelivery(
+                    deliveryID: delivery.id, attempt: attempt, eventID: delivery.eventID, eventJSON: json, body: delivery.body,
+                    now: now)
+            }
+            return OutboundDelivery(deliveryID: delivery.id, attempt: attempt, event: try decoded().event, body: delivery.body, now: now)
+        }
+
+        /// The delivery with its event decoded. Throws when the stored body is not an event.
+        public func decoded() throws -> Claimed {
+            var event = try DeliveryStore.event(fromBody: Data(eventBody.utf8))
+            event.sequence = delivery.eventSequence
+            return Claimed(delivery: delivery, event: event)
+        }
+    }
+
     /// Up to `limit` deliveries of `sink` due at `now`, each the earliest open one of its
-    /// certificate for this sink, excluding `inFlight` ids. Oldest due first.
+    /// certificate for this sink, excluding `inFlight` ids. Oldest due first (then in outbox order).
     public func due(sink: String, now: Double, limit: Int, excluding inFlight: Set<Int64> = []) async throws -> [Claimed] {
         try await store.pool.read { db in
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT d.*, e.body AS event_body FROM deliveries d JOIN events e ON e.id = d.event_id
-                    WHERE d.sink = ? AND d.state IN ('pending', 'retrying') AND d.next_attempt_at <= ?
-                      AND NOT EXISTS (
-                        SELECT 1 FROM deliveries p
-                        WHERE p.sink = d.sink AND p.subject = d.subject AND p.state IN ('pending', 'retrying')
-                          AND p.event_sequence < d.event_sequence)
-                    ORDER BY d.next_attempt_at, d.event_sequence LIMIT ?
-                    """, arguments: [sink, now, limit + inFlight.count])
-            var claimed: [Claimed] = []
-            for row in rows {
-                let delivery = Self.delivery(from: row)
-                guard !inFlight.contains(delivery.id) else { continue }
-                let body: String = row["event_body"]
-                var event = try DouyinJSON.decode(CertWatchEvent.self, from: Data(body.utf8))
-                event.sequence = delivery.eventSequence
-                claimed.append(Claimed(delivery: delivery, event: event))
-                if claimed.count == limit { break }
-            }
-            return claimed
+            try Self.due(sink: sink, now: now, limit: limit, excluding: inFlight, db: db).map { try $0.decoded() }
         }
+    }
+
+    /// What ``due(sink:now:limit:excluding:)`` returns, undecoded, in one read that first checks
+    /// the sink is enabled: nothing is claimed for a disabled sink.
+    public func claim(sink: String, now: Double, limit: Int, excluding inFlight: Set<Int64> = []) async throws -> [Due] {
+        try await store.pool.read { db in
+            let disabled = try Bool.fetchOne(
+                db, sql: "SELECT 1 FROM sink_states WHERE name = ? AND disabled_at IS NOT NULL", arguments: [sink]) ?? false
+            return disabled ? [] : try Self.due(sink: sink, now: now, limit: limit, excluding: inFlight, db: db)
+        }
+    }
+
+    /// The claim query (sink, now, limit): due deliveries, each the earliest open one of its
+    /// certificate. It walks `deliveries_due` in index order (`next_attempt_at`, then row id, the
+    /// index's last column) and stops at the limit: no sort of every due delivery per claim.
+    static let dueSQL = """
+        SELECT d.*, e.body AS event_body FROM deliveries d JOIN events e ON e.id = d.event_id
+        WHERE d.sink = ? AND d.state IN ('pending', 'retrying') AND d.next_attempt_at <= ?
+          AND NOT EXISTS (
+            SELECT 1 FROM deliveries p
+            WHERE p.sink = d.sink AND p.subject = d.subject AND p.state IN ('pending', 'retrying')
+              AND p.event_sequence < d.event_sequence)
+        ORDER BY d.next_attempt_at, d.id LIMIT ?
+        """
+
+    /// Runs ``dueSQL`` for `limit` + `inFlight.count` rows and skips the `inFlight` ones.
+    static func due(sink: String, now: Double, limit: Int, excluding inFlight: Set<Int64>, db: Database) throws -> [Due] {
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: dueSQL), arguments: [sink, now, limit + inFlight.count])
+        var due: [Due] = []
+        while due.count < limit, let row = try rows.next() {
+            let delivery = Self.delivery(from: row)
+            guard !inFlight.contains(delivery.id) else { continue }
+            due.append(Due(delivery: delivery, eventBody: row["event_body"]))
+        }
+        return due
+    }
+
+    /// Decodes a stored event body. The store wrote it, so one `JSONDecoder` pass suffices; only
+    /// when that fails is it decoded again by ``DouyinJSON`` (which builds a JSON tree first, a
+    /// few times the cost) for an error naming the bad path.
+    static func event(fromBody body: Data) throws -> CertWatchEvent {
+        if let event = try? JSONDecoder().decode(CertWatchEvent.self, from: body) { return event }
+        return try DouyinJSON.decode(CertWatchEvent.self, from: body)
     }
 
     /// The earliest `next_attempt_at` of an open delivery of an enabled sink, or `nil`.
@@ -164,27 +215,27 @@ public struct DeliveryStore: Sendable {
     public func record(_ results: [Recorded], now: Double) async throws {
         guard !results.isEmpty else { return }
         try await store.pool.write { db in
+            let insert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO delivery_attempts (delivery_id, number, started_at, duration, status, response, error, outcome)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+            let update = try db.cachedStatement(
+                sql: """
+                    UPDATE deliveries SET state = ?, attempts = ?, next_attempt_at = ?, updated_at = ?, last_status = ?,
+                        last_error = ?
+                    WHERE id = ? AND attempts = ? AND state IN ('pending', 'retrying')
+                    """)
             for result in results {
                 let attempt = result.attempt
-                try db.execute(
-                    sql: """
-                        INSERT INTO delivery_attempts (delivery_id, number, started_at, duration, status, response, error, outcome)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        attempt.deliveryID, attempt.number, attempt.startedAt, attempt.duration, attempt.status,
-                        attempt.response, attempt.error, result.plan.state.rawValue,
-                    ])
-                try db.execute(
-                    sql: """
-                        UPDATE deliveries SET state = ?, attempts = ?, next_attempt_at = ?, updated_at = ?, last_status = ?,
-                            last_error = ?
-                        WHERE id = ? AND attempts = ? AND state IN ('pending', 'retrying')
-                        """,
-                    arguments: [
-                        result.plan.state.rawValue, attempt.number, result.plan.nextAttemptAt, now, attempt.status,
-                        attempt.error, attempt.deliveryID, attempt.number - 1,
-                    ])
+                try insert.execute(arguments: [
+                    attempt.deliveryID, attempt.number, attempt.startedAt, attempt.duration, attempt.status,
+                    attempt.response, attempt.error, result.plan.state.rawValue,
+                ])
+                try update.execute(arguments: [
+                    result.plan.state.rawValue, attempt.number, result.plan.nextAttemptAt, now, attempt.status,
+                    attempt.error, attempt.deliveryID, attempt.number - 1,
+                ])
                 if result.plan.disableSink {
                     try db.execute(
                         sql: """

@@ -24,12 +24,17 @@ public struct DispatcherConfiguration: Sendable {
 /// certificate's events reach a sink in `sequence` order, while different certificates proceed in
 /// parallel). Every attempt is recorded with the next state from ``DeliveryPlanner``.
 ///
+/// Each sink runs a pipeline (``DeliveryPipeline``): `concurrency` requests stay in flight while
+/// deliveries are claimed ahead in batches and finished attempts are recorded in batches (one
+/// transaction each), so neither the store nor the slowest request of a batch holds the others up.
+///
 /// At-least-once: a delivery is recorded only after the sink answered, so a crash in between
 /// re-sends it after restart, with the same `webhook-id`.
 ///
-/// A `Service`: ``run()`` runs one loop per sink until graceful shutdown (the batches in flight
-/// complete), woken by the ``EventBus`` or by the next due time. ``dispatchDue()`` and
-/// ``round(sink:)`` are the steps, for tests and tools driving an injected clock.
+/// A `Service`: ``run()`` runs one pipeline per sink until graceful shutdown (the deliveries in
+/// flight complete and are recorded), woken by the ``EventBus`` or by the next due time.
+/// ``dispatchDue()`` and ``round(sink:)`` are the steps, for tests and tools driving an injected
+/// clock.
 public final class Dispatcher: Service {
     /// The outbox.
     public let deliveries: DeliveryStore
@@ -64,23 +69,63 @@ public final class Dispatcher: Service {
     /// Wakes the sink loops (e.g. after a replay in this process).
     public func wakeUp() { wake.signal() }
 
-    /// Dispatches until nothing is due at the clock's current time: rounds for every sink (in
-    /// parallel) until each finds nothing to do. Returns the number of attempts made.
+    /// Dispatches until nothing is due at the clock's current time: every sink's pipeline (in
+    /// parallel) runs until it finds nothing more to claim and has recorded every attempt.
+    /// Returns the number of attempts made.
     @discardableResult
     public func dispatchDue() async throws -> Int {
         try await withThrowingTaskGroup(of: Int.self) { group in
             for name in sinks.keys {
-                group.addTask {
-                    var total = 0
-                    while true {
-                        let attempted = try await self.round(sink: name)
-                        if attempted == 0 { return total }
-                        total += attempted
-                    }
-                }
+                group.addTask { try await self.pump(sink: name) }
             }
             return try await group.reduce(0, +)
         }
+    }
+
+    /// Runs one sink's ``DeliveryPipeline`` until it is idle (nothing due, everything recorded) or,
+    /// at graceful shutdown or a 410, until what is in flight is recorded. Returns the number of
+    /// attempts made. Throws store errors (attempts not yet recorded are re-sent later).
+    func pump(sink name: String) async throws -> Int {
+        guard let sink = sinks[name] else { return 0 }
+        enum Report: Sendable {
+            case sent(Attempt)
+            case claimed([DeliveryStore.Due], limit: Int)
+            case recorded([Int64])
+        }
+        var pipeline = DeliveryPipeline(concurrency: sink.configuration.concurrency)
+        var attempts = 0
+        try await withThrowingTaskGroup(of: Report.self) { group in
+            while true {
+                if Task.isShuttingDownGracefully || Task.isCancelled { pipeline.stop() }
+                for step in pipeline.next() {
+                    switch step {
+                    case .send(let due):
+                        group.addTask { .sent(await self.send(due, via: sink)) }
+                    case .claim(let limit, let held):
+                        group.addTask {
+                            .claimed(
+                                try await self.deliveries.claim(sink: name, now: self.clock.now(), limit: limit, excluding: held),
+                                limit: limit)
+                        }
+                    case .record(let finished):
+                        group.addTask {
+                            try await self.record(await self.flushed(finished, sink: sink), sink: sink)
+                            return .recorded(finished.map(\.delivery.id))
+                        }
+                    }
+                }
+                if pipeline.isIdle { return }
+                guard let report = try await group.next() else { return }
+                switch report {
+                case .sent(let attempt):
+                    attempts += 1
+                    pipeline.sent(attempt)
+                case .claimed(let items, let limit): pipeline.claimed(items, limit: limit)
+                case .recorded(let ids): pipeline.recorded(ids)
+                }
+            }
+        }
+        return attempts
     }
 
     /// One batch for one sink: claims up to `concurrency` due deliveries (none while the sink is
@@ -98,47 +143,71 @@ public final class Dispatcher: Service {
         return claimed.count
     }
 
-    /// The attempt of each claimed delivery (concurrently), with start time and duration, after
-    /// the sink's flush. Nothing is recorded: see ``record(_:sink:)``.
-    public func attempt(_ claimed: [DeliveryStore.Claimed], via sink: any Sink, now: Double) async -> [(
-        DeliveryStore.Claimed, SinkResponse, started: Double, duration: Double
-    )] {
-        var results = await withTaskGroup(of: (Int, SinkResponse, Double).self) { group in
-            for (index, item) in claimed.enumerated() {
-                group.addTask {
-                    let started = ContinuousClock.now
-                    let response = await sink.deliver(
-                        OutboundDelivery(
-                            deliveryID: item.delivery.id, attempt: item.delivery.attempts + 1, event: item.event,
-                            body: item.delivery.body, now: now))
-                    let elapsed = (ContinuousClock.now - started).components
-                    return (index, response, Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18)
-                }
+    /// An attempt's result, to record: the delivery, the sink's answer, when it started (Unix
+    /// seconds) and how long it took (seconds).
+    public typealias Attempt = (delivery: Delivery, response: SinkResponse, started: Double, duration: Double)
+
+    /// The attempt of each claimed delivery (concurrently), after the sink's flush. Nothing is
+    /// recorded: see ``record(_:sink:)``.
+    public func attempt(_ claimed: [DeliveryStore.Claimed], via sink: any Sink, now: Double) async -> [Attempt] {
+        let results = await withTaskGroup(of: Attempt.self) { group in
+            for item in claimed {
+                group.addTask { await self.send(item, via: sink, now: now) }
             }
-            var collected: [(DeliveryStore.Claimed, SinkResponse, started: Double, duration: Double)] = []
-            for await (index, response, duration) in group {
-                collected.append((claimed[index], response, now, duration))
-            }
+            var collected: [Attempt] = []
+            for await result in group { collected.append(result) }
             return collected
         }
+        return await flushed(results, sink: sink)
+    }
+
+    /// One attempt of a due delivery. A stored event that cannot be read is a failed attempt.
+    func send(_ due: DeliveryStore.Due, via sink: any Sink) async -> Attempt {
+        let now = clock.now()
+        do {
+            return await send(try due.outbound(now: now), of: due.delivery, via: sink)
+        } catch {
+            return (due.delivery, SinkResponse(outcome: .failed(retryAfter: nil), error: "cannot read the stored event: \(error)"), now, 0)
+        }
+    }
+
+    /// One attempt of a claimed delivery (signature timestamp `now`).
+    func send(_ item: DeliveryStore.Claimed, via sink: any Sink, now: Double) async -> Attempt {
+        await send(
+            OutboundDelivery(
+                deliveryID: item.delivery.id, attempt: item.delivery.attempts + 1, event: item.event, body: item.delivery.body,
+                now: now),
+            of: item.delivery, via: sink)
+    }
+
+    private func send(_ outbound: OutboundDelivery, of delivery: Delivery, via sink: any Sink) async -> Attempt {
+        let started = ContinuousClock.now
+        let response = await sink.deliver(outbound)
+        let elapsed = (ContinuousClock.now - started).components
+        return (delivery, response, outbound.now, Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18)
+    }
+
+    /// Flushes the sink; when that fails, the attempts it answered as delivered count as failed.
+    func flushed(_ results: [Attempt], sink: any Sink) async -> [Attempt] {
         do {
             try await sink.flush()
+            return results
         } catch {
-            for index in results.indices where results[index].1.outcome == .delivered {
-                results[index].1 = SinkResponse(outcome: .failed(retryAfter: nil), error: "flush failed: \(error.localizedDescription)")
+            var results = results
+            for index in results.indices where results[index].response.outcome == .delivered {
+                results[index].response = SinkResponse(
+                    outcome: .failed(retryAfter: nil), error: "flush failed: \(error.localizedDescription)")
             }
+            return results
         }
-        return results
     }
 
     /// Plans and records attempts (one transaction), logs dead letters and disabled sinks.
-    public func record(_ responses: [(DeliveryStore.Claimed, SinkResponse, started: Double, duration: Double)], sink: any Sink)
-        async throws
-    {
+    public func record(_ responses: [Attempt], sink: any Sink) async throws {
         let now = clock.now()
         var recorded: [DeliveryStore.Recorded] = []
-        for (item, response, started, duration) in responses {
-            let number = item.delivery.attempts + 1
+        for (delivery, response, started, duration) in responses {
+            let number = delivery.attempts + 1
             let plan = random.withLock { random in
                 DeliveryPlanner.plan(
                     afterAttempt: number, outcome: response.outcome, schedule: sink.configuration.retry, now: now,
@@ -146,9 +215,9 @@ public final class Dispatcher: Service {
             }
             recorded.append(
                 DeliveryStore.Recorded(
-                    delivery: item.delivery,
+                    delivery: delivery,
                     attempt: DeliveryAttempt(
-                        deliveryID: item.delivery.id, number: number, startedAt: started, duration: duration,
+                        deliveryID: delivery.id, number: number, startedAt: started, duration: duration,
                         status: response.status, response: response.response, error: response.error, outcome: plan.state),
                     plan: plan))
             Counter(label: "certwatch_delivery_attempts_total", dimensions: [("sink", sink.configuration.name), ("outcome", plan.state.rawValue)])
@@ -156,27 +225,30 @@ public final class Dispatcher: Service {
             if plan.state == .delivered {
                 // Delivery latency: from the outbox row (written with the event) to the receiver's 2xx.
                 Timer(label: "certwatch_delivery_latency_seconds", dimensions: [("sink", sink.configuration.name)], preferredDisplayUnit: .seconds)
-                    .recordNanoseconds(Int64(max(0, now - item.delivery.createdAt) * 1e9))
+                    .recordNanoseconds(Int64(max(0, now - delivery.createdAt) * 1e9))
             }
-            let metadata: Logger.Metadata = [
-                "sink": "\(sink.configuration.name)", "delivery": "\(item.delivery.id)", "event": "\(item.event.id)",
-                "attempt": "\(number)", "status": "\(response.status.map(String.init) ?? "-")",
-                "error": "\(response.error ?? "-")",
-            ]
+            // Built only when a line is logged (most attempts log at debug level).
+            func metadata() -> Logger.Metadata {
+                [
+                    "sink": "\(sink.configuration.name)", "delivery": "\(delivery.id)", "event": "\(delivery.eventID)",
+                    "attempt": "\(number)", "status": "\(response.status.map(String.init) ?? "-")",
+                    "error": "\(response.error ?? "-")",
+                ]
+            }
             switch plan.state {
-            case .dead: logger.warning("delivery dead after its last attempt", metadata: metadata)
-            case .retrying: logger.info("delivery failed, retrying", metadata: metadata.merging(["next_attempt_at": "\(plan.nextAttemptAt ?? 0)"]) { $1 })
-            case .cancelled: logger.info("delivery cancelled", metadata: metadata)
-            default: logger.debug("delivery attempted", metadata: metadata)
+            case .dead: logger.warning("delivery dead after its last attempt", metadata: metadata())
+            case .retrying: logger.info("delivery failed, retrying", metadata: metadata().merging(["next_attempt_at": "\(plan.nextAttemptAt ?? 0)"]) { $1 })
+            case .cancelled: logger.info("delivery cancelled", metadata: metadata())
+            default: logger.debug("delivery attempted", metadata: metadata())
             }
             if plan.disableSink {
-                logger.error("sink.disabled: the receiver answered 410 Gone; its deliveries wait for `certwatch sinks enable \(sink.configuration.name)`", metadata: metadata)
+                logger.error("sink.disabled: the receiver answered 410 Gone; its deliveries wait for `certwatch sinks enable \(sink.configuration.name)`", metadata: metadata())
             }
         }
         try await deliveries.record(recorded, now: now)
     }
 
-    /// Runs one loop per sink until graceful shutdown, then shuts the sinks down.
+    /// Runs one pipeline per sink until graceful shutdown, then shuts the sinks down.
     public func run() async throws {
         logger.info("dispatcher started", metadata: ["sinks": "\(sinks.keys.sorted().joined(separator: ","))"])
         await withDiscardingTaskGroup { group in
@@ -200,7 +272,7 @@ public final class Dispatcher: Service {
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             let generation = wake.generation
             do {
-                if try await round(sink: name) > 0 { continue }
+                if try await pump(sink: name) > 0 { continue }
             } catch {
                 logger.error("cannot dispatch", metadata: ["sink": "\(name)", "error": "\(error)"])
             }

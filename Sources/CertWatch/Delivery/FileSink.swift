@@ -16,7 +16,7 @@ public actor FileSink: Sink {
     private var path: String { configuration.path ?? "certwatch-events.jsonl" }
 
     public func deliver(_ delivery: OutboundDelivery) async -> SinkResponse {
-        var line = delivery.body.map { Data($0.utf8) } ?? delivery.event.jsonData()
+        var line = delivery.bodyOrEventJSON
         line.append(0x0A)
         do {
             if size > 0, size + Int64(line.count) > configuration.maxBytes { try rotate() }

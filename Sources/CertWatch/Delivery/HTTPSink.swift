@@ -40,7 +40,7 @@ public final class HTTPSink: Sink {
     public func request(for delivery: OutboundDelivery) throws -> SinkRequest? {
         switch configuration.kind {
         case .webhook: try WebhookFormat.request(for: delivery, sink: configuration, userAgent: userAgent)
-        default: ChatBotFormat.request(for: delivery, sink: configuration, userAgent: userAgent)
+        default: try ChatBotFormat.request(for: delivery, sink: configuration, userAgent: userAgent)
         }
     }
 
@@ -48,7 +48,8 @@ public final class HTTPSink: Sink {
         let built: SinkRequest
         do {
             guard let request = try request(for: delivery) else {
-                return SinkResponse(outcome: .skipped, error: "the \(configuration.format.rawValue) format has no message for \(delivery.event.type.rawValue)")
+                let type = (try? delivery.event().type.rawValue) ?? "this event"
+                return SinkResponse(outcome: .skipped, error: "the \(configuration.format.rawValue) format has no message for \(type)")
             }
             built = request
         } catch {
@@ -127,10 +128,10 @@ public final class HTTPSink: Sink {
     /// Removes the sink's secrets and URL from a text.
     func scrub(_ text: String) -> String {
         var result = text
-        for secret in configuration.secrets where secret.count >= 4 {
+        for secret in configuration.secrets where secret.count >= 4 && result.contains(secret) {
             result = result.replacingOccurrences(of: secret, with: "<secret>")
         }
-        if let url = configuration.url, !url.isEmpty {
+        if let url = configuration.url, !url.isEmpty, result.contains(url) {
             result = result.replacingOccurrences(of: url, with: SinkConfiguration.redacted(url))
         }
         return result

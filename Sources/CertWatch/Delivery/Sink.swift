@@ -2,25 +2,67 @@ import CertWatchCore
 import Foundation
 
 /// What a sink is asked to deliver: one event (one attempt of one delivery).
+///
+/// The event comes either decoded or as its JSON — what the dispatcher has from the outbox, so
+/// that sinks which only send the JSON (webhook CloudEvents, file, stdout) never decode it.
 public struct OutboundDelivery: Sendable {
     /// The delivery's row id.
     public var deliveryID: Int64
     /// This attempt's number (1-based).
     public var attempt: Int
-    /// The event, with its sequence.
-    public var event: CertWatchEvent
+    /// The event's id (the `webhook-id`).
+    public var eventID: String
     /// A body rendered by the routing rule's template, used instead of the sink's own format.
     public var body: String?
     /// Now, Unix seconds (signature timestamps).
     public var now: Double
+    private let form: Form
 
+    private enum Form: Sendable {
+        case event(CertWatchEvent)
+        case json(Data)
+    }
+
+    /// A delivery of a decoded `event` (with its sequence).
     public init(deliveryID: Int64, attempt: Int, event: CertWatchEvent, body: String? = nil, now: Double) {
         self.deliveryID = deliveryID
         self.attempt = attempt
-        self.event = event
+        eventID = event.id
         self.body = body
         self.now = now
+        form = .event(event)
     }
+
+    /// A delivery of the event `eventID` given as its JSON, exactly as ``CertWatchEvent/jsonData()``
+    /// renders it (with its sequence).
+    public init(deliveryID: Int64, attempt: Int, eventID: String, eventJSON: Data, body: String? = nil, now: Double) {
+        self.deliveryID = deliveryID
+        self.attempt = attempt
+        self.eventID = eventID
+        self.body = body
+        self.now = now
+        form = .json(eventJSON)
+    }
+
+    /// The event's JSON (``CertWatchEvent/jsonData()``).
+    public var eventJSON: Data {
+        switch form {
+        case .event(let event): event.jsonData()
+        case .json(let json): json
+        }
+    }
+
+    /// The event, decoded from its JSON when it came as JSON. Throws when that is not an event.
+    public func event() throws -> CertWatchEvent {
+        switch form {
+        case .event(let event): event
+        case .json(let json): try DeliveryStore.event(fromBody: json)
+        }
+    }
+
+    /// The rule's rendered body, or else the event's JSON: what the webhook (CloudEvents), file and
+    /// stdout sinks send.
+    public var bodyOrEventJSON: Data { body.map { Data($0.utf8) } ?? eventJSON }
 }
 
 /// What one attempt returned.

@@ -16,7 +16,15 @@ public final class StdoutSink: Sink {
     }
 
     public func deliver(_ delivery: OutboundDelivery) async -> SinkResponse {
-        var line = configuration.pretty ? Data(Self.prettyLine(delivery.event).utf8) : (delivery.body.map { Data($0.utf8) } ?? delivery.event.jsonData())
+        var line: Data
+        if configuration.pretty {
+            guard let event = try? delivery.event() else {
+                return SinkResponse(outcome: .failed(retryAfter: nil), error: "cannot decode the event")
+            }
+            line = Data(Self.prettyLine(event).utf8)
+        } else {
+            line = delivery.bodyOrEventJSON
+        }
         line.append(0x0A)
         lock.withLock { _ in write(line) }
         return SinkResponse(outcome: .delivered)

@@ -6,27 +6,28 @@ import Foundation
 /// own 券消息通知 push shape.
 public enum WebhookFormat {
     /// The request for `delivery` to `sink`, or `nil` when the format cannot represent the event
-    /// (douyin-push has no action for it). Throws ``StandardWebhooks/Failure`` for a bad secret.
+    /// (douyin-push has no action for it). Throws ``StandardWebhooks/Failure`` for a bad secret, or
+    /// when the event cannot be decoded.
     public static func request(for delivery: OutboundDelivery, sink: SinkConfiguration, userAgent: String) throws
         -> SinkRequest?
     {
         switch sink.format {
         case .cloudevents: return try cloudEvents(delivery, sink: sink, userAgent: userAgent)
-        case .douyinPush: return DouyinPushFormat.request(for: delivery, sink: sink, userAgent: userAgent)
+        case .douyinPush: return try DouyinPushFormat.request(for: delivery, sink: sink, userAgent: userAgent)
         }
     }
 
     static func cloudEvents(_ delivery: OutboundDelivery, sink: SinkConfiguration, userAgent: String) throws -> SinkRequest {
-        let body = delivery.body.map { Data($0.utf8) } ?? delivery.event.jsonData()
+        let body = delivery.bodyOrEventJSON
         let timestamp = Int64(delivery.now.rounded(.down))
         var headers: [(String, String)] = [
             ("content-type", "application/json"), ("user-agent", userAgent),
-            ("webhook-id", delivery.event.id), ("webhook-timestamp", String(timestamp)),
+            ("webhook-id", delivery.eventID), ("webhook-timestamp", String(timestamp)),
         ]
         if !sink.secrets.isEmpty {
             headers.append(
                 ("webhook-signature",
-                 try StandardWebhooks.signatureHeader(id: delivery.event.id, timestamp: timestamp, body: body, secrets: sink.secrets)))
+                 try StandardWebhooks.signatureHeader(id: delivery.eventID, timestamp: timestamp, body: body, secrets: sink.secrets)))
         }
         for (name, value) in sink.headers.sorted(by: { $0.key < $1.key }) { headers.append((name, value)) }
         return SinkRequest(url: sink.url ?? "", headers: headers, body: body)
@@ -77,17 +78,17 @@ public enum DouyinPushFormat {
         return PayloadJSON.encode(body)
     }
 
-    static func request(for delivery: OutboundDelivery, sink: SinkConfiguration, userAgent: String) -> SinkRequest? {
+    static func request(for delivery: OutboundDelivery, sink: SinkConfiguration, userAgent: String) throws -> SinkRequest? {
         let body: Data
         if let custom = delivery.body {
             body = Data(custom.utf8)
         } else {
-            guard let built = Self.body(of: delivery.event, clientKey: sink.clientKey ?? "", msgTime: Int64(delivery.now))
+            guard let built = Self.body(of: try delivery.event(), clientKey: sink.clientKey ?? "", msgTime: Int64(delivery.now))
             else { return nil }
             body = built
         }
         var headers: [(String, String)] = [
-            ("content-type", "application/json"), ("user-agent", userAgent), ("msg-id", delivery.event.id),
+            ("content-type", "application/json"), ("user-agent", userAgent), ("msg-id", delivery.eventID),
         ]
         if let secret = sink.secrets.first {
             headers.append(("x-douyin-signature", signature(clientSecret: secret, body: body)))

@@ -20,6 +20,7 @@ import Testing
             #expect(got[0].path == "/hooks/erp")
             #expect(got[0].headers["user-agent"] == "certwatch/0.1.0")
             #expect(got[0].json?["sequence"] as? Int == Int(event.sequence!))
+            #expect(got[0].body == event.jsonData())  // the stored body with its sequence, as the encoder writes it
             let delivery = try await rig.delivery(of: event, sink: "hook")
             #expect(delivery.state == .delivered)
             #expect(delivery.attempts == 1)
@@ -233,6 +234,112 @@ import Testing
             let text = "\(delivery) \(attempts) \(sink)"
             #expect(!text.contains(secret))
             #expect(!"\(sink)".contains("tok123456"))
+            await rig.shutdown()
+        }
+    }
+
+    @Test func pipelineSendsEachDeliveryOnceInCertificateOrder() async throws {
+        let receiver = WebhookReceiver()
+        try await receiver.withRunning { url in
+            let rig = try DeliveryRig(sinks: [webhook(url: url, concurrency: 4)])
+            // 12 certificates × 10 events: far more than one claim, many events of a certificate due at once.
+            var events: [CertWatchEvent] = []
+            for n in 1...10 {
+                for certificate in 0..<12 { events.append(testEvent("c\(certificate)", n % 2 == 0 ? .verifyCancelled : .verified, n: n)) }
+            }
+            try await rig.append(events)
+            #expect(try await rig.dispatcher.dispatchDue() == events.count)
+            #expect(try await rig.dispatcher.dispatchDue() == 0)
+            #expect(receiver.requestCount == events.count)
+            #expect(Set(receiver.received.compactMap(\.id)).count == events.count)
+            for certificate in 0..<12 {
+                let subject = "c\(certificate)"
+                #expect(receiver.received.filter { $0.subject == subject }.map(\.id) == events.filter { $0.subject == subject }.map(\.id))
+            }
+            #expect(try await rig.deliveries.counts()["hook"] == [.delivered: events.count])
+            await rig.shutdown()
+        }
+    }
+
+    @Test func pipelineRetriesImmediatelyDueFailuresWithoutOvertaking() async throws {
+        // Every third event fails its first attempt; the retry is due at once (delay 0), so the
+        // pipeline retries it while other certificates go on — and the certificate's next event waits.
+        let failedOnce = Mutex(Set<String>())
+        let receiver = WebhookReceiver(
+            behaviour: ReceiverBehaviour(decide: { request in
+                guard let id = request.id, id.utf8.last.map({ $0 % 3 == 0 }) == true else { return nil }
+                return failedOnce.withLock { $0.insert(id).inserted } ? 503 : nil
+            }))
+        try await receiver.withRunning { url in
+            let rig = try DeliveryRig(sinks: [webhook(url: url, retry: RetrySchedule(delays: [0, 0, 0], jitter: 0), concurrency: 3)])
+            var events: [CertWatchEvent] = []
+            for n in 1...6 {
+                for certificate in ["a", "b", "c", "d", "e"] { events.append(testEvent(certificate, n % 2 == 0 ? .verifyCancelled : .verified, n: n)) }
+            }
+            try await rig.append(events)
+            let attempts = try await rig.dispatcher.dispatchDue()
+            let retried = failedOnce.withLock { $0.count }
+            #expect(retried > 0)
+            #expect(attempts == events.count + retried)
+            for event in events { #expect(try await rig.delivery(of: event, sink: "hook").state == .delivered) }
+            for certificate in ["a", "b", "c", "d", "e"] {
+                // Every request of the certificate, failed or not, in event order: nothing overtook a failure.
+                let sent = receiver.received.filter { $0.subject == certificate }
+                var expected: [String] = []
+                for event in events where event.subject == certificate {
+                    if failedOnce.withLock({ $0.contains(event.id) }) { expected.append(event.id) }
+                    expected.append(event.id)
+                }
+                #expect(sent.map(\.id) == expected)
+            }
+            await rig.shutdown()
+        }
+    }
+
+    @Test func goneInTheMiddleOfAPipelineStopsTheSink() async throws {
+        let events = (1...40).map { testEvent("g\($0)") }
+        let goneID = events[5].id
+        let receiver = WebhookReceiver(behaviour: ReceiverBehaviour(decide: { $0.id == goneID ? 410 : nil }))
+        try await receiver.withRunning { url in
+            let rig = try DeliveryRig(sinks: [webhook(url: url, concurrency: 2)])
+            try await rig.append(events)
+            try await rig.dispatcher.dispatchDue()
+            #expect(try await rig.deliveries.disabledSinks()["hook"] != nil)
+            // Nothing new was sent once the 410 came back: far from every delivery went out.
+            #expect(receiver.requestCount < events.count)
+            let sent = Set(receiver.received.compactMap(\.id))
+            for event in events {
+                let delivery = try await rig.delivery(of: event, sink: "hook")
+                if event.id == goneID {
+                    #expect(delivery.state == .pending && delivery.attempts == 1 && delivery.lastStatus == 410)
+                } else if sent.contains(event.id) {
+                    #expect(delivery.state == .delivered)
+                } else {
+                    #expect(delivery.state == .pending && delivery.attempts == 0)
+                }
+            }
+            receiver.setBehaviour(ReceiverBehaviour())
+            #expect(try await rig.deliveries.enableSink("hook", now: rig.clock.now()))
+            try await rig.dispatcher.dispatchDue()
+            for event in events { #expect(try await rig.delivery(of: event, sink: "hook").state == .delivered) }
+            await rig.shutdown()
+        }
+    }
+
+    @Test func unreadableStoredEventIsAFailedAttemptNotAStuckSink() async throws {
+        let receiver = WebhookReceiver()
+        try await receiver.withRunning { url in
+            let rig = try DeliveryRig(sinks: [webhook(url: url, retry: RetrySchedule(delays: [0]))])
+            let events = try await rig.append([testEvent("bad"), testEvent("good")])
+            try await rig.store.pool.write { db in
+                try db.execute(sql: "UPDATE events SET body = 'not json' WHERE id = ?", arguments: [events[0].id])
+            }
+            #expect(try await rig.dispatcher.dispatchDue() == 2)
+            let bad = try await rig.delivery(of: events[0], sink: "hook")
+            #expect(bad.state == .dead)
+            #expect(bad.lastError?.hasPrefix("cannot read the stored event") == true)
+            #expect(try await rig.delivery(of: events[1], sink: "hook").state == .delivered)
+            #expect(receiver.received.map(\.id) == [events[1].id])
             await rig.shutdown()
         }
     }
