@@ -57,7 +57,7 @@ public enum ScaleBenchmark {
                         _ = try await store.registerMany(registrations, now: now, firstPollAt: now + Int64(start / batch) % 300)
                     }
                 }
-                try await store.pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+                _ = try await store.pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
             }
             let bytes = BenchSupport.fileSize(path) + BenchSupport.fileSize(path + "-wal")
             var startup = 0.0

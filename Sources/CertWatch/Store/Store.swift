@@ -291,6 +291,25 @@ public final class Store: Sendable {
         }
     }
 
+    /// The last stored snapshots of several watches in one read: watch id → certificate id → snapshot
+    /// (watches without certificates are absent).
+    public func snapshots(watchIDs: [String]) async throws -> [String: [String: CertificateSnapshot]] {
+        guard !watchIDs.isEmpty else { return [:] }
+        return try await pool.read { db in
+            var result: [String: [String: CertificateSnapshot]] = [:]
+            let marks = Array(repeating: "?", count: watchIDs.count).joined(separator: ",")
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT watch_id, snapshot FROM certificates WHERE watch_id IN (\(marks))",
+                arguments: StatementArguments(watchIDs))
+            while let row = try rows.next() {
+                let text: String = row[1]
+                let snapshot = try DouyinJSON.decode(CertificateSnapshot.self, from: Data(text.utf8))
+                result[row[0], default: [:]][snapshot.certificateID] = snapshot
+            }
+            return result
+        }
+    }
+
     /// Commits one successful poll in one transaction: upserts the snapshots, appends the events
     /// (an event whose id is already stored is skipped), and updates the watch's schedule and state.
     /// Returns the events actually appended, with their `sequence`. `afterAppend` runs inside the

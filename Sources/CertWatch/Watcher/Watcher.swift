@@ -108,8 +108,11 @@ public final class Watcher: Service {
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             let now = clock.unixNow
             do {
-                if let watch = try await store.claimDue(now: now, limit: 1, lease: configuration.lease).first {
-                    _ = await poll(watch)
+                // A few at a time: one claim and one snapshot read serve several polls.
+                let claimed = try await store.claimDue(now: now, limit: Self.claimBatch, lease: configuration.lease)
+                if !claimed.isEmpty {
+                    let previous = try await store.snapshots(watchIDs: claimed.map(\.id))
+                    for watch in claimed { _ = await poll(watch, previous: previous[watch.id] ?? [:]) }
                     continue
                 }
             } catch {
@@ -144,6 +147,14 @@ public final class Watcher: Service {
 
     /// Polls one watch: query, diff, commit; schedules the next poll or records the error.
     public func poll(_ watch: Watch) async -> PollOutcome {
+        await poll(watch, previous: nil)
+    }
+
+    /// Watches each worker claims at once (their polls run one after another within the lease).
+    static let claimBatch = 4
+
+    /// ``poll(_:)`` with the watch's stored snapshots already read (`nil`: read them here).
+    func poll(_ watch: Watch, previous known: [String: CertificateSnapshot]?) async -> PollOutcome {
         do {
             try await budget.acquire()
         } catch {
@@ -162,7 +173,8 @@ public final class Watcher: Service {
         Counter(label: "certwatch_polls_total", dimensions: [("outcome", "ok"), ("code", "0")]).increment()
         do {
             let now = clock.unixNow
-            let previous = try await store.snapshots(watchID: watch.id)
+            let previous: [String: CertificateSnapshot]
+            if let known { previous = known } else { previous = try await store.snapshots(watchID: watch.id) }
             var certificates: [StoredCertificate] = []
             var events: [CertWatchEvent] = []
             for certificate in result.certificates {
