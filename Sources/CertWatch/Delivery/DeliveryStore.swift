@@ -171,12 +171,10 @@ public struct DeliveryStore: Sendable {
         return due
     }
 
-    /// Decodes a stored event body. The store wrote it, so one `JSONDecoder` pass suffices; only
-    /// when that fails is it decoded again by ``DouyinJSON`` (which builds a JSON tree first, a
-    /// few times the cost) for an error naming the bad path.
+    /// Decodes a stored event body (one parse, see ``DouyinJSON``). Throws ``DouyinDecodingError``
+    /// naming the bad JSON path.
     static func event(fromBody body: Data) throws -> CertWatchEvent {
-        if let event = try? JSONDecoder().decode(CertWatchEvent.self, from: body) { return event }
-        return try DouyinJSON.decode(CertWatchEvent.self, from: body)
+        try DouyinJSON.decode(CertWatchEvent.self, from: body)
     }
 
     /// The earliest `next_attempt_at` of an open delivery of an enabled sink, or `nil`.
