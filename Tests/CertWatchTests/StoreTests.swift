@@ -52,6 +52,32 @@ struct StoreTests {
         // After the lease runs out (a crashed poll), the watch is due again.
         #expect(try await store.claimDue(now: 161, limit: 10, lease: 60).map(\.orderID) == ["b", "c", "a"])
         #expect(try await store.nextDue(now: 161) == 999)
+        // Claimed but not polled (shutdown): releasing makes them due at once, not after the lease.
+        let unpolled = try await store.claimDue(now: 300, limit: 2, lease: 60)
+        #expect(try await store.claimDue(now: 300, limit: 10, lease: 60).map(\.orderID) == ["a"])
+        try await store.releaseLeases(watchIDs: unpolled.map(\.id))
+        #expect(try await store.claimDue(now: 300, limit: 10, lease: 60).map(\.orderID) == ["b", "c"])
+    }
+
+    @Test("snapshots of several watches are read in one query, by watch and certificate")
+    func snapshotsOfSeveralWatches() async throws {
+        let store = try temporaryStore()
+        let first = try await store.register(WatchRegistration(orderID: "x"), now: 0, firstPollAt: 0).watch
+        let second = try await store.register(WatchRegistration(orderID: "y"), now: 0, firstPollAt: 0).watch
+        for (watch, ids) in [(first, ["1", "2"]), (second, ["3"])] {
+            let certificates = ids.map { id in
+                StoredCertificate(
+                    snapshot: CertificateSnapshot(Certificate(certificateID: DouyinID(id), raw: .null), observedAt: 10),
+                    raw: .object(["certificate_id": .string(id)]))
+            }
+            try await store.commitPoll(PollCommit(watchID: watch.id, polledAt: 10, certificates: certificates, nextPollAt: 300))
+        }
+        let all = try await store.snapshots(watchIDs: [first.id, second.id, "w_none"])
+        #expect(all.keys.sorted() == [first.id, second.id].sorted())
+        #expect(all[first.id]?.keys.sorted() == ["1", "2"])
+        #expect(all[second.id]?["3"]?.observedAt == 10)
+        #expect(try await store.snapshots(watchID: first.id) == all[first.id])
+        #expect(try await store.snapshots(watchIDs: []).isEmpty)
     }
 
     @Test("label filters and cursor pagination")

@@ -254,6 +254,16 @@ public final class Store: Sendable {
         }
     }
 
+    /// Ends the leases of claimed watches that were not polled (due again at once).
+    public func releaseLeases(watchIDs: [String]) async throws {
+        guard !watchIDs.isEmpty else { return }
+        let marks = Array(repeating: "?", count: watchIDs.count).joined(separator: ",")
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE watches SET leased_until = NULL WHERE id IN (\(marks))", arguments: StatementArguments(watchIDs))
+        }
+    }
+
     /// The earliest `next_poll_at` of an active, unleased watch, or `nil` when none.
     public func nextDue(now: Int64) async throws -> Int64? {
         try await pool.read { db in

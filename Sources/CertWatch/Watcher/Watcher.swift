@@ -112,7 +112,14 @@ public final class Watcher: Service {
                 let claimed = try await store.claimDue(now: now, limit: Self.claimBatch, lease: configuration.lease)
                 if !claimed.isEmpty {
                     let previous = try await store.snapshots(watchIDs: claimed.map(\.id))
-                    for watch in claimed { _ = await poll(watch, previous: previous[watch.id] ?? [:]) }
+                    for (index, watch) in claimed.enumerated() {
+                        if Task.isShuttingDownGracefully || Task.isCancelled {
+                            // Not polled: free them for the next start instead of waiting out the lease.
+                            try await store.releaseLeases(watchIDs: claimed[index...].map(\.id))
+                            break
+                        }
+                        _ = await poll(watch, previous: previous[watch.id] ?? [:])
+                    }
                     continue
                 }
             } catch {
