@@ -61,15 +61,20 @@ struct WatcherTests {
         let watcher = Watcher(
             store: store, client: DouyinClient(configuration: configuration, httpClient: http), clock: clock,
             configuration: WatcherConfiguration(qps: 1))
-        #expect(await watcher.policy(now: clock.unixNow).baseInterval == 300)
-        _ = try await store.registerMany(
-            (0..<1_000).map { WatchRegistration(orderID: "o\($0)") }, now: Harness.start, firstPollAt: Harness.start)
-        #expect(await watcher.policy(now: clock.unixNow).baseInterval == 300)  // counted less than a minute ago
-        clock.advance(60)
-        #expect(await watcher.policy(now: clock.unixNow).baseInterval == 1_667)  // 1,000 / (1 × 0.6)
-        for watch in try await store.watches(limit: 700) { _ = try await store.remove(id: watch.id, now: Harness.start + 60) }
-        clock.advance(60)
-        #expect(await watcher.policy(now: clock.unixNow).baseInterval == 500)  // 300 left: 300 / (1 × 0.6)
+        do {
+            #expect(await watcher.policy(now: clock.unixNow).baseInterval == 300)
+            _ = try await store.registerMany(
+                (0..<1_000).map { WatchRegistration(orderID: "o\($0)") }, now: Harness.start, firstPollAt: Harness.start)
+            #expect(await watcher.policy(now: clock.unixNow).baseInterval == 300)  // counted less than a minute ago
+            clock.advance(60)
+            #expect(await watcher.policy(now: clock.unixNow).baseInterval == 1_667)  // 1,000 / (1 × 0.6)
+            for watch in try await store.watches(limit: 700) { _ = try await store.remove(id: watch.id, now: Harness.start + 60) }
+            clock.advance(60)
+            #expect(await watcher.policy(now: clock.unixNow).baseInterval == 500)  // 300 left: 300 / (1 × 0.6)
+        } catch {
+            try? await http.shutdown()
+            throw error
+        }
         try await http.shutdown()
     }
 
