@@ -1,3 +1,5 @@
+import DouyinOpenAPI
+
 /// What the fault injector decided for one request.
 struct FaultDecision: Sendable {
     /// The QPS bucket was empty: answer 2119003.

@@ -1,3 +1,5 @@
+import DouyinOpenAPI
+
 /// Client tokens, following Douyin's rules for `POST /oauth/client_token/` and
 /// `POST /oauth/stable_client_token/`:
 ///

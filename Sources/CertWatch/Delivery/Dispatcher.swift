@@ -1,4 +1,5 @@
 import CertWatchCore
+import DouyinOpenAPI
 import Foundation
 import Logging
 import Metrics

@@ -1,5 +1,6 @@
 import CertWatch
 import CertWatchCore
+import DouyinOpenAPI
 import Testing
 
 @Suite struct DeliveryPlannerTests {

@@ -1,7 +1,8 @@
 /// A small, fast, seedable random number generator (SplitMix64).
 ///
-/// Every random choice of the sandbox (fault draws, generated ids, fake names) comes from one of
-/// these, so a run with the same seed and the same sequence of requests is reproducible.
+/// Every seeded random choice comes from one of these: the sandbox's fault draws, generated ids and
+/// fake names, poll and delivery jitter in tests, the benchmarks' simulated day — so a run with the
+/// same seed (and the same sequence of requests) is reproducible.
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
