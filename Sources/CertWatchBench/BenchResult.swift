@@ -1,3 +1,4 @@
+import DouyinOpenAPI
 import Foundation
 
 /// One benchmark's output: named figures (for `--json`) and the human-readable lines.
@@ -27,19 +28,9 @@ public struct BenchResult: Sendable {
 
 /// Minimal JSON writing that keeps key order (Foundation's encoder sorts or scrambles it).
 public enum BenchJSON {
-    /// A JSON string literal.
+    /// A JSON string literal (``JSONValue``'s writer).
     public static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            default:
-                if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
-            }
-        }
-        return out + "\""
+        String(decoding: JSONValue.string(text).encoded(), as: UTF8.self)
     }
 
     /// A JSON number (`null` when not finite; integers without a fraction).

@@ -25,13 +25,7 @@ public enum DeliveryThroughputBenchmark {
         let now: Int64 = 1_734_169_082
         for batch in [1, 10, 100, 1000] {
             let total = batch == 1 ? min(commitEvents, 2_000) : commitEvents
-            let events = (0..<total).map { index -> CertWatchEvent in
-                let watch = WatchInfo(id: "w_b\(batch)_\(index)", orderID: "bench-\(batch)-\(index)")
-                return CertWatchEvent(
-                    id: CertWatchEvent.eventID(subject: "c-\(batch)-\(index)", type: .verified, discriminator: "1"),
-                    source: CertWatchEvent.source(of: watch), type: .verified, subject: "70000\(batch)\(index)", time: now,
-                    data: EventData(watch: watch, verification: Verification(verifyID: "v\(index)", poiID: "poi-1", verifyTime: now)))
-            }
+            let events = DeliveryBenchmark.sampleEvents(count: total, tag: "b\(batch)", time: now)
             let seconds = try await BenchSupport.time {
                 for start in stride(from: 0, to: total, by: batch) {
                     _ = try await store.append(Array(events[start..<min(start + batch, total)]))

@@ -24,6 +24,8 @@ public enum HTTPCeilingBenchmark {
         public var p50Milliseconds: Double
         /// 99th-percentile latency, milliseconds.
         public var p99Milliseconds: Double
+        /// Mean response body, bytes.
+        public var meanBodyBytes: Double = 0
     }
 
     /// A small JSON body of the size of a typical webhook event (≈ 1 KiB), posted by the POST levels.
@@ -81,16 +83,17 @@ public enum HTTPCeilingBenchmark {
         client: HTTPClient, method: String, concurrency: Int, requests: Int,
         makeRequest: @escaping @Sendable (Int) -> HTTPClientRequest
     ) async throws -> Level {
-        @Sendable func one(_ number: Int) async throws -> Double {
+        @Sendable func one(_ number: Int) async throws -> (latency: Double, bytes: Int) {
             let request = makeRequest(number)
             let start = ContinuousClock.now
             let response = try await client.execute(request, timeout: .seconds(30))
-            _ = try await response.body.collect(upTo: 1 << 20)
+            let body = try await response.body.collect(upTo: 1 << 22)
             guard (200..<300).contains(response.status.code) else { throw HTTPCeilingError.status(Int(response.status.code)) }
-            return BenchSupport.seconds(ContinuousClock.now - start)
+            return (BenchSupport.seconds(ContinuousClock.now - start), body.readableBytes)
         }
         let start = ContinuousClock.now
-        var latencies = try await withThrowingTaskGroup(of: Double.self) { group in
+        var bytes = 0
+        var latencies = try await withThrowingTaskGroup(of: (latency: Double, bytes: Int).self) { group in
             var started = 0
             var latencies: [Double] = []
             latencies.reserveCapacity(requests)
@@ -99,8 +102,9 @@ public enum HTTPCeilingBenchmark {
                 group.addTask { try await one(number) }
                 started += 1
             }
-            while let latency = try await group.next() {
-                latencies.append(latency)
+            while let done = try await group.next() {
+                latencies.append(done.latency)
+                bytes += done.bytes
                 if started < requests {
                     let number = started
                     group.addTask { try await one(number) }
@@ -114,7 +118,8 @@ public enum HTTPCeilingBenchmark {
         return Level(
             method: method, concurrency: concurrency, requests: requests, requestsPerSecond: Double(requests) / elapsed,
             p50Milliseconds: BenchSupport.percentile(latencies, 0.5) * 1000,
-            p99Milliseconds: BenchSupport.percentile(latencies, 0.99) * 1000)
+            p99Milliseconds: BenchSupport.percentile(latencies, 0.99) * 1000,
+            meanBodyBytes: Double(bytes) / Double(max(requests, 1)))
     }
 
     /// Runs `router` on 127.0.0.1 with a free port while `body` runs.

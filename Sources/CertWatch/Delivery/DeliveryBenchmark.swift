@@ -67,13 +67,7 @@ public enum DeliveryBenchmark {
             let outbox = Outbox(rules: rules, clock: clock, logger: logger)
             let dispatcher = Dispatcher(store: store, sinks: ["bench": sink], clock: clock, logger: logger)
             let now = clock.unixNow
-            let events = (0..<count).map { index -> CertWatchEvent in
-                let watch = WatchInfo(id: "w_bench_\(index)", orderID: "bench-\(index)")
-                return CertWatchEvent(
-                    id: CertWatchEvent.eventID(subject: "bench-\(index)-\(now)", type: .verified, discriminator: "1"),
-                    source: CertWatchEvent.source(of: watch), type: .verified, subject: "700000000\(index)", time: now,
-                    data: EventData(watch: watch, verification: Verification(verifyID: "v\(index)", poiID: "poi-1", verifyTime: now)))
-            }
+            let events = sampleEvents(count: count, tag: "bench-\(now)", time: now)
             do {
                 let enqueueStart = ContinuousClock.now
                 _ = try await outbox.append(events, to: store)
@@ -128,6 +122,18 @@ public enum DeliveryBenchmark {
         guard getrusage(who, &usage) == 0 else { return 0 }
         func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
         return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
+
+    /// `count` distinct `certificate.verified` events of one watch each (`tag` keeps ids distinct
+    /// between runs on the same database), at Unix second `time`.
+    public static func sampleEvents(count: Int, tag: String, time: Int64) -> [CertWatchEvent] {
+        (0..<count).map { index in
+            let watch = WatchInfo(id: "w_\(tag)_\(index)", orderID: "\(tag)-\(index)")
+            return CertWatchEvent(
+                id: CertWatchEvent.eventID(subject: "\(tag)-\(index)", type: .verified, discriminator: "1"),
+                source: CertWatchEvent.source(of: watch), type: .verified, subject: "7\(index)", time: time,
+                data: EventData(watch: watch, verification: Verification(verifyID: "v\(index)", poiID: "poi-1", verifyTime: time)))
+        }
     }
 
     static func seconds(_ duration: Duration) -> Double {

@@ -290,15 +290,7 @@ public final class Store: Sendable {
     /// The last stored snapshot of each certificate of a watch, by certificate id (the raw JSON is
     /// not read: the differ and the views need only the snapshot).
     public func snapshots(watchID: String) async throws -> [String: CertificateSnapshot] {
-        try await pool.read { db in
-            var result: [String: CertificateSnapshot] = [:]
-            let rows = try String.fetchAll(db, sql: "SELECT snapshot FROM certificates WHERE watch_id = ?", arguments: [watchID])
-            for text in rows {
-                let snapshot = try DouyinJSON.decode(CertificateSnapshot.self, from: Data(text.utf8))
-                result[snapshot.certificateID] = snapshot
-            }
-            return result
-        }
+        try await snapshots(watchIDs: [watchID])[watchID] ?? [:]
     }
 
     /// The last stored snapshots of several watches in one read: watch id → certificate id → snapshot

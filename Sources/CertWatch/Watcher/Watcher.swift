@@ -216,15 +216,14 @@ public final class Watcher: Service {
     /// at most once a minute; see ``PollPolicy/fitted(qps:activeWatches:)``).
     func policy(now: Int64) async -> PollPolicy {
         var count = activeWatches.withLock { $0 }
-        if count == nil || now - count!.at >= Self.activeCountInterval || now < count!.at {
-            if let fresh = try? await store.activeWatchCount() {
-                count = (fresh, now)
-                activeWatches.withLock { $0 = count }
-                let fitted = configuration.policy.fitted(qps: configuration.qps, activeWatches: fresh)
-                Gauge(label: "certwatch_poll_base_interval_seconds").record(fitted.baseInterval)
-            }
+        let stale = count.map { now - $0.at >= Self.activeCountInterval || now < $0.at } ?? true
+        if stale, let fresh = try? await store.activeWatchCount() {
+            count = (fresh, now)
+            activeWatches.withLock { $0 = count }
         }
-        return configuration.policy.fitted(qps: configuration.qps, activeWatches: count?.count ?? 0)
+        let fitted = configuration.policy.fitted(qps: configuration.qps, activeWatches: count?.count ?? 0)
+        if stale { Gauge(label: "certwatch_poll_base_interval_seconds").record(fitted.baseInterval) }
+        return fitted
     }
 
     private func handle(_ error: any Error, for watch: Watch) async -> PollOutcome {
