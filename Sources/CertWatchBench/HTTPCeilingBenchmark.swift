@@ -1,10 +1,10 @@
 import AsyncHTTPClient
+import CertWatch
 import DouyinOpenAPI
 import Foundation
 import Hummingbird
 import Logging
 import NIOCore
-import ServiceLifecycle
 
 /// Loopback request rate of the project's HTTP client (AsyncHTTPClient configured as
 /// `DouyinClient.makeHTTPClient` does) against a trivial in-process Hummingbird handler: the limit
@@ -126,38 +126,15 @@ public enum HTTPCeilingBenchmark {
     static func withServer<T: Sendable>(_ router: Router<BasicRequestContext>, _ body: @Sendable (String) async throws -> T)
         async throws -> T
     {
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
         var logger = Logger(label: "certwatch.bench.http")
         logger.logLevel = .error
-        let app = Application(
-            router: router, configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in
-                continuation.yield(channel.localAddress?.port ?? 0)
-                continuation.finish()
-            }, logger: logger)
-        var configuration = ServiceGroupConfiguration(services: [app], logger: logger)
-        configuration.maximumGracefulShutdownDuration = .seconds(2)
-        let services = ServiceGroup(configuration: configuration)
-        return try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask {
-                defer { continuation.finish() }
-                try await services.run()
-            }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next() else {
-                try await tasks.next()
-                throw HTTPCeilingError.notListening
-            }
-            let result: Result<T, any Error>
-            do {
-                result = .success(try await body("http://127.0.0.1:\(port)"))
-            } catch {
-                result = .failure(error)
-            }
-            await services.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-            return try result.get()
-        }
+        return try await LoopbackServer.withRunning(
+            logger: logger,
+            makeService: { [logger] onListening in
+                Application(
+                    router: router, configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
+                    onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) }, logger: logger)
+            }, body)
     }
 
     /// The benchmark as a printable result.

@@ -163,35 +163,11 @@ public final class WebhookReceiver: Sendable {
     public func withRunning<T: Sendable>(host: String = "127.0.0.1", _ body: @Sendable (String) async throws -> T)
         async throws -> T
     {
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
         var logger = Logger(label: "certwatch.listen")
         logger.logLevel = .error
-        let app = makeApplication(host: host, port: 0, logger: logger) { port in
-            continuation.yield(port)
-            continuation.finish()
-        }
-        var configuration = ServiceGroupConfiguration(services: [app], logger: logger)
-        configuration.maximumGracefulShutdownDuration = .seconds(2)
-        let group = ServiceGroup(configuration: configuration)
-        return try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask {
-                defer { continuation.finish() }
-                try await group.run()
-            }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next() else {
-                try await tasks.next()
-                throw CancellationError()
-            }
-            let result: Result<T, any Error>
-            do {
-                result = .success(try await body("http://\(host):\(port)"))
-            } catch {
-                result = .failure(error)
-            }
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-            return try result.get()
-        }
+        return try await LoopbackServer.withRunning(
+            host: host, logger: logger,
+            makeService: { [logger] onListening in makeApplication(host: host, port: 0, logger: logger, onRunning: onListening) },
+            body)
     }
 }
