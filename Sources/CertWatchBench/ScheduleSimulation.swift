@@ -132,13 +132,11 @@ public struct ScheduleSimulation: Sendable {
             Verification(verifyID: $0.id, poiID: "poi-1", verifyTime: $0.time, verifyType: 1, canCancel: now < $0.time + cancelWindow)
         }
         if let count = watch.timesCount { snapshot.timesCard = TimesCard(timesCount: count, timesUsed: Int64(active.count)) }
-        snapshot.status = CertificateStatusCode.available
+        snapshot.status = CertificateStatusCode.unused
         if let refund = watch.refundAt, refund <= now {
             snapshot.status = CertificateStatusCode.refunded
         } else if snapshot.isFullyUsed {
             snapshot.status = CertificateStatusCode.used
-        } else if now > watch.expireTime {
-            snapshot.status = CertificateStatusCode.expired
         }
         snapshot.state = snapshot.derivedState(at: now)
         return snapshot

@@ -161,7 +161,6 @@ public struct CertificateSnapshot: Sendable, Hashable, Codable {
         if isRefunded { return .refunded }
         if isFullyUsed { return .verified }
         if let expireTime, now > expireTime { return .expired }
-        if status == CertificateStatusCode.expired { return .expired }
         return .available
     }
 

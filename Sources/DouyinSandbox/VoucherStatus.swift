@@ -6,10 +6,9 @@ import DouyinOpenAPI
 ///
 /// | situation (checked top to bottom) | `status` | `used_status_type` |
 /// |---|---|---|
-/// | refunded | 3 refunded | 0 / 1 / 2 by uses consumed |
+/// | refunded | 4 refunded | 0 / 1 / 2 by uses consumed |
 /// | every use consumed (`times_used == times_count`) | 2 used | 2 fully used |
-/// | `now > expire_time` | 4 expired | 0 never used, 1 partly used |
-/// | otherwise | 1 available | 0 never used, 1 partly used (times card) |
+/// | otherwise (expired too: Douyin has no expired code) | 1 unused | 0 never used, 1 partly used (times card) |
 ///
 /// `used_status_type` always follows the uses: 0 with none, 2 with all, 1 in between.
 /// A cancelled verification is removed, so cancelling the only use of a voucher brings it back to
@@ -31,10 +30,8 @@ public struct VoucherStatus: Sendable, Hashable {
             status = CertificateStatusCode.refunded
         } else if used >= certificate.timesCount {
             status = CertificateStatusCode.used
-        } else if now > certificate.expireTime {
-            status = CertificateStatusCode.expired
         } else {
-            status = CertificateStatusCode.available
+            status = CertificateStatusCode.unused
         }
     }
 }

@@ -4,7 +4,7 @@ import Testing
 
 /// Builds a snapshot observed at `at`.
 func snapshot(
-    id: String = "7001", at: Int64, status: Int64 = CertificateStatusCode.available, used: Int64 = 0,
+    id: String = "7001", at: Int64, status: Int64 = CertificateStatusCode.unused, used: Int64 = 0,
     expire: Int64 = 1_000_000, verifications: [(String, Bool)] = [], timesCard: (count: Int64, used: Int64)? = nil
 ) -> CertificateSnapshot {
     let records = verifications.enumerated().map { index, item in

