@@ -98,6 +98,8 @@ public struct DouyinReply: Sendable {
     public var delayMs: Int = 0
     /// Send only the first half of the body (fault `truncated_body`).
     public var truncated = false
+    /// Reshape the JSON body into Douyin's drifted shapes (fault `drift`), same meaning.
+    public var drift: WireDrift?
 
     /// The business error code of the answer (0 on success), when the body is JSON.
     public var errorCode: Int64? {
@@ -133,6 +135,7 @@ public struct DouyinReply: Sendable {
             bytes = Data(text.utf8)
             contentType = type
         }
+        if let drift, contentType.hasPrefix("application/json") { bytes = drift.apply(to: bytes) }
         if truncated { bytes = bytes.prefix(bytes.count / 2) }
         return (bytes, contentType)
     }

@@ -28,6 +28,14 @@ extension DouyinSandbox {
         }
         reply.delayMs += decision.latencyMs
         if decision.latencyMs > 0, faultName == nil { faultName = "latency" }
+        if let drift = decision.drift, request.endpoint.faultEndpoint != .token {
+            switch reply.body {
+            case .certificates, .certificateList:
+                reply.drift = drift
+                if faultName == nil { faultName = "drift" }
+            case .token, .text: break
+            }
+        }
         let entryStatus = reply.status
         let entryCode = reply.errorCode
         let entryLogid = reply.logid
@@ -176,7 +184,7 @@ extension DouyinSandbox {
                     "<!DOCTYPE html><html><head><title>系统繁忙</title></head><body><h1>系统繁忙,请稍后再试</h1></body></html>",
                     contentType: "text/html; charset=utf-8"),
                 logid: nil)
-        case .latency:
+        case .latency, .drift:
             return answer(request, logid: logid, at: time)
         }
     }

@@ -203,28 +203,39 @@ public actor DouyinSandbox {
 
     // MARK: Certificate actions
 
-    /// Verifies a certificate (for a times card: one use) at store `poiID` (default: the configured store).
+    /// Verifies a certificate (for a times card: one use) at store `poiID` (default: the configured
+    /// store) through `channel` (`verify_type`, default 2, the merchant scanned the QR code).
     /// Returns the certificate as Douyin now shows it. Throws `not_found` or `conflict` (see ``VoucherLifecycle``).
     @discardableResult
-    public func verify(certificateID: String, poiID: UInt64? = nil) throws(SandboxAdminError) -> Certificate {
+    public func verify(certificateID: String, poiID: UInt64? = nil, channel: VerifyChannel = .qrScan) throws(SandboxAdminError)
+        -> Certificate
+    {
         catchUp()
         return try act(certificateID, at: now) { certificate, time, sandbox throws(SandboxAdminError) in
-            try VoucherLifecycle.verify(
-                &certificate, at: time, poiID: poiID ?? sandbox.configuration.poiID,
-                verifyID: sandbox.nextID(base: 7_300_000_000_000_000_000),
-                verifierID: "sandbox-clerk-" + String(1 + sandbox.rng.next() % 9))
+            try sandbox.verify(&certificate, at: time, poiID: poiID, channel: channel)
         }
     }
 
-    /// Uses a times card once (like ``verify(certificateID:poiID:)``, but refuses vouchers with `conflict`).
+    /// Uses a times card once (like ``verify(certificateID:poiID:channel:)``, but refuses vouchers with `conflict`).
     @discardableResult
-    public func use(certificateID: String, poiID: UInt64? = nil) throws(SandboxAdminError) -> Certificate {
+    public func use(certificateID: String, poiID: UInt64? = nil, channel: VerifyChannel = .qrScan) throws(SandboxAdminError)
+        -> Certificate
+    {
         catchUp()
         guard let id = UInt64(certificateID), let certificate = certificates[id] else {
             throw .notFound("no certificate \(certificateID)", field: "certificate_id")
         }
         guard certificate.kind == .timesCard else { throw .conflict("certificate \(certificateID) is not a times card; verify it") }
-        return try verify(certificateID: certificateID, poiID: poiID)
+        return try verify(certificateID: certificateID, poiID: poiID, channel: channel)
+    }
+
+    /// One verification with fresh ids (the single place verify ids and verifiers are drawn).
+    func verify(_ certificate: inout SandboxCertificate, at time: Int64, poiID: UInt64?, channel: VerifyChannel)
+        throws(SandboxAdminError)
+    {
+        try VoucherLifecycle.verify(
+            &certificate, at: time, poiID: poiID ?? configuration.poiID, channel: channel,
+            verifyID: nextID(base: 7_300_000_000_000_000_000), verifierID: "sandbox-clerk-" + String(1 + rng.next() % 9))
     }
 
     /// Cancels a verification (default: the latest) while it is cancellable. Throws `not_found` or `conflict`.
@@ -236,12 +247,46 @@ public actor DouyinSandbox {
         }
     }
 
-    /// Refunds a certificate. Throws `not_found` or `conflict`.
+    /// Refunds a certificate in one step: request and approval at once, no refunding phase
+    /// (`status` 4 right away). Throws `not_found` or `conflict`.
     @discardableResult
     public func refund(certificateID: String) throws(SandboxAdminError) -> Certificate {
         catchUp()
         return try act(certificateID, at: now) { certificate, time, _ throws(SandboxAdminError) in
             try VoucherLifecycle.refund(&certificate, at: time)
+        }
+    }
+
+    /// The buyer asks for a refund: `status` 3 (awaiting review). Throws `not_found` or `conflict`.
+    @discardableResult
+    public func requestRefund(certificateID: String) throws(SandboxAdminError) -> Certificate {
+        catchUp()
+        return try act(certificateID, at: now) { certificate, time, _ throws(SandboxAdminError) in
+            try VoucherLifecycle.requestRefund(&certificate, at: time)
+        }
+    }
+
+    /// Approves the pending refund request: `status` 6 (refunding) for `refunding` seconds
+    /// (0…2592000, default ``VoucherLifecycle/defaultRefunding``), then 4 (refunded).
+    /// Throws `invalid_argument` (field `refunding_seconds`), `not_found` or `conflict`.
+    @discardableResult
+    public func approveRefund(certificateID: String, refunding: Int64 = VoucherLifecycle.defaultRefunding)
+        throws(SandboxAdminError) -> Certificate
+    {
+        try VoucherLifecycle.validateRefunding(refunding, field: "refunding_seconds")
+        catchUp()
+        return try act(certificateID, at: now) { certificate, time, _ throws(SandboxAdminError) in
+            try VoucherLifecycle.approveRefund(&certificate, at: time, refunding: refunding)
+        }
+    }
+
+    /// Rejects the pending refund request: `status` 5 (refund failed), the certificate usable
+    /// again. Throws `not_found` or `conflict`.
+    @discardableResult
+    public func rejectRefund(certificateID: String) throws(SandboxAdminError) -> Certificate {
+        catchUp()
+        return try act(certificateID, at: now) { certificate, time, _ throws(SandboxAdminError) in
+            try VoucherLifecycle.rejectRefund(&certificate, at: time)
         }
     }
 
@@ -349,24 +394,27 @@ public actor DouyinSandbox {
                 _ = try makeOrder(create.orderSpec, label: create.order, at: time)
             } else if let faults = step.faults {
                 result.action = "faults \(faults)"
-                try setFaultProfile(FaultProfile.builtins[faults] ?? .none)
+                try setFaultProfile(
+                    faults == ScenarioStep.configuredFaults ? configuration.faults : FaultProfile.builtins[faults] ?? .none)
             } else if let (name, target) = step.target {
                 let number = target.certificate ?? 1
-                result.action = "\(name) \(target.order)#\(number)"
+                result.action = "\(name.rawValue) \(target.order)#\(number)"
                 guard let orderID = labels[target.order], let ids = orders[orderID], ids.indices.contains(number - 1) else {
                     throw .notFound("no certificate \(target.order)#\(number)")
                 }
                 let id = String(ids[number - 1])
                 _ = try act(id, at: time) { certificate, time, sandbox throws(SandboxAdminError) in
                     switch name {
-                    case "verify", "use":
-                        try VoucherLifecycle.verify(
-                            &certificate, at: time, poiID: target.poiID ?? sandbox.configuration.poiID,
-                            verifyID: sandbox.nextID(base: 7_300_000_000_000_000_000),
-                            verifierID: "sandbox-clerk-" + String(1 + sandbox.rng.next() % 9))
-                    case "cancel": try VoucherLifecycle.cancel(&certificate, verifyID: nil, at: time)
-                    case "refund": try VoucherLifecycle.refund(&certificate, at: time)
-                    default: try VoucherLifecycle.expire(&certificate, at: time)
+                    case .verify, .use:
+                        try sandbox.verify(&certificate, at: time, poiID: target.poiID, channel: target.verifyType?.channel ?? .qrScan)
+                    case .cancel: try VoucherLifecycle.cancel(&certificate, verifyID: nil, at: time)
+                    case .refund: try VoucherLifecycle.refund(&certificate, at: time)
+                    case .requestRefund: try VoucherLifecycle.requestRefund(&certificate, at: time)
+                    case .approveRefund:
+                        try VoucherLifecycle.approveRefund(
+                            &certificate, at: time, refunding: target.refunding?.seconds ?? VoucherLifecycle.defaultRefunding)
+                    case .rejectRefund: try VoucherLifecycle.rejectRefund(&certificate, at: time)
+                    case .expire: try VoucherLifecycle.expire(&certificate, at: time)
                     }
                 }
             }

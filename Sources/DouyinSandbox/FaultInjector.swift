@@ -8,6 +8,8 @@ struct FaultDecision: Sendable {
     var fault: FaultRule?
     /// Extra delay before answering, milliseconds.
     var latencyMs = 0
+    /// Reshape the answer with this drift (fault `drift`).
+    var drift: WireDrift?
 }
 
 /// Applies a ``FaultProfile``: the QPS token bucket, seeded draws, one-shot queued faults.
@@ -36,6 +38,8 @@ struct FaultInjector: Sendable {
         var decision = FaultDecision()
         // One draw per rule, always, so the sequence of outcomes depends only on seed and request order.
         let draws = profile.faults.map { _ in rng.unit() }
+        // The drift seed is drawn whenever a drift can happen, so it too depends only on seed and order.
+        let driftSeed: UInt64? = profile.faults.contains(where: { $0.kind == .drift }) ? rng.next() : nil
         if endpoint != .token, var bucket {
             decision.rateLimited = !bucket.take(at: rateTime)
             self.bucket = bucket
@@ -47,16 +51,22 @@ struct FaultInjector: Sendable {
             if queue[index].count <= 0 { queue.remove(at: index) }
             if rule.kind == .latency {
                 decision.latencyMs += rule.latencyMs ?? 500
+            } else if rule.kind == .drift {
+                decision.drift = WireDrift(seed: driftSeed ?? rng.next())
             } else {
                 decision.fault = rule
             }
         }
-        if decision.fault == nil, let requested, requested != .latency {
+        if requested == .drift {
+            decision.drift = decision.drift ?? WireDrift(seed: driftSeed ?? rng.next())
+        } else if decision.fault == nil, let requested, requested != .latency {
             decision.fault = FaultRule(kind: requested)
         }
         for (rule, draw) in zip(profile.faults, draws) where rule.applies(to: endpoint) && draw < (rule.probability ?? 1) {
             if rule.kind == .latency {
                 decision.latencyMs += rule.latencyMs ?? 500
+            } else if rule.kind == .drift {
+                decision.drift = decision.drift ?? WireDrift(seed: driftSeed ?? rng.next())
             } else if decision.fault == nil {
                 decision.fault = rule
             }

@@ -16,6 +16,7 @@ import Foundation
 /// | `malformed_json` | HTTP 200, `content-type: application/json`, a body that is not JSON |
 /// | `truncated_body` | HTTP 200, the real answer cut in half |
 /// | `html_error` | HTTP 200, an HTML error page (as a WAF or captive portal sends) |
+/// | `drift` | the answer (success or error) in Douyin's drifted shapes, same meaning (see ``WireDrift``); stacks with others, query and get endpoints only |
 public enum FaultKind: String, Sendable, Hashable, Codable, CaseIterable {
     case busy
     case systemBusy = "system_busy"
@@ -30,6 +31,7 @@ public enum FaultKind: String, Sendable, Hashable, Codable, CaseIterable {
     case malformedJSON = "malformed_json"
     case truncatedBody = "truncated_body"
     case htmlError = "html_error"
+    case drift
 
     /// The business code this kind answers with, if it is a business error.
     var businessCode: Int64? {
@@ -118,9 +120,10 @@ public struct FaultRule: Sendable, Hashable, Codable {
 ///     latency_ms: 800
 /// ```
 ///
-/// Every request draws one number per rule, whatever happens, so the same seed and the same
-/// sequence of requests give the same faults. Rules are checked in order; the first non-latency
-/// rule that fires decides the answer; latency rules add up.
+/// Every request draws one number per rule, whatever happens (and one more, the drift seed, when
+/// the profile has a `drift` rule), so the same seed and the same sequence of requests give the
+/// same faults. Rules are checked in order; the first rule that fires, other than `latency` and
+/// `drift`, decides the answer; latency rules add up; `drift` reshapes whatever the answer is.
 public struct FaultProfile: Sendable, Hashable, Codable {
     public var name: String?
     public var seed: UInt64?
@@ -155,7 +158,10 @@ public struct FaultProfile: Sendable, Hashable, Codable {
     /// Built-in profiles, usable by name with `--faults NAME`:
     /// `none`; `busy30` (30 % 2100004); `rate-limited` (qps 5, burst 5);
     /// `flaky` (5 % busy, 2 % 2119002, 2 % HTTP 502, 1 % 504, 1 % truncated, 1 % HTML, 10 % +300 ms);
-    /// `token-chaos` (5 % early token expiry).
+    /// `token-chaos` (5 % early token expiry);
+    /// `wild` (80 % of query and get answers in drifted shapes, see ``WireDrift``: numbers as
+    /// strings, string error codes, millisecond times, unknown fields, errors only in `data`, odd
+    /// descriptive types, a trailing newline — the same state as the clean answer; no added errors).
     public static let builtins: [String: FaultProfile] = [
         "none": .none,
         "busy30": FaultProfile(name: "busy30", faults: [FaultRule(kind: .busy, probability: 0.3)]),
@@ -169,6 +175,7 @@ public struct FaultProfile: Sendable, Hashable, Codable {
                 FaultRule(kind: .latency, probability: 0.1, latencyMs: 300),
             ]),
         "token-chaos": FaultProfile(name: "token-chaos", faults: [FaultRule(kind: .tokenExpired, probability: 0.05)]),
+        "wild": FaultProfile(name: "wild", faults: [FaultRule(kind: .drift, probability: 0.8)]),
     ]
 
     /// A built-in profile by name, or a YAML/JSON file at that path.

@@ -20,6 +20,23 @@ public struct SandboxVerification: Sendable, Hashable, Codable {
     public var serialNumber: Int64
     /// `verifier_unique_id`.
     public var verifierID: String
+    /// `verify_type`: how it was verified (default ``VerifyChannel/qrScan``, 2).
+    public var channel: VerifyChannel = .qrScan
+    /// Set when a refund was requested after this verification: its cancel window closed then,
+    /// for good (a rejected refund does not reopen it).
+    public var closedByRefund = false
+}
+
+/// Where a certificate is in Douyin's refund flow. `status` follows from it (see ``VoucherStatus``):
+/// requested → 3; approved → 6 (refunding) until `refundedAt`, then 4; rejected → 5 (usable again,
+/// a later request may follow).
+public enum RefundProgress: Sendable, Hashable {
+    /// The buyer asked for a refund at `at` (Unix seconds); awaiting review (`status` 3).
+    case requested(at: Int64)
+    /// Approved at `at` (Unix seconds): refunding (`status` 6) until `refundedAt`, refunded (4) from then on.
+    case approved(at: Int64, refundedAt: Int64)
+    /// Rejected at `at` (Unix seconds): refund failed (`status` 5); the certificate is usable again.
+    case rejected(at: Int64)
 }
 
 /// The sandbox's record of one certificate: what was sold and what happened to it.
@@ -32,7 +49,8 @@ public struct SandboxCertificate: Sendable, Hashable {
     public var certificateID: UInt64
     /// The order it belongs to.
     public var orderID: String
-    /// `code`: the plain 12-digit code.
+    /// `code`: the plain 12-digit code. Rendered only once verified and no longer cancellable, as
+    /// Douyin documents it (see ``VoucherLifecycle/showsCode(_:at:)``); admin answers always show it.
     public var code: String
     /// `encrypted_code`: URL-safe, as 验券准备 would return it.
     public var encryptedCode: String
@@ -60,13 +78,22 @@ public struct SandboxCertificate: Sendable, Hashable {
     public var buyer: ReserveUser
     /// Verifications still standing (a cancelled verification is removed), oldest first.
     public var verifications: [SandboxVerification] = []
-    /// When it was refunded, Unix seconds.
-    public var refundedAt: Int64?
+    /// The refund flow so far (`nil`: no refund was ever requested).
+    public var refund: RefundProgress?
     /// Bumped by every change, so encoded answers can be cached.
     var revision = 0
 
     /// How many uses are consumed (`time_card.times_used`).
     public var timesUsed: Int64 { Int64(verifications.count) }
+
+    /// Whether a refund is under review or approved (refunding or refunded): nothing else may
+    /// happen to the certificate then.
+    public var refundHolds: Bool {
+        switch refund {
+        case .requested, .approved: true
+        case .rejected, nil: false
+        }
+    }
 
     /// Renders the certificate as Douyin would return it at sandbox time `now`.
     func rendered(at now: Int64) -> Certificate {
@@ -74,7 +101,7 @@ public struct SandboxCertificate: Sendable, Hashable {
         let records = verifications.map { record in
             VerifyRecord(
                 verifyID: DouyinID(record.verifyID), certificateID: DouyinID(String(certificateID)),
-                poiID: DouyinID(number: record.poiID), verifyTime: record.verifyTime, verifyType: 1,
+                poiID: DouyinID(number: record.poiID), verifyTime: record.verifyTime, verifyType: record.channel.verifyType,
                 canCancel: VoucherLifecycle.canCancel(record, of: self, at: now),
                 timesCardSerialNum: kind == .timesCard ? record.serialNumber : nil, verifierUniqueID: record.verifierID)
         }
@@ -88,7 +115,8 @@ public struct SandboxCertificate: Sendable, Hashable {
                 })
             : nil
         return Certificate(
-            certificateID: DouyinID(number: certificateID), code: code, encryptedCode: encryptedCode,
+            certificateID: DouyinID(number: certificateID), code: VoucherLifecycle.showsCode(self, at: now) ? code : nil,
+            encryptedCode: encryptedCode,
             status: status.status, usedStatusType: status.usedStatusType, startTime: startTime, expireTime: expireTime,
             amount: Self.amount(pay: payAmount, market: marketAmount),
             sku: SKU(

@@ -84,14 +84,22 @@ enum SandboxRouter {
                     return value
                 }
                 let certificate: Certificate
+                let channel = input.verifyType?.channel ?? .qrScan
                 switch context.parameters.get("action") ?? "" {
-                case "verify": certificate = try await sandbox.verify(certificateID: id, poiID: poiID)
-                case "use": certificate = try await sandbox.use(certificateID: id, poiID: poiID)
+                case "verify": certificate = try await sandbox.verify(certificateID: id, poiID: poiID, channel: channel)
+                case "use": certificate = try await sandbox.use(certificateID: id, poiID: poiID, channel: channel)
                 case "cancel": certificate = try await sandbox.cancelVerification(certificateID: id, verifyID: input.verifyID)
                 case "refund": certificate = try await sandbox.refund(certificateID: id)
+                case "request_refund": certificate = try await sandbox.requestRefund(certificateID: id)
+                case "approve_refund":
+                    certificate = try await sandbox.approveRefund(
+                        certificateID: id, refunding: input.refundingSeconds ?? VoucherLifecycle.defaultRefunding)
+                case "reject_refund": certificate = try await sandbox.rejectRefund(certificateID: id)
                 case "expire": certificate = try await sandbox.expire(certificateID: id)
                 case let other:
-                    throw .notFound("no action \(other); use verify, use, cancel, refund or expire", field: "action")
+                    throw .notFound(
+                        "no action \(other); use verify, use, cancel, refund, request_refund, approve_refund, reject_refund or expire",
+                        field: "action")
                 }
                 return json(CertificateAnswer(certificate: certificate))
             }
@@ -194,7 +202,11 @@ extension HTTPField.Name {
 struct ActionInput: Decodable {
     var poiID: DouyinID?
     var verifyID: String?
-    enum CodingKeys: String, CodingKey { case poiID = "poi_id", verifyID = "verify_id" }
+    var verifyType: VerifyTypeInput?
+    var refundingSeconds: Int64?
+    enum CodingKeys: String, CodingKey {
+        case poiID = "poi_id", verifyID = "verify_id", verifyType = "verify_type", refundingSeconds = "refunding_seconds"
+    }
 }
 
 struct AdvanceInput: Decodable {
@@ -242,7 +254,7 @@ struct ScenarioAnswer: Encodable {
 struct AdminIndex: Encodable {
     var endpoints = [
         "POST /sandbox/orders", "GET /sandbox/orders", "GET /sandbox/orders/{order_id}", "POST /sandbox/orders/random",
-        "POST /sandbox/certificates/{certificate_id}/verify|use|cancel|refund|expire", "GET /sandbox/clock",
+        "POST /sandbox/certificates/{certificate_id}/verify|use|cancel|refund|request_refund|approve_refund|reject_refund|expire", "GET /sandbox/clock",
         "POST /sandbox/clock/advance", "GET /sandbox/faults", "PUT /sandbox/faults", "POST /sandbox/faults/next",
         "POST /sandbox/tokens/expire", "POST /sandbox/reset", "GET /sandbox/requests?since=N&limit=N",
         "GET /sandbox/scenario",

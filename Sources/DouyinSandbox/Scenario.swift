@@ -16,8 +16,12 @@ import Foundation
 ///
 /// `at` is an offset from when the scenario is loaded, in sandbox time: seconds as a number, or
 /// text like `45s`, `30m`, `1h30m`, `2d`. Actions: `create` (order label, certificates, `expire_in`,
-/// `start_in`, `account_id`), `verify` / `use` / `cancel` / `refund` / `expire` (order label and
-/// 1-based `certificate` index; `poi_id` for verify and use), `faults` (a built-in fault profile name).
+/// `start_in`, `account_id`); `verify` / `use` / `cancel` / `refund` / `request_refund` /
+/// `approve_refund` / `reject_refund` / `expire` (order label and 1-based `certificate` index;
+/// `poi_id` and `verify_type` — 1…4 or `self`, `qr_scan`, `code_input`, `open_api`, default 2 — for
+/// verify and use; `refunding`, how long an approved refund shows `status` 6 before 4, default 30m,
+/// for approve_refund); `faults` (a built-in fault profile name, or `configured` for the profile the
+/// sandbox started with). `refund` is request and approval at once (`status` 4 right away).
 /// Steps are applied in order when the sandbox clock reaches them (lazily, on the next request
 /// or admin call, with their scheduled time), so a run is the same however it is observed.
 public struct Scenario: Sendable, Hashable, Codable {
@@ -65,7 +69,9 @@ public struct Scenario: Sendable, Hashable, Codable {
             guard step.at.seconds >= 0 else { throw .invalid("\(field).at", "at must not be negative") }
             let actions = step.actionCount
             guard actions == 1 else {
-                throw .invalid(field, "a step has exactly one of create, verify, use, cancel, refund, expire, faults (found \(actions))")
+                throw .invalid(
+                    field,
+                    "a step has exactly one of create, \(ScenarioStep.Action.allCases.map(\.rawValue).joined(separator: ", ")), faults (found \(actions))")
             }
             if let create = step.create {
                 guard created[create.order] == nil else { throw .invalid("\(field).create.order", "order label \(create.order) is created twice") }
@@ -73,12 +79,15 @@ public struct Scenario: Sendable, Hashable, Codable {
                 created[create.order] = create.certificates.count
             } else if let (name, target) = step.target {
                 guard let count = created[target.order] else {
-                    throw .invalid("\(field).\(name).order", "order \(target.order) is not created by an earlier step")
+                    throw .invalid("\(field).\(name.rawValue).order", "order \(target.order) is not created by an earlier step")
                 }
                 guard (1...count).contains(target.certificate ?? 1) else {
-                    throw .invalid("\(field).\(name).certificate", "order \(target.order) has certificates 1…\(count)")
+                    throw .invalid("\(field).\(name.rawValue).certificate", "order \(target.order) has certificates 1…\(count)")
                 }
-            } else if let faults = step.faults, FaultProfile.builtins[faults] == nil {
+                if let refunding = target.refunding {
+                    try VoucherLifecycle.validateRefunding(refunding.seconds, field: "\(field).\(name.rawValue).refunding")
+                }
+            } else if let faults = step.faults, FaultProfile.builtins[faults] == nil, faults != ScenarioStep.configuredFaults {
                 throw .invalid("\(field).faults", "unknown built-in fault profile \(faults)")
             }
         }
@@ -170,12 +179,29 @@ public struct ScenarioStep: Sendable, Hashable, Codable {
     public struct Target: Sendable, Hashable, Codable {
         public var order: String
         public var certificate: Int?
+        /// verify / use: the store (default: the configured one).
         public var poiID: UInt64?
+        /// verify / use: `verify_type` (default 2, QR scan).
+        public var verifyType: VerifyTypeInput?
+        /// approve_refund: how long `status` stays 6 (refunding) before 4 (default 30m).
+        public var refunding: ScenarioDuration?
 
         enum CodingKeys: String, CodingKey {
-            case order, certificate, poiID = "poi_id"
+            case order, certificate, poiID = "poi_id", verifyType = "verify_type", refunding
         }
     }
+
+    /// A certificate action.
+    public enum Action: String, Sendable, Hashable, CaseIterable {
+        case verify, use, cancel, refund
+        case requestRefund = "request_refund"
+        case approveRefund = "approve_refund"
+        case rejectRefund = "reject_refund"
+        case expire
+    }
+
+    /// The `faults` value that restores the profile the sandbox started with (`--faults`).
+    public static let configuredFaults = "configured"
 
     public var at: ScenarioDuration
     public var create: Create?
@@ -183,23 +209,32 @@ public struct ScenarioStep: Sendable, Hashable, Codable {
     public var use: Target?
     public var cancel: Target?
     public var refund: Target?
+    public var requestRefund: Target?
+    public var approveRefund: Target?
+    public var rejectRefund: Target?
     public var expire: Target?
     /// Switches the fault profile to this built-in one.
     public var faults: String?
 
-    var actionCount: Int {
-        [create != nil, verify != nil, use != nil, cancel != nil, refund != nil, expire != nil, faults != nil]
-            .filter { $0 }.count
+    enum CodingKeys: String, CodingKey {
+        case at, create, verify, use, cancel, refund, requestRefund = "request_refund", approveRefund = "approve_refund"
+        case rejectRefund = "reject_refund", expire, faults
     }
 
-    /// The action name and target of a certificate action.
-    var target: (String, Target)? {
-        if let verify { return ("verify", verify) }
-        if let use { return ("use", use) }
-        if let cancel { return ("cancel", cancel) }
-        if let refund { return ("refund", refund) }
-        if let expire { return ("expire", expire) }
-        return nil
+    var targets: [(Action, Target?)] {
+        [
+            (.verify, verify), (.use, use), (.cancel, cancel), (.refund, refund), (.requestRefund, requestRefund),
+            (.approveRefund, approveRefund), (.rejectRefund, rejectRefund), (.expire, expire),
+        ]
+    }
+
+    var actionCount: Int {
+        targets.filter { $0.1 != nil }.count + (create != nil ? 1 : 0) + (faults != nil ? 1 : 0)
+    }
+
+    /// The action and target of a certificate action.
+    var target: (Action, Target)? {
+        targets.lazy.compactMap { action, target in target.map { (action, $0) } }.first
     }
 }
 

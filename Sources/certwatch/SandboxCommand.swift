@@ -29,7 +29,7 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(help: "Scenario YAML file to play (e.g. deploy/sandbox/scenarios/pickup-store-day.yaml).")
     var scenario: String?
 
-    @Option(help: "Fault profile: a built-in name (none, busy30, rate-limited, flaky, token-chaos) or a YAML file.")
+    @Option(help: "Fault profile: a built-in name (none, busy30, rate-limited, flaky, token-chaos, wild: Douyin's drifted shapes) or a YAML file.")
     var faults: String?
 
     @Option(help: "Clock speed: sandbox seconds per real second (default 1, or the scenario's speed).")

@@ -36,6 +36,10 @@ import Testing
         ("/sandbox/clock/advance", #"{"secs": 5}"#, 400, "invalid_argument", "seconds"),
         ("/sandbox/certificates/404/verify", "", 404, "not_found", "certificate_id"),
         ("/sandbox/certificates/404/explode", "", 404, "not_found", "action"),
+        ("/sandbox/certificates/404/request_refund", "", 404, "not_found", "certificate_id"),
+        ("/sandbox/certificates/404/verify", #"{"verify_type": 9}"#, 400, "invalid_argument", "verify_type"),
+        ("/sandbox/certificates/404/verify", #"{"verify_type": "fax"}"#, 400, "invalid_argument", "verify_type"),
+        ("/sandbox/certificates/404/approve_refund", #"{"refunding_seconds": -1}"#, 400, "invalid_argument", "refunding_seconds"),
         ("/sandbox/nothing-here", "", 404, "not_found", nil),
         ("/sandbox/faults/next", #"{"kind": "busy", "count": 0}"#, 400, "invalid_argument", "count"),
     ] as [(String, String, Int, String, String?)])
@@ -46,6 +50,29 @@ import Testing
             #expect(json["error"]?["code"]?.string == code)
             #expect(json["error"]?["message"]?.string?.isEmpty == false)
             #expect(json["error"]?["field"]?.string == field)
+        }
+    }
+
+    @Test func refundFlowAndVerifyTypeOverHTTP() async throws {
+        try await SandboxHarness.run { harness in
+            let order = try await harness.sandbox.createOrder(twoCertificateOrder)
+            let voucher = "/sandbox/certificates/\(order.certificates[0].certificateID)"
+            #expect(try await harness.json(.POST, voucher + "/request_refund").json["certificate"]?["status"]?.int == 3)
+            #expect(try await harness.json(.POST, voucher + "/reject_refund").json["certificate"]?["status"]?.int == 5)
+            let (_, verified) = try await harness.json(.POST, voucher + "/verify", body: #"{"verify_type": "code_input"}"#)
+            #expect(verified["certificate"]?["verify"]?["verify_type"]?.int == 3)
+            #expect(verified["certificate"]?["status"]?.int == 2)
+            let card = "/sandbox/certificates/\(order.certificates[1].certificateID)"
+            #expect(try await harness.json(.POST, card + "/use", body: #"{"verify_type": 4}"#).json["certificate"]?["verify"]?["verify_type"]?.int == 4)
+            #expect(try await harness.json(.POST, card + "/request_refund").json["certificate"]?["status"]?.int == 3)
+            let (_, approved) = try await harness.json(.POST, card + "/approve_refund", body: #"{"refunding_seconds": 60}"#)
+            #expect(approved["certificate"]?["status"]?.int == 6)
+            _ = try await harness.json(.POST, "/sandbox/clock/advance", body: #"{"seconds": 60}"#)
+            let (_, detail) = try await harness.json(.GET, "/sandbox/orders/\(order.orderID)")
+            #expect(detail["certificates"]?[1]?["status"]?.int == 4)
+            let (status, conflict) = try await harness.json(.POST, card + "/reject_refund")
+            #expect(status == 409)
+            #expect(conflict["error"]?["code"]?.string == "conflict")
         }
     }
 

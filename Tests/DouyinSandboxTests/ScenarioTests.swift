@@ -18,15 +18,23 @@ import Testing
             return try await sandbox.order(id: orderID).certificates
         }
 
-        #expect(await sandbox.listOrders().count == 7)  // created at 0s
+        #expect(await sandbox.listOrders().count == 8)  // created at 0s
         try await sandbox.advanceClock(by: 2 * 3_600 + 5 * 60)  // 10:05: C#2 verified by mistake
         #expect(try await certificates("C")[1].verify?.canCancel == true)
         try await sandbox.advanceClock(by: 20 * 60)  // 10:25: cancelled, C#1 verified instead
         let c = try await certificates("C")
         #expect(c[1].verify == nil && c[1].status == CertificateStatusCode.unused)
         #expect(c[0].verify?.verifyTime == start + 2 * 3_600 + 21 * 60)
+        try await sandbox.advanceClock(by: 40 * 60)  // 11:05: J's and E's refunds requested
+        #expect(try await certificates("J")[0].status == CertificateStatusCode.refundRequested)
+        #expect(try await certificates("E")[0].status == CertificateStatusCode.refundRequested)
+        try await sandbox.advanceClock(by: 30 * 60)  // 11:35: J's rejected
+        #expect(try await certificates("J")[0].status == CertificateStatusCode.refundFailed)
+        try await sandbox.advanceClock(by: 100 * 60)  // 13:15: E's approved at 12:45, refunding for an hour
+        #expect(try await certificates("E")[0].status == CertificateStatusCode.refunding)
+        #expect(await sandbox.faultProfile().name == "none")  // the configured profile is back after lunch
 
-        try await sandbox.advanceClock(by: 14 * 3_600)  // past closing
+        try await sandbox.advanceClock(by: 10 * 3_600)  // past closing
         let a = try await certificates("A")[0]
         #expect(a.status == CertificateStatusCode.used)
         #expect(a.verify?.canCancel == false)
@@ -36,7 +44,14 @@ import Testing
         #expect(try await certificates("D")[0].status == CertificateStatusCode.unused)
         #expect(try await certificates("E")[0].status == CertificateStatusCode.refunded)
         #expect(try await certificates("F")[0].timeCard?.timesUsed == 2)
-        #expect(try await certificates("G")[0].verify?.poiID?.value == "7100000000000000202")
+        let g = try await certificates("G")[0]
+        #expect(g.verify?.poiID?.value == "7100000000000000202")
+        #expect(g.verify?.verifyType == 3)
+        #expect(g.code != nil)  // verified and no longer cancellable
+        let j = try await certificates("J")[0]
+        #expect(j.status == CertificateStatusCode.used)  // picked up after the rejected refund
+        #expect(j.verify?.verifyType == 2)
+        #expect(try await certificates("I")[0].verify?.verifyType == 1)
         #expect(try await certificates("H")[0].status == CertificateStatusCode.unused)
         #expect(try await certificates("I")[0].status == CertificateStatusCode.used)
 

@@ -33,6 +33,8 @@ import Testing
             let order = try await harness.sandbox.createOrder(twoCertificateOrder)
             try await harness.sandbox.verify(certificateID: order.certificates[0].certificateID)
             try await harness.sandbox.use(certificateID: order.certificates[1].certificateID)
+            // Douyin sends `code` only once a verification can no longer be cancelled.
+            try await harness.sandbox.advanceClock(by: 3_600)
             let token = try await harness.token()
             let (status, json) = try await harness.json(
                 .GET, "/goodlife/v1/compre_retail/fulfilment/certificate/query/?order_id=\(order.orderID)",
@@ -77,6 +79,8 @@ import Testing
             #expect(logid.count == 34)
             #expect(logid.allSatisfy { $0.isNumber || ("A"..."F").contains($0) })
             #expect(json["extra"]?["now"]?.int == 1_734_169_082)
+            // `code` is absent while the verification can be cancelled.
+            #expect(certificate["code"] == nil)
         }
     }
 }
