@@ -98,6 +98,10 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "CertWatchDemoTests",
+            dependencies: ["CertWatchDemo", "CertWatch", "CertWatchCore", "DouyinOpenAPI", "DouyinSandbox"]
+        ),
+        .testTarget(
             name: "DouyinSandboxTests",
             dependencies: ["DouyinSandbox", "DouyinOpenAPI", hummingbird, asyncHTTPClient, logging, nioCore, nioHTTP1],
             exclude: ["Fixtures"]

@@ -25,7 +25,7 @@ public struct Demo: Sendable {
     public var duration: Double
     /// Seed of the sandbox's faults and data.
     public var seed: UInt64
-    /// Fault profile: a built-in name (`demo`, `none`, `busy30`, `flaky`, `token-chaos`, `rate-limited`) or a YAML file.
+    /// Fault profile: a built-in name (`demo`, `none`, `wild`, `busy30`, `flaky`, `token-chaos`, `rate-limited`) or a YAML file.
     public var faults: String
     /// Keep serving after the scenario (until Ctrl-C).
     public var keepRunning: Bool
@@ -67,19 +67,8 @@ public struct Demo: Sendable {
     /// Runs the demo; writes event lines through `emit` and returns the summary.
     /// Throws ``DemoError`` when the scenario, rules or fault profile cannot be loaded.
     public func run(emit: @escaping @Sendable (String) -> Void) async throws -> DemoSummary {
-        let scenario: Scenario
-        do {
-            scenario = try Scenario.load(path: scenarioPath)
-        } catch {
-            throw DemoError(message: "\(scenarioPath): \(error) (run the demo from the repository root, or pass --scenario)")
-        }
-        let profile: FaultProfile
-        do {
-            profile = faults == "demo" ? Self.demoFaults : try FaultProfile.load(nameOrPath: faults)
-        } catch {
-            throw DemoError(message: "--faults \(faults): \(error)")
-        }
-        let day = Double((scenario.steps.map(\.at.seconds).max() ?? 3600) + 3600)
+        let (scenario, profile) = try loadInputs()
+        let day = Double(Self.dayLength(scenario))
         let speed = day / max(duration, 1)
         let origin = Date().timeIntervalSince1970.rounded(.down)
         let clock = ScaledWallClock(origin: origin, speed: speed)
@@ -125,9 +114,8 @@ public struct Demo: Sendable {
                 let bus = EventBus()
                 let outbox = Outbox(rules: rules, clock: clock, logger: quiet)
                 let watcher = Watcher(
-                    store: store, client: client, clock: clock,
-                    configuration: WatcherConfiguration(policy: PollPolicy(baseInterval: 900), qps: 0.2, concurrency: 8, idleCheck: 5),
-                    logger: quiet, onAppend: { bus.publish($0) }, afterAppend: outbox.afterAppend)
+                    store: store, client: client, clock: clock, configuration: Self.watcherConfiguration, logger: quiet,
+                    onAppend: { bus.publish($0) }, afterAppend: outbox.afterAppend)
                 let dispatcher = Dispatcher(
                     store: store,
                     sinks: SinkFactory.make(sinks, stdout: { data in
@@ -168,6 +156,91 @@ public struct Demo: Sendable {
     }
 }
 
+extension Demo {
+    /// The watcher settings of the demo: the poll policy with a 15-minute base interval, 0.2 QPS.
+    static let watcherConfiguration = WatcherConfiguration(
+        policy: PollPolicy(baseInterval: 900), qps: 0.2, concurrency: 8, idleCheck: 5)
+
+    /// Sandbox seconds the demo plays: the scenario's last step plus an hour.
+    static func dayLength(_ scenario: Scenario) -> Int64 {
+        (scenario.steps.map(\.at.seconds).max() ?? 3_600) + 3_600
+    }
+
+    /// The scenario file and the fault profile (`demo`, a built-in name or a YAML file).
+    /// Throws ``DemoError`` naming what cannot be loaded.
+    func loadInputs() throws -> (Scenario, FaultProfile) {
+        let scenario: Scenario
+        do {
+            scenario = try Scenario.load(path: scenarioPath)
+        } catch {
+            throw DemoError(message: "\(scenarioPath): \(error) (run the demo from the repository root, or pass --scenario)")
+        }
+        do {
+            return (scenario, faults == "demo" ? Self.demoFaults : try FaultProfile.load(nameOrPath: faults))
+        } catch {
+            throw DemoError(message: "--faults \(faults): \(error)")
+        }
+    }
+
+    /// The demo's day on a virtual clock: the same scenario, seed, fault profile, poll policy and
+    /// merchant registrations as ``run(emit:)``, but the sandbox's and the watcher's clocks move by
+    /// `step` seconds at a time with no real waiting, so a run is exactly reproducible. Polls go
+    /// one at a time (the request order, and so every seeded fault draw, is fixed) and the QPS
+    /// budget is not simulated (it only delays polls by seconds). No rules or delivery: returns
+    /// every event detected and what the sandbox answered. `origin` is the day's start (Unix
+    /// seconds; default 2025-12-01 08:00 in China). Throws ``DemoError`` for bad inputs.
+    public func detectDay(origin: Int64 = 1_764_547_200, step: Double = 60) async throws -> Day {
+        let (scenario, profile) = try loadInputs()
+        let quiet = Self.quietLogger
+        let sandbox = DouyinSandbox(
+            configuration: SandboxConfiguration(seed: seed, faults: profile, scenario: scenario), clock: .manual(at: origin))
+        let clock = ManualWallClock(Double(origin))
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("certwatch-demo-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { if databasePath == nil { try? FileManager.default.removeItem(at: directory) } }
+        let store = try Store(path: databasePath ?? directory.appendingPathComponent("demo.sqlite").path)
+        return try await DouyinSandboxServer(sandbox: sandbox, port: 0, logger: quiet).withRunning { sandboxURL in
+            let douyin = DouyinClientConfiguration(baseURL: sandboxURL, clientKey: "sandbox_key", clientSecret: "sandbox_secret")
+            let http = DouyinClient.makeHTTPClient(douyin)
+            let client = DouyinClient(
+                configuration: douyin, httpClient: http, now: { Date(timeIntervalSince1970: clock.now()) }, logger: quiet)
+            var configuration = Self.watcherConfiguration
+            configuration.qps = 1_000_000
+            configuration.concurrency = 1
+            let watcher = Watcher(store: store, client: client, clock: clock, configuration: configuration, logger: quiet)
+            let registrar = Registrar(sandbox: sandbox, store: store, clock: clock, policy: configuration.policy)
+            do {
+                var known = Set<String>()
+                let end = Double(origin + Self.dayLength(scenario))
+                while clock.now() < end {
+                    try await sandbox.advanceClock(by: step)
+                    clock.advance(step)
+                    try await registrar.registerNew(&known)
+                    _ = try await watcher.pollDue()
+                }
+                try await http.shutdown()
+            } catch {
+                try? await http.shutdown()
+                throw error
+            }
+            let requests = await sandbox.requests(limit: Int.max)
+            return Day(
+                events: try await store.events(limit: 1_000_000), requests: requests.count,
+                driftedAnswers: requests.filter { $0.fault == "drift" }.count)
+        }
+    }
+
+    /// What ``detectDay(origin:step:)`` saw.
+    public struct Day: Sendable {
+        /// Every event detected, oldest first.
+        public var events: [CertWatchEvent]
+        /// Requests the sandbox answered (within its request log, 10,000 by default).
+        public var requests: Int
+        /// Of those, answers in drifted shapes (fault `drift`, the `wild` profile).
+        public var driftedAnswers: Int
+    }
+}
+
 /// Registers each sandbox order as it appears, the way a merchant backend would.
 struct Registrar: Service {
     let sandbox: DouyinSandbox
@@ -178,14 +251,19 @@ struct Registrar: Service {
     func run() async throws {
         var known = Set<String>()
         while !Task.isShuttingDownGracefully {
-            for order in await sandbox.listOrders() where !known.contains(order.orderID) {
-                let now = clock.unixNow
-                _ = try await store.register(
-                    WatchRegistration(orderID: order.orderID, labels: ["store": "pickup-01", "scenario_order": order.label ?? "-"]),
-                    now: now, firstPollAt: policy.firstPoll(now: now))
-                known.insert(order.orderID)
-            }
+            try await registerNew(&known)
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(100)) }
+        }
+    }
+
+    /// Registers the orders not in `known` (and adds them to it).
+    func registerNew(_ known: inout Set<String>) async throws {
+        for order in await sandbox.listOrders() where !known.contains(order.orderID) {
+            let now = clock.unixNow
+            _ = try await store.register(
+                WatchRegistration(orderID: order.orderID, labels: ["store": "pickup-01", "scenario_order": order.label ?? "-"]),
+                now: now, firstPollAt: policy.firstPoll(now: now))
+            known.insert(order.orderID)
         }
     }
 }

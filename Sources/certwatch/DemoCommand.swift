@@ -14,7 +14,13 @@ struct DemoCommand: AsyncParsableCommand {
 
     @Option(help: "Real seconds the simulated day takes.") var duration: Double = 40
     @Option(help: "Seed for the sandbox's data and faults (a run is reproducible in its decisions).") var seed: UInt64 = 42
-    @Option(help: "Fault profile: demo, none, busy30, flaky, token-chaos, rate-limited, or a YAML file.") var faults = "demo"
+    @Option(
+        help: """
+            Fault profile: demo, none, busy30, flaky, token-chaos, rate-limited, wild, or a YAML file. \
+            wild: most answers in Douyin's drifted shapes (ids, amounts, status as strings, "error_code":"0", \
+            millisecond times, unknown fields, errors only in data, odd descriptive types, a trailing newline) \
+            meaning the same state: the same seed detects the same events as none.
+            """) var faults = "demo"
     @Flag(help: "Keep running after the day (Ctrl-C to stop).") var keepRunning = false
     @Option(help: "Keep the database at this path (default: temporary).") var db: String?
     @Option(help: "Scenario file.") var scenario = "deploy/sandbox/scenarios/pickup-store-day.yaml"

@@ -1,0 +1,42 @@
+import CertWatchCore
+import CertWatchDemo
+import Foundation
+import Testing
+
+/// The repository root (the demo reads the shipped scenario from it).
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().path
+
+/// `certwatch demo --faults wild` and `--faults none` with the same seed detect the same events:
+/// Douyin's drifted shapes change no state. Both days run on a virtual clock
+/// (``Demo/detectDay(origin:step:)``), so the polls happen at the same sandbox times in both runs
+/// and even poll-timing-dependent events (expiring_soon, cancel_window_closed) must agree.
+@Suite struct DemoDayTests {
+    static func day(_ faults: String) async throws -> Demo.Day {
+        try await Demo(
+            seed: 42, faults: faults, scenarioPath: repositoryRoot + "/deploy/sandbox/scenarios/pickup-store-day.yaml",
+            rulePaths: [repositoryRoot + "/rules"]
+        ).detectDay()
+    }
+
+    @Test func wildAndNoneDetectTheSameEventIDs() async throws {
+        let none = try await Self.day("none")
+        let wild = try await Self.day("wild")
+        // The wild day really was wild, and the clean one clean.
+        #expect(wild.driftedAnswers > wild.requests / 2)
+        #expect(none.driftedAnswers == 0)
+        let noneIDs = Set(none.events.map(\.id))
+        let wildIDs = Set(wild.events.map(\.id))
+        #expect(wildIDs == noneIDs, "only with none: \(noneIDs.subtracting(wildIDs)), only with wild: \(wildIDs.subtracting(noneIDs))")
+        // The day holds the refund flow of the scenario: J requested and rejected, E requested,
+        // refunding, refunded.
+        let types = Set(none.events.map(\.type.rawValue))
+        for type in [
+            "certificate.refund_requested", "certificate.refund_failed", "certificate.refunded", "certificate.verified",
+            "certificate.verify_cancelled", "certificate.expired",
+        ] {
+            #expect(types.contains(type), "no \(type) in the demo's day")
+        }
+        #expect(none.events.filter { $0.type.rawValue == "certificate.refund_requested" }.count == 2)
+    }
+}
