@@ -42,7 +42,7 @@ public struct WatchFailure: Sendable, Hashable, Codable {
     public var code: Int64?
     /// `sub_error_code`.
     public var subErrorCode: Int64?
-    /// Douyin's description.
+    /// Douyin's description, or what went wrong (e.g. a body that is not JSON, with the JSON path).
     public var description: String?
     /// `extra.logid`, for Douyin support.
     public var logid: String?
@@ -51,7 +51,7 @@ public struct WatchFailure: Sendable, Hashable, Codable {
         errorClass = error.errorClass
         code = error.code ?? error.httpStatus.map(Int64.init)
         subErrorCode = error.subErrorCode
-        description = error.errorDescription ?? error.detail
+        description = error.errorDescription ?? error.detail ?? error.description
         logid = error.logid
     }
 
@@ -60,11 +60,41 @@ public struct WatchFailure: Sendable, Hashable, Codable {
     }
 }
 
+/// The run of failed polls a `watch.stalled` or `watch.recovered` event is about.
+public struct WatchStall: Sendable, Hashable, Codable {
+    /// When the failures began (the first failed poll of the run), Unix seconds.
+    public var since: Int64
+    /// Failed polls in a row so far.
+    public var consecutiveFailures: Int64
+
+    public init(since: Int64, consecutiveFailures: Int64) {
+        self.since = since
+        self.consecutiveFailures = consecutiveFailures
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case since, sinceRFC3339 = "since_rfc3339", consecutiveFailures = "consecutive_failures"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        since = try c.decode(Int64.self, forKey: .since)
+        consecutiveFailures = try c.decode(Int64.self, forKey: .consecutiveFailures)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(since, forKey: .since)
+        try c.encode(UnixTime.rfc3339(since), forKey: .sinceRFC3339)
+        try c.encode(consecutiveFailures, forKey: .consecutiveFailures)
+    }
+}
+
 /// `data` of a certwatch event.
 public struct EventData: Sendable, Hashable, Codable {
     /// The watch.
     public var watch: WatchInfo
-    /// The certificate's current snapshot (personal data masked); absent for `watch.failed`.
+    /// The certificate's current snapshot (personal data masked); absent for `watch.*` events.
     public var certificate: CertificateSnapshot?
     /// The verification concerned.
     public var verification: Verification?
@@ -74,13 +104,17 @@ public struct EventData: Sendable, Hashable, Codable {
     public var changes: [FieldChange]
     /// For `expiring_soon`: the lead time before `expire_time`, seconds.
     public var leadTime: Int64?
-    /// For `watch.failed`: the error.
+    /// For `watch.failed` and `watch.stalled`: the (last) error.
     public var error: WatchFailure?
+    /// For `watch.stalled` and `watch.recovered`: the run of failed polls.
+    public var stall: WatchStall?
 
     public init(
         watch: WatchInfo, certificate: CertificateSnapshot? = nil, verification: Verification? = nil,
-        use: TimesCardUse? = nil, changes: [FieldChange] = [], leadTime: Int64? = nil, error: WatchFailure? = nil
+        use: TimesCardUse? = nil, changes: [FieldChange] = [], leadTime: Int64? = nil, error: WatchFailure? = nil,
+        stall: WatchStall? = nil
     ) {
+        self.stall = stall
         self.watch = watch
         self.certificate = certificate
         self.verification = verification
@@ -91,7 +125,7 @@ public struct EventData: Sendable, Hashable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case watch, certificate, verification, use, changes, leadTime = "lead_time", error
+        case watch, certificate, verification, use, changes, leadTime = "lead_time", error, stall
     }
 }
 
@@ -111,7 +145,7 @@ public struct CertWatchEvent: Sendable, Hashable, Codable {
     public var source: String
     /// The event type.
     public var type: EventType
-    /// The certificate id (the watch id for `watch.failed`).
+    /// The certificate id (the watch id for `watch.*` events).
     public var subject: String
     /// When certwatch detected the change, Unix seconds (written as RFC 3339 in `time`).
     public var time: Int64
@@ -150,6 +184,23 @@ public struct CertWatchEvent: Sendable, Hashable, Codable {
             id: Self.eventID(subject: watch.id, type: .watchFailed, discriminator: "\(detail.code ?? 0)"),
             source: Self.source(of: watch), type: .watchFailed, subject: watch.id, time: time,
             data: EventData(watch: watch, error: detail))
+    }
+
+    /// The `watch.stalled` event: polls have failed since `stall.since`; `lastError` is the latest.
+    /// One per run of failures (the id is derived from the watch and `since`).
+    public init(stalled stall: WatchStall, lastError: DouyinAPIError, watch: WatchInfo, time: Int64) {
+        self.init(
+            id: Self.eventID(subject: watch.id, type: .watchStalled, discriminator: "since-\(stall.since)"),
+            source: Self.source(of: watch), type: .watchStalled, subject: watch.id, time: time,
+            data: EventData(watch: watch, error: WatchFailure(lastError), stall: stall))
+    }
+
+    /// The `watch.recovered` event: a poll succeeded after the stall that began at `stall.since`.
+    public init(recovered stall: WatchStall, watch: WatchInfo, time: Int64) {
+        self.init(
+            id: Self.eventID(subject: watch.id, type: .watchRecovered, discriminator: "since-\(stall.since)"),
+            source: Self.source(of: watch), type: .watchRecovered, subject: watch.id, time: time,
+            data: EventData(watch: watch, stall: stall))
     }
 
     /// `evt_` + the first 32 hex digits of SHA-256("subject|type|discriminator").

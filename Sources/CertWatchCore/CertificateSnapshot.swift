@@ -1,7 +1,7 @@
 import DouyinOpenAPI
 
-/// The lifecycle of a certificate, derived from observable fields (never from guesses about
-/// Douyin's undocumented `status` codes, except refund, which only the status shows).
+/// The lifecycle of a certificate, derived from observable fields; refund comes from `status` 4
+/// (``CertificateStatusCode/refunded``), the only place Douyin shows it.
 public enum CertificateState: String, Codable, Sendable, Hashable, CaseIterable {
     /// Usable: not verified (or a times card with uses left), not expired, not refunded.
     case available
@@ -9,7 +9,8 @@ public enum CertificateState: String, Codable, Sendable, Hashable, CaseIterable 
     case verified
     /// `expire_time` passed while still usable.
     case expired
-    /// Refunded (status ``CertificateStatusCode/refunded``).
+    /// Refunded (status 4, ``CertificateStatusCode/refunded``). A refund request (3) or a refund in
+    /// progress (6) is not a refund: the certificate stays in its state until 4 or 5.
     case refunded
 }
 
@@ -21,7 +22,7 @@ public struct Verification: Sendable, Hashable, Codable {
     public var poiID: String?
     /// `verify_time`, Unix seconds.
     public var verifyTime: Int64?
-    /// `verify_type`.
+    /// `verify_type` (1…4; encoded with its name as `verify_channel`, see ``VerifyChannel``).
     public var verifyType: Int64?
     /// `can_cancel`: whether it can still be cancelled.
     public var canCancel: Bool
@@ -42,7 +43,8 @@ public struct Verification: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case verifyID = "verify_id", poiID = "poi_id", verifyTime = "verify_time"
-        case verifyTimeRFC3339 = "verify_time_rfc3339", verifyType = "verify_type", canCancel = "can_cancel"
+        case verifyTimeRFC3339 = "verify_time_rfc3339", verifyType = "verify_type", verifyChannel = "verify_channel"
+        case canCancel = "can_cancel"
         case timesCardSerialNum = "times_card_serial_num"
     }
 
@@ -63,6 +65,7 @@ public struct Verification: Sendable, Hashable, Codable {
         try c.encodeIfPresent(verifyTime, forKey: .verifyTime)
         try c.encodeIfPresent(verifyTime.map(UnixTime.rfc3339), forKey: .verifyTimeRFC3339)
         try c.encodeIfPresent(verifyType, forKey: .verifyType)
+        try c.encodeIfPresent(VerifyChannel(verifyType: verifyType)?.rawValue, forKey: .verifyChannel)
         try c.encode(canCancel, forKey: .canCancel)
         try c.encodeIfPresent(timesCardSerialNum, forKey: .timesCardSerialNum)
     }
@@ -117,6 +120,9 @@ public struct CertificateSnapshot: Sendable, Hashable, Codable {
     public var reserveUsers: [ReserveUser]
     /// When certwatch observed this state, Unix seconds.
     public var observedAt: Int64
+    /// Refund requests certwatch has seen for this certificate so far (carried from snapshot to
+    /// snapshot by ``Differ/carried(_:from:)``; numbers each request's events).
+    public var refundRequests: Int64 = 0
 
     /// Normalizes a decoded certificate observed at `observedAt` (Unix seconds).
     public init(_ certificate: Certificate, observedAt: Int64) {
@@ -153,8 +159,13 @@ public struct CertificateSnapshot: Sendable, Hashable, Codable {
     /// Whether any verification can still be cancelled.
     public var isCancellable: Bool { verifications.contains { $0.canCancel } }
 
-    /// Whether Douyin reports the certificate refunded.
+    /// Whether Douyin reports the certificate refunded (status 4).
     public var isRefunded: Bool { status == CertificateStatusCode.refunded }
+
+    /// Whether a refund is pending: requested (3) or in progress (6).
+    public var isRefundPending: Bool {
+        status == CertificateStatusCode.refundRequested || status == CertificateStatusCode.refunding
+    }
 
     /// The lifecycle at `now` (Unix seconds).
     public func derivedState(at now: Int64) -> CertificateState {
@@ -180,7 +191,7 @@ public struct CertificateSnapshot: Sendable, Hashable, Codable {
         case usedStatusType = "used_status_type", startTime = "start_time", startTimeRFC3339 = "start_time_rfc3339"
         case expireTime = "expire_time", expireTimeRFC3339 = "expire_time_rfc3339", amount, sku
         case timesCard = "times_card", verifications, reserveUsers = "reserve_users", observedAt = "observed_at"
-        case observedAtRFC3339 = "observed_at_rfc3339"
+        case observedAtRFC3339 = "observed_at_rfc3339", refundRequests = "refund_requests"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -199,6 +210,7 @@ public struct CertificateSnapshot: Sendable, Hashable, Codable {
         verifications = try c.decodeIfPresent([Verification].self, forKey: .verifications) ?? []
         reserveUsers = try c.decodeIfPresent([ReserveUser].self, forKey: .reserveUsers) ?? []
         observedAt = try c.decode(Int64.self, forKey: .observedAt)
+        refundRequests = try c.decodeIfPresent(Int64.self, forKey: .refundRequests) ?? 0
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -220,6 +232,7 @@ public struct CertificateSnapshot: Sendable, Hashable, Codable {
         try c.encode(reserveUsers, forKey: .reserveUsers)
         try c.encode(observedAt, forKey: .observedAt)
         try c.encode(UnixTime.rfc3339(observedAt), forKey: .observedAtRFC3339)
+        try c.encode(refundRequests, forKey: .refundRequests)
     }
 }
 

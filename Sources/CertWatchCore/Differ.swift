@@ -12,8 +12,12 @@ import DouyinOpenAPI
 /// - `cancel_window_closed` per verification whose `can_cancel` went true → false;
 /// - `expiring_soon` when `now` passes `expire_time - lead` for each lead time, and `expired` when
 ///   `now` passes `expire_time`, while usable — from the clock, even if the response did not change;
-/// - `refunded` when the status turns refunded; `status_changed` when raw `status` or
-///   `used_status_type` changes;
+/// - refunds from `status` as Douyin documents it (``CertificateStatusCode``): `refund_requested`
+///   when it turns 3 — or turns 4, 5 or 6 from a state that was not a pending refund, so a request
+///   no poll saw is still reported —, `refunding` on 6, `refunded` on 4 only, `refund_failed` on 5;
+///   each request's events are numbered by ``CertificateSnapshot/refundRequests``;
+/// - `status_changed` when raw `status` or `used_status_type` changes (an unknown status value is
+///   reported this way only, never mapped to a guess);
 /// - a snapshot not newer than the previous one yields nothing (never diffed backwards).
 public struct Differ: Sendable {
     /// Lead times before `expire_time` at which `expiring_soon` fires, seconds (default one day).
@@ -88,8 +92,19 @@ public struct Differ: Sendable {
         }
 
         // Refund and raw status.
+        let round = "request-\(carried(current, from: previous).refundRequests)"
+        let statusChange = [FieldChange(field: "status", before: JSONValue(before.status), after: JSONValue(current.status))]
+        if Self.isNewRefundRequest(from: before.status, to: current.status) {
+            result.append(Transition(type: .refundRequested, discriminator: round, changes: statusChange))
+        }
+        if current.status == CertificateStatusCode.refunding, before.status != CertificateStatusCode.refunding {
+            result.append(Transition(type: .refunding, discriminator: round, changes: statusChange))
+        }
         if current.isRefunded, !before.isRefunded {
-            result.append(Transition(type: .refunded, discriminator: ""))
+            result.append(Transition(type: .refunded, discriminator: "", changes: statusChange))
+        }
+        if current.status == CertificateStatusCode.refundFailed, before.status != CertificateStatusCode.refundFailed {
+            result.append(Transition(type: .refundFailed, discriminator: round, changes: statusChange))
         }
         if previous != nil, before.status != current.status || before.usedStatusType != current.usedStatusType {
             var changes: [FieldChange] = []
@@ -127,6 +142,29 @@ public struct Differ: Sendable {
             }
         }
         return result
+    }
+
+    /// `current` with what certwatch carries over from `previous` (the same certificate's last
+    /// snapshot): ``CertificateSnapshot/refundRequests``. Store this, not `current`.
+    public func carried(_ current: CertificateSnapshot, from previous: CertificateSnapshot?) -> CertificateSnapshot {
+        var copy = current
+        let before = previous?.refundRequests ?? 0
+        copy.refundRequests = before + (Self.isNewRefundRequest(from: previous?.status, to: current.status) ? 1 : 0)
+        return copy
+    }
+
+    /// Whether `status` going `from` → `to` shows a new refund request: it turned 3, 4, 5 or 6
+    /// from a status that was not a pending refund (3, 6) nor refunded (4).
+    static func isNewRefundRequest(from: Int64?, to: Int64?) -> Bool {
+        let refundStatuses: Set<Int64> = [
+            CertificateStatusCode.refundRequested, CertificateStatusCode.refunded, CertificateStatusCode.refundFailed,
+            CertificateStatusCode.refunding,
+        ]
+        let pendingOrDone: Set<Int64> = [
+            CertificateStatusCode.refundRequested, CertificateStatusCode.refunding, CertificateStatusCode.refunded,
+        ]
+        guard let to, refundStatuses.contains(to), to != from else { return false }
+        return from.map { !pendingOrDone.contains($0) } ?? true
     }
 }
 

@@ -16,12 +16,24 @@ public enum EventType: String, Codable, Sendable, Hashable, CaseIterable, Compar
     case expiringSoon = "certificate.expiring_soon"
     /// `expire_time` passed while still usable.
     case expired = "certificate.expired"
-    /// Douyin reports the certificate refunded.
+    /// `status` 3: the buyer asked for a refund, awaiting review (it may still be rejected). Also
+    /// emitted when a later refund status shows a request no poll saw.
+    case refundRequested = "certificate.refund_requested"
+    /// `status` 6: the refund is being processed.
+    case refunding = "certificate.refunding"
+    /// `status` 4: refunded (退款成功).
     case refunded = "certificate.refunded"
+    /// `status` 5: the refund was rejected or failed; the certificate is usable again.
+    case refundFailed = "certificate.refund_failed"
     /// Raw `status` or `used_status_type` changed.
     case statusChanged = "certificate.status_changed"
     /// A permanent API error for the watch (carries code and logid).
     case watchFailed = "watch.failed"
+    /// Polls of the watch keep failing (N in a row, or no success for a while); carries the last
+    /// error and since when. One per episode.
+    case watchStalled = "watch.stalled"
+    /// A poll succeeded again after `watch.stalled`.
+    case watchRecovered = "watch.recovered"
 
     public static func < (lhs: EventType, rhs: EventType) -> Bool { lhs.rawValue < rhs.rawValue }
 }

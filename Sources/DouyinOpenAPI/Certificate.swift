@@ -6,20 +6,21 @@ import Foundation
 /// certificate get (`/goodlife/v1/fulfilment/certificate/get/`) share.
 ///
 /// Amounts are integers in fen (分); times are Unix seconds; ids are ``DouyinID``.
-/// Fields certwatch derives state from (`certificate_id`, `status`, `used_status_type`,
-/// `start_time`, `expire_time`, `amount`, `time_card`, `verify`, `verify_records`, `code`,
-/// `encrypted_code`) must have the documented type or decoding throws with the JSON path.
-/// Descriptive blocks (`sku`, `book_info`, `reserve_info`, `use_time_info`,
-/// `not_available_time_info`, `off_peak_discount_info`, `period_card`, `additional_map`) are read
-/// leniently: a block of an unexpected shape reads as `nil` and survives in ``raw``.
+/// Fields certwatch derives state from (`certificate_id`, `status`, `expire_time`, `time_card`
+/// counts, `verify`/`verify_records` with their `verify_id`, `verify_time` and `can_cancel`) must
+/// be readable or decoding throws with the JSON path. Every other field (`code`, `amount`, `sku`,
+/// `book_info`, `reserve_info`, `use_time_info`, …) is read leniently: a value of an unexpected
+/// shape reads as `nil`, survives in ``raw`` and is reported as a ``DouyinDecodeWarning``.
+/// Integers may arrive as decimal strings (read exactly); times of 10^12 or more are milliseconds.
 public struct Certificate: Sendable, Hashable {
     /// `certificate_id`: the stable id of the certificate (a JSON number on the wire).
     public var certificateID: DouyinID
-    /// `code`: the plain certificate code (券码), when Douyin returns it.
+    /// `code`: the plain certificate code (券码); Douyin omits it until the certificate is verified
+    /// and no longer cancellable.
     public var code: String?
     /// `encrypted_code`: the encrypted code (加密券码) from 验券准备.
     public var encryptedCode: String?
-    /// `status`: Douyin's raw status code (values are not public; carried as is).
+    /// `status`: Douyin's status code (see ``CertificateStatusCode``; unknown values are carried as is).
     public var status: Int64?
     /// `used_status_type`: Douyin's raw usage status code (carried as is).
     public var usedStatusType: Int64?
@@ -99,27 +100,35 @@ public struct Certificate: Sendable, Hashable {
 }
 
 extension Certificate: Codable {
+    /// Reads a certificate. State is derived from `certificate_id`, `status`, `expire_time`,
+    /// `time_card` counts and `verify`/`verify_records`: those throw `DecodingError` when they cannot
+    /// be read. Every other field with an unexpected type reads as `nil` with a warning (see
+    /// ``DouyinDecodeWarning``). Integers may be decimal strings; times of 10^12 or more are
+    /// milliseconds and are normalized to seconds with a warning.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         certificateID = try c.decode(DouyinID.self, forKey: .certificateID)
-        code = try c.decodeIfPresent(String.self, forKey: .code)
-        encryptedCode = try c.decodeIfPresent(String.self, forKey: .encryptedCode)
         status = try c.decodeIfPresent(Int64.self, forKey: .status)
-        usedStatusType = try c.decodeIfPresent(Int64.self, forKey: .usedStatusType)
-        startTime = try c.decodeIfPresent(Int64.self, forKey: .startTime)
-        expireTime = try c.decodeIfPresent(Int64.self, forKey: .expireTime)
-        amount = try c.decodeIfPresent(Amount.self, forKey: .amount)
+        expireTime = try c.decodeUnixTimeIfPresent(forKey: .expireTime, warningsFrom: decoder)
         timeCard = try c.decodeIfPresent(TimeCard.self, forKey: .timeCard)
         verify = try c.decodeIfPresent(VerifyRecord.self, forKey: .verify)
         verifyRecords = try c.decodeIfPresent([VerifyRecord].self, forKey: .verifyRecords)
-        sku = try? c.decodeIfPresent(SKU.self, forKey: .sku)
-        bookInfo = try? c.decodeIfPresent(BookInfo.self, forKey: .bookInfo)
-        reserveInfo = try? c.decodeIfPresent(ReserveInfo.self, forKey: .reserveInfo)
-        useTimeInfo = try? c.decodeIfPresent(UseTimeInfo.self, forKey: .useTimeInfo)
-        notAvailableTimeInfo = try? c.decodeIfPresent(NotAvailableTimeInfo.self, forKey: .notAvailableTimeInfo)
-        offPeakDiscountInfo = try? c.decodeIfPresent(OffPeakDiscountInfo.self, forKey: .offPeakDiscountInfo)
-        periodCard = try? c.decodeIfPresent(PeriodCard.self, forKey: .periodCard)
-        additionalMap = try? c.decodeIfPresent([String: JSONValue].self, forKey: .additionalMap)
+        code = c.decodeSetAsideIfPresent(String.self, forKey: .code, warningsFrom: decoder)
+        encryptedCode = c.decodeSetAsideIfPresent(String.self, forKey: .encryptedCode, warningsFrom: decoder)
+        usedStatusType = c.decodeSetAsideIfPresent(Int64.self, forKey: .usedStatusType, warningsFrom: decoder)
+        startTime = (try? c.decodeUnixTimeIfPresent(forKey: .startTime, warningsFrom: decoder))
+            ?? c.decodeSetAsideIfPresent(Int64.self, forKey: .startTime, warningsFrom: decoder)
+        amount = c.decodeSetAsideIfPresent(Amount.self, forKey: .amount, warningsFrom: decoder)
+        sku = c.decodeSetAsideIfPresent(SKU.self, forKey: .sku, warningsFrom: decoder)
+        bookInfo = c.decodeSetAsideIfPresent(BookInfo.self, forKey: .bookInfo, warningsFrom: decoder)
+        reserveInfo = c.decodeSetAsideIfPresent(ReserveInfo.self, forKey: .reserveInfo, warningsFrom: decoder)
+        useTimeInfo = c.decodeSetAsideIfPresent(UseTimeInfo.self, forKey: .useTimeInfo, warningsFrom: decoder)
+        notAvailableTimeInfo = c.decodeSetAsideIfPresent(
+            NotAvailableTimeInfo.self, forKey: .notAvailableTimeInfo, warningsFrom: decoder)
+        offPeakDiscountInfo = c.decodeSetAsideIfPresent(
+            OffPeakDiscountInfo.self, forKey: .offPeakDiscountInfo, warningsFrom: decoder)
+        periodCard = c.decodeSetAsideIfPresent(PeriodCard.self, forKey: .periodCard, warningsFrom: decoder)
+        additionalMap = c.decodeSetAsideIfPresent([String: JSONValue].self, forKey: .additionalMap, warningsFrom: decoder)
         // Filled in by the response decoder from its parsed tree (decoding it here again is slow).
         raw = .null
     }
@@ -257,6 +266,21 @@ public struct SKU: Codable, Sendable, Hashable {
         case productID = "product_id", productOutID = "product_out_id", skuID = "sku_id", skuOutID = "sku_out_id"
         case soldStartTime = "sold_start_time", thirdSkuID = "third_sku_id", title
     }
+
+    /// Reads `sku`; `sold_start_time` in milliseconds is normalized to seconds with a warning.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        accountID = try c.decodeIfPresent(DouyinID.self, forKey: .accountID)
+        grouponType = try c.decodeIfPresent(Int64.self, forKey: .grouponType)
+        marketPrice = try c.decodeIfPresent(Int64.self, forKey: .marketPrice)
+        productID = try c.decodeIfPresent(DouyinID.self, forKey: .productID)
+        productOutID = try c.decodeIfPresent(String.self, forKey: .productOutID)
+        skuID = try c.decodeIfPresent(DouyinID.self, forKey: .skuID)
+        skuOutID = try c.decodeIfPresent(String.self, forKey: .skuOutID)
+        soldStartTime = try c.decodeUnixTimeIfPresent(forKey: .soldStartTime, warningsFrom: decoder)
+        thirdSkuID = try c.decodeIfPresent(DouyinID.self, forKey: .thirdSkuID)
+        title = try c.decodeIfPresent(String.self, forKey: .title)
+    }
 }
 
 /// One verification (核销): the `verify` object and each entry of `verify_records`.
@@ -269,7 +293,7 @@ public struct VerifyRecord: Codable, Sendable, Hashable {
     public var poiID: DouyinID?
     /// `verify_time`: Unix seconds.
     public var verifyTime: Int64?
-    /// `verify_type`: Douyin's verification type code.
+    /// `verify_type`: how it was verified (1 buyer, 2 QR scan, 3 code typed, 4 open API; see ``VerifyChannel``).
     public var verifyType: Int64?
     /// `can_cancel`: whether the verification can still be cancelled (撤销核销).
     public var canCancel: Bool?
@@ -298,6 +322,21 @@ public struct VerifyRecord: Codable, Sendable, Hashable {
         case verifyType = "verify_type", canCancel = "can_cancel", timesCardSerialNum = "times_card_serial_num"
         case verifierUniqueID = "verifier_unique_id"
     }
+
+    /// Reads a verification. `verify_id`, `verify_time` (milliseconds normalized with a warning) and
+    /// `can_cancel` are what events derive from and throw when unreadable; the other fields read as
+    /// `nil` with a warning when their type is unexpected.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        verifyID = try c.decodeIfPresent(DouyinID.self, forKey: .verifyID)
+        verifyTime = try c.decodeUnixTimeIfPresent(forKey: .verifyTime, warningsFrom: decoder)
+        canCancel = try c.decodeIfPresent(Bool.self, forKey: .canCancel)
+        certificateID = c.decodeSetAsideIfPresent(DouyinID.self, forKey: .certificateID, warningsFrom: decoder)
+        poiID = c.decodeSetAsideIfPresent(DouyinID.self, forKey: .poiID, warningsFrom: decoder)
+        verifyType = c.decodeSetAsideIfPresent(Int64.self, forKey: .verifyType, warningsFrom: decoder)
+        timesCardSerialNum = c.decodeSetAsideIfPresent(Int64.self, forKey: .timesCardSerialNum, warningsFrom: decoder)
+        verifierUniqueID = c.decodeSetAsideIfPresent(String.self, forKey: .verifierUniqueID, warningsFrom: decoder)
+    }
 }
 
 /// `time_card`: a times card (次卡) usable `times_count` times.
@@ -317,6 +356,15 @@ public struct TimeCard: Codable, Sendable, Hashable {
 
     enum CodingKeys: String, CodingKey {
         case timesCount = "times_count", timesUsed = "times_used", serialAmountList = "serial_amount_list"
+    }
+
+    /// Reads `time_card`: the counts throw when unreadable; `serial_amount_list` of an unexpected
+    /// shape reads as `nil` with a warning.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        timesCount = try c.decodeIfPresent(Int64.self, forKey: .timesCount)
+        timesUsed = try c.decodeIfPresent(Int64.self, forKey: .timesUsed)
+        serialAmountList = c.decodeSetAsideIfPresent([SerialAmount].self, forKey: .serialAmountList, warningsFrom: decoder)
     }
 }
 
@@ -443,6 +491,13 @@ public struct TimeSpan: Codable, Sendable, Hashable {
     enum CodingKeys: String, CodingKey {
         case startTime = "start_time", endTime = "end_time"
     }
+
+    /// Reads a span; milliseconds are normalized to seconds with a warning.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        startTime = try c.decodeUnixTimeIfPresent(forKey: .startTime, warningsFrom: decoder)
+        endTime = try c.decodeUnixTimeIfPresent(forKey: .endTime, warningsFrom: decoder)
+    }
 }
 
 /// `not_available_time_info`: when the certificate cannot be used.
@@ -512,6 +567,15 @@ public struct OffPeakTimeRange: Codable, Sendable, Hashable {
     enum CodingKeys: String, CodingKey {
         case startTime = "start_time", endTime = "end_time", weekDayList = "week_day_list"
         case dailyTimeRangeList = "daily_time_range_list"
+    }
+
+    /// Reads a range; `start_time`/`end_time` in milliseconds are normalized with a warning.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        startTime = try c.decodeUnixTimeIfPresent(forKey: .startTime, warningsFrom: decoder)
+        endTime = try c.decodeUnixTimeIfPresent(forKey: .endTime, warningsFrom: decoder)
+        weekDayList = try c.decodeIfPresent([Int64].self, forKey: .weekDayList)
+        dailyTimeRangeList = try c.decodeIfPresent([DailyTimeRange].self, forKey: .dailyTimeRangeList)
     }
 }
 

@@ -31,6 +31,20 @@ public struct ResponseExtra: Codable, Sendable, Hashable {
         case errorCode = "error_code", description, subErrorCode = "sub_error_code"
         case subDescription = "sub_description", logid, now
     }
+
+    /// Reads `extra`: `error_code` must be readable (number or decimal string); `now` in
+    /// milliseconds is normalized to seconds with a warning; the texts read as `nil` with a warning
+    /// when they have an unexpected type.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        errorCode = try c.decodeIfPresent(Int64.self, forKey: .errorCode)
+        subErrorCode = c.decodeSetAsideIfPresent(Int64.self, forKey: .subErrorCode, warningsFrom: decoder)
+        description = c.decodeSetAsideIfPresent(String.self, forKey: .description, warningsFrom: decoder)
+        subDescription = c.decodeSetAsideIfPresent(String.self, forKey: .subDescription, warningsFrom: decoder)
+        logid = c.decodeSetAsideIfPresent(String.self, forKey: .logid, warningsFrom: decoder)
+        now = (try? c.decodeUnixTimeIfPresent(forKey: .now, warningsFrom: decoder))
+            ?? c.decodeSetAsideIfPresent(Int64.self, forKey: .now, warningsFrom: decoder)
+    }
 }
 
 /// `data` of the certificate APIs: the query endpoints fill `certificates` and/or
@@ -61,6 +75,16 @@ public struct CertificateQueryData: Codable, Sendable, Hashable {
     enum CodingKeys: String, CodingKey {
         case certificates, certificatesV2 = "certificates_v2", certificate, errorCode = "error_code", description
     }
+
+    /// Reads `data`; `description` of an unexpected type reads as `nil` with a warning.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        certificates = try c.decodeIfPresent([Certificate].self, forKey: .certificates)
+        certificatesV2 = try c.decodeIfPresent([Certificate].self, forKey: .certificatesV2)
+        certificate = try c.decodeIfPresent(Certificate.self, forKey: .certificate)
+        errorCode = try c.decodeIfPresent(Int64.self, forKey: .errorCode)
+        description = c.decodeSetAsideIfPresent(String.self, forKey: .description, warningsFrom: decoder)
+    }
 }
 
 /// The response of the certificate query and get endpoints: `{"data": …, "extra": …}`.
@@ -69,18 +93,35 @@ public struct CertificateQueryResponse: Codable, Sendable, Hashable {
     public var data: CertificateQueryData?
     /// `extra`.
     public var extra: ResponseExtra?
+    /// What decoding normalized or set aside (not part of the JSON).
+    public var warnings: [DouyinDecodeWarning]
 
-    public init(data: CertificateQueryData?, extra: ResponseExtra?) {
+    public init(data: CertificateQueryData?, extra: ResponseExtra?, warnings: [DouyinDecodeWarning] = []) {
         self.data = data
         self.extra = extra
+        self.warnings = warnings
     }
 
-    /// Decodes a response body. Throws ``DouyinDecodingError`` (empty, not JSON, wrong type at a
-    /// JSON path); an error envelope decodes fine and is reported by ``businessError(httpStatus:)``.
+    enum CodingKeys: String, CodingKey {
+        case data, extra
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        data = try c.decodeIfPresent(CertificateQueryData.self, forKey: .data)
+        extra = try c.decodeIfPresent(ResponseExtra.self, forKey: .extra)
+        warnings = []
+    }
+
+    /// Decodes a response body. Throws ``DouyinDecodingError`` (empty, not JSON, a field state is
+    /// derived from unreadable at a JSON path); an error envelope decodes fine and is reported by
+    /// ``businessError(httpStatus:)``. Drift that was read anyway is in ``warnings``.
     public static func decode(_ body: Data) throws(DouyinDecodingError) -> CertificateQueryResponse {
         let tree = try JSONValue(parsing: body)
-        var response = try DouyinJSON.decode(CertificateQueryResponse.self, from: tree)
+        let collected = DouyinDecodeWarnings()
+        var response = try DouyinJSON.decode(CertificateQueryResponse.self, from: tree, warnings: collected)
         response.attachRaw(from: tree)
+        response.warnings = collected.all
         return response
     }
 
@@ -109,6 +150,57 @@ public struct CertificateQueryResponse: Codable, Sendable, Hashable {
             DouyinAPIError(businessCode: $0, extra: extra, dataDescription: data?.description, httpStatus: httpStatus)
         }
     }
+
+    /// Contradictions within the answer, as warnings (they never fail a poll): one `certificate_id`
+    /// twice in a list, `times_used` above `times_count`, a `verify_time` more than
+    /// ``futureTolerance`` after `now` (Unix seconds; `extra.now` when `nil`, skipped when neither),
+    /// a `status` outside Douyin's documented table (``CertificateStatusCode``).
+    public func consistencyWarnings(now: Int64? = nil) -> [DouyinDecodeWarning] {
+        let now = now ?? extra?.now
+        var warnings: [DouyinDecodeWarning] = []
+        let lists: [(String, [Certificate])] = [
+            ("data.certificates", data?.certificates ?? []), ("data.certificates_v2", data?.certificatesV2 ?? []),
+        ]
+        func check(_ certificate: Certificate, at path: String) {
+            if let status = certificate.status, !CertificateStatusCode.documented.contains(status) {
+                warnings.append(.init(path: path + ".status", message: "\(status) is not in Douyin's status table; kept as is"))
+            }
+            if let card = certificate.timeCard, let used = card.timesUsed, let count = card.timesCount, used > count {
+                warnings.append(
+                    .init(path: path + ".time_card.times_used", message: "times_used \(used) exceeds times_count \(count)"))
+            }
+            guard let now else { return }
+            for (index, record) in (certificate.verifyRecords ?? []).enumerated() {
+                if let time = record.verifyTime, time > now + Self.futureTolerance {
+                    warnings.append(
+                        .init(path: path + ".verify_records[\(index)].verify_time", message: "\(time) is in the future (now \(now))"))
+                }
+            }
+            if let time = certificate.verify?.verifyTime, time > now + Self.futureTolerance {
+                warnings.append(.init(path: path + ".verify.verify_time", message: "\(time) is in the future (now \(now))"))
+            }
+        }
+        for (listPath, list) in lists {
+            var seen: [DouyinID: Int] = [:]
+            for (index, certificate) in list.enumerated() {
+                let path = "\(listPath)[\(index)]"
+                if let first = seen[certificate.certificateID] {
+                    warnings.append(
+                        .init(
+                            path: path + ".certificate_id",
+                            message: "certificate \(certificate.certificateID) also at \(listPath)[\(first)]; merged"))
+                } else {
+                    seen[certificate.certificateID] = index
+                }
+                check(certificate, at: path)
+            }
+        }
+        if let certificate = data?.certificate { check(certificate, at: "data.certificate") }
+        return warnings
+    }
+
+    /// How far a `verify_time` may lie after `now` before it is flagged (clock skew), seconds.
+    public static let futureTolerance: Int64 = 60
 
     /// The certificates of the response, one per `certificate_id`, in order of first appearance:
     /// `certificates` and `certificates_v2` merged field by field (v2 wins where it has a non-null

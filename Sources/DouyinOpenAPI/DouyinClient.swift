@@ -48,11 +48,15 @@ public struct CertificateQueryResult: Sendable, Hashable {
     public var logid: String?
     /// `extra.now`, Unix seconds.
     public var serverNow: Int64?
+    /// What was read anyway: normalized times, set-aside fields, contradictions (see
+    /// ``CertificateQueryResponse/warnings`` and ``CertificateQueryResponse/consistencyWarnings(now:)``).
+    public var warnings: [DouyinDecodeWarning]
 
-    public init(certificates: [Certificate], logid: String?, serverNow: Int64?) {
+    public init(certificates: [Certificate], logid: String?, serverNow: Int64?, warnings: [DouyinDecodeWarning] = []) {
         self.certificates = certificates
         self.logid = logid
         self.serverNow = serverNow
+        self.warnings = warnings
     }
 
     /// Reads a certificate API response body: the certificates of a successful response.
@@ -72,7 +76,7 @@ public struct CertificateQueryResult: Sendable, Hashable {
         do {
             return CertificateQueryResult(
                 certificates: try response.mergedCertificates(), logid: response.extra?.logid,
-                serverNow: response.extra?.now)
+                serverNow: response.extra?.now, warnings: response.warnings + response.consistencyWarnings())
         } catch {
             throw DouyinAPIError(errorClass: .retry, source: .invalidBody(error), httpStatus: httpStatus)
         }

@@ -42,22 +42,13 @@ public struct DouyinDecodingError: Error, Sendable, Hashable, CustomStringConver
         return .init(kind: .notJSON, path: "", message: "body is not JSON\(why): \(shown.debugDescription)")
     }
 
-    /// Translates a `DecodingError` into a path-naming error, quoting the offending value from `tree`.
-    init(_ error: DecodingError, in tree: JSONValue) {
-        func render(_ path: [any CodingKey]) -> String {
-            var text = ""
-            for key in path {
-                if let index = key.intValue {
-                    text += "[\(index)]"
-                } else {
-                    text += text.isEmpty ? key.stringValue : ".\(key.stringValue)"
-                }
-            }
-            return text
-        }
+    /// Translates a `DecodingError` into a path-naming error, quoting the offending value from `tree`
+    /// (the value at the first `droppingPathPrefix` keys of the error's coding path).
+    init(_ error: DecodingError, in tree: JSONValue, droppingPathPrefix prefix: Int = 0) {
+        let render = JSONPath.render
         func found(at path: [any CodingKey]) -> String {
             var node: JSONValue? = tree
-            for key in path {
+            for key in path.dropFirst(prefix) {
                 node = key.intValue.map { node?[$0] } ?? node?[key.stringValue]
             }
             return node?.shortDescription ?? "nothing"
@@ -105,10 +96,12 @@ public enum DouyinJSON {
     }
 
     /// Decodes `T` from an already parsed JSON value. Throws ``DouyinDecodingError`` naming the
-    /// JSON path of the first problem.
-    public static func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) throws(DouyinDecodingError) -> T {
+    /// JSON path of the first problem. What the models normalize or set aside goes to `warnings`.
+    public static func decode<T: Decodable>(
+        _ type: T.Type, from value: JSONValue, warnings: DouyinDecodeWarnings? = nil
+    ) throws(DouyinDecodingError) -> T {
         do {
-            return try JSONValueDecoder.decode(type, from: value)
+            return try JSONValueDecoder.decode(type, from: value, warnings: warnings)
         } catch let error as DecodingError {
             throw DouyinDecodingError(error, in: value)
         } catch let error as DouyinDecodingError {

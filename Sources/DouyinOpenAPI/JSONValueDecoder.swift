@@ -8,6 +8,11 @@ import Foundation
 /// key decodes as `nil` only through `decodeIfPresent`/`decodeNil`, and errors are the standard
 /// `DecodingError`s with the coding path (``DouyinDecodingError`` turns them into JSON paths).
 /// ``DouyinID`` and ``JSONValue`` read the tree directly instead of trying types one by one.
+///
+/// One departure, because Douyin's answers drift from its documentation: an integer also reads
+/// from a decimal string (`"0"`, `"7300000000000000021"`), exactly, never through `Double`.
+/// Decoding code that sets values aside or normalizes them reports to ``warnings`` (reachable
+/// from any `Decoder` through `userInfo[.douyinDecodeWarnings]`).
 struct JSONValueDecoder: Decoder {
     /// The value being decoded.
     let value: JSONValue
@@ -15,31 +20,39 @@ struct JSONValueDecoder: Decoder {
     /// allocates a path node; a container makes one (``path``) for its children.
     private let parent: CodingPathNode
     private let key: (any CodingKey)?
+    /// Where this decode's warnings go (`nil`: dropped).
+    let warnings: DouyinDecodeWarnings?
 
-    init(value: JSONValue, parent: CodingPathNode = .root, key: (any CodingKey)? = nil) {
+    init(
+        value: JSONValue, parent: CodingPathNode = .root, key: (any CodingKey)? = nil,
+        warnings: DouyinDecodeWarnings? = nil
+    ) {
         self.value = value
         self.parent = parent
         self.key = key
+        self.warnings = warnings
     }
 
     private var path: CodingPathNode { key.map { .node($0, parent) } ?? parent }
 
     /// Decodes `T` from `value`. Throws `DecodingError`.
-    static func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) throws -> T {
-        try JSONValueDecoder(value: value).decodeValue(type)
+    static func decode<T: Decodable>(
+        _ type: T.Type, from value: JSONValue, warnings: DouyinDecodeWarnings? = nil
+    ) throws -> T {
+        try JSONValueDecoder(value: value, warnings: warnings).decodeValue(type)
     }
 
     var codingPath: [any CodingKey] { path.keys }
-    var userInfo: [CodingUserInfoKey: Any] { [:] }
+    var userInfo: [CodingUserInfoKey: Any] { warnings.map { [.douyinDecodeWarnings: $0] } ?? [:] }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
         guard case .object(let members) = value else { throw mismatch([String: Any].self) }
-        return KeyedDecodingContainer(KeyedContainer<Key>(members: members, path: path))
+        return KeyedDecodingContainer(KeyedContainer<Key>(members: members, path: path, warnings: warnings))
     }
 
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
         guard case .array(let elements) = value else { throw mismatch([Any].self) }
-        return UnkeyedContainer(elements: elements, path: path)
+        return UnkeyedContainer(elements: elements, path: path, warnings: warnings)
     }
 
     func singleValueContainer() throws -> any SingleValueDecodingContainer { self }
@@ -80,6 +93,8 @@ struct JSONValueDecoder: Decoder {
         case .int(let number): result = T(exactly: number)
         case .uint(let number): result = T(exactly: number)
         case .double(let number): result = T(exactly: number)
+        case .string(let text) where Self.isDecimal(text):
+            result = T(text)  // exact; nil when out of range
         default: throw mismatch(type)
         }
         guard let result else {
@@ -87,6 +102,13 @@ struct JSONValueDecoder: Decoder {
                 .init(codingPath: codingPath, debugDescription: "Number \(value.shortDescription) does not fit in \(type)"))
         }
         return result
+    }
+
+    /// An optional `-` and 1…40 ASCII digits: the strings read as integers.
+    static func isDecimal(_ text: String) -> Bool {
+        var digits = text.utf8[...]
+        if digits.first == UInt8(ascii: "-") { digits = digits.dropFirst() }
+        return !digits.isEmpty && digits.count <= 40 && digits.allSatisfy { $0 >= 48 && $0 <= 57 }
     }
 }
 
@@ -96,9 +118,14 @@ extension JSONValueDecoder: SingleValueDecodingContainer {
         return false
     }
 
+    /// `true`/`false`; also `0`/`1` and the strings `"true"`, `"false"`, `"0"`, `"1"` (drifted answers).
     func decode(_ type: Bool.Type) throws -> Bool {
-        guard case .bool(let flag) = value else { throw mismatch(type) }
-        return flag
+        switch value {
+        case .bool(let flag): return flag
+        case .int(0), .uint(0), .string("0"), .string("false"): return false
+        case .int(1), .uint(1), .string("1"), .string("true"): return true
+        default: throw mismatch(type)
+        }
     }
 
     func decode(_ type: String.Type) throws -> String {
@@ -156,6 +183,7 @@ struct IndexKey: CodingKey {
 private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     let members: [String: JSONValue]
     let path: CodingPathNode
+    let warnings: DouyinDecodeWarnings?
 
     var codingPath: [any CodingKey] { path.keys }
     var allKeys: [Key] { members.keys.compactMap(Key.init(stringValue:)) }
@@ -166,7 +194,7 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
         guard let value = members[key.stringValue] else {
             throw DecodingError.keyNotFound(key, .init(codingPath: codingPath, debugDescription: "No value for key \(key.stringValue)"))
         }
-        return JSONValueDecoder(value: value, parent: path, key: key)
+        return JSONValueDecoder(value: value, parent: path, key: key, warnings: warnings)
     }
 
     func decodeNil(forKey key: Key) throws -> Bool {
@@ -180,7 +208,7 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
         guard let value = members[key.stringValue] else { return nil }
         if case .null = value { return nil }
-        return try JSONValueDecoder(value: value, parent: path, key: key).decodeValue(type)
+        return try JSONValueDecoder(value: value, parent: path, key: key, warnings: warnings).decodeValue(type)
     }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws
@@ -194,22 +222,24 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     }
 
     func superDecoder() throws -> any Decoder {
-        JSONValueDecoder(value: members["super"] ?? .null, parent: path, key: IndexKey(intValue: 0))
+        JSONValueDecoder(value: members["super"] ?? .null, parent: path, key: IndexKey(intValue: 0), warnings: warnings)
     }
 
     func superDecoder(forKey key: Key) throws -> any Decoder {
-        JSONValueDecoder(value: members[key.stringValue] ?? .null, parent: path, key: key)
+        JSONValueDecoder(value: members[key.stringValue] ?? .null, parent: path, key: key, warnings: warnings)
     }
 }
 
 private struct UnkeyedContainer: UnkeyedDecodingContainer {
     let elements: [JSONValue]
     let path: CodingPathNode
+    let warnings: DouyinDecodeWarnings?
     var currentIndex = 0
 
-    init(elements: [JSONValue], path: CodingPathNode) {
+    init(elements: [JSONValue], path: CodingPathNode, warnings: DouyinDecodeWarnings?) {
         self.elements = elements
         self.path = path
+        self.warnings = warnings
     }
 
     var codingPath: [any CodingKey] { path.keys }
@@ -222,7 +252,8 @@ private struct UnkeyedContainer: UnkeyedDecodingContainer {
                 JSONValue.self, .init(codingPath: codingPath + [IndexKey(intValue: currentIndex)], debugDescription: "Unkeyed container is at end"))
         }
         defer { currentIndex += 1 }
-        return JSONValueDecoder(value: elements[currentIndex], parent: path, key: IndexKey(intValue: currentIndex))
+        return JSONValueDecoder(
+            value: elements[currentIndex], parent: path, key: IndexKey(intValue: currentIndex), warnings: warnings)
     }
 
     mutating func decodeNil() throws -> Bool {

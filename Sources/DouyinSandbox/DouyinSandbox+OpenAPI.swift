@@ -14,7 +14,9 @@ extension DouyinSandbox {
         catchUp()
         let time = now
         let logid = makeLogid(at: time)
-        let decision = faults.decide(endpoint: request.endpoint.faultEndpoint, rateTime: clock.rateTime, requested: request.requestedFault)
+        let decision = faults.decide(
+            endpoint: request.endpoint.faultEndpoint, rateTime: clock.rateTime, requested: request.requestedFault,
+            orderID: request.parameters["order_id"])
         var faultName: String?
         var reply: DouyinReply
         if decision.rateLimited {

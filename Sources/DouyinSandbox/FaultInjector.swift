@@ -33,8 +33,9 @@ struct FaultInjector: Sendable {
     }
 
     /// Decides the fate of one request to `endpoint` at rate time `rateTime` (seconds).
-    /// `requested` is a fault asked for by the `x-sandbox-fault` request header.
-    mutating func decide(endpoint: FaultEndpoint, rateTime: Double, requested: FaultKind?) -> FaultDecision {
+    /// `requested` is a fault asked for by the `x-sandbox-fault` request header; `orderID` is the
+    /// query's `order_id` (rules with `order_ids` apply to those orders only).
+    mutating func decide(endpoint: FaultEndpoint, rateTime: Double, requested: FaultKind?, orderID: String? = nil) -> FaultDecision {
         var decision = FaultDecision()
         // One draw per rule, always, so the sequence of outcomes depends only on seed and request order.
         let draws = profile.faults.map { _ in rng.unit() }
@@ -45,7 +46,7 @@ struct FaultInjector: Sendable {
             self.bucket = bucket
             if decision.rateLimited { return decision }
         }
-        if let index = queue.firstIndex(where: { $0.rule.applies(to: endpoint) }) {
+        if let index = queue.firstIndex(where: { $0.rule.applies(to: endpoint, orderID: orderID) }) {
             let rule = queue[index].rule
             queue[index].count -= 1
             if queue[index].count <= 0 { queue.remove(at: index) }
@@ -62,7 +63,7 @@ struct FaultInjector: Sendable {
         } else if decision.fault == nil, let requested, requested != .latency {
             decision.fault = FaultRule(kind: requested)
         }
-        for (rule, draw) in zip(profile.faults, draws) where rule.applies(to: endpoint) && draw < (rule.probability ?? 1) {
+        for (rule, draw) in zip(profile.faults, draws) where rule.applies(to: endpoint, orderID: orderID) && draw < (rule.probability ?? 1) {
             if rule.kind == .latency {
                 decision.latencyMs += rule.latencyMs ?? 500
             } else if rule.kind == .drift {

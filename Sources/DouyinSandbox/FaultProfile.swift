@@ -69,11 +69,14 @@ public struct FaultRule: Sendable, Hashable, Codable {
     public var timeoutMs: Int?
     /// Default `[query, get]`.
     public var endpoints: [FaultEndpoint]?
+    /// Only queries for these `order_id`s (absent: every request), e.g. to make one watch fail.
+    public var orderIDs: [String]?
 
     public init(
         kind: FaultKind, probability: Double? = nil, code: Int64? = nil, latencyMs: Int? = nil, timeoutMs: Int? = nil,
-        endpoints: [FaultEndpoint]? = nil
+        endpoints: [FaultEndpoint]? = nil, orderIDs: [String]? = nil
     ) {
+        self.orderIDs = orderIDs
         self.kind = kind
         self.probability = probability
         self.code = code
@@ -84,9 +87,13 @@ public struct FaultRule: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case kind, probability, code, latencyMs = "latency_ms", timeoutMs = "timeout_ms", endpoints
+        case orderIDs = "order_ids"
     }
 
-    func applies(to endpoint: FaultEndpoint) -> Bool { (endpoints ?? [.query, .get]).contains(endpoint) }
+    func applies(to endpoint: FaultEndpoint, orderID: String?) -> Bool {
+        guard (endpoints ?? [.query, .get]).contains(endpoint) else { return false }
+        return orderIDs.map { ids in orderID.map(ids.contains) ?? false } ?? true
+    }
 
     func validate(field: String) throws(SandboxAdminError) {
         if let probability, !(0...1).contains(probability) {

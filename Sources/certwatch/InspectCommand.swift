@@ -10,6 +10,11 @@ struct InspectCommand: ParsableCommand {
         discussion: """
             Exit status: 0 on success, 1 when the input cannot be decoded (the error names the JSON path),
             2 when the response is a Douyin error envelope (prints class, code, description and logid).
+            Drift read anyway — integers as strings are silent; times in milliseconds (normalized to
+            seconds), fields of unexpected types that state is not derived from (set aside), and
+            contradictions (times_used > times_count, verify_time in the future, a certificate_id twice,
+            an unknown status) — is printed as `warning: PATH: …` on standard error, and under
+            "warnings" with --format json.
             """
     )
 
@@ -34,10 +39,14 @@ struct InspectCommand: ParsableCommand {
             FileHandle.standardError.write(Data("error: \(displayName(file)): \(error)\n".utf8))
             throw ExitCode(1)
         }
+        let warnings = response.warnings + response.consistencyWarnings()
+        for warning in warnings {
+            FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
+        }
         switch format {
         case .json:
             let output = InspectOutput(
-                certificates: certificates, logid: response.extra?.logid, now: response.extra?.now)
+                certificates: certificates, logid: response.extra?.logid, now: response.extra?.now, warnings: warnings)
             print(String(decoding: try DouyinJSON.normalizedEncoded(output, pretty: true), as: UTF8.self))
         case .table:
             printTable(certificates)
@@ -84,6 +93,7 @@ struct InspectOutput: Encodable {
     var certificates: [Certificate]
     var logid: String?
     var now: Int64?
+    var warnings: [DouyinDecodeWarning]
 }
 
 /// Output formats of listing commands.

@@ -43,7 +43,7 @@ struct WatchCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List watches.")
         @OptionGroup var global: GlobalOptions
-        @Option(help: "Only watches in this state: active, done, failed, removed.") var state: Watch.State?
+        @Option(help: "Only watches in this state: active, stalled (active but its polls keep failing), done, failed, removed.") var state: Watch.State?
         @Option(help: "Only watches with label k=v (repeatable).") var label: [String] = []
         @Option(help: "At most this many.") var limit: Int = 1000
         @Option(help: "Start after this watch id (cursor).") var after: String?

@@ -100,14 +100,60 @@ struct DifferTests {
         #expect(differ.transitions(from: used, to: usedAfter, now: 200_001).isEmpty)
     }
 
-    @Test("refunded and status_changed")
+    /// Polls a certificate through `statuses` (observed 10 s apart), carrying each snapshot over
+    /// as the watcher does; returns the refund events' types and discriminators.
+    func refundEvents(_ statuses: [Int64]) -> [(EventType, String)] {
+        var previous: CertificateSnapshot?
+        var result: [(EventType, String)] = []
+        for (index, status) in statuses.enumerated() {
+            let current = differ.carried(snapshot(at: 10 * Int64(index + 1), status: status), from: previous)
+            for transition in differ.transitions(from: previous, to: current, now: current.observedAt)
+            where ![.discovered, .statusChanged].contains(transition.type) {
+                result.append((transition.type, transition.discriminator))
+            }
+            previous = current
+        }
+        return result
+    }
+
+    @Test("refund flow as Douyin documents it: a request may be rejected (5) or end refunded (4)")
+    func refundFlow() {
+        let rejected = refundEvents([1, 3, 5])
+        #expect(rejected.map(\.0) == [.refundRequested, .refundFailed])
+        let refunded = refundEvents([1, 3, 4])
+        #expect(refunded.map(\.0) == [.refundRequested, .refunded])
+        let processing = refundEvents([1, 3, 6, 4])
+        #expect(processing.map(\.0) == [.refundRequested, .refunding, .refunded])
+        // A second request after a rejection is a new request, with its own ids.
+        let twice = refundEvents([1, 3, 5, 3, 5, 3, 4])
+        #expect(twice.map(\.0) == [.refundRequested, .refundFailed, .refundRequested, .refundFailed, .refundRequested, .refunded])
+        #expect(twice.map(\.1) == ["request-1", "request-1", "request-2", "request-2", "request-3", ""])
+        // A request and its rejection between two polls: both reported, same ids as when seen one by one.
+        let missed = refundEvents([1, 5])
+        #expect(missed.map(\.0) == [.refundRequested, .refundFailed])
+        #expect(missed.map(\.1) == rejected.map(\.1))
+        // Pending and rejected refunds leave the certificate usable; only 4 is refunded.
+        for status in [CertificateStatusCode.refundRequested, CertificateStatusCode.refunding, CertificateStatusCode.refundFailed] {
+            #expect(snapshot(at: 10, status: status).derivedState(at: 10) == .available)
+        }
+        #expect(snapshot(at: 10, status: CertificateStatusCode.refunded).derivedState(at: 10) == .refunded)
+    }
+
+    @Test("an unknown status is reported as status_changed only, never guessed")
+    func unknownStatus() {
+        let result = differ.transitions(from: snapshot(at: 10), to: snapshot(at: 20, status: 42), now: 20)
+        #expect(types(result) == [.statusChanged])
+        #expect(snapshot(at: 20, status: 42).derivedState(at: 20) == .available)
+    }
+
+    @Test("refunded straight from unused: the unseen request is reported too, then refunded and status_changed")
     func refundAndStatus() {
         let a = snapshot(at: 10)
         let b = snapshot(at: 20, status: CertificateStatusCode.refunded)
         let result = differ.transitions(from: a, to: b, now: 20)
-        #expect(types(result) == [.refunded, .statusChanged])
-        #expect(result[1].changes == [FieldChange(field: "status", before: .int(1), after: .int(3))])
-        #expect(result[1].discriminator == "status:1->3;used:0->0;last_verify:-")
+        #expect(types(result) == [.refundRequested, .refunded, .statusChanged])
+        #expect(result[2].changes == [FieldChange(field: "status", before: .int(1), after: .int(4))])
+        #expect(result[2].discriminator == "status:1->4;used:0->0;last_verify:-")
         let usedType = differ.transitions(from: a, to: snapshot(at: 20, used: 1), now: 20)
         #expect(types(usedType) == [.statusChanged])
         #expect(usedType[0].changes.map(\.field) == ["used_status_type"])

@@ -78,11 +78,11 @@ struct PickupStoreDayTests {
             "B1": ["discovered"] + use + ["status_changed"] + closes + use + closes + use + closes + use + closes,
             "C1": verifiedOnce,  // the right voucher, 10:21
             "C2": ["discovered", "verified", "status_changed", "verify_cancelled", "status_changed"],  // scanned by mistake
-            "D1": ["discovered", "expiring_soon", "status_changed", "expired"],  // a same-day deal, unused
-            "E1": ["discovered", "refunded", "status_changed"],
+            "D1": ["discovered", "expiring_soon", "expired"],  // a same-day deal, unused (Douyin has no expired status)
+            "E1": ["discovered", "refund_requested", "refunded", "status_changed"],  // request and approval between polls
             "F1": ["discovered"] + use + ["status_changed"] + closes + use + closes,
             "G1": verifiedOnce,  // bought 09:30, picked up 15:00 at the second store
-            "H1": ["discovered", "status_changed", "expired"],  // ended early by the merchant
+            "H1": ["discovered", "expired"],  // ended early by the merchant
             "I1": verifiedOnce,
         ]
         #expect(sequences == expected)

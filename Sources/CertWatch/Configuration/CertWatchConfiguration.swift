@@ -34,6 +34,7 @@ public struct CertWatchConfiguration: Sendable {
         "douyin.token_refresh_margin", "douyin.connect_timeout", "douyin.request_timeout",
         "poll.qps", "poll.concurrency", "poll.first_poll_delay", "poll.base_interval", "poll.cancellable_interval",
         "poll.expiring_lead_times", "poll.jitter", "poll.base_share", "poll.retry_initial", "poll.retry_cap",
+        "poll.stall_after_failures", "poll.stall_after",
         "rules.paths",
         "http.listen", "http.api_keys", "http.body_limit",
         "push.enabled", "push.auto_register", "push.api",
@@ -68,7 +69,10 @@ public struct CertWatchConfiguration: Sendable {
                 initial: try positive(file, "poll.retry_initial") ?? backoffDefaults.initial,
                 cap: try positive(file, "poll.retry_cap") ?? backoffDefaults.cap),
             qps: try file.number("poll.qps", range: 0.01...100_000) ?? 10,
-            concurrency: try file.integer("poll.concurrency", range: 1...1024) ?? 8)
+            concurrency: try file.integer("poll.concurrency", range: 1...1024) ?? 8,
+            stall: StallPolicy(
+                failures: Int64(try file.integer("poll.stall_after_failures", range: 0...1_000_000) ?? 5),
+                duration: try file.duration("poll.stall_after") ?? 3_600))
         let douyin = DouyinClientConfiguration(
             baseURL: file.string("douyin.base_url") ?? "https://open.douyin.com",
             clientKey: file.string("douyin.client_key") ?? "",

@@ -82,9 +82,14 @@ public enum ChatBotFormat {
         case .timesCardUsed: "次卡使用 times card used"
         case .expiringSoon: "券即将过期 expiring soon"
         case .expired: "券已过期 expired"
+        case .refundRequested: "申请退款 refund requested"
+        case .refunding: "退款中 refunding"
         case .refunded: "已退款 refunded"
+        case .refundFailed: "退款失败 refund failed"
         case .statusChanged: "状态变化 status changed"
         case .watchFailed: "监控失败 watch failed"
+        case .watchStalled: "查询持续失败 watch stalled"
+        case .watchRecovered: "查询已恢复 watch recovered"
         }
     }
 }

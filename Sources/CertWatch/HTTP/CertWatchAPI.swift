@@ -141,7 +141,7 @@ public struct CertWatchAPI: Sendable {
         var state: Watch.State?
         if let text = query["state"].map(String.init) {
             guard let parsed = Watch.State(rawValue: text) else {
-                throw APIError.invalid("state must be active, done, failed or removed", field: "state")
+                throw APIError.invalid("state must be active, stalled, done, failed or removed", field: "state")
             }
             state = parsed
         }
@@ -178,8 +178,8 @@ public struct CertWatchAPI: Sendable {
 
     func pollWatch(_ id: String) async throws -> Response {
         guard let watch = try await store.watch(id: id) else { throw APIError.notFound("no watch \(id)") }
-        guard watch.state == .active, try await store.pollSoon(id: id, at: clock.unixNow) else {
-            throw APIError(409, "conflict", "watch \(id) is \(watch.state.rawValue); only active watches are polled")
+        guard watch.isPolled, try await store.pollSoon(id: id, at: clock.unixNow) else {
+            throw APIError(409, "conflict", "watch \(id) is \(watch.state.rawValue); only active and stalled watches are polled")
         }
         return jsonResponse(WatchDetail(watch: try await store.watch(id: id) ?? watch), status: 202)
     }

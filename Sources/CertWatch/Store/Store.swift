@@ -90,6 +90,15 @@ public final class Store: Sendable {
         // Delivery outbox, attempt log, sink states (Delivery/DeliveryStore.swift).
         DeliveryStore.registerMigrations(&migrator)
         GroupStore.registerMigrations(&migrator)
+        migrator.registerMigration("v4-watch-stalls") { db in
+            // failing_since: first failure of the current run of failed polls; stalled_since: set
+            // (to failing_since) when watch.stalled was emitted, cleared by watch.recovered.
+            try db.execute(
+                sql: """
+                    ALTER TABLE watches ADD COLUMN failing_since INTEGER;
+                    ALTER TABLE watches ADD COLUMN stalled_since INTEGER;
+                    """)
+        }
         return migrator
     }
 
@@ -145,7 +154,7 @@ public final class Store: Sendable {
                 sql: """
                     UPDATE watches SET labels = ?, account_id = ?, state = ?, next_poll_at = ?, updated_at = ? WHERE id = ?
                     """,
-                arguments: [Self.json(watch.labels), watch.accountID, watch.state.rawValue, nextPoll, now, watch.id])
+                arguments: [Self.json(watch.labels), watch.accountID, watch.state.stored, nextPoll, now, watch.id])
             return (watch, false)
         }
         let watch = Watch(
@@ -177,9 +186,13 @@ public final class Store: Sendable {
     {
         var clauses: [String] = []
         var arguments: StatementArguments = []
-        if let state {
+        switch state {
+        case .stalled?: clauses.append("state = 'active' AND stalled_since IS NOT NULL")
+        case .active?: clauses.append("state = 'active' AND stalled_since IS NULL")
+        case let state?:
             clauses.append("state = ?")
             arguments += [state.rawValue]
+        case nil: break
         }
         for (key, value) in labels.sorted(by: { $0.key < $1.key }) {
             clauses.append("json_extract(labels, ?) = ?")
@@ -202,8 +215,13 @@ public final class Store: Sendable {
     public func watchCounts() async throws -> [Watch.State: Int] {
         try await pool.read { db in
             var counts: [Watch.State: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM watches GROUP BY state") {
-                if let state = Watch.State(rawValue: row["state"]) { counts[state] = row["n"] }
+            let sql = """
+                SELECT CASE WHEN state = 'active' AND stalled_since IS NOT NULL THEN 'stalled' ELSE state END AS shown,
+                       COUNT(*) AS n
+                FROM watches GROUP BY shown
+                """
+            for row in try Row.fetchAll(db, sql: sql) {
+                if let state = Watch.State(rawValue: row["shown"]) { counts[state] = row["n"] }
             }
             return counts
         }
@@ -351,13 +369,14 @@ public final class Store: Sendable {
             try db.cachedStatement(
                 sql: """
                     UPDATE watches SET state = ?, next_poll_at = ?, leased_until = NULL, last_polled_at = ?,
-                        poll_count = poll_count + 1, consecutive_failures = ?, last_error = ?, updated_at = ?
+                        poll_count = poll_count + 1, consecutive_failures = ?, last_error = ?, updated_at = ?,
+                        failing_since = ?, stalled_since = ?
                     WHERE id = ? AND state = 'active'
                     """
             ).execute(
                 arguments: [
                     state.rawValue, poll.nextPollAt, poll.polledAt, poll.consecutiveFailures, poll.lastError, poll.polledAt,
-                    poll.watchID,
+                    poll.failingSince, poll.stalledSince, poll.watchID,
                 ])
             try afterAppend?(db, appended)
             return appended
@@ -452,12 +471,16 @@ public final class Store: Sendable {
                 if case .string(let text) = value { labels[key] = text }
             }
         }
+        let stalledSince: Int64? = row["stalled_since"]
+        var state = Watch.State(rawValue: row["state"]) ?? .active
+        if state == .active, stalledSince != nil { state = .stalled }
         return Watch(
             id: row["id"], orderID: row["order_id"], encryptedCode: row["encrypted_code"],
             api: CertificateAPI(rawValue: row["api"]) ?? .compreRetail, accountID: row["account_id"], labels: labels,
-            state: Watch.State(rawValue: row["state"]) ?? .active, createdAt: row["created_at"],
+            state: state, createdAt: row["created_at"],
             nextPollAt: row["next_poll_at"], lastPolledAt: row["last_polled_at"], pollCount: row["poll_count"],
-            consecutiveFailures: row["consecutive_failures"], lastError: row["last_error"])
+            consecutiveFailures: row["consecutive_failures"], lastError: row["last_error"],
+            failingSince: row["failing_since"], stalledSince: stalledSince)
     }
 
     static func json(_ labels: [String: String]) -> String {
@@ -497,11 +520,18 @@ public struct PollCommit: Sendable {
     public var consecutiveFailures: Int64
     /// The error to record, if any.
     public var lastError: String?
+    /// When the current run of failed polls began, Unix seconds (`nil` after a success).
+    public var failingSince: Int64?
+    /// Set when the watch is stalled (`watch.stalled` emitted), `nil` when it is not.
+    public var stalledSince: Int64?
 
     public init(
         watchID: String, polledAt: Int64, certificates: [StoredCertificate] = [], events: [CertWatchEvent] = [],
-        nextPollAt: Int64?, finalState: Watch.State = .done, consecutiveFailures: Int64 = 0, lastError: String? = nil
+        nextPollAt: Int64?, finalState: Watch.State = .done, consecutiveFailures: Int64 = 0, lastError: String? = nil,
+        failingSince: Int64? = nil, stalledSince: Int64? = nil
     ) {
+        self.failingSince = failingSince
+        self.stalledSince = stalledSince
         self.watchID = watchID
         self.polledAt = polledAt
         self.certificates = certificates

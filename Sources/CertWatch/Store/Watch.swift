@@ -8,12 +8,18 @@ public struct Watch: Sendable, Hashable, Codable {
     public enum State: String, Sendable, Hashable, Codable, CaseIterable {
         /// Polled on its schedule.
         case active
+        /// Active, but its polls keep failing (a `watch.stalled` event was emitted; `watch.recovered`
+        /// follows the next successful poll). Stored as active with ``Watch/stalledSince``.
+        case stalled
         /// Nothing can change any more; no longer polled.
         case done
         /// A permanent API error (see ``Watch/lastError``); no longer polled.
         case failed
         /// Unregistered by the user.
         case removed
+
+        /// The value of the `state` column (`stalled` is stored as `active`).
+        var stored: String { self == .stalled ? State.active.rawValue : rawValue }
     }
 
     /// `w_` + 16 hex digits.
@@ -42,6 +48,13 @@ public struct Watch: Sendable, Hashable, Codable {
     public var consecutiveFailures: Int64
     /// The last error, e.g. `douyin retry error, code 2100004, logid …`.
     public var lastError: String?
+    /// When the current run of failed polls began, Unix seconds; `nil` after a success.
+    public var failingSince: Int64? = nil
+    /// Set (to ``failingSince``) while the watch is ``State/stalled``, Unix seconds.
+    public var stalledSince: Int64? = nil
+
+    /// Whether it is polled: ``State/active`` or ``State/stalled``.
+    public var isPolled: Bool { state == .active || state == .stalled }
 
     /// The event-facing summary of the watch.
     public var info: WatchInfo {
@@ -58,6 +71,7 @@ public struct Watch: Sendable, Hashable, Codable {
         case id, orderID = "order_id", encryptedCode = "encrypted_code", api, accountID = "account_id", labels, state
         case createdAt = "created_at", nextPollAt = "next_poll_at", lastPolledAt = "last_polled_at"
         case pollCount = "poll_count", consecutiveFailures = "consecutive_failures", lastError = "last_error"
+        case failingSince = "failing_since", stalledSince = "stalled_since"
     }
 }
 

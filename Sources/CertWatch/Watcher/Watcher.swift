@@ -21,11 +21,14 @@ public struct WatcherConfiguration: Sendable {
     public var lease: Int64
     /// Longest idle wait between checks for due watches, seconds.
     public var idleCheck: Double
+    /// When failing polls make a watch stalled (`poll.stall_after_failures`, `poll.stall_after`).
+    public var stall: StallPolicy
 
     public init(
         policy: PollPolicy = PollPolicy(), backoff: RetryBackoff = RetryBackoff(), qps: Double = 10,
-        concurrency: Int = 8, lease: Int64 = 120, idleCheck: Double = 1
+        concurrency: Int = 8, lease: Int64 = 120, idleCheck: Double = 1, stall: StallPolicy = StallPolicy()
     ) {
+        self.stall = stall
         self.policy = policy
         self.backoff = backoff
         self.qps = qps
@@ -49,6 +52,11 @@ public enum PollOutcome: Sendable, Hashable {
 
 /// Polls due watches within the QPS budget, diffs each response against the stored snapshots and
 /// commits snapshots, events and the next poll time in one transaction.
+///
+/// A watch whose polls keep failing (``WatcherConfiguration/stall``) gets one `watch.stalled` event
+/// and shows as ``Watch/State/stalled``; its next successful poll appends `watch.recovered`. What a
+/// response carried that was read anyway (``DouyinDecodeWarning``) is counted in
+/// `certwatch_decode_warnings_total{field}` and logged with the poll.
 ///
 /// A `Service`: ``run()`` loops until graceful shutdown, finishing the polls in flight.
 /// ``pollDue()`` and ``poll(_:)`` are the steps, callable directly by tests and tools.
@@ -184,8 +192,15 @@ public final class Watcher: Service {
             if let known { previous = known } else { previous = try await store.snapshots(watchID: watch.id) }
             var certificates: [StoredCertificate] = []
             var events: [CertWatchEvent] = []
+            if let since = watch.stalledSince {
+                events.append(
+                    CertWatchEvent(
+                        recovered: WatchStall(since: since, consecutiveFailures: watch.consecutiveFailures),
+                        watch: watch.info, time: now))
+            }
             for certificate in result.certificates {
-                let snapshot = CertificateSnapshot(certificate, observedAt: now)
+                let snapshot = differ.carried(
+                    CertificateSnapshot(certificate, observedAt: now), from: previous[certificate.certificateID.value])
                 let transitions = differ.transitions(
                     from: previous[snapshot.certificateID], to: snapshot, now: now)
                 events += transitions.map { CertWatchEvent(transition: $0, snapshot: snapshot, watch: watch.info, time: now) }
@@ -199,12 +214,21 @@ public final class Watcher: Service {
                 PollCommit(
                     watchID: watch.id, polledAt: now, certificates: certificates, events: events, nextPollAt: nextPollAt,
                     finalState: .done), afterAppend: afterAppend)
-            for event in appended {
-                Counter(label: "certwatch_events_total", dimensions: [("type", event.type.rawValue)]).increment()
+            published(appended)
+            for warning in result.warnings {
+                Counter(label: "certwatch_decode_warnings_total", dimensions: [("field", warning.field)]).increment()
             }
-            if !appended.isEmpty { onAppend(appended) }
-            logger.debug(
-                "polled", metadata: ["watch": "\(watch.id)", "certificates": "\(certificates.count)", "events": "\(appended.count)"])
+            let metadata: Logger.Metadata = [
+                "watch": "\(watch.id)", "certificates": "\(certificates.count)", "events": "\(appended.count)",
+            ]
+            if result.warnings.isEmpty {
+                logger.debug("polled", metadata: metadata)
+            } else {
+                logger.warning(
+                    "polled, Douyin's answer drifted",
+                    metadata: metadata.merging(
+                        ["logid": "\(result.logid ?? "-")", "warnings": "\(result.warnings.map(\.description))"]) { $1 })
+            }
             return .polled(events: appended)
         } catch {
             logger.error("cannot store poll", metadata: ["watch": "\(watch.id)", "error": "\(error)"])
@@ -226,6 +250,14 @@ public final class Watcher: Service {
         return fitted
     }
 
+    /// Counts committed events in `certwatch_events_total{type}` and hands them to `onAppend`.
+    private func published(_ appended: [CertWatchEvent]) {
+        for event in appended {
+            Counter(label: "certwatch_events_total", dimensions: [("type", event.type.rawValue)]).increment()
+        }
+        if !appended.isEmpty { onAppend(appended) }
+    }
+
     private func handle(_ error: any Error, for watch: Watch) async -> PollOutcome {
         let apiError =
             error as? DouyinAPIError ?? DouyinAPIError(errorClass: .retry, source: .transport, detail: "\(error)")
@@ -241,18 +273,34 @@ public final class Watcher: Service {
                     PollCommit(
                         watchID: watch.id, polledAt: now, events: [event], nextPollAt: nil, finalState: .failed,
                         lastError: apiError.description), afterAppend: afterAppend)
-                if !appended.isEmpty { onAppend(appended) }
+                published(appended)
                 logger.warning("watch failed", metadata: ["watch": "\(watch.id)", "error": "\(apiError)"])
                 return .failed(apiError)
             }
             if apiError.errorClass == .slowDown { await budget.slowDown() }
             var random = SystemRandomNumberGenerator()
             let failures = watch.consecutiveFailures + 1
+            let failingSince = watch.failingSince ?? now
             let retryAt = now + configuration.backoff.delay(attempt: Int(failures), random: &random)
-            try await store.commitPoll(
+            var events: [CertWatchEvent] = []
+            var stalledSince = watch.stalledSince
+            if stalledSince == nil,
+                configuration.stall.isStalled(consecutiveFailures: failures, failingSince: failingSince, now: now)
+            {
+                stalledSince = failingSince
+                let stall = WatchStall(since: failingSince, consecutiveFailures: failures)
+                events.append(CertWatchEvent(stalled: stall, lastError: apiError, watch: watch.info, time: now))
+            }
+            let appended = try await store.commitPoll(
                 PollCommit(
-                    watchID: watch.id, polledAt: now, nextPollAt: retryAt, consecutiveFailures: failures,
-                    lastError: apiError.description))
+                    watchID: watch.id, polledAt: now, events: events, nextPollAt: retryAt, consecutiveFailures: failures,
+                    lastError: apiError.description, failingSince: failingSince, stalledSince: stalledSince),
+                afterAppend: events.isEmpty ? nil : afterAppend)
+            published(appended)
+            if !appended.isEmpty {
+                logger.warning(
+                    "watch stalled", metadata: ["watch": "\(watch.id)", "failures": "\(failures)", "error": "\(apiError)"])
+            }
             logger.info("poll failed, retrying", metadata: ["watch": "\(watch.id)", "error": "\(apiError)", "retry_at": "\(retryAt)"])
             return .retrying(apiError, at: retryAt)
         } catch {

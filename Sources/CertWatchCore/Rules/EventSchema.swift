@@ -49,6 +49,8 @@ public enum EventSchema {
         "data.certificate.state": CertificateState.allCases.map(\.rawValue),
         "data.watch.api": CertificateAPI.allCases.map(\.rawValue),
         "data.error.class": DouyinErrorClass.allCases.map(\.rawValue),
+        "data.verification.verify_channel": VerifyChannel.allCases.map(\.rawValue),
+        "data.certificate.verifications[].verify_channel": VerifyChannel.allCases.map(\.rawValue),
     ]
 
     static let special: [String: SchemaNode] = [
@@ -111,6 +113,7 @@ public enum EventSchema {
             snapshot: snapshot, watch: watch, time: 1_734_169_100)
         event.sequence = 1
         event.data.error = failure
+        event.data.stall = WatchStall(since: 1_734_165_500, consecutiveFailures: 5)
         return event
     }
 

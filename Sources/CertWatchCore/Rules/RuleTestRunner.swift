@@ -317,7 +317,8 @@ public struct RuleTestRunner {
                 throw fail(pathNode, "cannot decode \(path): \(error)")
             }
             for certificate in certificates {
-                let snapshot = CertificateSnapshot(certificate, observedAt: at)
+                let snapshot = differ.carried(
+                    CertificateSnapshot(certificate, observedAt: at), from: previous[certificate.certificateID.value])
                 for transition in differ.transitions(from: previous[snapshot.certificateID], to: snapshot, now: at) {
                     result.append((CertWatchEvent(transition: transition, snapshot: snapshot, watch: watch, time: at), at))
                 }
