@@ -38,13 +38,36 @@ public struct WireDrift: Sendable, Hashable {
 
     /// The drifts one answer shows.
     public struct Choice: Sendable, Hashable {
+        /// Integers (ids, status, counters, amounts, times) as decimal strings, field by field.
         public var numbersAsStrings = false
+        /// `error_code` / `sub_error_code` as strings.
         public var stringErrorCodes = false
+        /// `start_time`, `expire_time`, `verify_time`, `extra.now` in milliseconds.
         public var milliseconds = false
+        /// Members certwatch does not know.
         public var unknownFields = false
+        /// An error's code only in `data` (none in `extra`).
         public var errorOnlyInData = false
+        /// `sku.market_price` non-numeric, `book_info` a string.
         public var oddDescriptiveTypes = false
+        /// The body ends with a newline.
         public var trailingNewline = false
+
+        /// No drift at all.
+        public init() {}
+
+        init(
+            numbersAsStrings: Bool, stringErrorCodes: Bool, milliseconds: Bool, unknownFields: Bool, errorOnlyInData: Bool,
+            oddDescriptiveTypes: Bool, trailingNewline: Bool
+        ) {
+            self.numbersAsStrings = numbersAsStrings
+            self.stringErrorCodes = stringErrorCodes
+            self.milliseconds = milliseconds
+            self.unknownFields = unknownFields
+            self.errorOnlyInData = errorOnlyInData
+            self.oddDescriptiveTypes = oddDescriptiveTypes
+            self.trailingNewline = trailingNewline
+        }
     }
 
     /// What this seed's answer shows (each drift with probability ½, odd types ¼).

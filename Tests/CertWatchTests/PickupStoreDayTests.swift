@@ -79,11 +79,14 @@ struct PickupStoreDayTests {
             "C1": verifiedOnce,  // the right voucher, 10:21
             "C2": ["discovered", "verified", "status_changed", "verify_cancelled", "status_changed"],  // scanned by mistake
             "D1": ["discovered", "expiring_soon", "expired"],  // a same-day deal, unused (Douyin has no expired status)
-            "E1": ["discovered", "refund_requested", "refunded", "status_changed"],  // request and approval between polls
+            // Requested 11:00, approved 12:45: refunding for an hour, then refunded.
+            "E1": ["discovered", "refund_requested", "status_changed", "refunding", "status_changed", "refunded", "status_changed"],
             "F1": ["discovered"] + use + ["status_changed"] + closes + use + closes,
             "G1": verifiedOnce,  // bought 09:30, picked up 15:00 at the second store
             "H1": ["discovered", "expired"],  // ended early by the merchant
-            "I1": verifiedOnce,
+            "I1": verifiedOnce,  // verified by the buyer in the app (verify_type 1)
+            // Requested 10:40, rejected 11:30 (usable again), picked up 17:40.
+            "J1": ["discovered", "refund_requested", "status_changed", "refund_failed", "status_changed"] + verifiedOnce.dropFirst(),
         ]
         #expect(sequences == expected)
         let received = receiver.received
