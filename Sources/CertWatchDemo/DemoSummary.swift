@@ -8,7 +8,8 @@ import GRDB
 public struct DemoSummary: Sendable, Codable {
     /// Events by type.
     public var eventsByType: [String: Int]
-    /// Douyin API requests by outcome (`ok`, or the error code / HTTP status).
+    /// Douyin API requests by outcome (`ok`; `drift`, answered correctly in Douyin's drifted shapes
+    /// by the `wild` profile; `latency`; or the error code / HTTP status).
     public var apiCalls: [String: Int]
     /// Deliveries by sink and state.
     public var deliveries: [String: [String: Int]]
@@ -89,6 +90,7 @@ public struct DemoSummary: Sendable, Codable {
     static func describe(_ outcome: String) -> String {
         switch outcome {
         case "ok": return "ok"
+        case "drift": return "ok, in Douyin's drifted shapes (wild)"
         case "2100004": return "2100004 busy (retried)"
         case "2119002": return "2119002 busy (retried)"
         case "2119003": return "2119003 rate limited (slowed down)"
