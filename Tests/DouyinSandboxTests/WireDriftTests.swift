@@ -188,4 +188,28 @@ import Testing
             }
         }
     }
+
+    @Test func theClientReadsWildAnswersOverHTTP() async throws {
+        try await SandboxHarness.run(configuration: SandboxConfiguration(faults: FaultProfile.builtins["wild"]!)) { harness in
+            let order = try await harness.sandbox.createOrder(twoCertificateOrder)
+            try await harness.sandbox.verify(certificateID: order.certificates[0].certificateID)
+            let statuses = try await harness.sandbox.order(id: order.orderID).certificates.map(\.status)
+            for _ in 0..<15 {
+                let result = try await harness.client.queryCertificates(CertificateQuery(orderID: order.orderID))
+                #expect(result.certificates.map(\.status) == statuses)
+                #expect(result.certificates.map(\.certificateID.value) == order.certificates.map(\.certificateID))
+                #expect(result.serverNow == 1_734_169_082)
+            }
+            let log = await harness.sandbox.requests()
+            #expect(log.contains { $0.fault == "drift" })
+            // Asked for by header on any profile.
+            try await harness.sandbox.setFaultProfile(.none)
+            let token = try await harness.token()
+            let (status, _, _) = try await harness.raw(
+                .GET, CertificateAPI.compreRetail.queryPath + "?order_id=\(order.orderID)",
+                headers: [("access-token", token), ("x-sandbox-fault", "drift")])
+            #expect(status == 200)
+            #expect(await harness.sandbox.requests().last?.fault == "drift")
+        }
+    }
 }
