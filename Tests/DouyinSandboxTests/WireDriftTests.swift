@@ -199,6 +199,9 @@ import Testing
                 #expect(result.certificates.map(\.status) == statuses)
                 #expect(result.certificates.map(\.certificateID.value) == order.certificates.map(\.certificateID))
                 #expect(result.serverNow == 1_734_169_082)
+                // The get endpoint's `data.certificate` drifts too.
+                let one = try await harness.client.getCertificate(encryptedCode: order.certificates[0].encryptedCode)
+                #expect(one.certificates.map(\.status) == [statuses[0]])
             }
             let log = await harness.sandbox.requests()
             #expect(log.contains { $0.fault == "drift" })
