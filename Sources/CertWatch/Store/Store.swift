@@ -18,6 +18,8 @@ public final class Store: Sendable {
     public let pool: DatabasePool
     /// The database file.
     public let path: String
+    /// Wakes the watcher's hint loop when a push hint is taken in this process (``hint(_:now:)``).
+    let hintSignal = WakeSignal()
 
     /// Opens (creating if needed) the database at `path` and runs pending migrations.
     /// Throws GRDB's `DatabaseError` when the file cannot be opened or migrated.
@@ -90,6 +92,8 @@ public final class Store: Sendable {
         // Delivery outbox, attempt log, sink states (Delivery/DeliveryStore.swift).
         DeliveryStore.registerMigrations(&migrator)
         GroupStore.registerMigrations(&migrator)
+        // Push hints: hinted_at, certificate lookups, events.detected_by (Store/PushHints.swift).
+        registerHintMigrations(&migrator)
         return migrator
     }
 
@@ -240,17 +244,26 @@ public final class Store: Sendable {
 
     // MARK: Scheduling
 
-    /// Takes up to `limit` due watches (active, `next_poll_at <= now`, not leased), earliest first,
-    /// and leases them until `now + lease` so a poll in flight is never taken twice.
+    /// Takes up to `limit` due watches (active, `next_poll_at <= now`, not leased) and leases them
+    /// until `now + lease` so a poll in flight is never taken twice. Watches a push hinted come
+    /// first (earliest hint first, see ``claimHinted(now:limit:lease:)``), then routine ones,
+    /// earliest `next_poll_at` first.
     public func claimDue(now: Int64, limit: Int, lease: Int64 = 120) async throws -> [Watch] {
         try await pool.write { db in
-            let rows = try Row.fetchAll(db.cachedStatement(sql: Self.claimDueSQL), arguments: [now, now, limit])
-            let watches = try rows.map(Self.watch(from:))
+            let hinted = try Self.claimHinted(db: db, now: now, limit: limit, lease: lease)
+            guard hinted.count < limit else { return hinted }
+            let rows = try Row.fetchAll(db.cachedStatement(sql: Self.claimDueSQL), arguments: [now, now, limit - hinted.count])
+            // Routine polls, even of a watch hinted for the next second.
+            let watches = try rows.map { row in
+                var watch = try Self.watch(from: row)
+                watch.hintedAt = nil
+                return watch
+            }
             let update = try db.cachedStatement(sql: "UPDATE watches SET leased_until = ? WHERE id = ?")
             for watch in watches {
                 try update.execute(arguments: [now + lease, watch.id])
             }
-            return watches
+            return hinted + watches
         }
     }
 
@@ -267,7 +280,7 @@ public final class Store: Sendable {
     /// The earliest `next_poll_at` of an active, unleased watch, or `nil` when none.
     public func nextDue(now: Int64) async throws -> Int64? {
         try await pool.read { db in
-            try Int64.fetchOne(db, sql: Self.nextDueSQL, arguments: [now])
+            try Int64.fetchOne(db, sql: Self.nextDueSQL, arguments: [now, now])
         }
     }
 
@@ -279,10 +292,15 @@ public final class Store: Sendable {
         ORDER BY next_poll_at LIMIT ?
         """
 
-    /// The earliest `next_poll_at` of an unleased active watch (argument: now).
+    /// The earliest `next_poll_at` or `hinted_at` of an unleased active watch (arguments: now, now).
     static let nextDueSQL = """
-        SELECT MIN(next_poll_at) FROM watches INDEXED BY watches_due
-        WHERE state = 'active' AND (leased_until IS NULL OR leased_until <= ?)
+        SELECT MIN(at) FROM (
+            SELECT MIN(next_poll_at) AS at FROM watches INDEXED BY watches_due
+            WHERE state = 'active' AND (leased_until IS NULL OR leased_until <= ?)
+            UNION ALL
+            SELECT MIN(hinted_at) FROM watches INDEXED BY watches_hinted
+            WHERE state = 'active' AND hinted_at IS NOT NULL AND (leased_until IS NULL OR leased_until <= ?)
+        )
         """
 
     // MARK: Polls
@@ -346,7 +364,7 @@ public final class Store: Sendable {
                         text.snapshot, text.raw, snapshot.observedAt,
                     ])
             }
-            let appended = try Self.append(events, db: db)
+            let appended = try Self.append(events, db: db, detectedBy: poll.detectedBy)
             let state: Watch.State = poll.nextPollAt == nil ? poll.finalState : .active
             try db.cachedStatement(
                 sql: """
@@ -384,18 +402,20 @@ public final class Store: Sendable {
         try append(encoded(events), db: db)
     }
 
-    static func append(_ events: [(event: CertWatchEvent, body: String)], db: Database) throws -> [CertWatchEvent] {
+    static func append(_ events: [(event: CertWatchEvent, body: String)], db: Database, detectedBy: Detection? = nil) throws
+        -> [CertWatchEvent]
+    {
         var appended: [CertWatchEvent] = []
         for (var event, body) in events {
             try db.cachedStatement(
                 sql: """
-                    INSERT INTO events (id, type, subject, watch_id, order_id, time, body) VALUES (?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO events (id, type, subject, watch_id, order_id, time, body, detected_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (id) DO NOTHING
                     """
             ).execute(
                 arguments: [
                     event.id, event.type.rawValue, event.subject, event.data.watch.id, event.data.watch.orderID, event.time,
-                    body,
+                    body, detectedBy?.rawValue,
                 ])
             if db.changesCount > 0 {
                 event.sequence = db.lastInsertedRowID
@@ -457,7 +477,7 @@ public final class Store: Sendable {
             api: CertificateAPI(rawValue: row["api"]) ?? .compreRetail, accountID: row["account_id"], labels: labels,
             state: Watch.State(rawValue: row["state"]) ?? .active, createdAt: row["created_at"],
             nextPollAt: row["next_poll_at"], lastPolledAt: row["last_polled_at"], pollCount: row["poll_count"],
-            consecutiveFailures: row["consecutive_failures"], lastError: row["last_error"])
+            consecutiveFailures: row["consecutive_failures"], lastError: row["last_error"], hintedAt: row["hinted_at"])
     }
 
     static func json(_ labels: [String: String]) -> String {
@@ -497,11 +517,15 @@ public struct PollCommit: Sendable {
     public var consecutiveFailures: Int64
     /// The error to record, if any.
     public var lastError: String?
+    /// How the poll came about (stored with its events): `push` for a poll a push hint made due.
+    public var detectedBy: Detection?
 
     public init(
         watchID: String, polledAt: Int64, certificates: [StoredCertificate] = [], events: [CertWatchEvent] = [],
-        nextPollAt: Int64?, finalState: Watch.State = .done, consecutiveFailures: Int64 = 0, lastError: String? = nil
+        nextPollAt: Int64?, finalState: Watch.State = .done, consecutiveFailures: Int64 = 0, lastError: String? = nil,
+        detectedBy: Detection? = nil
     ) {
+        self.detectedBy = detectedBy
         self.watchID = watchID
         self.polledAt = polledAt
         self.certificates = certificates

@@ -42,6 +42,9 @@ public struct Watch: Sendable, Hashable, Codable {
     public var consecutiveFailures: Int64
     /// The last error, e.g. `douyin retry error, code 2100004, logid …`.
     public var lastError: String?
+    /// When a push hint made this watch due, Unix seconds: set on a watch handed out by
+    /// ``Store/claimHinted(now:limit:lease:)`` (its poll is a hinted one), `nil` otherwise.
+    public var hintedAt: Int64? = nil
 
     /// The event-facing summary of the watch.
     public var info: WatchInfo {
