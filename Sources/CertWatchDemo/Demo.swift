@@ -147,7 +147,7 @@ public struct Demo: Sendable {
                         clientSecret: douyin.clientSecret, store: store, clock: clock, policy: watcher.configuration.policy,
                         logger: quiet))
                 await sandbox.enablePushes()
-                try await intake.withRunning(logger: quiet) { intakeURL in
+                return try await intake.withRunning(logger: quiet) { intakeURL in
                     let pusher = SandboxPusher(sandbox: sandbox, url: intakeURL + "/douyin/webhook", logger: quiet)
                     let group = ServiceGroup(
                         configuration: .init(

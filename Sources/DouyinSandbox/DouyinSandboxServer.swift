@@ -62,7 +62,7 @@ public struct DouyinSandboxServer: Sendable {
         let app = makeApplication(onRunning: onRunning)
         guard !services.isEmpty else { return try await app.runService() }
         let group = ServiceGroup(
-            configuration: .init(services: [app] + services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: [app as any Service] + services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 

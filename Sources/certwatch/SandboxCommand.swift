@@ -2,6 +2,7 @@ import ArgumentParser
 import DouyinSandbox
 import Foundation
 import Logging
+import ServiceLifecycle
 
 /// `certwatch sandbox`: a local stand-in for Douyin's certificate APIs (tokens, queries, admin API,
 /// faults, scenarios). See `deploy/sandbox/README.md`.
@@ -84,7 +85,7 @@ struct SandboxCommand: AsyncParsableCommand {
         let profileName = profile.name ?? faults ?? "none"
         let pusher = pushURL.map { SandboxPusher(sandbox: sandbox, url: $0, logger: logger) }
         let pushLine = pushURL.map { "  pushes: 券消息通知 to \($0)" }
-        try await server.runUntilSignalled(alongside: pusher.map { [$0] } ?? []) { port in
+        try await server.runUntilSignalled(alongside: pusher.map { [$0 as any Service] } ?? []) { port in
             let base = "http://\(host):\(port)"
             var lines = [
                 "Douyin sandbox listening on \(base)",

@@ -12,6 +12,12 @@ import Testing
 /// 127.0.0.1, with routine polls 10 minutes apart, detect a verification within 5 s of the push.
 @Suite("Push detection latency")
 struct PushLatencyTests {
+    static var quiet: Logger {
+        var logger = Logger(label: "test.push")
+        logger.logLevel = .critical
+        return logger
+    }
+
     /// Virtual time: the sandbox and the watcher share a manual clock moved one second at a time;
     /// each second the sandbox sends the pushes due (real HTTP to the intake) and the watcher polls
     /// what is due. Without the push the verification would wait for the routine poll 600 s later.
@@ -21,8 +27,7 @@ struct PushLatencyTests {
             let order = try await h.sandbox.createOrder(OrderSpec(certificates: [.init(kind: .voucher)]))
             try await h.register(order.orderID)
             _ = try await h.run(for: 5)  // discovered; the next routine poll is 10 minutes away
-            var logger = Logger(label: "test.push")
-            logger.logLevel = .critical
+            let logger = Self.quiet
             let intake = CertWatchAPI(
                 store: h.store, clock: h.clock, apiKeys: ["k"],
                 push: DouyinPushIntake(clientSecret: "sandbox_secret", store: h.store, clock: h.clock, policy: PollPolicy(), logger: logger))
@@ -31,7 +36,8 @@ struct PushLatencyTests {
                 await h.sandbox.enablePushes()
                 try await h.advance(37)
                 try await h.sandbox.verify(certificateID: order.certificates[0].certificateID)
-                let changedAt = try #require(await h.sandbox.pushLog().last).changedAt
+                let change = await h.sandbox.pushLog().last
+                let changedAt = try #require(change).changedAt
                 var verified: CertWatchEvent?
                 for _ in 0..<5 where verified == nil {
                     #expect(await pusher.sendDue().allSatisfy { $0 == 200 })
@@ -53,8 +59,7 @@ struct PushLatencyTests {
     /// test waits for the appended event (no sleeps), then checks its time against the change.
     @Test("serve's services: the watcher and the pusher running, a verification is detected within 5 s of the push")
     func runningServices() async throws {
-        var logger = Logger(label: "test.push")
-        logger.logLevel = .critical
+        let logger = Self.quiet
         let sandbox = DouyinSandbox(clock: .system())
         try await DouyinSandboxServer(sandbox: sandbox, port: 0, logger: logger).withRunning { sandboxURL in
             let store = try temporaryStore()
@@ -101,10 +106,12 @@ struct PushLatencyTests {
                     let now = clock.unixNow
                     _ = try await store.register(WatchRegistration(orderID: order.orderID), now: now, firstPollAt: now)
                     var events = appended.makeAsyncIterator()
-                    let discovered = try #require(await events.next())
+                    let first = await events.next()
+                    let discovered = try #require(first)
                     #expect(discovered.map(\.type).contains(.discovered))
                     try await sandbox.verify(certificateID: order.certificates[0].certificateID)
-                    let changedAt = try #require(await sandbox.pushLog().last).changedAt
+                    let change = await sandbox.pushLog().last
+                    let changedAt = try #require(change).changedAt
                     var verified: CertWatchEvent?
                     while verified == nil, let batch = await events.next() {
                         verified = batch.first { $0.type == .verified }

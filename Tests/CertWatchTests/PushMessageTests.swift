@@ -24,9 +24,7 @@ struct PushMessageTests {
         #expect(message.targets == HintTargets(orderIDs: ["1068000000001745533"], certificateIDs: ["7230000000002418006"]))
     }
 
-    @Test(
-        "every shape names its ids exactly",
-        arguments: [
+    static let shapeBodies: [(String, HintTargets, Int64?)] = [
             // content as an object, ids as numbers above 2^53 (exact, never through Double)
             (#"{"event":"life_trade_certificate_notify","content":{"action":"verify","msg_time":1679914989,"certificate":{"certificate_id":7212557509230723106,"order_id":8000007678483824642,"account_id":"7126518681177163816"}}}"#,
              HintTargets(orderIDs: ["8000007678483824642"], certificateIDs: ["7212557509230723106"]), Int64?(1_679_914_989)),
@@ -45,7 +43,9 @@ struct PushMessageTests {
             // the same inside content.order.certificates
             (#"{"event":"life_trade_order_notify","content":{"order":{"order_id":18446744073709551615,"certificates":[{"certificate_id":"1","encrypted_code":"E1"}]}}}"#,
              HintTargets(orderIDs: ["18446744073709551615"], certificateIDs: ["1"], encryptedCodes: ["E1"]), Int64?.none),
-        ])
+        ]
+
+    @Test("every shape names its ids exactly", arguments: shapeBodies)
     func shapes(body: String, targets: HintTargets, msgTime: Int64?) throws {
         let message = try DouyinPushMessage(parsing: Data(body.utf8))
         #expect(message.targets.orderIDs == targets.orderIDs)
@@ -55,16 +55,16 @@ struct PushMessageTests {
         #expect(message.msgTime == msgTime)
     }
 
-    @Test(
-        "bad input names the JSON path",
-        arguments: [
+    static let badBodies: [(String, Int, String?)] = [
             (#"{"event":"life_trade_certificate_notify","content":{"certificate":{"order_id":1.0e18}}}"#, 422, "content.certificate.order_id"),
             (#"{"event":"life_trade_certificate_notify","content":{"certificate_list":[{"certificate_id":"72x"}]}}"#, 422, "content.certificate_list[0].certificate_id"),
             (#"{"event":"life_trade_certificate_notify","content":{"msg_time":"yesterday","order_id":"1"}}"#, 422, "content.msg_time"),
             (#"{"event":"life_trade_certificate_notify","content":"{not json"}"#, 400, "content"),
             (#"{"content":{}}"#, 422, "event"),
             (#"[1]"#, 400, nil),
-        ])
+        ]
+
+    @Test("bad input names the JSON path", arguments: badBodies)
     func badInput(body: String, status: Int, field: String?) {
         do {
             _ = try DouyinPushMessage(parsing: Data(body.utf8))
@@ -75,58 +75,80 @@ struct PushMessageTests {
         }
     }
 
+    /// One generated case of the property test.
+    struct RoundTrip: Sendable {
+        var type: EventType
+        var certificateID: String
+        /// A watch registered by encrypted code (found through its snapshot) instead of by order id.
+        var byCode: Bool
+        var orderID: String
+        var accountID: String?
+        var milliseconds: Bool
+    }
+
     /// Random events of every type through certwatch's own `douyin-push` format, back into its own
     /// intake: each body with an action is accepted and hints the watch that emitted the event —
     /// by order id, or (a watch registered by encrypted code) by the certificate in its snapshots.
     @Test("property: every douyin-push body certwatch produces is accepted by its own intake and triggers the poll")
     func ownFormatRoundTrip() async throws {
+        var random = SeededGenerator(seed: 18)
+        var cases: [RoundTrip] = []
+        for index in 0..<120 {
+            let big = { (random: inout SeededGenerator) in String(UInt64.random(in: 1 << 53...UInt64.max, using: &random)) }
+            cases.append(
+                RoundTrip(
+                    type: EventType.allCases.randomElement(using: &random)!,
+                    certificateID: random.next() % 3 == 0 ? String(index + 1) : big(&random), byCode: random.next() % 2 == 0,
+                    orderID: big(&random), accountID: random.next() % 2 == 0 ? big(&random) : nil,
+                    milliseconds: random.next() % 2 == 0))
+        }
         let store = try temporaryStore()
         let clock = ManualWallClock(1_734_169_082)
         let push = DouyinPushIntake(clientSecret: "s3cret", store: store, clock: clock, policy: PollPolicy())
         let app = Application(router: CertWatchAPI(store: store, clock: clock, apiKeys: ["k"], push: push).makeRouter())
-        var random = SeededGenerator(seed: 18)
-        func bigID() -> String { String(UInt64.random(in: 1 << 53...UInt64.max, using: &random)) }
-        var withAction = 0
+        let roundTrips = cases
+        let withAction = roundTrips.filter { DouyinPushFormat.action(for: $0.type) != nil }.count
+        #expect(withAction > 30)
         try await app.test(.router) { client in
-            for index in 0..<120 {
-                var event = EventSchema.sampleEvent(type: EventType.allCases.randomElement(using: &random)!)
-                let certificateID = random.next() % 3 == 0 ? String(index + 1) : bigID()
-                event.subject = certificateID
-                let byCode = random.next() % 2 == 0
+            for (index, item) in roundTrips.enumerated() {
+                var event = EventSchema.sampleEvent(type: item.type)
+                event.subject = item.certificateID
                 let now = clock.unixNow
                 let watch: Watch
-                if byCode {
+                if item.byCode {
                     watch = try await store.register(WatchRegistration(encryptedCode: "code-\(index)"), now: now, firstPollAt: now + 600).watch
-                    var snapshot = CertificateSnapshot(Certificate(certificateID: DouyinID(certificateID)), observedAt: now)
+                    // Polled a second ago, so the hint is due now (a poll in this second would defer it).
+                    var snapshot = CertificateSnapshot(Certificate(certificateID: DouyinID(item.certificateID)), observedAt: now - 1)
                     snapshot.encryptedCode = "code-\(index)"
                     try await store.commitPoll(
-                        PollCommit(watchID: watch.id, polledAt: now, certificates: [StoredCertificate(snapshot: snapshot, raw: .object([:]))], nextPollAt: now + 600))
-                    event.data.watch = watch.info
+                        PollCommit(
+                            watchID: watch.id, polledAt: now - 1, certificates: [StoredCertificate(snapshot: snapshot, raw: .object([:]))],
+                            nextPollAt: now + 600))
                 } else {
-                    let orderID = bigID()
-                    watch = try await store.register(WatchRegistration(orderID: orderID), now: now, firstPollAt: now + 600).watch
-                    event.data.watch = watch.info
+                    watch = try await store.register(WatchRegistration(orderID: item.orderID), now: now, firstPollAt: now + 600).watch
                 }
-                event.data.watch.accountID = random.next() % 2 == 0 ? bigID() : nil
-                guard let body = DouyinPushFormat.body(of: event, clientKey: "ck", msgTime: now * (random.next() % 2 == 0 ? 1 : 1000)) else {
-                    #expect(DouyinPushFormat.action(for: event.type) == nil)
+                event.data.watch = watch.info
+                event.data.watch.accountID = item.accountID
+                let msgTime = item.milliseconds ? now * 1000 : now
+                guard let body = DouyinPushFormat.body(of: event, clientKey: "ck", msgTime: msgTime) else {
+                    #expect(DouyinPushFormat.action(for: item.type) == nil)
                     continue
                 }
-                withAction += 1
                 var headers: HTTPFields = [.contentType: "application/json"]
                 headers[HTTPField.Name("X-Douyin-Signature")!] = DouyinPushFormat.signature(clientSecret: "s3cret", body: body)
                 headers[HTTPField.Name("Msg-Id")!] = "evt-\(index)"
                 try await client.execute(uri: "/douyin/webhook", method: .post, headers: headers, body: ByteBuffer(data: body)) {
                     response throws in
                     #expect(response.status == .ok)
-                    #expect(try JSONValue(parsing: Data(buffer: response.body))["status"] == .string("polling"), "\(event.type) by code: \(byCode)")
+                    #expect(
+                        try JSONValue(parsing: Data(buffer: response.body))["status"] == .string("polling"),
+                        "\(item.type) by code: \(item.byCode)")
                 }
                 let claimed = try await store.claimDue(now: clock.unixNow, limit: 10)
-                #expect(claimed.map(\.id) == [watch.id], "\(event.type) by code: \(byCode)")
+                #expect(claimed.map(\.id) == [watch.id], "\(item.type) by code: \(item.byCode)")
                 #expect(claimed.first?.hintedAt == now)
                 clock.advance(1)
             }
         }
-        #expect(withAction > 30)
     }
 }
