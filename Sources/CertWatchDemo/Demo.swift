@@ -63,11 +63,11 @@ public struct Demo: Sendable {
     }
 
     /// The demo's fault profile: Douyin busy now and then, early token expiry, a QPS quota, and
-    /// pushes that are sometimes lost (20 %), repeated (10 %), late (up to 60 s) or overtaken (10 %).
+    /// pushes that are sometimes lost (30 %), repeated (10 %), late (up to 30 s) or overtaken (10 %).
     public static let demoFaults = FaultProfile(
         name: "demo", qps: 30, burst: 10,
         faults: [FaultRule(kind: .busy, probability: 0.04), FaultRule(kind: .tokenExpired, probability: 0.01)],
-        push: PushFaults(loss: 0.2, duplicate: 0.1, delayMaxSeconds: 60, reorder: 0.1, reorderDelaySeconds: 120))
+        push: PushFaults(loss: 0.3, duplicate: 0.1, delayMaxSeconds: 30, reorder: 0.1, reorderDelaySeconds: 120))
 
     /// Runs the demo; writes event lines through `emit` and returns the summary.
     /// Throws ``DemoError`` when the scenario, rules or fault profile cannot be loaded.

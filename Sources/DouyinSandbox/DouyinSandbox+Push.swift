@@ -31,6 +31,9 @@ extension DouyinSandbox {
 
     func recordPush(from before: SandboxCertificate, to after: SandboxCertificate, at time: Int64) {
         guard pushes.enabled, let action = SandboxPushQueue.action(from: before, to: after) else { return }
-        pushes.record(action: action, certificate: after, at: time, clientKey: configuration.clientKey, faults: faults.profile.push)
+        // A profile without `push` keys (e.g. a scenario switching to a built-in one) keeps the configured push faults.
+        pushes.record(
+            action: action, certificate: after, at: time, clientKey: configuration.clientKey,
+            faults: faults.profile.push ?? configuration.faults.push)
     }
 }

@@ -10,7 +10,9 @@
 ///   reorder_delay_s: 60  # default 60
 /// ```
 ///
-/// Times are sandbox seconds (they scale with the clock's speed). Draws come from their own seeded
+/// Times are sandbox seconds (they scale with the clock's speed). A profile without `push` keys
+/// installed later (a scenario's `faults` step, `PUT /sandbox/faults`) keeps the push faults the
+/// sandbox started with. Draws come from their own seeded
 /// generator (the profile's `seed`, else the sandbox's), one set per push, so the same seed and
 /// the same changes give the same pushes.
 public struct PushFaults: Sendable, Hashable, Codable {

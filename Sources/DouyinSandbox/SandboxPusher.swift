@@ -22,7 +22,8 @@ public final class SandboxPusher: Service, Sendable {
     public let sandbox: DouyinSandbox
     /// Where pushes go, e.g. `http://127.0.0.1:8787/douyin/webhook`.
     public let url: String
-    /// Longest real wait between looks at the queue, seconds (default 0.05).
+    /// Longest real wait between looks at the queue, seconds (default 0.05; never more than one
+    /// sandbox second, so an accelerated clock does not delay pushes).
     public let tick: Double
     private let httpClient: HTTPClient
     private let logger: Logger
@@ -50,9 +51,11 @@ public final class SandboxPusher: Service, Sendable {
         logger.info("pushing to \(url)")
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             await sendDue()
-            // The next push's due time in real seconds (sandbox seconds / speed), at most one tick.
+            // The next push's due time in real seconds (sandbox seconds / speed), at most one tick
+            // and at most one sandbox second.
             let speed = await sandbox.clockSpeed
             let next = await sandbox.secondsUntilNextPush()
+            let tick = speed > 0 ? min(self.tick, 1 / speed) : self.tick
             let wait = min(tick, max(0.001, next.map { speed > 0 ? $0 / speed : tick } ?? tick))
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .microseconds(Int64(wait * 1_000_000))) }
         }
