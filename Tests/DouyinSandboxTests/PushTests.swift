@@ -79,7 +79,7 @@ import Testing
         let reordered = await Self.sandbox(PushFaults(reorder: 1, reorderDelaySeconds: 60))
         let d = try await reordered.createOrder(OrderSpec(certificates: [.init(kind: .voucher)]))
         try await reordered.verify(certificateID: d.certificates[0].certificateID)
-        try await reordered.setFaultProfile(FaultProfile(name: "t"))
+        try await reordered.setFaultProfile(FaultProfile(name: "t", push: PushFaults()))
         try await reordered.advanceClock(by: 10)
         try await reordered.cancelVerification(certificateID: d.certificates[0].certificateID)
         #expect(await reordered.takeDuePushes().map(\.action) == ["verify_cancel"])
