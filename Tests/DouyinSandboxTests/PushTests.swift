@@ -87,6 +87,16 @@ import Testing
         #expect(await reordered.takeDuePushes().map(\.action) == ["verify"])
     }
 
+    @Test("a profile without push keys installed later keeps the push faults the sandbox started with")
+    func pushFaultsSurviveProfileSwitch() async throws {
+        let sandbox = await Self.sandbox(PushFaults(loss: 1))
+        try await sandbox.setFaultProfile(FaultProfile.builtins["busy30"]!)  // as a scenario's `faults` step does
+        let order = try await sandbox.createOrder(OrderSpec(certificates: [.init(kind: .voucher)]))
+        try await sandbox.verify(certificateID: order.certificates[0].certificateID)
+        #expect(await sandbox.pushLog().map(\.lost) == [true])
+        #expect(await sandbox.takeDuePushes().isEmpty)
+    }
+
     @Test("the push keys parse from YAML and out-of-range values name the key")
     func profileKeys() throws {
         let profile = try FaultProfile.parse(
