@@ -42,7 +42,7 @@ let package = Package(
     ],
     targets: [
         // Douyin Open Platform client: token provider, certificate query, models, error classes.
-        .target(name: "DouyinOpenAPI", dependencies: [asyncHTTPClient, logging, nioCore, nioHTTP1]),
+        .target(name: "DouyinOpenAPI", dependencies: [asyncHTTPClient, logging, nioCore, nioHTTP1, crypto]),
         // Pure domain: snapshots, differ, events, poll policy, rules. No networking, no database.
         .target(
             name: "CertWatchCore",
@@ -61,7 +61,9 @@ let package = Package(
         // A local stand-in for Douyin's certificate APIs (token, query, admin, faults, scenarios).
         .target(
             name: "DouyinSandbox",
-            dependencies: ["DouyinOpenAPI", hummingbird, logging, yams, nioCore, httpTypes, serviceLifecycle]
+            dependencies: [
+                "DouyinOpenAPI", hummingbird, logging, yams, nioCore, httpTypes, serviceLifecycle, asyncHTTPClient,
+            ]
         ),
         // `certwatch demo`: the sandbox, the watcher, rules and delivery together at accelerated time.
         .target(

@@ -2,7 +2,9 @@
 /// (请求太过频繁). A pure state machine: callers pass the clock (seconds, fractional) and sleep
 /// for the returned wait themselves.
 ///
-/// - ``acquire(now:)`` takes one token, returning 0 when one was available or the seconds to wait.
+/// - ``acquire(now:)`` takes one token, returning 0 when one was available or the seconds to wait
+///   (reserving it); ``take(now:)`` takes one only if available (no reservation, so a priority
+///   caller can go first).
 /// - ``slowDown()`` halves the rate (not below ``minimumRate``).
 /// - ``succeeded()`` adds ``recoveryStep`` of the configured rate after every ``recoveryWindow``
 ///   successes, up to the configured rate.
@@ -39,6 +41,18 @@ public struct RateLimiter: Sendable, Hashable {
         refill(now: now)
         tokens -= 1
         return tokens >= 0 ? 0 : -tokens / currentRate
+    }
+
+    /// Takes a token at time `now` (seconds) if one is available and returns 0; otherwise takes
+    /// nothing and returns the seconds until one will be (the caller asks again then, so a more
+    /// urgent caller may take it first).
+    public mutating func take(now: Double) -> Double {
+        refill(now: now)
+        if tokens >= 1 {
+            tokens -= 1
+            return 0
+        }
+        return (1 - tokens) / currentRate
     }
 
     /// Douyin answered 2119003: halve the rate.

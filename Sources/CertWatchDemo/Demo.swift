@@ -11,7 +11,10 @@ import ServiceLifecycle
 /// An in-process sandbox plays the shipped pickup-store scenario at accelerated time; the merchant
 /// "backend" registers each order as it appears; the real watcher, rules, outbox and dispatcher
 /// (the same code as `serve`, only the clock is faster) deliver every event to a stdout sink and to
-/// a signed webhook sink pointed at an in-process receiver that verifies each signature.
+/// a signed webhook sink pointed at an in-process receiver that verifies each signature. The
+/// sandbox pushes its 券消息通知 (lost, repeated, delayed and reordered as the profile's `push`
+/// keys say) to certwatch's own `/douyin/webhook` intake on loopback, so the summary can show how
+/// many changes were first seen after a push hint and how many by a routine poll.
 public struct Demo: Sendable {
     /// Output format of the event lines.
     public enum Format: String, Sendable, CaseIterable {
@@ -59,10 +62,12 @@ public struct Demo: Sendable {
         return logger
     }
 
-    /// The demo's fault profile: Douyin busy now and then, early token expiry, and a QPS quota.
+    /// The demo's fault profile: Douyin busy now and then, early token expiry, a QPS quota, and
+    /// pushes that are sometimes lost (30 %), repeated (10 %), late (up to 30 s) or overtaken (10 %).
     public static let demoFaults = FaultProfile(
         name: "demo", qps: 30, burst: 10,
-        faults: [FaultRule(kind: .busy, probability: 0.04), FaultRule(kind: .tokenExpired, probability: 0.01)])
+        faults: [FaultRule(kind: .busy, probability: 0.04), FaultRule(kind: .tokenExpired, probability: 0.01)],
+        push: PushFaults(loss: 0.3, duplicate: 0.1, delayMaxSeconds: 30, reorder: 0.1, reorderDelaySeconds: 120))
 
     /// Runs the demo; writes event lines through `emit` and returns the summary.
     /// Throws ``DemoError`` when the scenario, rules or fault profile cannot be loaded.
@@ -123,34 +128,45 @@ public struct Demo: Sendable {
                     }),
                     clock: clock, configuration: DispatcherConfiguration(idleCheck: 5, seed: seed), bus: bus, logger: quiet)
                 let registrar = Registrar(sandbox: sandbox, store: store, clock: clock, policy: watcher.configuration.policy)
-                let group = ServiceGroup(
-                    configuration: .init(
-                        services: [watcher, dispatcher, registrar], gracefulShutdownSignals: [.sigterm, .sigint], logger: quiet))
-                try await withThrowingTaskGroup(of: Void.self) { tasks in
-                    tasks.addTask { try await group.run() }
-                    tasks.addTask {
-                        if keepRunning {
-                            try await Task.sleep(for: .seconds(365 * 86_400))
-                        } else {
-                            try await Task.sleep(for: .milliseconds(Int64(duration * 1000)))
-                        }
-                        // Let the outbox drain (at most 3 s) so the summary does not end on a pending delivery.
-                        for _ in 0..<30 {
-                            let open = try await dispatcher.deliveries.counts().values.reduce(0) {
-                                $0 + ($1[.pending] ?? 0) + ($1[.retrying] ?? 0)
+                // certwatch's push intake on loopback, and the sandbox pushing to it.
+                let intake = CertWatchAPI(
+                    store: store, clock: clock, policy: watcher.configuration.policy, apiKeys: [],
+                    push: DouyinPushIntake(
+                        clientSecret: douyin.clientSecret, store: store, clock: clock, policy: watcher.configuration.policy,
+                        logger: quiet))
+                await sandbox.enablePushes()
+                return try await intake.withRunning(logger: quiet) { intakeURL in
+                    let pusher = SandboxPusher(sandbox: sandbox, url: intakeURL + "/douyin/webhook", logger: quiet)
+                    let group = ServiceGroup(
+                        configuration: .init(
+                            services: [watcher, dispatcher, registrar, pusher], gracefulShutdownSignals: [.sigterm, .sigint],
+                            logger: quiet))
+                    try await withThrowingTaskGroup(of: Void.self) { tasks in
+                        tasks.addTask { try await group.run() }
+                        tasks.addTask {
+                            if keepRunning {
+                                try await Task.sleep(for: .seconds(365 * 86_400))
+                            } else {
+                                try await Task.sleep(for: .milliseconds(Int64(duration * 1000)))
                             }
-                            if open == 0 { break }
-                            try await Task.sleep(for: .milliseconds(100))
+                            // Let the outbox drain (at most 3 s) so the summary does not end on a pending delivery.
+                            for _ in 0..<30 {
+                                let open = try await dispatcher.deliveries.counts().values.reduce(0) {
+                                    $0 + ($1[.pending] ?? 0) + ($1[.retrying] ?? 0)
+                                }
+                                if open == 0 { break }
+                                try await Task.sleep(for: .milliseconds(100))
+                            }
+                            await group.triggerGracefulShutdown()
                         }
-                        await group.triggerGracefulShutdown()
+                        try await tasks.next()
+                        tasks.cancelAll()
                     }
-                    try await tasks.next()
-                    tasks.cancelAll()
+                    try await http.shutdown()
+                    return try await DemoSummary.collect(
+                        store: store, dispatcher: dispatcher, sandbox: sandbox, signaturesVerified: verified.value,
+                        received: receiver.requestCount, speed: speed, databasePath: databasePath, pushes: pusher.outcomes)
                 }
-                try await http.shutdown()
-                return try await DemoSummary.collect(
-                    store: store, dispatcher: dispatcher, sandbox: sandbox, signaturesVerified: verified.value,
-                    received: receiver.requestCount, speed: speed, databasePath: databasePath)
             }
         }
     }

@@ -23,16 +23,77 @@ public struct DemoSummary: Sendable, Codable {
     public var speed: Double
     /// The database kept, if any.
     public var databasePath: String?
+    /// Per pushable event type, how the changes were first seen: after a push hint or by a routine poll.
+    public var detection: [String: DetectionRow]
+    /// The sandbox's pushes: `changes` pushed, `lost` by the fault profile, and the intake's answers
+    /// (`2xx`, a status, `error`).
+    public var pushes: [String: Int]
 
     enum CodingKeys: String, CodingKey {
         case eventsByType = "events_by_type", apiCalls = "api_calls", deliveries, retries
         case signaturesVerified = "signatures_verified", webhookRequests = "webhook_requests", speed
-        case databasePath = "database"
+        case databasePath = "database", detection, pushes
+    }
+
+    /// How the changes behind one event type were first seen. Detection latency = the event's time
+    /// (when the poll that found it committed) minus the sandbox's time of the change, in sandbox
+    /// seconds.
+    public struct DetectionRow: Sendable, Codable, Hashable {
+        /// Events first seen by a poll a push hint made due.
+        public var push: Int = 0
+        /// Median detection latency of those, seconds.
+        public var pushP50: Int64?
+        /// Events first seen by a routine poll.
+        public var poll: Int = 0
+        /// Median detection latency of those, seconds.
+        public var pollP50: Int64?
+
+        enum CodingKeys: String, CodingKey { case push, pushP50 = "push_p50_s", poll, pollP50 = "poll_p50_s" }
+    }
+
+    /// The push action announcing each event type (the sandbox pushes these three actions).
+    static let pushActions: [String: String] = [
+        "certificate.verified": "verify", "certificate.times_card_used": "verify",
+        "certificate.verify_cancelled": "verify_cancel", "certificate.refunded": "refund_success",
+    ]
+
+    /// Matches each event of a pushable type to the earliest unmatched sandbox change of its
+    /// certificate and action at or before the event, and groups the latencies by event type and
+    /// by how the event was detected (events without a recorded detection count as routine polls).
+    /// A `certificate.verified` and a `certificate.times_card_used` of the same use share its change.
+    static func detectionTable(events: [EventDetection], changes: [SandboxPush]) -> [String: DetectionRow] {
+        var latencies: [String: (push: [Int64], poll: [Int64])] = [:]
+        var used: [String: Set<Int>] = [:]  // event type → indexes of changes already matched
+        for event in events {
+            guard let action = pushActions[event.type] else { continue }
+            guard
+                let index = changes.indices.first(where: {
+                    changes[$0].certificateID == event.subject && changes[$0].action == action
+                        && changes[$0].changedAt <= event.time && !(used[event.type]?.contains($0) ?? false)
+                })
+            else { continue }
+            used[event.type, default: []].insert(index)
+            let latency = event.time - changes[index].changedAt
+            if event.detectedBy == .push {
+                latencies[event.type, default: ([], [])].push.append(latency)
+            } else {
+                latencies[event.type, default: ([], [])].poll.append(latency)
+            }
+        }
+        return latencies.mapValues { lists in
+            DetectionRow(push: lists.push.count, pushP50: median(lists.push), poll: lists.poll.count, pollP50: median(lists.poll))
+        }
+    }
+
+    /// The lower median, or `nil` for none.
+    static func median(_ values: [Int64]) -> Int64? {
+        guard !values.isEmpty else { return nil }
+        return values.sorted()[(values.count - 1) / 2]
     }
 
     static func collect(
         store: Store, dispatcher: Dispatcher, sandbox: DouyinSandbox, signaturesVerified: Int, received: Int, speed: Double,
-        databasePath: String?
+        databasePath: String?, pushes intakeAnswers: [String: Int] = [:]
     ) async throws -> DemoSummary {
         let eventsByType = try await store.pool.read { db in
             try Dictionary(
@@ -62,9 +123,15 @@ public struct DemoSummary: Sendable, Codable {
         for delivery in try await dispatcher.deliveries.list(limit: 1_000_000) {
             retries[delivery.sink, default: 0] += max(delivery.attempts - 1, 0)
         }
+        let changes = await sandbox.pushLog()
+        let detections = try await store.detections()
+        var pushes = intakeAnswers
+        pushes["changes"] = changes.count
+        pushes["lost"] = changes.filter(\.lost).count
         return DemoSummary(
             eventsByType: eventsByType, apiCalls: apiCalls, deliveries: deliveries, retries: retries,
-            signaturesVerified: signaturesVerified, webhookRequests: received, speed: speed, databasePath: databasePath)
+            signaturesVerified: signaturesVerified, webhookRequests: received, speed: speed, databasePath: databasePath,
+            detection: detectionTable(events: detections, changes: changes), pushes: pushes)
     }
 
     /// The summary as readable lines.
@@ -82,9 +149,34 @@ public struct DemoSummary: Sendable, Codable {
             lines.append("  \(sink.padding(toLength: 10, withPad: " ", startingAt: 0)) \(parts); retries \(retries[sink] ?? 0)")
         }
         lines.append("webhook signatures verified: \(signaturesVerified) of \(webhookRequests) requests")
+        lines.append(contentsOf: detectionLines)
         lines.append(String(format: "sandbox time ran %.0f× real time", speed))
         if let databasePath { lines.append("database kept at \(databasePath) (try: certwatch events list --db \(databasePath))") }
         return lines.joined(separator: "\n")
+    }
+
+    /// The push-versus-poll table: per event type, how many changes were first seen after a push
+    /// hint and by a routine poll, with the median detection latency (sandbox seconds) of each.
+    var detectionLines: [String] {
+        let answers = pushes.filter { !["changes", "lost"].contains($0.key) }.sorted { $0.key < $1.key }
+            .map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        var lines = [
+            "pushes (券消息通知): \(pushes["changes"] ?? 0) changes, \(pushes["lost"] ?? 0) lost; intake answered \(answers.isEmpty ? "nothing" : answers)",
+            "first seen after a push hint vs by a routine poll (detection latency p50, sandbox seconds):",
+            "  " + "event type".padding(toLength: 34, withPad: " ", startingAt: 0) + "   push  p50 s    poll  p50 s",
+        ]
+        func cell(_ count: Int, _ p50: Int64?) -> String {
+            let count = String(count)
+            let p50 = p50.map(String.init) ?? "-"
+            return String(repeating: " ", count: max(0, 6 - count.count)) + count + String(repeating: " ", count: max(0, 7 - p50.count)) + p50
+        }
+        for (type, row) in detection.sorted(by: { $0.key < $1.key }) {
+            lines.append(
+                "  " + type.padding(toLength: 34, withPad: " ", startingAt: 0) + " " + cell(row.push, row.pushP50) + "  "
+                    + cell(row.poll, row.pollP50))
+        }
+        if detection.isEmpty { lines.append("  (no verification, cancellation or refund seen)") }
+        return lines
     }
 
     static func describe(_ outcome: String) -> String {

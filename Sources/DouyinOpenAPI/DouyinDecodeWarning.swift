@@ -85,8 +85,9 @@ public enum DouyinTime {
 }
 
 /// Renders coding paths as JSON paths: `data.certificates[0].certificate_id`.
-enum JSONPath {
-    static func render(_ path: [any CodingKey]) -> String {
+public enum JSONPath {
+    /// The JSON path of `path` (keys joined by `.`, indices as `[n]`); empty for the root.
+    public static func render(_ path: [any CodingKey]) -> String {
         var text = ""
         for key in path {
             if let index = key.intValue {

@@ -32,6 +32,8 @@ public actor DouyinSandbox {
     var scenarioResults: [ScenarioStepResult] = []
     /// Encoded certificates by id, valid while their ``CertificateRenderKey`` is unchanged.
     var encodedCertificates: [UInt64: (key: CertificateRenderKey, bytes: Data)] = [:]
+    /// The pushes of verify, verify_cancel and refund (recorded once a pusher attaches; DouyinSandbox+Push.swift).
+    var pushes = SandboxPushQueue(seed: 0)
 
     /// - Parameters:
     ///   - configuration: credentials, token rules, seed, faults, scenario.
@@ -306,9 +308,11 @@ public actor DouyinSandbox {
         guard let id = UInt64(certificateID), var certificate = certificates[id] else {
             throw .notFound("no certificate \(certificateID)", field: "certificate_id")
         }
+        let before = certificate
         try change(&certificate, time, self)
         certificate.revision += 1
         certificates[id] = certificate
+        recordPush(from: before, to: certificate, at: time)
         return certificate.rendered(at: now)
     }
 

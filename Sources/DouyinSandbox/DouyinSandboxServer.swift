@@ -55,8 +55,15 @@ public struct DouyinSandboxServer: Sendable {
     }
 
     /// Runs the server until SIGINT or SIGTERM, then shuts down gracefully (for the CLI).
-    public func runUntilSignalled(onRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }) async throws {
-        try await makeApplication(onRunning: onRunning).runService()
+    /// `alongside` services (e.g. a ``SandboxPusher``) run in the same group and stop first.
+    public func runUntilSignalled(
+        alongside services: [any Service] = [], onRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
+    ) async throws {
+        let app = makeApplication(onRunning: onRunning)
+        guard !services.isEmpty else { return try await app.runService() }
+        let group = ServiceGroup(
+            configuration: .init(services: [app as any Service] + services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
     }
 
     /// Runs the server while `body` runs, then stops it. `body` receives the base URL

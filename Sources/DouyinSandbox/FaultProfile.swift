@@ -125,6 +125,11 @@ public struct FaultRule: Sendable, Hashable, Codable {
 ///   - kind: latency
 ///     probability: 0.1
 ///     latency_ms: 800
+/// push:              # faults of the sandbox's pushes (see PushFaults)
+///   loss: 0.1
+///   duplicate: 0.1
+///   delay_max_s: 30
+///   reorder: 0.2
 /// ```
 ///
 /// Every request draws one number per rule, whatever happens (and one more, the drift seed, when
@@ -139,8 +144,14 @@ public struct FaultProfile: Sendable, Hashable, Codable {
     /// Token-bucket capacity; default `qps`.
     public var burst: Double?
     public var faults: [FaultRule]
+    /// Faults of the pushes the sandbox sends (`--push-url`): loss, duplication, delay, reordering.
+    public var push: PushFaults?
 
-    public init(name: String? = nil, seed: UInt64? = nil, qps: Double? = nil, burst: Double? = nil, faults: [FaultRule] = []) {
+    public init(
+        name: String? = nil, seed: UInt64? = nil, qps: Double? = nil, burst: Double? = nil, faults: [FaultRule] = [],
+        push: PushFaults? = nil
+    ) {
+        self.push = push
         self.name = name
         self.seed = seed
         self.qps = qps
@@ -148,7 +159,7 @@ public struct FaultProfile: Sendable, Hashable, Codable {
         self.faults = faults
     }
 
-    enum CodingKeys: String, CodingKey { case name, seed, qps, burst, faults }
+    enum CodingKeys: String, CodingKey { case name, seed, qps, burst, faults, push }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -157,6 +168,7 @@ public struct FaultProfile: Sendable, Hashable, Codable {
         qps = try c.decodeIfPresent(Double.self, forKey: .qps)
         burst = try c.decodeIfPresent(Double.self, forKey: .burst)
         faults = try c.decodeIfPresent([FaultRule].self, forKey: .faults) ?? []
+        push = try c.decodeIfPresent(PushFaults.self, forKey: .push)
     }
 
     /// No faults, no quota.
@@ -208,6 +220,7 @@ public struct FaultProfile: Sendable, Hashable, Codable {
         if let burst, !(burst >= 1 && burst <= 1_000_000) { throw .invalid("burst", "burst must be 1…1000000") }
         if burst != nil, qps == nil { throw .invalid("burst", "burst needs qps") }
         for (index, rule) in faults.enumerated() { try rule.validate(field: "faults[\(index)]") }
+        try push?.validate()
     }
 }
 

@@ -86,6 +86,12 @@ public struct SandboxCertificate: Sendable, Hashable {
     /// How many uses are consumed (`time_card.times_used`).
     public var timesUsed: Int64 { Int64(verifications.count) }
 
+    /// When an approved refund is (or will be) refunded (`status` 4), Unix seconds; `nil` unless approved.
+    public var refundedAt: Int64? {
+        if case .approved(_, let refundedAt)? = refund { return refundedAt }
+        return nil
+    }
+
     /// Whether a refund is under review or approved (refunding or refunded): nothing else may
     /// happen to the certificate then.
     public var refundHolds: Bool {

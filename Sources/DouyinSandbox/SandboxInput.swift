@@ -1,3 +1,4 @@
+import DouyinOpenAPI
 import Foundation
 import Yams
 
@@ -48,17 +49,7 @@ enum SandboxInput {
         }
     }
 
-    static func path(_ keys: [any CodingKey]) -> String {
-        var text = ""
-        for key in keys {
-            if let index = key.intValue {
-                text += "[\(index)]"
-            } else {
-                text += text.isEmpty ? key.stringValue : ".\(key.stringValue)"
-            }
-        }
-        return text
-    }
+    static func path(_ keys: [any CodingKey]) -> String { JSONPath.render(keys) }
 
     private static func typeName(_ type: Any.Type) -> String {
         switch type {

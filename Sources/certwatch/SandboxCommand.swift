@@ -2,6 +2,7 @@ import ArgumentParser
 import DouyinSandbox
 import Foundation
 import Logging
+import ServiceLifecycle
 
 /// `certwatch sandbox`: a local stand-in for Douyin's certificate APIs (tokens, queries, admin API,
 /// faults, scenarios). See `deploy/sandbox/README.md`.
@@ -41,6 +42,14 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(help: "How long a replaced token stays valid, seconds.")
     var tokenGrace: Int64 = 300
 
+    @Option(
+        help: """
+            Send Douyin's 券消息通知 for every verify, verify_cancel and refund to this URL \
+            (e.g. http://127.0.0.1:8787/douyin/webhook), signed with the client secret; the fault profile's push keys \
+            add loss, duplication, delay and reordering.
+            """)
+    var pushURL: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -49,6 +58,9 @@ struct SandboxCommand: AsyncParsableCommand {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0…65535") }
         guard tokenLifetime > 0, tokenGrace >= 0 else { throw ValidationError("--token-lifetime must be > 0, --token-grace ≥ 0") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+        if let pushURL, !(pushURL.hasPrefix("http://") || pushURL.hasPrefix("https://")) || URL(string: pushURL)?.host == nil {
+            throw ValidationError("--push-url must be an http(s) URL, got \(pushURL)")
+        }
     }
 
     func run() async throws {
@@ -71,7 +83,9 @@ struct SandboxCommand: AsyncParsableCommand {
         let (clientKey, clientSecret, host) = (clientKey, clientSecret, host)
         let scenarioName = loadedScenario?.name
         let profileName = profile.name ?? faults ?? "none"
-        try await server.runUntilSignalled { port in
+        let pusher = pushURL.map { SandboxPusher(sandbox: sandbox, url: $0, logger: logger) }
+        let pushLine = pushURL.map { "  pushes: 券消息通知 to \($0)" }
+        try await server.runUntilSignalled(alongside: pusher.map { [$0 as any Service] } ?? []) { port in
             let base = "http://\(host):\(port)"
             var lines = [
                 "Douyin sandbox listening on \(base)",
@@ -83,6 +97,7 @@ struct SandboxCommand: AsyncParsableCommand {
                 "  order:  curl -s -X POST \(base)/sandbox/orders -d '{\"certificates\":[{\"kind\":\"voucher\"}]}'",
                 "  admin:  \(base)/sandbox/ (orders, certificates/{id}/verify|use|cancel|refund|expire, clock, faults, requests, reset)",
             ]
+            if let pushLine { lines.append(pushLine) }
             for order in await sandbox.listOrders() {
                 lines.append("  order \(order.label ?? "-"): \(order.orderID) (\(order.certificates.count) certificate(s))")
             }

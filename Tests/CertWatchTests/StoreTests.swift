@@ -176,7 +176,7 @@ struct ConfigurationTests {
 @Suite("Store query plans")
 struct StoreQueryPlanTests {
     @Test("the store's due-watch queries walk the next_poll_at index, no scan and sort", arguments: [
-        (Store.claimDueSQL, [1, 1, 1] as [Int]), (Store.nextDueSQL, [1]),
+        (Store.claimDueSQL, [1, 1, 1] as [Int]), (Store.nextDueSQL, [1, 1]),
     ])
     func dueQueriesUseIndex(sql: String, arguments: [Int]) async throws {
         let store = try temporaryStore()
@@ -185,6 +185,17 @@ struct StoreQueryPlanTests {
                 .map { $0["detail"] as String }.joined(separator: "; ")
         }
         #expect(plan.contains("watches_due"))
+        #expect(!plan.contains("TEMP B-TREE"))
+    }
+
+    @Test("hinted watches are found on their own partial index, no scan and sort")
+    func hintedQueryUsesIndex() async throws {
+        let store = try temporaryStore()
+        let plan = try await store.pool.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + Store.claimHintedSQL, arguments: [1, 1, 1])
+                .map { $0["detail"] as String }.joined(separator: "; ")
+        }
+        #expect(plan.contains("watches_hinted"))
         #expect(!plan.contains("TEMP B-TREE"))
     }
 }

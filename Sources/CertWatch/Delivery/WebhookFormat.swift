@@ -1,5 +1,5 @@
 import CertWatchCore
-import Crypto
+import DouyinOpenAPI
 import Foundation
 
 /// Builds `webhook` sink requests: CloudEvents JSON with Standard Webhooks signatures, or Douyin's
@@ -56,9 +56,7 @@ public enum DouyinPushFormat {
 
     /// `X-Douyin-Signature`: lowercase hex SHA-1 of `clientSecret + body`.
     public static func signature(clientSecret: String, body: Data) -> String {
-        var input = Data(clientSecret.utf8)
-        input.append(body)
-        return Insecure.SHA1.hash(data: input).map { String(format: "%02x", $0) }.joined()
+        DouyinPushSignature.hex(clientSecret: clientSecret, body: body)
     }
 
     /// The push body of an event (`nil` when it has no action).

@@ -1,10 +1,10 @@
 import CertWatchCore
-import Crypto
 import DouyinOpenAPI
 import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import Metrics
 import Synchronization
 
 /// `POST /douyin/webhook`: Douyin's own push (券消息通知 and order messages) taken as a hint.
@@ -14,10 +14,20 @@ import Synchronization
 ///   nothing happens;
 /// - the verification handshake `{"event": "verify_webhook", "content": {"challenge": N}}` (content
 ///   may also be a JSON string) is answered with `{"challenge": N}`;
-/// - messages are de-duplicated by `Msg-Id` (Douyin retries up to 3 times);
-/// - every other message names an order (`order_id` in its `content`): the matching watches are
-///   polled now — the poll is the truth, the push only makes it sooner. With `auto_register`, an
-///   unknown order is registered.
+/// - messages are de-duplicated by `Msg-Id` (header, else the body's `msg_id`; Douyin retries up
+///   to 3 times): a repeat answers 200 `{"status": "duplicate"}` and polls nothing. The ids
+///   remembered are the last 10,000, in memory;
+/// - `life_trade_certificate_notify` and `life_trade_order_notify` in every shape
+///   ``DouyinPushMessage`` reads name orders, certificates or encrypted codes; the watches they
+///   name (``Store/hint(_:now:)``: by order id, by a certificate in a watch's stored snapshots, by
+///   encrypted code) are polled now, ahead of routine polls and inside the QPS budget — the poll
+///   is the truth, the push only makes it sooner. With `auto_register`, an unknown order is
+///   registered;
+/// - any other event answers 200 `{"status": "ignored"}` (Douyin stops retrying) and is counted.
+///
+/// Every message is counted in `certwatch_push_messages_total{event,result}` (`event`: the two
+/// hint events, `verify_webhook` or `other`; `result`: `hinted`, `registered`, `unknown_watch`,
+/// `no_ids`, `duplicate`, `ignored`, `challenge`, `invalid`, `unauthorized`).
 public struct DouyinPushIntake: Sendable {
     /// The app's client secret (signature key).
     public var clientSecret: String
@@ -57,65 +67,73 @@ public struct DouyinPushIntake: Sendable {
         }
     }
 
-    /// Hex SHA-1 of `secret + body` (Douyin's `X-Douyin-Signature`).
+    /// Hex SHA-1 of `secret + body` (Douyin's `X-Douyin-Signature`, ``DouyinPushSignature``).
     public static func signature(secret: String, body: Data) -> String {
-        Insecure.SHA1.hash(data: Data(secret.utf8) + body).map { String(format: "%02x", $0) }.joined()
+        DouyinPushSignature.hex(clientSecret: secret, body: body)
     }
 
-    func handle(body: Data, signature: String?, messageID: String?) async throws -> Response {
-        let expected = Self.signature(secret: clientSecret, body: body)
-        guard let signature, !clientSecret.isEmpty, constantTimeEqual(signature.lowercased(), expected) else {
+    func handle(body: Data, signature: String?, messageID header: String?) async throws -> Response {
+        guard DouyinPushSignature.matches(signature, clientSecret: clientSecret, body: body) else {
+            Self.count(event: nil, "unauthorized")
             throw APIError(401, "unauthorized", "X-Douyin-Signature does not match the body")
         }
-        let message = try decodeJSON(JSONValue.self, body)
-        guard case .string(let event) = message["event"] ?? .null else {
-            throw APIError.invalid("a push message needs an event", field: "event")
+        let message: DouyinPushMessage
+        do {
+            message = try DouyinPushMessage(parsing: body)
+        } catch {
+            Self.count(event: nil, "invalid")
+            logger.warning("push message rejected", metadata: ["error": "\(error.message)", "field": "\(error.field ?? "-")"])
+            throw error
         }
-        let content = Self.content(of: message)
+        let event = message.event
         if event == "verify_webhook" {
-            return jsonResponse(["challenge": content["challenge"] ?? .null])
+            Self.count(event: event, "challenge")
+            return jsonResponse(["challenge": message.content["challenge"] ?? .null])
         }
-        if let messageID, !seen.insert(messageID) {
+        let messageID = header ?? message.messageID
+        if let messageID, seen.contains(messageID) {
+            Self.count(event: event, "duplicate")
             return jsonResponse(["status": "duplicate"])
         }
-        guard let orderID = Self.text(content["order_id"]) else {
-            logger.info("push without order_id ignored", metadata: ["event": "\(event)"])
+        guard DouyinPushMessage.hintEvents.contains(event) else {
+            Self.count(event: event, "ignored")
+            logger.debug("push event ignored", metadata: ["event": "\(event)"])
+            if let messageID { _ = seen.insert(messageID) }
+            return jsonResponse(["status": "ignored"])
+        }
+        let targets = message.targets
+        guard !targets.isEmpty else {
+            Self.count(event: event, "no_ids")
+            logger.info("push without order_id, certificate_id or encrypted_code ignored", metadata: ["event": "\(event)"])
+            if let messageID { _ = seen.insert(messageID) }
             return jsonResponse(["status": "ignored"])
         }
         let now = clock.unixNow
-        var polled = try await store.pollSoon(orderID: orderID, at: now)
-        if polled == 0, autoRegister {
+        let hinted = try await store.hint(targets, now: now)
+        var result = hinted.isEmpty ? "unknown_watch" : "hinted"
+        if hinted.isEmpty, autoRegister, let orderID = targets.orderIDs.first {
             _ = try await store.register(
-                WatchRegistration(orderID: orderID, api: api, labels: ["source": "douyin-push"]), now: now, firstPollAt: now)
-            polled = 1
+                WatchRegistration(orderID: orderID, api: api, accountID: message.accountID, labels: ["source": "douyin-push"]),
+                now: now, firstPollAt: now)
+            result = "registered"
         }
-        logger.info("push hint", metadata: ["event": "\(event)", "order_id": "\(orderID)", "watches_polled": "\(polled)"])
-        return jsonResponse(["status": polled > 0 ? "polling" : "unknown order"])
+        // Remembered only once handled: a message that failed here is taken again when Douyin retries.
+        if let messageID { _ = seen.insert(messageID) }
+        Self.count(event: event, result)
+        logger.info(
+            "push hint",
+            metadata: [
+                "event": "\(event)", "action": "\(message.action ?? "-")", "order_ids": "\(targets.orderIDs)",
+                "certificate_ids": "\(targets.certificateIDs)", "watches": "\(hinted.count)", "result": "\(result)",
+            ])
+        return jsonResponse(
+            ["status": .string(result == "unknown_watch" ? "unknown watch" : "polling"), "watches": JSONValue.int(Int64(hinted.count))])
     }
 
-    /// `content` as an object, whether Douyin sent it as an object or as a JSON string.
-    static func content(of message: JSONValue) -> JSONValue {
-        switch message["content"] {
-        case .string(let text): return (try? JSONValue(parsing: Data(text.utf8))) ?? .null
-        case .some(let value): return value
-        case .none: return .null
-        }
-    }
-
-    static func text(_ value: JSONValue?) -> String? {
-        switch value {
-        case .string(let text): return text.isEmpty ? nil : text
-        case .int(let number): return String(number)
-        case .uint(let number): return String(number)
-        default: return nil
-        }
-    }
-
-    private func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8)
-        let y = Array(b.utf8)
-        guard x.count == y.count else { return false }
-        return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    /// Counts one message in `certwatch_push_messages_total{event,result}`.
+    static func count(event: String?, _ result: String) {
+        let label = event.map { DouyinPushMessage.hintEvents.contains($0) || $0 == "verify_webhook" ? $0 : "other" } ?? "other"
+        Counter(label: "certwatch_push_messages_total", dimensions: [("event", label), ("result", result)]).increment()
     }
 }
 
@@ -129,6 +147,9 @@ final class RecentIDs: Sendable {
         state = Mutex((Set(), [], 0))
     }
 
+    /// Whether `id` is remembered.
+    func contains(_ id: String) -> Bool { state.withLock { $0.set.contains(id) } }
+
     /// Adds `id`; returns `false` if it was already there.
     func insert(_ id: String) -> Bool {
         state.withLock { state in
@@ -141,20 +162,6 @@ final class RecentIDs: Sendable {
                 state.head = (state.head + 1) % capacity
             }
             return true
-        }
-    }
-}
-
-extension Store {
-    /// Makes every active watch of `orderID` due at `at`; returns how many.
-    public func pollSoon(orderID: String, at: Int64) async throws -> Int {
-        try await pool.write { db in
-            try db.execute(
-                sql: """
-                    UPDATE watches SET next_poll_at = MIN(COALESCE(next_poll_at, ?), ?)
-                    WHERE order_id = ? AND state = 'active'
-                    """, arguments: [at, at, orderID])
-            return db.changesCount
         }
     }
 }

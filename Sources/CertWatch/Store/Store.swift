@@ -18,6 +18,8 @@ public final class Store: Sendable {
     public let pool: DatabasePool
     /// The database file.
     public let path: String
+    /// Wakes the watcher's hint loop when a push hint is taken in this process (``hint(_:now:)``).
+    let hintSignal = WakeSignal()
 
     /// Opens (creating if needed) the database at `path` and runs pending migrations.
     /// Throws GRDB's `DatabaseError` when the file cannot be opened or migrated.
@@ -90,7 +92,9 @@ public final class Store: Sendable {
         // Delivery outbox, attempt log, sink states (Delivery/DeliveryStore.swift).
         DeliveryStore.registerMigrations(&migrator)
         GroupStore.registerMigrations(&migrator)
-        migrator.registerMigration("v4-watch-stalls") { db in
+        // Push hints: hinted_at, certificate lookups, events.detected_by (Store/PushHints.swift).
+        registerHintMigrations(&migrator)
+        migrator.registerMigration("v5-watch-stalls") { db in
             // failing_since: first failure of the current run of failed polls; stalled_since: set
             // (to failing_since) when watch.stalled was emitted, cleared by watch.recovered.
             try db.execute(
@@ -258,17 +262,26 @@ public final class Store: Sendable {
 
     // MARK: Scheduling
 
-    /// Takes up to `limit` due watches (active, `next_poll_at <= now`, not leased), earliest first,
-    /// and leases them until `now + lease` so a poll in flight is never taken twice.
+    /// Takes up to `limit` due watches (active, `next_poll_at <= now`, not leased) and leases them
+    /// until `now + lease` so a poll in flight is never taken twice. Watches a push hinted come
+    /// first (earliest hint first, see ``claimHinted(now:limit:lease:)``), then routine ones,
+    /// earliest `next_poll_at` first.
     public func claimDue(now: Int64, limit: Int, lease: Int64 = 120) async throws -> [Watch] {
         try await pool.write { db in
-            let rows = try Row.fetchAll(db.cachedStatement(sql: Self.claimDueSQL), arguments: [now, now, limit])
-            let watches = try rows.map(Self.watch(from:))
+            let hinted = try Self.claimHinted(db: db, now: now, limit: limit, lease: lease)
+            guard hinted.count < limit else { return hinted }
+            let rows = try Row.fetchAll(db.cachedStatement(sql: Self.claimDueSQL), arguments: [now, now, limit - hinted.count])
+            // Routine polls, even of a watch hinted for the next second.
+            let watches = try rows.map { row in
+                var watch = try Self.watch(from: row)
+                watch.hintedAt = nil
+                return watch
+            }
             let update = try db.cachedStatement(sql: "UPDATE watches SET leased_until = ? WHERE id = ?")
             for watch in watches {
                 try update.execute(arguments: [now + lease, watch.id])
             }
-            return watches
+            return hinted + watches
         }
     }
 
@@ -285,7 +298,7 @@ public final class Store: Sendable {
     /// The earliest `next_poll_at` of an active, unleased watch, or `nil` when none.
     public func nextDue(now: Int64) async throws -> Int64? {
         try await pool.read { db in
-            try Int64.fetchOne(db, sql: Self.nextDueSQL, arguments: [now])
+            try Int64.fetchOne(db, sql: Self.nextDueSQL, arguments: [now, now])
         }
     }
 
@@ -297,10 +310,15 @@ public final class Store: Sendable {
         ORDER BY next_poll_at LIMIT ?
         """
 
-    /// The earliest `next_poll_at` of an unleased active watch (argument: now).
+    /// The earliest `next_poll_at` or `hinted_at` of an unleased active watch (arguments: now, now).
     static let nextDueSQL = """
-        SELECT MIN(next_poll_at) FROM watches INDEXED BY watches_due
-        WHERE state = 'active' AND (leased_until IS NULL OR leased_until <= ?)
+        SELECT MIN(at) FROM (
+            SELECT MIN(next_poll_at) AS at FROM watches INDEXED BY watches_due
+            WHERE state = 'active' AND (leased_until IS NULL OR leased_until <= ?)
+            UNION ALL
+            SELECT MIN(hinted_at) FROM watches INDEXED BY watches_hinted
+            WHERE state = 'active' AND hinted_at IS NOT NULL AND (leased_until IS NULL OR leased_until <= ?)
+        )
         """
 
     // MARK: Polls
@@ -364,7 +382,7 @@ public final class Store: Sendable {
                         text.snapshot, text.raw, snapshot.observedAt,
                     ])
             }
-            let appended = try Self.append(events, db: db)
+            let appended = try Self.append(events, db: db, detectedBy: poll.detectedBy)
             let state: Watch.State = poll.nextPollAt == nil ? poll.finalState : .active
             try db.cachedStatement(
                 sql: """
@@ -403,18 +421,20 @@ public final class Store: Sendable {
         try append(encoded(events), db: db)
     }
 
-    static func append(_ events: [(event: CertWatchEvent, body: String)], db: Database) throws -> [CertWatchEvent] {
+    static func append(_ events: [(event: CertWatchEvent, body: String)], db: Database, detectedBy: Detection? = nil) throws
+        -> [CertWatchEvent]
+    {
         var appended: [CertWatchEvent] = []
         for (var event, body) in events {
             try db.cachedStatement(
                 sql: """
-                    INSERT INTO events (id, type, subject, watch_id, order_id, time, body) VALUES (?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO events (id, type, subject, watch_id, order_id, time, body, detected_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (id) DO NOTHING
                     """
             ).execute(
                 arguments: [
                     event.id, event.type.rawValue, event.subject, event.data.watch.id, event.data.watch.orderID, event.time,
-                    body,
+                    body, detectedBy?.rawValue,
                 ])
             if db.changesCount > 0 {
                 event.sequence = db.lastInsertedRowID
@@ -480,7 +500,7 @@ public final class Store: Sendable {
             state: state, createdAt: row["created_at"],
             nextPollAt: row["next_poll_at"], lastPolledAt: row["last_polled_at"], pollCount: row["poll_count"],
             consecutiveFailures: row["consecutive_failures"], lastError: row["last_error"],
-            failingSince: row["failing_since"], stalledSince: stalledSince)
+            failingSince: row["failing_since"], stalledSince: stalledSince, hintedAt: row["hinted_at"])
     }
 
     static func json(_ labels: [String: String]) -> String {
@@ -524,14 +544,17 @@ public struct PollCommit: Sendable {
     public var failingSince: Int64?
     /// Set when the watch is stalled (`watch.stalled` emitted), `nil` when it is not.
     public var stalledSince: Int64?
+    /// How the poll came about (stored with its events): `push` for a poll a push hint made due.
+    public var detectedBy: Detection?
 
     public init(
         watchID: String, polledAt: Int64, certificates: [StoredCertificate] = [], events: [CertWatchEvent] = [],
         nextPollAt: Int64?, finalState: Watch.State = .done, consecutiveFailures: Int64 = 0, lastError: String? = nil,
-        failingSince: Int64? = nil, stalledSince: Int64? = nil
+        failingSince: Int64? = nil, stalledSince: Int64? = nil, detectedBy: Detection? = nil
     ) {
         self.failingSince = failingSince
         self.stalledSince = stalledSince
+        self.detectedBy = detectedBy
         self.watchID = watchID
         self.polledAt = polledAt
         self.certificates = certificates

@@ -14,10 +14,27 @@ public actor QPSBudget {
         self.clock = clock
     }
 
-    /// Waits until a request may be sent. Throws `CancellationError` when cancelled.
-    public func acquire() async throws {
-        let wait = limiter.acquire(now: clock.now())
-        if wait > 0 { try await clock.sleep(seconds: wait) }
+    /// Priority callers waiting now (routine callers let them go first).
+    private var priorityWaiting = 0
+
+    /// Waits until a request may be sent, then takes its token. A `priority` caller (a poll a
+    /// push hinted) gets the next token before every routine caller waiting; routine callers
+    /// share the rest. Either way no more than the budget is spent. Throws `CancellationError`
+    /// when cancelled.
+    public func acquire(priority: Bool = false) async throws {
+        if priority { priorityWaiting += 1 }
+        defer { if priority { priorityWaiting -= 1 } }
+        while true {
+            try Task.checkCancellation()
+            let wait: Double
+            if priority || priorityWaiting == 0 {
+                wait = limiter.take(now: clock.now())
+                if wait == 0 { return }
+            } else {
+                wait = 1 / max(limiter.currentRate, 0.001)
+            }
+            try await clock.sleep(seconds: wait)
+        }
     }
 
     /// Douyin answered 2119003: halve the rate.

@@ -108,6 +108,7 @@ public final class Watcher: Service {
             for _ in 0..<max(configuration.concurrency, 1) {
                 group.addTask { await self.work() }
             }
+            group.addTask { await self.pollHints() }
         }
         logger.info("watcher stopped")
     }
@@ -171,7 +172,7 @@ public final class Watcher: Service {
     /// ``poll(_:)`` with the watch's stored snapshots already read (`nil`: read them here).
     func poll(_ watch: Watch, previous known: [String: CertificateSnapshot]?) async -> PollOutcome {
         do {
-            try await budget.acquire()
+            try await budget.acquire(priority: watch.hintedAt != nil)
         } catch {
             return .storeError("cancelled")
         }
@@ -213,7 +214,7 @@ public final class Watcher: Service {
             let appended = try await store.commitPoll(
                 PollCommit(
                     watchID: watch.id, polledAt: now, certificates: certificates, events: events, nextPollAt: nextPollAt,
-                    finalState: .done), afterAppend: afterAppend)
+                    finalState: .done, detectedBy: watch.hintedAt != nil ? .push : .poll), afterAppend: afterAppend)
             published(appended)
             for warning in result.warnings {
                 Counter(label: "certwatch_decode_warnings_total", dimensions: [("field", warning.field)]).increment()

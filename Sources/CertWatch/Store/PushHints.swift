@@ -1,0 +1,173 @@
+import CertWatchCore
+import Foundation
+import GRDB
+
+/// What a Douyin push names: the ids a hint looks watches up by. Ids are decimal strings (exact,
+/// never through `Double`); encrypted codes are Douyin's opaque strings.
+public struct HintTargets: Sendable, Hashable {
+    /// `order_id`s: watches registered for these orders.
+    public var orderIDs: [String]
+    /// `certificate_id`s: watches whose stored snapshots hold one of these certificates.
+    public var certificateIDs: [String]
+    /// `encrypted_code`s: watches registered by one of these codes, or whose snapshots carry it.
+    public var encryptedCodes: [String]
+
+    public init(orderIDs: [String] = [], certificateIDs: [String] = [], encryptedCodes: [String] = []) {
+        self.orderIDs = orderIDs
+        self.certificateIDs = certificateIDs
+        self.encryptedCodes = encryptedCodes
+    }
+
+    /// Whether it names nothing.
+    public var isEmpty: Bool { orderIDs.isEmpty && certificateIDs.isEmpty && encryptedCodes.isEmpty }
+}
+
+/// How an event was first seen (the `detected_by` column of `events`).
+public enum Detection: String, Sendable, Hashable, Codable {
+    /// By a poll a push hint made due (``Store/claimHinted(now:limit:lease:)``).
+    case push
+    /// By a routine poll.
+    case poll
+}
+
+/// One stored event with how it was detected (``Store/detections(after:limit:)``).
+public struct EventDetection: Sendable, Hashable {
+    /// The event's `sequence`.
+    public var sequence: Int64
+    /// The event type, e.g. `certificate.verified`.
+    public var type: String
+    /// The certificate id (the CloudEvents `subject`).
+    public var subject: String
+    /// When the poll that found it committed, Unix seconds.
+    public var time: Int64
+    /// `push` or `poll`; `nil` for events stored before the `v4-push-hints` migration or appended
+    /// outside a poll.
+    public var detectedBy: Detection?
+}
+
+extension Store {
+    /// Adds the push-hint schema: `watches.hinted_at` (when a hinted poll is due, Unix seconds; the
+    /// hinted watches are claimed before routine ones, from their own partial index), lookups of
+    /// certificates by id and by encrypted code, and `events.detected_by` (`push`/`poll`).
+    static func registerHintMigrations(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v4-push-hints") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE watches ADD COLUMN hinted_at INTEGER;
+                    CREATE INDEX watches_hinted ON watches(hinted_at) WHERE state = 'active' AND hinted_at IS NOT NULL;
+                    CREATE INDEX certificates_certificate ON certificates(certificate_id);
+                    CREATE INDEX certificates_encrypted_code ON certificates(json_extract(snapshot, '$.encrypted_code'));
+                    ALTER TABLE events ADD COLUMN detected_by TEXT;
+                    """)
+        }
+    }
+
+    /// Takes a push hint: every active or done watch that `targets` names — by order id, by
+    /// encrypted code, or by a certificate id / encrypted code in its stored snapshots — becomes
+    /// due for a hinted poll, which ``claimDue(now:limit:lease:)`` hands out before routine polls.
+    /// A done watch becomes active again (the poll decides whether anything changed).
+    ///
+    /// Several hints coalesce: a watch already hinted keeps its earlier due time, and a watch
+    /// polled in this second, or with a poll in flight, is hinted for the next second — so hints
+    /// within a second make one poll, and a change that happened after a poll started is never
+    /// missed. Returns the ids of the watches hinted (sorted). Throws GRDB's `DatabaseError`.
+    public func hint(_ targets: HintTargets, now: Int64) async throws -> [String] {
+        guard !targets.isEmpty else { return [] }
+        let ids = try await pool.write { db -> [String] in
+            var ids = Set<String>()
+            func collect(_ sql: String, _ values: [String]) throws {
+                guard !values.isEmpty else { return }
+                let marks = Array(repeating: "?", count: values.count).joined(separator: ",")
+                ids.formUnion(try String.fetchAll(db, sql: sql.replacingOccurrences(of: "%@", with: marks), arguments: StatementArguments(values)))
+            }
+            try collect("SELECT id FROM watches WHERE order_id IN (%@)", targets.orderIDs)
+            try collect("SELECT id FROM watches WHERE encrypted_code IN (%@)", targets.encryptedCodes)
+            try collect("SELECT watch_id FROM certificates WHERE certificate_id IN (%@)", targets.certificateIDs)
+            try collect(
+                "SELECT watch_id FROM certificates WHERE json_extract(snapshot, '$.encrypted_code') IN (%@)",
+                targets.encryptedCodes)
+            var hinted: [String] = []
+            let update = try db.cachedStatement(sql: Self.hintSQL)
+            for id in ids.sorted() {
+                try update.execute(arguments: ["now": now, "id": id])
+                if db.changesCount > 0 { hinted.append(id) }
+            }
+            return hinted
+        }
+        if !ids.isEmpty { hintSignal.signal() }
+        return ids
+    }
+
+    /// Makes one watch hinted (arguments `now`, `id`); see ``hint(_:now:)``.
+    static let hintSQL = """
+        UPDATE watches SET
+            state = 'active',
+            hinted_at = MIN(COALESCE(hinted_at, \(Store.due)), \(Store.due)),
+            next_poll_at = MIN(COALESCE(next_poll_at, \(Store.due)), \(Store.due)),
+            updated_at = :now
+        WHERE id = :id AND state IN ('active', 'done')
+        """
+
+    /// When a hinted poll is due: now, or the next second when the watch was polled this second
+    /// or has a poll in flight.
+    private static let due = "(CASE WHEN leased_until > :now OR last_polled_at >= :now THEN :now + 1 ELSE :now END)"
+
+    /// Takes up to `limit` watches whose hinted poll is due (earliest hint first), leases them
+    /// until `now + lease` and clears their hint; each returned watch carries its ``Watch/hintedAt``.
+    public func claimHinted(now: Int64, limit: Int, lease: Int64 = 120) async throws -> [Watch] {
+        guard limit > 0 else { return [] }
+        return try await pool.write { db in try Self.claimHinted(db: db, now: now, limit: limit, lease: lease) }
+    }
+
+    static func claimHinted(db: Database, now: Int64, limit: Int, lease: Int64) throws -> [Watch] {
+        guard limit > 0 else { return [] }
+        let rows = try Row.fetchAll(db.cachedStatement(sql: Self.claimHintedSQL), arguments: [now, now, limit])
+        let watches = try rows.map(Self.watch(from:))
+        let update = try db.cachedStatement(sql: "UPDATE watches SET leased_until = ?, hinted_at = NULL WHERE id = ?")
+        for watch in watches { try update.execute(arguments: [now + lease, watch.id]) }
+        return watches
+    }
+
+    /// The hinted watches due (arguments: now, now, limit), on the `watches_hinted` partial index.
+    static let claimHintedSQL = """
+        SELECT * FROM watches INDEXED BY watches_hinted
+        WHERE state = 'active' AND hinted_at IS NOT NULL AND hinted_at <= ? AND (leased_until IS NULL OR leased_until <= ?)
+        ORDER BY hinted_at LIMIT ?
+        """
+
+    /// The earliest `hinted_at` of an unleased active watch, or `nil` when none is hinted.
+    public func nextHint(now: Int64) async throws -> Int64? {
+        try await pool.read { db in
+            try Int64.fetchOne(
+                db,
+                sql: """
+                    SELECT MIN(hinted_at) FROM watches INDEXED BY watches_hinted
+                    WHERE state = 'active' AND hinted_at IS NOT NULL AND (leased_until IS NULL OR leased_until <= ?)
+                    """, arguments: [now])
+        }
+    }
+
+    /// How many hints have been taken in this process (read it before looking for hinted watches,
+    /// then ``waitForHint(after:)``).
+    public var hintGeneration: UInt64 { hintSignal.generation }
+
+    /// Returns once a hint was taken after `generation` was read (at once if one was), or when the
+    /// task is cancelled.
+    public func waitForHint(after generation: UInt64) async {
+        await hintSignal.wait(after: generation)
+    }
+
+    /// Events after `sequence` with how each was detected, oldest first, at most `limit`.
+    public func detections(after sequence: Int64 = 0, limit: Int = 100_000) async throws -> [EventDetection] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT sequence, type, subject, time, detected_by FROM events WHERE sequence > ? ORDER BY sequence LIMIT ?",
+                arguments: [sequence, limit]
+            ).map { row in
+                EventDetection(
+                    sequence: row["sequence"], type: row["type"], subject: row["subject"], time: row["time"],
+                    detectedBy: (row["detected_by"] as String?).flatMap(Detection.init(rawValue:)))
+            }
+        }
+    }
+}
