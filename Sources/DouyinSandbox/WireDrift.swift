@@ -25,9 +25,9 @@ import Foundation
 /// Sources for the shapes (third-party, not Douyin's own reference): the Java SDK
 /// fengwensheng100/douyin-java-sdk models amounts as `BigDecimal`, `sku_id` / `account_id` /
 /// `verify_id` / `certificate_id` (in `verify`) as `String`, `extra.now` as a `long` and error codes
-/// as `int` (`CertificateQueryResp.java`, `BaseResp.java`); SDKs such as
-/// SKIT.FlurlHttpClient.ByteDance read numbers from strings too; certwatch's issue 19 quotes a body
-/// with `"error_code":"0"` and `"now":"1764400000123"` (milliseconds, as a string).
+/// as `int` (`CertificateQueryResp.java`, `BaseResp.java`); certwatch's issue 19 quotes a body
+/// with `"error_code":"0"` and `"now":"1764400000123"` (milliseconds, as a string). (A search of
+/// SKIT.FlurlHttpClient.ByteDance found no GoodLife certificate model to cite.)
 public struct WireDrift: Sendable, Hashable {
     /// The seed of this answer's draws.
     public var seed: UInt64
