@@ -38,8 +38,10 @@ public struct WatchInfo: Sendable, Hashable, Codable {
 public struct WatchFailure: Sendable, Hashable, Codable {
     /// The error class (`permanent`).
     public var errorClass: DouyinErrorClass
-    /// Douyin's business code.
+    /// Douyin's business code (`nil` for HTTP, transport and body errors).
     public var code: Int64?
+    /// The HTTP status of the answer, when there was one (e.g. 502, or 200 for a body that is not JSON).
+    public var httpStatus: Int64?
     /// `sub_error_code`.
     public var subErrorCode: Int64?
     /// Douyin's description, or what went wrong (e.g. a body that is not JSON, with the JSON path).
@@ -49,14 +51,15 @@ public struct WatchFailure: Sendable, Hashable, Codable {
 
     public init(_ error: DouyinAPIError) {
         errorClass = error.errorClass
-        code = error.code ?? error.httpStatus.map(Int64.init)
+        code = error.code
+        httpStatus = error.httpStatus.map(Int64.init)
         subErrorCode = error.subErrorCode
         description = error.errorDescription ?? error.detail ?? error.description
         logid = error.logid
     }
 
     enum CodingKeys: String, CodingKey {
-        case errorClass = "class", code, subErrorCode = "sub_error_code", description, logid
+        case errorClass = "class", code, httpStatus = "http_status", subErrorCode = "sub_error_code", description, logid
     }
 }
 
@@ -181,7 +184,7 @@ public struct CertWatchEvent: Sendable, Hashable, Codable {
     public init(failure: DouyinAPIError, watch: WatchInfo, time: Int64) {
         let detail = WatchFailure(failure)
         self.init(
-            id: Self.eventID(subject: watch.id, type: .watchFailed, discriminator: "\(detail.code ?? 0)"),
+            id: Self.eventID(subject: watch.id, type: .watchFailed, discriminator: "\(detail.code ?? detail.httpStatus ?? 0)"),
             source: Self.source(of: watch), type: .watchFailed, subject: watch.id, time: time,
             data: EventData(watch: watch, error: detail))
     }

@@ -108,6 +108,10 @@ extension Certificate: Codable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         certificateID = try c.decode(DouyinID.self, forKey: .certificateID)
+        if certificateID.value.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw DecodingError.dataCorruptedError(
+                forKey: .certificateID, in: c, debugDescription: "certificate_id must not be empty")
+        }
         status = try c.decodeIfPresent(Int64.self, forKey: .status)
         expireTime = try c.decodeUnixTimeIfPresent(forKey: .expireTime, warningsFrom: decoder)
         timeCard = try c.decodeIfPresent(TimeCard.self, forKey: .timeCard)

@@ -152,7 +152,8 @@ public struct CertificateQueryResponse: Codable, Sendable, Hashable {
     }
 
     /// Contradictions within the answer, as warnings (they never fail a poll): one `certificate_id`
-    /// twice in a list, `times_used` above `times_count`, a `verify_time` more than
+    /// twice in a list, `times_used` above `times_count`, a negative counter or `expire_time`, a
+    /// success without any certificate list, a `verify_time` more than
     /// ``futureTolerance`` after `now` (Unix seconds; `extra.now` when `nil`, skipped when neither),
     /// a `status` outside Douyin's documented table (``CertificateStatusCode``).
     public func consistencyWarnings(now: Int64? = nil) -> [DouyinDecodeWarning] {
@@ -168,6 +169,12 @@ public struct CertificateQueryResponse: Codable, Sendable, Hashable {
             if let card = certificate.timeCard, let used = card.timesUsed, let count = card.timesCount, used > count {
                 warnings.append(
                     .init(path: path + ".time_card.times_used", message: "times_used \(used) exceeds times_count \(count)"))
+            }
+            for (field, value) in [
+                ("time_card.times_used", certificate.timeCard?.timesUsed), ("time_card.times_count", certificate.timeCard?.timesCount),
+                ("expire_time", certificate.expireTime),
+            ] {
+                if let value, value < 0 { warnings.append(.init(path: "\(path).\(field)", message: "\(value) is negative")) }
             }
             guard let now else { return }
             for (index, record) in (certificate.verifyRecords ?? []).enumerated() {
@@ -196,6 +203,12 @@ public struct CertificateQueryResponse: Codable, Sendable, Hashable {
             }
         }
         if let certificate = data?.certificate { check(certificate, at: "data.certificate") }
+        if businessError() == nil, data?.certificates == nil, data?.certificatesV2 == nil, data?.certificate == nil {
+            warnings.append(
+                .init(
+                    path: data == nil ? "data" : "data.certificates",
+                    message: "a success without certificates, certificates_v2 or certificate; read as no certificates"))
+        }
         return warnings
     }
 

@@ -98,8 +98,11 @@ struct JSONValueDecoder: Decoder {
         default: throw mismatch(type)
         }
         guard let result else {
+            if case .double(let number) = value, number.rounded(.towardZero) != number {
+                throw mismatch(type)  // 2.5: not an integer at all
+            }
             throw DecodingError.dataCorrupted(
-                .init(codingPath: codingPath, debugDescription: "Number \(value.shortDescription) does not fit in \(type)"))
+                .init(codingPath: codingPath, debugDescription: "\(value.shortDescription) is outside the range of \(type)"))
         }
         return result
     }

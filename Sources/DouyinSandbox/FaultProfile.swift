@@ -96,6 +96,9 @@ public struct FaultRule: Sendable, Hashable, Codable {
     }
 
     func validate(field: String) throws(SandboxAdminError) {
+        if let orderIDs, orderIDs.isEmpty || orderIDs.contains(where: \.isEmpty) {
+            throw .invalid("\(field).order_ids", "order_ids needs at least one order id (omit it for every order)")
+        }
         if let probability, !(0...1).contains(probability) {
             throw .invalid("\(field).probability", "probability must be 0…1, got \(probability)")
         }

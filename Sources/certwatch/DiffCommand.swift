@@ -17,6 +17,8 @@ struct DiffCommand: ParsableCommand {
             --new-time for the second; default the previous + 1). Certificates first seen in a later
             response are discovered. Use /dev/null or an empty file as OLD for a first poll.
             Example: a certificate's status 1 → 3 → 5 gives refund_requested, then refund_failed.
+            Drift read anyway is printed as `warning: FILE: PATH: …` on standard error (see inspect).
+            Exit status: 0, 1 when a response cannot be read or decoded, 2 when it is an error envelope.
             """)
 
     @Argument(help: "The earliest response (an empty file: none).") var old: String
@@ -66,7 +68,11 @@ struct DiffCommand: ParsableCommand {
 
     private func read(_ data: Data, name: String) throws -> CertificateQueryResult {
         do {
-            return try CertificateQueryResult.read(body: data)
+            let result = try CertificateQueryResult.read(body: data)
+            for warning in result.warnings {
+                FileHandle.standardError.write(Data("warning: \(displayName(name)): \(warning)\n".utf8))
+            }
+            return result
         } catch {
             FileHandle.standardError.write(Data("error: \(displayName(name)): \(error)\n".utf8))
             throw ExitCode(error.source == .business ? 2 : 1)

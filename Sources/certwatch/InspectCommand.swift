@@ -8,7 +8,7 @@ struct InspectCommand: ParsableCommand {
         commandName: "inspect",
         abstract: "Decode a saved Douyin certificate query response and show the merged certificates.",
         discussion: """
-            Exit status: 0 on success, 1 when the input cannot be decoded (the error names the JSON path),
+            Exit status: 0 on success, 1 when the input cannot be read or decoded (the error names the JSON path),
             2 when the response is a Douyin error envelope (prints class, code, description and logid).
             Drift read anyway — integers as strings are silent; times in milliseconds (normalized to
             seconds), fields of unexpected types that state is not derived from (set aside), and
@@ -102,13 +102,24 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case json
 }
 
-/// Reads a file, or standard input for `-`. Throws a `ValidationError` naming the file.
+/// Reads a file (a device such as `/dev/null` too), or standard input for `-`. When it cannot be
+/// read, prints `error: cannot read PATH: …` and exits 1.
 func readInput(_ path: String) throws -> Data {
     if path == "-" { return FileHandle.standardInput.readDataToEndOfFile() }
-    guard let data = FileManager.default.contents(atPath: path) else {
-        throw ValidationError("cannot read \(path): no such file or not readable")
+    var isDirectory: ObjCBool = false
+    let why: String
+    if !FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+        why = "no such file"
+    } else if isDirectory.boolValue {
+        why = "it is a directory"
+    } else if let handle = FileHandle(forReadingAtPath: path) {
+        defer { try? handle.close() }
+        return handle.readDataToEndOfFile()
+    } else {
+        why = "not readable"
     }
-    return data
+    FileHandle.standardError.write(Data("error: cannot read \(path): \(why)\n".utf8))
+    throw ExitCode(1)
 }
 
 func displayName(_ path: String) -> String { path == "-" ? "<stdin>" : path }

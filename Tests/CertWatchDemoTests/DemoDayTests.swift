@@ -27,7 +27,14 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         #expect(none.driftedAnswers == 0)
         let noneIDs = Set(none.events.map(\.id))
         let wildIDs = Set(wild.events.map(\.id))
-        #expect(wildIDs == noneIDs, "only with none: \(noneIDs.subtracting(wildIDs)), only with wild: \(wildIDs.subtracting(noneIDs))")
+        func describe(_ day: Demo.Day, except ids: Set<String>) -> [String] {
+            day.events.filter { !ids.contains($0.id) }.map {
+                "\($0.type.rawValue) \($0.data.watch.labels["scenario_order"] ?? "-") \($0.subject) at \($0.time)"
+            }
+        }
+        #expect(
+            wildIDs == noneIDs,
+            "only with none: \(describe(none, except: wildIDs)), only with wild: \(describe(wild, except: noneIDs))")
         // The day holds the refund flow of the scenario: J requested and rejected, E requested,
         // refunding, refunded.
         let types = Set(none.events.map(\.type.rawValue))

@@ -55,10 +55,31 @@ struct PushMessageTests {
         #expect(message.msgTime == msgTime)
     }
 
+    static let oddFields: [(String, HintTargets, String)] = [
+        (#"{"event":"life_trade_certificate_notify","content":{"certificate":{"order_id":1.0e18,"certificate_id":"7"}}}"#,
+         HintTargets(certificateIDs: ["7"]), "content.certificate.order_id"),
+        (#"{"event":"life_trade_certificate_notify","content":{"certificate_list":[{"certificate_id":"72x"},{"certificate_id":8}]}}"#,
+         HintTargets(certificateIDs: ["8"]), "content.certificate_list[0].certificate_id"),
+        (#"{"event":"life_trade_certificate_notify","content":{"msg_time":"yesterday","order_id":"1"}}"#,
+         HintTargets(orderIDs: ["1"]), "content.msg_time"),
+        (#"{"event":"life_trade_certificate_notify","content":{"certificate":{"order_id":"2","account_id":123456789012345678901234567890}}}"#,
+         HintTargets(orderIDs: ["2"]), "content.certificate.account_id"),
+        (#"{"event":"life_trade_certificate_notify","order_id":"3","content":{}}"#, HintTargets(orderIDs: ["3"]), ""),
+    ]
+
+    @Test("a field of the wrong type is skipped with a warning naming its path; the readable ids still hint", arguments: oddFields)
+    func oddField(body: String, targets: HintTargets, warningPath: String) throws {
+        let message = try DouyinPushMessage(parsing: Data(body.utf8))
+        #expect(message.targets == targets)
+        if warningPath.isEmpty {
+            #expect(message.warnings.isEmpty)
+        } else {
+            #expect(message.warnings.count == 1)
+            #expect(message.warnings.first?.hasPrefix(warningPath + ":") == true)
+        }
+    }
+
     static let badBodies: [(String, Int, String?)] = [
-            (#"{"event":"life_trade_certificate_notify","content":{"certificate":{"order_id":1.0e18}}}"#, 422, "content.certificate.order_id"),
-            (#"{"event":"life_trade_certificate_notify","content":{"certificate_list":[{"certificate_id":"72x"}]}}"#, 422, "content.certificate_list[0].certificate_id"),
-            (#"{"event":"life_trade_certificate_notify","content":{"msg_time":"yesterday","order_id":"1"}}"#, 422, "content.msg_time"),
             (#"{"event":"life_trade_certificate_notify","content":"{not json"}"#, 400, "content"),
             (#"{"content":{}}"#, 422, "event"),
             (#"[1]"#, 400, nil),

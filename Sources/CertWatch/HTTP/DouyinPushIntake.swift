@@ -104,9 +104,11 @@ public struct DouyinPushIntake: Sendable {
         let targets = message.targets
         guard !targets.isEmpty else {
             Self.count(event: event, "no_ids")
-            logger.info("push without order_id, certificate_id or encrypted_code ignored", metadata: ["event": "\(event)"])
+            logger.info(
+                "push without order_id, certificate_id or encrypted_code ignored",
+                metadata: ["event": "\(event)", "warnings": "\(message.warnings)"])
             if let messageID { _ = seen.insert(messageID) }
-            return jsonResponse(["status": "ignored"])
+            return jsonResponse(["status": JSONValue.string("ignored"), "warnings": .array(message.warnings.map(JSONValue.string))])
         }
         let now = clock.unixNow
         let hinted = try await store.hint(targets, now: now)
@@ -125,9 +127,12 @@ public struct DouyinPushIntake: Sendable {
             metadata: [
                 "event": "\(event)", "action": "\(message.action ?? "-")", "order_ids": "\(targets.orderIDs)",
                 "certificate_ids": "\(targets.certificateIDs)", "watches": "\(hinted.count)", "result": "\(result)",
+                "warnings": "\(message.warnings)",
             ])
-        return jsonResponse(
-            ["status": .string(result == "unknown_watch" ? "unknown watch" : "polling"), "watches": JSONValue.int(Int64(hinted.count))])
+        return jsonResponse([
+            "status": .string(result == "unknown_watch" ? "unknown watch" : "polling"), "watches": JSONValue.int(Int64(hinted.count)),
+            "warnings": .array(message.warnings.map(JSONValue.string)),
+        ])
     }
 
     /// Counts one message in `certwatch_push_messages_total{event,result}`.

@@ -43,6 +43,9 @@ public struct DouyinPushMessage: Sendable, Hashable {
     public var targets: HintTargets
     /// `content` as an object (`null` when absent).
     public var content: JSONValue
+    /// Fields that could not be read and were skipped (`content.msg_time: expected an integer, …`):
+    /// a push is only a hint, so an odd field never loses the ids that could be read.
+    public var warnings: [String] = []
 
     /// Events certwatch takes as hints.
     public static let hintEvents: Set<String> = ["life_trade_certificate_notify", "life_trade_order_notify"]
@@ -50,9 +53,10 @@ public struct DouyinPushMessage: Sendable, Hashable {
     /// Where ids may sit below `content` (and below each other): single objects and lists.
     static let containers = ["certificate", "order", "certificates", "certificate_list", "certificate_infos"]
 
-    /// Reads a raw body. Throws ``APIError``: 400 when the body (or a string `content`) is not
-    /// JSON, 422 naming the JSON path of a field of the wrong type (e.g.
-    /// `content.certificate.order_id: expected an integer or a decimal string, found number 1.0E18`).
+    /// Reads a raw body. Throws ``APIError``: 400 when the body (or a string `content`) is not JSON
+    /// or not an object, 422 without an `event`. A field of the wrong type (e.g.
+    /// `content.certificate.order_id: expected an integer or a decimal string, found number 1.0E18`)
+    /// is skipped and listed in ``warnings``; the ids that could be read still make hints.
     public init(parsing body: Data) throws(APIError) {
         let message: JSONValue
         do {
@@ -70,6 +74,7 @@ public struct DouyinPushMessage: Sendable, Hashable {
             throw .invalid("a push message needs an event (string)", field: "event")
         }
         self.event = event
+        let content: JSONValue
         switch message["content"] {
         case .string(let text):
             do {
@@ -80,49 +85,75 @@ public struct DouyinPushMessage: Sendable, Hashable {
         case .some(let value): content = value
         case .none: content = .null
         }
-        messageID = try Self.text(message["msg_id"], at: "msg_id")
-        logID = try Self.text(message["log_id"], at: "log_id")
-        action = try Self.text(content["action"], at: "content.action")
-        var time = try Self.integer(content["msg_time"], at: "content.msg_time")
-        if time == nil { time = try Self.integer(content["event_time"], at: "content.event_time") }
-        msgTime = time.map { $0 >= 1_000_000_000_000 ? $0 / 1000 : $0 }
+        self.content = content
         var collector = Collector()
-        try collector.read(content, at: "content", depth: 0)
+        messageID = collector.lenient { () throws(APIError) in try Self.text(message["msg_id"], at: "msg_id") }
+        logID = collector.lenient { () throws(APIError) in try Self.text(message["log_id"], at: "log_id") }
+        action = collector.lenient { () throws(APIError) in try Self.text(content["action"], at: "content.action") }
+        var time = collector.lenient { () throws(APIError) in try Self.integer(content["msg_time"], at: "content.msg_time") }
+        if time == nil {
+            time = collector.lenient { () throws(APIError) in try Self.integer(content["event_time"], at: "content.event_time") }
+        }
+        msgTime = time.map { DouyinTime.seconds($0).seconds }
+        collector.read(content, at: "content", depth: 0)
+        if collector.targets.isEmpty, case .object = message {
+            // Some integrations put the ids beside `content` rather than in it.
+            collector.read(message, at: "", depth: 2)
+        }
         targets = collector.targets
         accountID = collector.accountID
+        warnings = collector.warnings
     }
 
     /// The ids found while walking `content`.
     struct Collector {
         var targets = HintTargets()
         var accountID: String?
+        var warnings: [String] = []
 
-        mutating func read(_ object: JSONValue, at path: String, depth: Int) throws(APIError) {
+        /// The value `read` returns, or `nil` with its error kept as a warning.
+        mutating func lenient<T>(_ read: () throws(APIError) -> T?) -> T? {
+            do {
+                return try read()
+            } catch {
+                warnings.append(error.message)
+                return nil
+            }
+        }
+
+        mutating func read(_ object: JSONValue, at path: String, depth: Int) {
             guard case .object = object else { return }
-            if let id = try DouyinPushMessage.id(object["order_id"], at: path + ".order_id") { add(id, to: \.orderIDs) }
-            if let id = try DouyinPushMessage.id(object["certificate_id"], at: path + ".certificate_id") {
+            let prefix = path.isEmpty ? "" : path + "."
+            if let id = lenient({ () throws(APIError) in try DouyinPushMessage.id(object["order_id"], at: prefix + "order_id") }) {
+                add(id, to: \.orderIDs)
+            }
+            if let id = lenient({ () throws(APIError) in
+                try DouyinPushMessage.id(object["certificate_id"], at: prefix + "certificate_id")
+            }) {
                 add(id, to: \.certificateIDs)
             }
-            if let code = try DouyinPushMessage.text(object["encrypted_code"], at: path + ".encrypted_code") {
+            if let code = lenient({ () throws(APIError) in
+                try DouyinPushMessage.text(object["encrypted_code"], at: prefix + "encrypted_code")
+            }) {
                 add(code, to: \.encryptedCodes)
             }
-            if accountID == nil { accountID = try DouyinPushMessage.id(object["account_id"], at: path + ".account_id") }
-            if case .array(let ids) = object["certificate_ids"] ?? .null {
-                for (index, value) in ids.enumerated() {
-                    if let id = try DouyinPushMessage.id(value, at: "\(path).certificate_ids[\(index)]") { add(id, to: \.certificateIDs) }
-                }
+            if accountID == nil {
+                accountID = lenient { () throws(APIError) in try DouyinPushMessage.id(object["account_id"], at: prefix + "account_id") }
             }
-            if case .array(let ids) = object["order_ids"] ?? .null {
+            for (key, list) in [("certificate_ids", \HintTargets.certificateIDs), ("order_ids", \HintTargets.orderIDs)] {
+                guard case .array(let ids) = object[key] ?? .null else { continue }
                 for (index, value) in ids.enumerated() {
-                    if let id = try DouyinPushMessage.id(value, at: "\(path).order_ids[\(index)]") { add(id, to: \.orderIDs) }
+                    if let id = lenient({ () throws(APIError) in try DouyinPushMessage.id(value, at: "\(prefix)\(key)[\(index)]") }) {
+                        add(id, to: list)
+                    }
                 }
             }
             guard depth < 2 else { return }
             for key in DouyinPushMessage.containers {
                 switch object[key] {
-                case .object?: try read(object[key]!, at: "\(path).\(key)", depth: depth + 1)
+                case .object?: read(object[key]!, at: prefix + key, depth: depth + 1)
                 case .array(let items)?:
-                    for (index, item) in items.enumerated() { try read(item, at: "\(path).\(key)[\(index)]", depth: depth + 1) }
+                    for (index, item) in items.enumerated() { read(item, at: "\(prefix)\(key)[\(index)]", depth: depth + 1) }
                 default: break
                 }
             }

@@ -101,7 +101,7 @@ public enum EventSchema {
         let watch = WatchInfo(
             id: "w_sample", orderID: "1088000000000000001", encryptedCode: "CgYIASAHKAESLgos", api: .compreRetail,
             accountID: "7000000000000000001", labels: ["store": "sh-01"])
-        let failure = WatchFailure(
+        var failure = WatchFailure(
             DouyinAPIError(
                 errorClass: .permanent, source: .business, code: 2_100_005, subErrorCode: 1, errorDescription: "参数不合法",
                 logid: "20241214093802010203040506"))
@@ -112,6 +112,7 @@ public enum EventSchema {
                 changes: [FieldChange(field: "status", before: .int(1), after: .int(2))], leadTime: 86_400),
             snapshot: snapshot, watch: watch, time: 1_734_169_100)
         event.sequence = 1
+        failure.httpStatus = 200
         event.data.error = failure
         event.data.stall = WatchStall(since: 1_734_165_500, consecutiveFailures: 5)
         return event
