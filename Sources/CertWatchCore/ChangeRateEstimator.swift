@@ -63,7 +63,9 @@ public struct ChangeRateEstimator: Sendable {
     public let defaults: Defaults
     private var events: [Double]
     private var exposure: [Double]
-    private var hours: [String: [Double]] = [:]
+    /// Verifications per UTC hour (index 0…23) and their total (index 24), per `poi_id`, per account, all stores.
+    private var poiHours: [String: [Double]] = [:]
+    private var accountHours: [String: [Double]] = [:]
     private var allHours: [Double]
 
     public init(defaults: Defaults = Defaults()) {
@@ -71,7 +73,7 @@ public struct ChangeRateEstimator: Sendable {
         let cells = Kind.allCases.count * (Self.ageEdges.count + 1)
         events = [Double](repeating: 0, count: cells)
         exposure = [Double](repeating: 0, count: cells)
-        allHours = [Double](repeating: 0, count: 24)
+        allHours = [Double](repeating: 0, count: 25)
     }
 
     /// Changes observed so far (all kinds and ages).
@@ -114,9 +116,16 @@ public struct ChangeRateEstimator: Sendable {
         for verification in fresh {
             guard let time = verification.verifyTime else { continue }
             let bin = Self.hourBin(time)
+            let empty = [Double](repeating: 0, count: 25)
             allHours[bin] += 1
-            for key in Self.storeKeys(poi: verification.poiID, account: Self.account(of: current, fallback: account)) {
-                hours[key, default: [Double](repeating: 0, count: 24)][bin] += 1
+            allHours[24] += 1
+            if let poi = verification.poiID {
+                poiHours[poi, default: empty][bin] += 1
+                poiHours[poi, default: empty][24] += 1
+            }
+            if let store = Self.account(of: current, fallback: account) {
+                accountHours[store, default: empty][bin] += 1
+                accountHours[store, default: empty][24] += 1
             }
         }
     }
@@ -135,14 +144,11 @@ public struct ChangeRateEstimator: Sendable {
     /// The store's relative verification density in the hour of `now` (1 = the day's average).
     public func hourFactor(poi: String?, account: String?, at now: Int64) -> Double {
         let bin = Self.hourBin(now)
-        let allTotal = allHours.reduce(0, +) + 24 * defaults.hourPrior
-        let allShare = (allHours[bin] + defaults.hourPrior) / allTotal
-        for key in Self.storeKeys(poi: poi, account: account) {
-            guard let counts = hours[key] else { continue }
-            let total = counts.reduce(0, +)
-            return 24 * (counts[bin] + defaults.hourShrinkage * allShare) / (total + defaults.hourShrinkage)
+        let allShare = (allHours[bin] + defaults.hourPrior) / (allHours[24] + 24 * defaults.hourPrior)
+        guard let counts = poi.flatMap({ poiHours[$0] }) ?? account.flatMap({ accountHours[$0] }) else {
+            return 24 * allShare
         }
-        return 24 * allShare
+        return 24 * (counts[bin] + defaults.hourShrinkage * allShare) / (counts[24] + defaults.hourShrinkage)
     }
 
     // MARK: Internals
@@ -156,10 +162,6 @@ public struct ChangeRateEstimator: Sendable {
 
     private static func account(of snapshot: CertificateSnapshot, fallback: String?) -> String? {
         snapshot.sku?.accountID?.value ?? fallback
-    }
-
-    private static func storeKeys(poi: String?, account: String?) -> [String] {
-        (poi.map { ["poi:" + $0] } ?? []) + (account.map { ["account:" + $0] } ?? [])
     }
 
     private static func hourBin(_ time: Int64) -> Int {

@@ -38,14 +38,16 @@ public struct PollPolicy: Sendable, Hashable {
     /// Shortest routine interval, seconds (`poll.min_interval`, default 30): with spare quota the
     /// routine intervals shrink to it, never below.
     public var minInterval: Int64
-    /// Longest routine interval, seconds (`poll.max_interval`, default 6 h): even a watch whose
-    /// estimated change rate is tiny is polled at least this often.
+    /// Longest routine interval, seconds (`poll.max_interval`, default 50 min): even a watch whose
+    /// estimated change rate is tiny is polled at least this often — with the default, within its
+    /// ±10 % jitter, before a verification's one-hour cancel window closes, so no
+    /// `cancel_window_closed` (and no cancelled verification) goes unseen.
     public var maxInterval: Int64
 
     public init(
         firstPollDelay: Int64 = 1, cancellableInterval: Int64 = 30, baseInterval: Int64 = 300,
         expiringLeadTimes: [Int64] = [86_400], jitter: Double = 0.1, baseShare: Double = 0.6,
-        minInterval: Int64 = 30, maxInterval: Int64 = 21_600
+        minInterval: Int64 = 30, maxInterval: Int64 = 3_000
     ) {
         self.firstPollDelay = firstPollDelay
         self.cancellableInterval = cancellableInterval
@@ -133,8 +135,9 @@ public struct PollPolicy: Sendable, Hashable {
                 if at < earliest { (earliest, targeted) = (at, true) }
             }
             guard let expireTime = snapshot.expireTime, snapshot.derivedState(at: now) == .available else { continue }
-            let deadlines = expiringLeadTimes.map { expireTime - $0 } + [expireTime]
-            for deadline in deadlines where deadline >= now {
+            for index in 0...expiringLeadTimes.count {
+                let deadline = index < expiringLeadTimes.count ? expireTime - expiringLeadTimes[index] : expireTime
+                guard deadline >= now else { continue }
                 let at = deadline + 1 + Int64.random(in: 0...4, using: &random)
                 if at < earliest { (earliest, targeted) = (at, true) }
             }

@@ -11,15 +11,16 @@ import Foundation
 /// - `Σ √λᵢ ≈ activeWatches × m`, where `m` is the time-weighted mean of √rate over the polls:
 ///   each poll adds `Δt × √λ` and `Δt` (`Δt` = seconds since the watch's previous poll, capped), so
 ///   every watch weighs by the time it covers, however often it is polled;
-/// - `R = (qps − targeted QPS) × ``fill``, floored at ``minimumRoutineShare`` of `qps`, where the
+/// - `R = (qps − targeted QPS) × ``fill``` (0.85), floored at ``minimumRoutineShare`` of `qps`, where the
 ///   targeted QPS (cancel-window and deadline polls, pushes) is the recent rate of polls scheduled
 ///   as targeted. The small headroom (1 − ``fill``) keeps the queue short, so the exact polls stay exact.
 ///
 /// Before any poll, `m` is √``coldStartRate``: every watch gets `activeWatches / R` seconds.
 public struct RateAllocation: Sendable, Hashable {
-    /// Forgetting time of the running sums, seconds (default 1,800).
+    /// Forgetting time of the running sums, seconds (default 600: store hours move rates within the hour).
     public var timeConstant: Double
-    /// Share of the non-targeted budget planned for routine polls (default 0.95).
+    /// Share of the non-targeted budget planned for routine polls (default 0.85: without priority in
+    /// the queue, the headroom is what keeps the cancel-window and deadline polls on time at peaks).
     public var fill: Double
     /// Routine polls always get at least this share of the budget (default 0.2).
     public var minimumRoutineShare: Double
@@ -35,7 +36,7 @@ public struct RateAllocation: Sendable, Hashable {
     private var first: Int64?
 
     public init(
-        timeConstant: Double = 1_800, fill: Double = 0.95, minimumRoutineShare: Double = 0.2,
+        timeConstant: Double = 600, fill: Double = 0.85, minimumRoutineShare: Double = 0.2,
         coldStartRate: Double = 1.0 / 259_200, maximumCoverage: Double = 21_600
     ) {
         self.timeConstant = timeConstant
