@@ -84,8 +84,12 @@ struct ChangeRateEstimatorTests {
                 time += 900
             }
         }
+        // The hazard alone: the rate divided by the store's hour factor (these verifications also
+        // taught an hour profile, all in the first hours of the day).
         let young = estimator.rate(of: voucher(at: 1_800), firstSeen: 0, account: nil, at: 1_800)
+            / estimator.hourFactor(poi: nil, account: "acct-1", at: 1_800)
         let old = estimator.rate(of: voucher(at: 700_000), firstSeen: 0, account: nil, at: 700_000)
+            / estimator.hourFactor(poi: nil, account: "acct-1", at: 700_000)
         // True hazard at 30 min: 0.4 e^(-1/4) / (7200 (0.6 + 0.4 e^(-1/4))) ≈ 4.8e-5 per second.
         #expect(young > 3e-5 && young < 7e-5)
         #expect(old < young / 10)
@@ -166,7 +170,7 @@ struct RateAllocationTests {
         var random = SeededGenerator(seed: 9)
         let qps = 4.0
         let count = 2_000
-        let now0: Int64 = 100_000_000
+        let now0: Int64 = 10_000_000  // the vouchers expire at 100,000,000
         let horizon: Int64 = 6 * 3_600
         // Due times, latest first (so the earliest is popped from the end).
         var due: [(at: Int64, index: Int)] = (0..<count).map { (now0 + Int64($0 % 600), $0) }.sorted { $0.0 > $1.0 }
