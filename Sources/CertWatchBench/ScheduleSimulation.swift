@@ -2,39 +2,69 @@ import CertWatchCore
 import DouyinOpenAPI
 import Foundation
 
-/// A simulated day of N watches on a virtual clock (no HTTP, no waiting): the adaptive
-/// ``PollPolicy`` against uniform fixed-interval polling, measured by API calls and by the
-/// detection latency of each ground-truth event.
+/// Simulated days of a store's vouchers on a virtual clock (no HTTP, no waiting): the adaptive
+/// schedule (``AdaptiveSchedule``, the watcher's own code) against uniform fixed-interval polling
+/// and main's fixed split, measured by API calls and by the detection latency of each ground-truth
+/// event, with and without Douyin's pushes.
 ///
-/// The model (seeded, see BENCHMARKS.md): every watch holds one certificate that is usable at the
-/// start of the day; its hidden timeline is drawn from this mix —
-/// 57 % untouched; 18 % verified once (Douyin lets the merchant cancel for 3,600 s, so a
-/// `cancel_window_closed` follows); 4 % verified and the verification cancelled 60…3,540 s later;
-/// 8 % times cards of 5 uses with 1…3 uses during the day (each cancellable for 3,600 s);
-/// 5 % expire during the day; 5 % expire during the next day (`expiring_soon` fires today at the
-/// one-day lead); 3 % refunded. Event times are uniform over the first 23 hours.
+/// The workload (seeded; its parameters and the reasons for them are in BENCHMARKS.md, "The
+/// schedule-efficiency model"): 40 stores (24 restaurants with lunch and dinner peaks, 8 cafés,
+/// 8 entertainment venues open into the night), each its own merchant account and `poi_id`.
+/// Vouchers are bought at a constant daily rate (hour of day: half flat over 08–24 local time, half
+/// the store's profile an hour early); at the start of the warm-up day exactly `watchCount` are still
+/// active, bought during the previous 90 days. A single voucher (80 %, valid 30 days) is used
+/// soon (45 %: the first busy moment of the store after purchase), later (20 %: after a
+/// log-normal delay, median 3 days, then the next busy moment), refunded (10 %, log-normal, median
+/// 1 day) or never (25 %: it expires); 5 % of uses are cancelled within the hour. A times card
+/// (20 %, 10 uses, valid 90 days) has its first use soon or later (half each), then one use every
+/// log-normal 4 days (median) at busy moments; 5 % are refunded. "Busy moment": a Poisson process
+/// whose intensity follows the store's hourly profile, one per hour on average while open.
 ///
-/// A poll at second `t` observes the certificate exactly as it is at `t`. An event is detected at
-/// the first poll at or after it (after it, for `expired`, which needs `now > expire_time`); a
-/// verification cancelled before any poll saw it leaves no trace, so both its `verified` and its
-/// `verify_cancelled` count as missed; a `cancel_window_closed` needs a poll that saw the
-/// verification while it was still cancellable. Events not detected by the end of the day are missed.
+/// The simulation runs a warm-up day (the schedule learns; nothing scored), the scored day, and a
+/// 2-hour tail (so late events can still be detected). A poll at second `t` observes the
+/// certificate exactly as it is at `t`. An event is detected at the first poll at or after it
+/// (after it, for `expired`); a verification cancelled before any poll saw it leaves no trace, so
+/// both its `verified` and its `verify_cancelled` count as missed; a `cancel_window_closed` needs a
+/// poll that saw the verification while it was still cancellable.
 public struct ScheduleSimulation: Sendable {
     /// Event types in the model, in report order.
     public static let eventTypes: [EventType] = [
         .verified, .verifyCancelled, .cancelWindowClosed, .timesCardUsed, .expiringSoon, .expired, .refunded,
     ]
 
-    /// Start of the simulated day, Unix seconds.
+    /// Start of the scored day, Unix seconds (00:00 UTC, 08:00 in China).
     public let dayStart: Int64 = 1_734_192_000
-    /// Length of the day, seconds.
+    /// Length of the scored day, seconds.
     public let dayLength: Int64 = 86_400
+    /// Simulated before the scored day (the schedule learns), seconds.
+    public let warmUp: Int64 = 86_400
+    /// Simulated after the scored day (late events can be detected; not scored), seconds.
+    public let tail: Int64 = 7_200
     /// How long a verification stays cancellable, seconds.
     public let cancelWindow: Int64 = 3_600
-    /// The watches' hidden timelines.
+    /// Watches active at the start of the warm-up day.
+    public let backlog: Int
+    /// The watches' hidden timelines (backlog first, then those bought during the simulation).
     let watches: [SimulatedWatch]
-    /// Every ground-truth event.
+    /// The stores.
+    let stores: [Store]
+    /// Every ground-truth event of the scored day.
     let events: [TruthEvent]
+    /// Every change Douyin pushes a message for (verify, verify cancel, refund): (watch, time),
+    /// over the whole simulation, time-ordered.
+    let pushes: [(watch: Int, time: Int64)]
+
+    /// Simulation start, Unix seconds.
+    public var simulationStart: Int64 { dayStart - warmUp }
+    /// Simulation end, Unix seconds.
+    public var simulationEnd: Int64 { dayStart + dayLength + tail }
+
+    struct Store: Sendable {
+        var poi: String
+        var account: String
+        /// Relative activity per UTC hour of day.
+        var profile: [Double]
+    }
 
     struct Use: Sendable {
         var id: String
@@ -44,6 +74,8 @@ public struct ScheduleSimulation: Sendable {
 
     struct SimulatedWatch: Sendable {
         var certificateID: String
+        var registeredAt: Int64
+        var store: Int
         var expireTime: Int64
         var timesCount: Int64?
         var uses: [Use]
@@ -63,61 +95,105 @@ public struct ScheduleSimulation: Sendable {
         var strict: Bool = false
     }
 
-    /// Draws `watchCount` timelines from `seed`.
+    /// Local-time (UTC+8) hourly activity of the three kinds of store.
+    static let restaurant: [Double] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 4, 6, 3, 1, 0.5, 0.7, 3, 6, 5, 2, 1, 0, 0]
+    static let cafe: [Double] = [0, 0, 0, 0, 0, 0, 0, 2, 4, 3, 2, 1.5, 2, 2, 3, 3, 2, 1.5, 1, 0, 0, 0, 0, 0]
+    static let entertainment: [Double] = [2, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1.5, 2, 2, 1.5, 2, 3, 5, 6, 5, 3]
+
+    /// Draws the stores and timelines from `seed`: `watchCount` watches active at the start of the
+    /// warm-up day, plus those bought during the simulation at the same daily rate.
     public init(watchCount: Int, seed: UInt64) {
         var random = SeededGenerator(seed: seed)
-        let start = dayStart
-        let activeSpan: Int64 = 82_800
-        func uniform(_ range: ClosedRange<Int64>) -> Int64 { Int64.random(in: range, using: &random) }
-        var watches: [SimulatedWatch] = []
-        var events: [TruthEvent] = []
-        watches.reserveCapacity(watchCount)
-        for index in 0..<watchCount {
-            let roll = Double.random(in: 0..<1, using: &random)
-            var watch = SimulatedWatch(
-                certificateID: "7\(String(format: "%011d", index))", expireTime: start + uniform(2 * 86_400...30 * 86_400),
-                timesCount: nil, uses: [], refundAt: nil)
-            if roll < 0.18 {
-                let time = start + uniform(0...activeSpan)
-                watch.uses = [Use(id: "v\(index)-1", time: time)]
-                events.append(TruthEvent(watch: index, type: .verified, time: time))
-                events.append(TruthEvent(watch: index, type: .cancelWindowClosed, time: time + cancelWindow, seenFrom: time))
-            } else if roll < 0.22 {
-                let time = start + uniform(0...activeSpan)
-                let cancel = time + uniform(60...3_540)
-                watch.uses = [Use(id: "v\(index)-1", time: time, cancelledAt: cancel)]
-                events.append(TruthEvent(watch: index, type: .verified, time: time, before: cancel))
-                events.append(TruthEvent(watch: index, type: .verifyCancelled, time: cancel, seenFrom: time))
-            } else if roll < 0.30 {
-                watch.timesCount = 5
-                let count = Int(uniform(1...3))
-                let times = (0..<count).map { _ in start + uniform(0...activeSpan) }.sorted()
-                for (number, time) in times.enumerated() {
-                    watch.uses.append(Use(id: "v\(index)-\(number + 1)", time: time))
-                    events.append(TruthEvent(watch: index, type: .timesCardUsed, time: time))
-                    events.append(TruthEvent(watch: index, type: .cancelWindowClosed, time: time + cancelWindow, seenFrom: time))
-                }
-            } else if roll < 0.35 {
-                watch.expireTime = start + uniform(0...activeSpan)
-                events.append(TruthEvent(watch: index, type: .expired, time: watch.expireTime, strict: true))
-            } else if roll < 0.40 {
-                watch.expireTime = start + 86_400 + uniform(0...activeSpan)
-                events.append(TruthEvent(watch: index, type: .expiringSoon, time: watch.expireTime - 86_400))
-            } else if roll < 0.43 {
-                let time = start + uniform(0...activeSpan)
-                watch.refundAt = time
-                events.append(TruthEvent(watch: index, type: .refunded, time: time))
+        var stores: [Store] = []
+        var popularity: [Double] = []
+        for index in 0..<40 {
+            let local = index < 24 ? Self.restaurant : index < 32 ? Self.cafe : Self.entertainment
+            let utc = (0..<24).map { local[($0 + 8) % 24] }
+            stores.append(Store(poi: "70000000000000\(1000 + index)", account: "71000000000000\(1000 + index)", profile: utc))
+            popularity.append(1 / pow(Double(index % 8 + 1), 0.8))
+        }
+        self.stores = stores
+        self.backlog = watchCount
+        let totalPopularity = popularity.reduce(0, +)
+        let history: Int64 = 90 * 86_400
+        let simulationStart = dayStart - warmUp
+        let simulationEnd = dayStart + dayLength + tail
+        let generator = TimelineGenerator(stores: stores, cancelWindow: cancelWindow)
+
+        func pickStore() -> Int {
+            var roll = Double.random(in: 0..<totalPopularity, using: &random)
+            for (index, weight) in popularity.enumerated() {
+                roll -= weight
+                if roll < 0 { return index }
             }
-            watches.append(watch)
+            return stores.count - 1
+        }
+
+        var watches: [SimulatedWatch] = []
+        var draws = 0
+        while watches.count < watchCount {
+            draws += 1
+            let store = pickStore()
+            let purchase = generator.purchaseTime(store: store, from: simulationStart - history, to: simulationStart, random: &random)
+            let watch = generator.timeline(index: watches.count, store: store, purchase: purchase, random: &random)
+            if generator.isActive(watch, at: simulationStart) { watches.append(watch) }
+        }
+        let span = simulationEnd - simulationStart
+        let newPurchases = Int((Double(draws) * Double(span) / Double(history)).rounded())
+        for _ in 0..<newPurchases {
+            let store = pickStore()
+            let purchase = generator.purchaseTime(store: store, from: simulationStart, to: simulationEnd, random: &random)
+            watches.append(generator.timeline(index: watches.count, store: store, purchase: purchase, random: &random))
         }
         self.watches = watches
+
+        var events: [TruthEvent] = []
+        var pushes: [(watch: Int, time: Int64)] = []
+        let scored = dayStart..<(dayStart + dayLength)
+        for (index, watch) in watches.enumerated() {
+            let settledAt = generator.settledAt(watch)
+            for use in watch.uses {
+                pushes.append((index, use.time))
+                if let cancel = use.cancelledAt {
+                    pushes.append((index, cancel))
+                    if scored.contains(use.time) {
+                        events.append(TruthEvent(watch: index, type: .verified, time: use.time, before: cancel))
+                    }
+                    if scored.contains(cancel) {
+                        events.append(TruthEvent(watch: index, type: .verifyCancelled, time: cancel, seenFrom: use.time))
+                    }
+                    continue
+                }
+                if scored.contains(use.time) {
+                    events.append(TruthEvent(watch: index, type: watch.timesCount == nil ? .verified : .timesCardUsed, time: use.time))
+                }
+                if scored.contains(use.time + cancelWindow) {
+                    events.append(
+                        TruthEvent(watch: index, type: .cancelWindowClosed, time: use.time + cancelWindow, seenFrom: use.time))
+                }
+            }
+            if let refund = watch.refundAt {
+                pushes.append((index, refund))
+                if scored.contains(refund) { events.append(TruthEvent(watch: index, type: .refunded, time: refund)) }
+            }
+            if settledAt.map({ $0 > watch.expireTime }) ?? true {
+                if scored.contains(watch.expireTime) {
+                    events.append(TruthEvent(watch: index, type: .expired, time: watch.expireTime, strict: true))
+                }
+                let lead = watch.expireTime - 86_400
+                if scored.contains(lead), lead >= watch.registeredAt, settledAt.map({ $0 > lead }) ?? true {
+                    events.append(TruthEvent(watch: index, type: .expiringSoon, time: lead))
+                }
+            }
+        }
         self.events = events
+        self.pushes = pushes.filter { $0.time >= simulationStart && $0.time < simulationEnd }.sorted { $0.time < $1.time }
     }
 
-    /// Number of watches.
+    /// Number of watches (backlog and bought during the simulation).
     public var watchCount: Int { watches.count }
 
-    /// Ground-truth events per type.
+    /// Ground-truth events of the scored day per type.
     public func eventCounts() -> [EventType: Int] {
         events.reduce(into: [:]) { $0[$1.type, default: 0] += 1 }
     }
@@ -125,11 +201,14 @@ public struct ScheduleSimulation: Sendable {
     /// The certificate of watch `index` as Douyin would return it at `now`.
     func snapshot(of index: Int, at now: Int64) -> CertificateSnapshot {
         let watch = watches[index]
+        let store = stores[watch.store]
         var snapshot = CertificateSnapshot(Certificate(certificateID: DouyinID(watch.certificateID), raw: .null), observedAt: now)
         snapshot.expireTime = watch.expireTime
+        snapshot.startTime = watch.registeredAt
+        snapshot.sku = SKU(accountID: DouyinID(store.account))
         let active = watch.uses.filter { $0.time <= now && ($0.cancelledAt.map { $0 > now } ?? true) }
         snapshot.verifications = active.map {
-            Verification(verifyID: $0.id, poiID: "poi-1", verifyTime: $0.time, verifyType: 1, canCancel: now < $0.time + cancelWindow)
+            Verification(verifyID: $0.id, poiID: store.poi, verifyTime: $0.time, verifyType: 1, canCancel: now < $0.time + cancelWindow)
         }
         if let count = watch.timesCount { snapshot.timesCard = TimesCard(timesCount: count, timesUsed: Int64(active.count)) }
         snapshot.status = CertificateStatusCode.unused
@@ -144,13 +223,13 @@ public struct ScheduleSimulation: Sendable {
 
     // MARK: Runs
 
-    /// What one schedule achieved over the day.
+    /// What one schedule achieved over the scored day.
     public struct Outcome: Sendable {
         /// Name of the schedule.
         public var name: String
-        /// API calls made during the day.
+        /// API calls made during the scored day.
         public var calls: Int
-        /// Busiest minute, calls per second.
+        /// Busiest minute of the scored day, calls per second.
         public var peakQPS: Double
         /// Detection latencies per type, seconds, sorted.
         public var latencies: [EventType: [Double]]
@@ -171,7 +250,7 @@ public struct ScheduleSimulation: Sendable {
         public var missedTotal: Int { missed.values.reduce(0, +) }
     }
 
-    /// Scores a schedule given `firstPoll(watch, atOrAfter:)` (nil: no poll until the end of the day).
+    /// Scores a schedule given `firstPoll(watch, atOrAfter:)` (nil: no poll until the simulation ends).
     func score(name: String, calls: Int, peakQPS: Double, firstPoll: (Int, Int64) -> Int64?) -> Outcome {
         var latencies: [EventType: [Double]] = [:]
         var missed: [EventType: Int] = [:]
@@ -196,57 +275,179 @@ public struct ScheduleSimulation: Sendable {
         return Outcome(name: name, calls: calls, peakQPS: peakQPS, latencies: latencies, missed: missed, all: all)
     }
 
-    /// Every watch polled every `interval` seconds from a random phase, all day, never stopping
-    /// (the naive cron job). Its QPS is `watchCount / interval`.
+    /// Watch-seconds registered during the scored day (what a uniform schedule covers).
+    var scoredCoverage: Double {
+        let end = dayStart + dayLength
+        return watches.reduce(0) { $0 + Double(max(0, end - max(dayStart, $1.registeredAt))) }
+    }
+
+    /// The uniform interval that makes `calls` calls during the scored day, seconds.
+    public func uniformInterval(calls: Int) -> Int64 {
+        max(1, Int64((scoredCoverage / Double(max(calls, 1))).rounded()))
+    }
+
+    /// Every watch polled every `interval` seconds from a random phase once registered, never
+    /// stopping (the naive cron job).
     public func uniform(interval: Int64, seed: UInt64 = 7) -> Outcome {
         var random = SeededGenerator(seed: seed)
         let phases = watches.indices.map { _ in Int64.random(in: 0..<interval, using: &random) }
-        let end = dayStart + dayLength
+        let end = simulationEnd
+        let scoredEnd = dayStart + dayLength
+        func poll(_ index: Int, _ time: Int64) -> Int64 {
+            let first = simulationStart + phases[index]
+            let from = max(time, watches[index].registeredAt)
+            return from <= first ? first : first + ((from - first + interval - 1) / interval) * interval
+        }
         var calls = 0
-        for phase in phases { calls += Int((dayLength - phase + interval - 1) / interval) }
-        return score(
-            name: "uniform every \(interval) s", calls: calls, peakQPS: Double(watchCount) / Double(interval)
-        ) { index, time in
-            let first = dayStart + phases[index]
-            let poll = time <= first ? first : first + ((time - first + interval - 1) / interval) * interval
-            return poll < end ? poll : nil
+        for index in watches.indices {
+            let time = poll(index, dayStart)
+            if time < scoredEnd { calls += Int((scoredEnd - time + interval - 1) / interval) }
+        }
+        return score(name: "uniform every \(interval) s", calls: calls, peakQPS: scoredCoverage / Double(dayLength) / Double(interval)) {
+            index, time in
+            let at = poll(index, time)
+            return at < end ? at : nil
         }
     }
 
-    /// The adaptive policy, earliest-due first, at most `qps` calls per second (nil: unlimited),
-    /// its base interval fitted to the budget and the watches still active after every poll
-    /// (``PollPolicy/fitted(qps:activeWatches:)``, as the watcher does).
-    /// Starts in steady state: each watch's next poll uniform in the first (fitted) base interval.
-    public func adaptive(policy: PollPolicy = PollPolicy(), qps: Double?, seed: UInt64 = 11) -> Outcome {
+    /// Which scheduling code a run uses.
+    public enum Scheduler: Sendable {
+        /// ``AdaptiveSchedule``: routine intervals by learned change rate under the budget (the watcher's).
+        case adaptive
+        /// Main's fixed split: ``PollPolicy/fitted(qps:activeWatches:)`` and ``PollPolicy/next(after:now:random:)``.
+        case fixedSplit
+    }
+
+    /// How Douyin's pushes reach certwatch in a run.
+    public struct PushDelivery: Sendable {
+        /// Share of pushes that arrive (the rest are lost).
+        public var arriving: Double
+        /// Share of arriving pushes sent twice.
+        public var duplicated: Double = 0.1
+        /// Delay of each arriving copy, seconds.
+        public var delay: ClosedRange<Double> = 0...3
+
+        public init(arriving: Double) { self.arriving = arriving }
+    }
+
+    /// A schedule run on the virtual clock: polls earliest-due first, at most `qps` calls per second
+    /// (nil: unlimited); with `push`, every arriving push makes its watch due now, served ahead of
+    /// routine polls inside the same budget (several copies within a second of a poll make no second poll).
+    /// The adaptive scheduler learns only from the snapshots its polls return.
+    ///
+    /// Without a budget every routine interval is `poll.min_interval` whatever was learned, so that
+    /// run starts one hour before the scored day instead of a day (the warm-up teaches nothing).
+    public func run(
+        _ scheduler: Scheduler, qps: Double?, push: PushDelivery? = nil, policy: PollPolicy = PollPolicy(), seed: UInt64 = 11
+    ) -> Outcome {
+        let simulationStart = qps == nil ? dayStart - 3_600 : self.simulationStart
         var random = SeededGenerator(seed: seed)
+        var schedule = AdaptiveSchedule(policy: policy)
+        let budget = qps ?? .infinity
         var heap = DueHeap()
-        let start = qps.map { policy.fitted(qps: $0, activeWatches: watches.count) } ?? policy
+        var generation = [Int](repeating: 0, count: watches.count)
+        var previous = [CertificateSnapshot?](repeating: nil, count: watches.count)
+        var lastPoll = [Int64](repeating: .min, count: watches.count)
+        // The backlog is registered (and counted active, as the store counts it) from the start.
+        let registered = watches.indices.filter { $0 < backlog || watches[$0].registeredAt < simulationStart }
+        var active = [Bool](repeating: false, count: watches.count)
+        for index in registered { active[index] = true }
+        var activeCount = registered.count
+        let spread = max(1, min(3_600, Int64((Double(backlog) / max(budget, 1)).rounded())))
         for index in watches.indices {
-            heap.push(Double(dayStart + Int64.random(in: 0..<start.baseInterval, using: &random)), index)
+            let due = active[index]
+                ? simulationStart + Int64.random(in: 0..<spread, using: &random)
+                : watches[index].registeredAt + policy.firstPollDelay
+            heap.push(Double(due), index, 0)
         }
+
+        // Push arrivals: copies with delays, sorted by arrival.
+        var hints: [(arrival: Double, watch: Int, message: Int)] = []
+        if let push {
+            var pushRandom = SeededGenerator(seed: seed &+ 1)
+            for (message, item) in pushes.enumerated() where Double.random(in: 0..<1, using: &pushRandom) < push.arriving {
+                let copies = Double.random(in: 0..<1, using: &pushRandom) < push.duplicated ? 2 : 1
+                for _ in 0..<copies {
+                    hints.append((Double(item.time) + Double.random(in: push.delay, using: &pushRandom), item.watch, message))
+                }
+            }
+            hints.sort { $0.arrival < $1.arrival }
+        }
+        var nextHint = 0
+        var handled = [Bool](repeating: false, count: pushes.count)
+
         var polls = [[Int64]](repeating: [], count: watches.count)
-        let end = Double(dayStart + dayLength)
+        let end = Double(simulationEnd)
+        let scored = dayStart..<(dayStart + dayLength)
         let spacing = qps.map { 1 / $0 } ?? 0
         var last = -Double.infinity
         var calls = 0
         var perMinute = [Int](repeating: 0, count: Int(dayLength / 60) + 1)
-        while let (due, index) = heap.pop() {
-            let time = max(due, last + spacing)
+
+        while true {
+            // Skip stale routine entries (rescheduled by a hinted poll, or registered-before-due).
+            while let top = heap.peek(), top.generation != generation[top.index] { _ = heap.pop() }
+            let slot = last + spacing
+            let routineAt = heap.peek().map { max($0.due, slot) } ?? .infinity
+            let hintAt = nextHint < hints.count ? max(hints[nextHint].arrival, slot) : .infinity
+            let time = min(routineAt, hintAt)
             if time >= end { break }
+            let index: Int
+            let hinted = hintAt <= routineAt
+            if hinted {
+                let hint = hints[nextHint]
+                nextHint += 1
+                index = hint.watch
+                let arrival = Int64(hint.arrival.rounded(.down))
+                // A second copy of a message (same Msg-Id), a watch no longer polled, or one polled
+                // within the last second (several hints make one poll): no poll.
+                let seen = handled[hint.message]
+                handled[hint.message] = true
+                guard !seen, active[index] || (previous[index] == nil && watches[index].registeredAt <= arrival),
+                    lastPoll[index] < arrival - 1 || lastPoll[index] < pushes[hint.message].time
+                else { continue }
+            } else {
+                index = heap.pop()!.index
+            }
             last = time
             let now = Int64(time.rounded(.down))
+            if !active[index], previous[index] == nil {
+                active[index] = true
+                activeCount += 1
+            }
             polls[index].append(now)
-            calls += 1
-            perMinute[Int((now - dayStart) / 60)] += 1
-            // The watcher fits the base interval to the budget and the watches still active.
-            let fitted = qps.map { policy.fitted(qps: $0, activeWatches: heap.count + 1) } ?? policy
-            switch fitted.next(after: [snapshot(of: index, at: now)], now: now, random: &random) {
-            case .pollAt(let next): heap.push(Double(next), index)
-            case .done: break
+            lastPoll[index] = now
+            if scored.contains(now) {
+                calls += 1
+                perMinute[Int((now - dayStart) / 60)] += 1
+            }
+            let current = [snapshot(of: index, at: now)]
+            let decision: PollPolicy.Decision
+            switch scheduler {
+            case .adaptive:
+                if hinted { schedule.recordUnscheduledPoll(now: now) }
+                let before = previous[index].map { [$0.certificateID: $0] } ?? [:]
+                decision = schedule.next(
+                    after: current, previous: before, firstSeen: watches[index].registeredAt,
+                    account: nil, now: now, qps: budget, activeWatches: activeCount, random: &random)
+            case .fixedSplit:
+                let fitted = qps.map { policy.fitted(qps: $0, activeWatches: activeCount) } ?? policy
+                decision = fitted.next(after: current, now: now, random: &random)
+            }
+            previous[index] = current[0]
+            generation[index] += 1
+            switch decision {
+            case .pollAt(let next): heap.push(Double(next), index, generation[index])
+            case .done:
+                active[index] = false
+                activeCount -= 1
             }
         }
-        let name = qps.map { String(format: "adaptive, budget %.0f QPS", $0) } ?? "adaptive, no budget"
-        return score(name: name, calls: calls, peakQPS: Double(perMinute.max() ?? 0) / 60) { index, time in
+        let schedulerName = scheduler == .adaptive ? "adaptive" : "main's fixed split"
+        let budgetName = qps.map { String(format: ", %.0f QPS", $0) } ?? ", no budget"
+        let pushName = push.map { String(format: ", push %.0f %%", $0.arriving * 100) } ?? ""
+        return score(name: schedulerName + budgetName + pushName, calls: calls, peakQPS: Double(perMinute.max() ?? 0) / 60) {
+            index, time in
             let list = polls[index]
             var low = 0
             var high = list.count
@@ -259,25 +460,146 @@ public struct ScheduleSimulation: Sendable {
     }
 }
 
-/// A binary min-heap of (due time, watch index).
+/// Draws one voucher's hidden timeline (see ``ScheduleSimulation``; parameters in BENCHMARKS.md).
+struct TimelineGenerator {
+    let stores: [ScheduleSimulation.Store]
+    let cancelWindow: Int64
+    /// Validity of a single voucher and of a times card, seconds.
+    let voucherValidity: Int64 = 30 * 86_400
+    let cardValidity: Int64 = 90 * 86_400
+    let cardUses: Int64 = 10
+
+    /// A purchase time in `from..<to`: a day uniformly, then an hour half from a flat 08–24 local
+    /// (00–16 UTC) profile, half from the store's profile one hour earlier; the second uniform.
+    func purchaseTime(store: Int, from: Int64, to: Int64, random: inout SeededGenerator) -> Int64 {
+        while true {
+            let day = from - from % 86_400 + 86_400 * Int64.random(in: 0...((to - from) / 86_400 + 1), using: &random)
+            let hour: Int64
+            if Bool.random(using: &random) {
+                hour = Int64.random(in: 0..<16, using: &random)
+            } else {
+                let profile = stores[store].profile
+                var roll = Double.random(in: 0..<profile.reduce(0, +), using: &random)
+                var pick = 0
+                for (bin, weight) in profile.enumerated() {
+                    roll -= weight
+                    if roll < 0 { pick = bin; break }
+                }
+                hour = Int64((pick + 23) % 24)
+            }
+            let time = day + hour * 3_600 + Int64.random(in: 0..<3_600, using: &random)
+            if time >= from, time < to { return time }
+        }
+    }
+
+    /// The first "busy moment" of the store at or after `time`: an inhomogeneous Poisson process
+    /// whose intensity is the store's hourly profile scaled so that an average open hour holds one.
+    func busyMoment(store: Int, after time: Int64, random: inout SeededGenerator) -> Int64 {
+        let profile = stores[store].profile
+        let open = profile.filter { $0 > 0 }
+        let mean = open.reduce(0, +) / Double(open.count)
+        let peak = profile.max()!
+        let maximumRate = peak / mean / 3_600
+        var now = Double(time)
+        while true {
+            now += -log(Double.random(in: Double.leastNonzeroMagnitude..<1, using: &random)) / maximumRate
+            let bin = Int((Int64(now) % 86_400) / 3_600)
+            if Double.random(in: 0..<1, using: &random) < profile[bin] / peak { return Int64(now) }
+        }
+    }
+
+    func logNormal(median: Double, sigma: Double, random: inout SeededGenerator) -> Double {
+        let u1 = Double.random(in: Double.leastNonzeroMagnitude..<1, using: &random)
+        let u2 = Double.random(in: 0..<1, using: &random)
+        let normal = (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
+        return median * exp(sigma * normal)
+    }
+
+    func timeline(index: Int, store: Int, purchase: Int64, random: inout SeededGenerator) -> ScheduleSimulation.SimulatedWatch {
+        var watch = ScheduleSimulation.SimulatedWatch(
+            certificateID: "7\(String(format: "%015d", index))", registeredAt: purchase, store: store,
+            expireTime: purchase + voucherValidity, timesCount: nil, uses: [], refundAt: nil)
+        func use(_ number: Int, at time: Int64) {
+            var use = ScheduleSimulation.Use(id: "v\(index)-\(number)", time: time)
+            if watch.timesCount == nil, Double.random(in: 0..<1, using: &random) < 0.05 {
+                use.cancelledAt = time + Int64.random(in: 60...3_540, using: &random)
+            }
+            watch.uses.append(use)
+        }
+        if Double.random(in: 0..<1, using: &random) < 0.8 {
+            let roll = Double.random(in: 0..<1, using: &random)
+            if roll < 0.45 {
+                let time = busyMoment(store: store, after: purchase, random: &random)
+                if time < watch.expireTime { use(1, at: time) }
+            } else if roll < 0.65 {
+                let delay = Int64(logNormal(median: 3 * 86_400, sigma: 0.8, random: &random))
+                let time = busyMoment(store: store, after: purchase + delay, random: &random)
+                if time < watch.expireTime { use(1, at: time) }
+            } else if roll < 0.75 {
+                let delay = Int64(logNormal(median: 86_400, sigma: 1, random: &random))
+                if purchase + delay < watch.expireTime { watch.refundAt = purchase + max(60, delay) }
+            }
+        } else {
+            watch.timesCount = cardUses
+            watch.expireTime = purchase + cardValidity
+            if Double.random(in: 0..<1, using: &random) < 0.05 {
+                watch.refundAt = purchase + max(60, Int64(logNormal(median: 86_400, sigma: 1, random: &random)))
+                return watch
+            }
+            var time = Bool.random(using: &random)
+                ? busyMoment(store: store, after: purchase, random: &random)
+                : busyMoment(
+                    store: store, after: purchase + Int64(logNormal(median: 3 * 86_400, sigma: 0.8, random: &random)),
+                    random: &random)
+            var number = 1
+            while time < watch.expireTime, Int64(number) <= cardUses {
+                use(number, at: time)
+                number += 1
+                let gap = Int64(logNormal(median: 4 * 86_400, sigma: 0.7, random: &random))
+                time = busyMoment(store: store, after: time + max(gap, cancelWindow), random: &random)
+            }
+        }
+        return watch
+    }
+
+    /// When nothing can change any more (refunded, or fully used with the cancel window closed), or nil.
+    func settledAt(_ watch: ScheduleSimulation.SimulatedWatch) -> Int64? {
+        if let refund = watch.refundAt { return refund }
+        let kept = watch.uses.filter { $0.cancelledAt == nil }
+        let needed = Int(watch.timesCount ?? 1)
+        guard kept.count >= needed else { return nil }
+        return kept[needed - 1].time
+    }
+
+    /// Whether a poll at `time` still has something to watch: not settled (window included) nor expired.
+    func isActive(_ watch: ScheduleSimulation.SimulatedWatch, at time: Int64) -> Bool {
+        if let settled = settledAt(watch), settled + (watch.refundAt == nil ? cancelWindow : 0) <= time { return false }
+        return watch.expireTime >= time
+    }
+}
+
+/// A binary min-heap of (due time, watch index, generation).
 struct DueHeap {
-    private var items: [(Double, Int)] = []
+    private var items: [(due: Double, index: Int, generation: Int)] = []
 
     /// Entries in the heap.
     var count: Int { items.count }
 
-    mutating func push(_ due: Double, _ index: Int) {
-        items.append((due, index))
+    /// The earliest entry.
+    func peek() -> (due: Double, index: Int, generation: Int)? { items.first }
+
+    mutating func push(_ due: Double, _ index: Int, _ generation: Int) {
+        items.append((due, index, generation))
         var child = items.count - 1
         while child > 0 {
             let parent = (child - 1) / 2
-            if items[parent].0 <= items[child].0 { break }
+            if items[parent].due <= items[child].due { break }
             items.swapAt(parent, child)
             child = parent
         }
     }
 
-    mutating func pop() -> (Double, Int)? {
+    mutating func pop() -> (due: Double, index: Int, generation: Int)? {
         guard !items.isEmpty else { return nil }
         let top = items[0]
         let last = items.removeLast()
@@ -288,8 +610,8 @@ struct DueHeap {
                 let left = 2 * parent + 1
                 let right = left + 1
                 var smallest = parent
-                if left < items.count, items[left].0 < items[smallest].0 { smallest = left }
-                if right < items.count, items[right].0 < items[smallest].0 { smallest = right }
+                if left < items.count, items[left].due < items[smallest].due { smallest = left }
+                if right < items.count, items[right].due < items[smallest].due { smallest = right }
                 if smallest == parent { break }
                 items.swapAt(parent, smallest)
                 parent = smallest

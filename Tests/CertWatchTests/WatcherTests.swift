@@ -9,7 +9,7 @@ import Testing
 struct WatcherTests {
     @Test("register, verify, cancel, close the window, use a times card, expire: the exact event sequence")
     func lifecycle() async throws {
-        try await Harness.with(policy: PollPolicy(baseInterval: 1_800, jitter: 0)) { h in
+        try await Harness.with(policy: PollPolicy(jitter: 0, minInterval: 1_800)) { h in
             let order = try await h.sandbox.createOrder(
                 OrderSpec(certificates: [.init(kind: .voucher), .init(kind: .timesCard, timesCount: 3)], expireIn: 3 * 86_400))
             let voucher = order.certificates[0].certificateID
@@ -52,8 +52,8 @@ struct WatcherTests {
         }
     }
 
-    @Test("under a tight QPS budget the base interval fits the active watches, recounted once a minute")
-    func budgetFitting() async throws {
+    @Test("the budget is shared among the active watches, recounted once a minute; fewer watches, shorter intervals")
+    func budgetSharing() async throws {
         let store = try temporaryStore()
         let clock = ManualWallClock(Double(Harness.start))
         let configuration = DouyinClientConfiguration(baseURL: "http://127.0.0.1:9", clientKey: "k", clientSecret: "s")
@@ -62,20 +62,31 @@ struct WatcherTests {
             store: store, client: DouyinClient(configuration: configuration, httpClient: http), clock: clock,
             configuration: WatcherConfiguration(qps: 1))
         do {
-            #expect(await watcher.policy(now: clock.unixNow).baseInterval == 300)
+            #expect(await watcher.activeWatchCount(now: clock.unixNow) == 0)
             _ = try await store.registerMany(
                 (0..<1_000).map { WatchRegistration(orderID: "o\($0)") }, now: Harness.start, firstPollAt: Harness.start)
-            #expect(await watcher.policy(now: clock.unixNow).baseInterval == 300)  // counted less than a minute ago
+            #expect(await watcher.activeWatchCount(now: clock.unixNow) == 0)  // counted less than a minute ago
             clock.advance(60)
-            #expect(await watcher.policy(now: clock.unixNow).baseInterval == 1_667)  // 1,000 / (1 × 0.6)
+            #expect(await watcher.activeWatchCount(now: clock.unixNow) == 1_000)
             for watch in try await store.watches(limit: 700) { _ = try await store.remove(id: watch.id, now: Harness.start + 60) }
             clock.advance(60)
-            #expect(await watcher.policy(now: clock.unixNow).baseInterval == 500)  // 300 left: 300 / (1 × 0.6)
+            #expect(await watcher.activeWatchCount(now: clock.unixNow) == 300)
         } catch {
             try? await http.shutdown()
             throw error
         }
         try await http.shutdown()
+    }
+
+    @Test("spare quota is spent: one usable watch under a large budget is polled at poll.min_interval, not 5 minutes")
+    func spareQuotaSpent() async throws {
+        try await Harness.with(policy: PollPolicy(jitter: 0, minInterval: 40)) { h in
+            let order = try await h.sandbox.createOrder(OrderSpec(certificates: [.init(kind: .voucher)], expireIn: 30 * 86_400))
+            let watch = try await h.register(order.orderID)
+            _ = try await h.run(for: 2)
+            let polled = try await h.store.watch(id: watch.id)
+            #expect(polled?.nextPollAt == (polled?.lastPolledAt).map { $0 + 40 })
+        }
     }
 
     @Test("an unknown order fails the watch with a watch.failed event carrying code and logid")

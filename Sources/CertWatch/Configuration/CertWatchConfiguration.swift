@@ -34,7 +34,7 @@ public struct CertWatchConfiguration: Sendable {
         "douyin.token_refresh_margin", "douyin.connect_timeout", "douyin.request_timeout",
         "poll.qps", "poll.concurrency", "poll.first_poll_delay", "poll.base_interval", "poll.cancellable_interval",
         "poll.expiring_lead_times", "poll.jitter", "poll.base_share", "poll.retry_initial", "poll.retry_cap",
-        "poll.stall_after_failures", "poll.stall_after",
+        "poll.stall_after_failures", "poll.stall_after", "poll.min_interval", "poll.max_interval",
         "rules.paths",
         "http.listen", "http.api_keys", "http.body_limit",
         "push.enabled", "push.auto_register", "push.api",
@@ -55,13 +55,22 @@ public struct CertWatchConfiguration: Sendable {
     ) throws(ConfigurationError) -> CertWatchConfiguration {
         let file = try ConfigurationFile(path: path, knownKeys: knownKeys, environment: environment)
         let defaults = PollPolicy()
+        let minInterval = try positive(file, "poll.min_interval") ?? defaults.minInterval
+        let maxInterval = try positive(file, "poll.max_interval") ?? defaults.maxInterval
+        guard maxInterval >= minInterval else {
+            throw ConfigurationError(
+                location: file.location(of: file.string("poll.max_interval") == nil ? "poll.min_interval" : "poll.max_interval"),
+                key: file.string("poll.max_interval") == nil ? "poll.min_interval" : "poll.max_interval",
+                message: "poll.max_interval (\(maxInterval) s) must not be less than poll.min_interval (\(minInterval) s)")
+        }
         let policy = PollPolicy(
             firstPollDelay: try file.duration("poll.first_poll_delay") ?? defaults.firstPollDelay,
             cancellableInterval: try positive(file, "poll.cancellable_interval") ?? defaults.cancellableInterval,
             baseInterval: try positive(file, "poll.base_interval") ?? defaults.baseInterval,
             expiringLeadTimes: try file.durations("poll.expiring_lead_times") ?? defaults.expiringLeadTimes,
             jitter: try file.number("poll.jitter", range: 0...0.5) ?? defaults.jitter,
-            baseShare: try file.number("poll.base_share", range: 0.05...1) ?? defaults.baseShare)
+            baseShare: try file.number("poll.base_share", range: 0.05...1) ?? defaults.baseShare,
+            minInterval: minInterval, maxInterval: maxInterval)
         let backoffDefaults = RetryBackoff()
         let watcher = WatcherConfiguration(
             policy: policy,

@@ -75,8 +75,10 @@ public final class Watcher: Service {
     private let logger: Logger
     private let onAppend: @Sendable ([CertWatchEvent]) -> Void
     private let afterAppend: (@Sendable (GRDB.Database, [CertWatchEvent]) throws -> Void)?
-    /// Active watches counted at a Unix second, for fitting the policy to the budget.
+    /// Active watches counted at a Unix second, for sharing the budget among them.
     private let activeWatches = Mutex<(count: Int, at: Int64)?>(nil)
+    /// The change-rate schedule: learns from every poll's snapshots, decides every next poll.
+    private let schedule: Mutex<AdaptiveSchedule>
     /// How often the active watches are counted again, seconds.
     static let activeCountInterval: Int64 = 60
 
@@ -95,6 +97,7 @@ public final class Watcher: Service {
         self.configuration = configuration
         self.budget = QPSBudget(qps: configuration.qps, clock: clock)
         self.differ = Differ(expiringLeadTimes: configuration.policy.expiringLeadTimes)
+        self.schedule = Mutex(AdaptiveSchedule(policy: configuration.policy))
         self.logger = logger
         self.onAppend = onAppend
         self.afterAppend = afterAppend
@@ -208,8 +211,12 @@ public final class Watcher: Service {
                 certificates.append(StoredCertificate(snapshot: snapshot, raw: certificate.raw))
             }
             var random = SystemRandomNumberGenerator()
-            let policy = await policy(now: now)
-            let decision = policy.next(after: certificates.map(\.snapshot), now: now, random: &random)
+            let activeCount = await activeWatchCount(now: now)
+            let decision = schedule.withLock {
+                $0.next(
+                    after: certificates.map(\.snapshot), previous: previous, firstSeen: watch.createdAt,
+                    account: watch.accountID, now: now, qps: configuration.qps, activeWatches: activeCount, random: &random)
+            }
             let nextPollAt: Int64? = if case .pollAt(let at) = decision { at } else { nil }
             let appended = try await store.commitPoll(
                 PollCommit(
@@ -237,18 +244,25 @@ public final class Watcher: Service {
         }
     }
 
-    /// The policy with its base interval fitted to the QPS budget and the active watches (counted
-    /// at most once a minute; see ``PollPolicy/fitted(qps:activeWatches:)``).
-    func policy(now: Int64) async -> PollPolicy {
+    /// The active watches that share the budget (counted at most once a minute). When counted, the
+    /// gauge `certwatch_poll_base_interval_seconds` shows the routine interval of a watch at the
+    /// recent mean rate (``AdaptiveSchedule``; faster-changing watches get shorter ones).
+    func activeWatchCount(now: Int64) async -> Int {
         var count = activeWatches.withLock { $0 }
         let stale = count.map { now - $0.at >= Self.activeCountInterval || now < $0.at } ?? true
         if stale, let fresh = try? await store.activeWatchCount() {
             count = (fresh, now)
             activeWatches.withLock { $0 = count }
+            let typical = schedule.withLock { schedule in
+                let allocation = schedule.allocation
+                let rootRate = allocation.meanRootRate
+                return schedule.policy.routineInterval(
+                    rate: rootRate * rootRate,
+                    scale: allocation.scale(qps: configuration.qps, activeWatches: fresh, now: now))
+            }
+            Gauge(label: "certwatch_poll_base_interval_seconds").record(typical)
         }
-        let fitted = configuration.policy.fitted(qps: configuration.qps, activeWatches: count?.count ?? 0)
-        if stale { Gauge(label: "certwatch_poll_base_interval_seconds").record(fitted.baseInterval) }
-        return fitted
+        return count?.count ?? 0
     }
 
     /// Counts committed events in `certwatch_events_total{type}` and hands them to `onAppend`.
