@@ -18,7 +18,7 @@ private func voucher(
         ]
         snapshot.status = CertificateStatusCode.used
     } else {
-        snapshot.status = refunded ? CertificateStatusCode.refunded : CertificateStatusCode.available
+        snapshot.status = refunded ? CertificateStatusCode.refunded : CertificateStatusCode.unused
     }
     snapshot.state = snapshot.derivedState(at: at)
     return snapshot
