@@ -1,6 +1,8 @@
 /// When a watch whose polls keep failing counts as stalled: after ``failures`` failed polls in a
 /// row, or when its failures have lasted ``duration`` seconds without a success. A pure rule; the
 /// watcher emits one `watch.stalled` per run of failures and `watch.recovered` on the next success.
+/// A rate-limited poll (2119003, the app's quota rather than the watch) is passed with
+/// `consecutiveFailures` 0, so only ``duration`` can make it stalled.
 public struct StallPolicy: Sendable, Hashable {
     /// Failed polls in a row that make a watch stalled (default 5; 0 turns this check off).
     public var failures: Int64

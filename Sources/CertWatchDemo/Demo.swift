@@ -174,10 +174,14 @@ public struct Demo: Sendable {
 
 extension Demo {
     /// The watcher settings of the demo: the poll policy with a 15-minute base interval, 0.2 QPS.
-    /// Routine polls at most 15 sandbox minutes apart: the scenario spaces each certificate's
-    /// changes at least 20 minutes, so every change is seen even with every push lost.
+    /// Routine polls 10 to 15 sandbox minutes apart: the scenario spaces each certificate's changes
+    /// at least 20 minutes, so every change is seen even with every push lost, and the sandbox's
+    /// (real-time) rate limit is met only now and then at 1,350× speed.
+    /// Stalls count failures only: the sandbox's rate limit runs on real time, so at this speed a
+    /// few real seconds of 2119003 are a sandbox hour, which is not what `poll.stall_after` means.
     static let watcherConfiguration = WatcherConfiguration(
-        policy: PollPolicy(maxInterval: 900), qps: 0.2, concurrency: 8, idleCheck: 5)
+        policy: PollPolicy(minInterval: 600, maxInterval: 900), qps: 0.2, concurrency: 8, idleCheck: 5,
+        stall: StallPolicy(failures: 5, duration: 0))
 
     /// Sandbox seconds the demo plays: the scenario's last step plus an hour.
     static func dayLength(_ scenario: Scenario) -> Int64 {

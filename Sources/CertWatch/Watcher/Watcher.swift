@@ -299,8 +299,10 @@ public final class Watcher: Service {
             let retryAt = now + configuration.backoff.delay(attempt: Int(failures), random: &random)
             var events: [CertWatchEvent] = []
             var stalledSince = watch.stalledSince
+            // Rate limiting (2119003) is the app's quota, not this watch: it counts only by duration.
+            let counted = apiError.errorClass == .slowDown ? 0 : failures
             if stalledSince == nil,
-                configuration.stall.isStalled(consecutiveFailures: failures, failingSince: failingSince, now: now)
+                configuration.stall.isStalled(consecutiveFailures: counted, failingSince: failingSince, now: now)
             {
                 stalledSince = failingSince
                 let stall = WatchStall(since: failingSince, consecutiveFailures: failures)
