@@ -425,11 +425,10 @@ public struct ScheduleSimulation: Sendable {
             let decision: PollPolicy.Decision
             switch scheduler {
             case .adaptive:
-                if hinted { schedule.recordUnscheduledPoll(now: now) }
                 let before = previous[index].map { [$0.certificateID: $0] } ?? [:]
                 decision = schedule.next(
                     after: current, previous: before, firstSeen: watches[index].registeredAt,
-                    account: nil, now: now, qps: budget, activeWatches: activeCount, random: &random)
+                    account: nil, now: now, qps: budget, activeWatches: activeCount, hinted: hinted, random: &random)
             case .fixedSplit:
                 let fitted = qps.map { policy.fitted(qps: $0, activeWatches: activeCount) } ?? policy
                 decision = fitted.next(after: current, now: now, random: &random)

@@ -43,12 +43,16 @@ public struct AdaptiveSchedule: Sendable {
     /// `activeWatches` watches, and returns when to poll next.
     ///
     /// - Parameters:
+    ///   - hinted: a push hint made the watch due now (not this schedule): the poll counts towards
+    ///     the targeted share of the budget.
     ///   - firstSeen: when the watch was registered, Unix seconds (the age the hazard is learned by).
     ///   - account: the watch's `account_id`, for the store's hour profile when snapshots carry none.
     public mutating func next(
         after current: [CertificateSnapshot], previous: [String: CertificateSnapshot], firstSeen: Int64,
-        account: String?, now: Int64, qps: Double, activeWatches: Int, random: inout some RandomNumberGenerator
+        account: String?, now: Int64, qps: Double, activeWatches: Int, hinted: Bool = false,
+        random: inout some RandomNumberGenerator
     ) -> PollPolicy.Decision {
+        if hinted { allocation.recordUnscheduled(now: now) }
         for snapshot in current {
             if let before = previous[snapshot.certificateID] {
                 estimator.learn(previous: before, current: snapshot, firstSeen: firstSeen, account: account)
@@ -61,11 +65,5 @@ public struct AdaptiveSchedule: Sendable {
         let lastSeen = previous.values.map(\.observedAt).max() ?? firstSeen
         allocation.record(now: now, covered: now - lastSeen, rate: rate, targeted: plan.targeted)
         return plan.decision
-    }
-
-    /// Records a poll made outside the schedule (a push hint made the watch due now), so the budget
-    /// left for routine polls shrinks by the hints' rate.
-    public mutating func recordUnscheduledPoll(now: Int64) {
-        allocation.recordUnscheduled(now: now)
     }
 }

@@ -42,8 +42,7 @@ public struct ResponseExtra: Codable, Sendable, Hashable {
         description = c.decodeSetAsideIfPresent(String.self, forKey: .description, warningsFrom: decoder)
         subDescription = c.decodeSetAsideIfPresent(String.self, forKey: .subDescription, warningsFrom: decoder)
         logid = c.decodeSetAsideIfPresent(String.self, forKey: .logid, warningsFrom: decoder)
-        now = (try? c.decodeUnixTimeIfPresent(forKey: .now, warningsFrom: decoder))
-            ?? c.decodeSetAsideIfPresent(Int64.self, forKey: .now, warningsFrom: decoder)
+        now = c.decodeSetAsideUnixTimeIfPresent(forKey: .now, warningsFrom: decoder)
     }
 }
 

@@ -104,33 +104,82 @@ extension KeyedDecodingContainer {
     /// A Unix time field: seconds, or milliseconds (≥ 10^12) normalized to seconds with a warning
     /// to `decoder`'s ``DouyinDecodeWarnings``. Throws like `decodeIfPresent(Int64.self, …)`.
     func decodeUnixTimeIfPresent(forKey key: Key, warningsFrom decoder: any Decoder) throws -> Int64? {
-        guard let value = try decodeIfPresent(Int64.self, forKey: key) else { return nil }
+        try decodeIfPresent(Int64.self, forKey: key).map { normalizedTime($0, key: key, decoder) }
+    }
+
+    /// ``decodeUnixTimeIfPresent(forKey:warningsFrom:)`` for a time state is not derived from: a
+    /// value of an unexpected type reads as `nil` with a warning. Never throws.
+    func decodeSetAsideUnixTimeIfPresent(forKey key: Key, warningsFrom decoder: any Decoder) -> Int64? {
+        decodeSetAsideIfPresent(Int64.self, forKey: key, warningsFrom: decoder).map { normalizedTime($0, key: key, decoder) }
+    }
+
+    private func normalizedTime(_ value: Int64, key: Key, _ decoder: any Decoder) -> Int64 {
         let (seconds, warning) = DouyinTime.seconds(value)
-        if let warning { Self.warn(warning, at: codingPath + [key], decoder) }
+        if let warning { Self.warn(warning, path: JSONPath.render(codingPath + [key]), decoder) }
         return seconds
     }
 
-    /// A field certwatch does not derive state from: its value, or `nil` with a warning when it has
-    /// an unexpected type (the value stays in the certificate's raw JSON). Never throws.
+    /// A field certwatch does not derive state from: its value, with every part of an unexpected
+    /// type set aside — read as `nil`, kept in the certificate's raw JSON, and reported with its
+    /// path — so one odd member (`sku.market_price: "面议"`) does not cost the rest of the block
+    /// (`sku.title`). The whole value reads as `nil` when it is itself of the wrong type. Never throws.
     func decodeSetAsideIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key, warningsFrom decoder: any Decoder) -> T? {
-        do {
-            return try decodeIfPresent(type, forKey: key)
-        } catch let error as DecodingError {
-            let subtree = (try? decodeIfPresent(JSONValue.self, forKey: key)) ?? .null
-            let base = codingPath.count + 1
-            let translated = DouyinDecodingError(error, in: subtree, droppingPathPrefix: base)
-            Self.warn(
-                "\(translated.message); set aside (kept in the raw JSON)", at: nil, decoder,
-                path: translated.path.isEmpty ? JSONPath.render(codingPath + [key]) : translated.path)
-            return nil
-        } catch {
-            Self.warn("\(error); set aside (kept in the raw JSON)", at: codingPath + [key], decoder)
-            return nil
+        guard var value = try? decodeIfPresent(JSONValue.self, forKey: key), value != .null else { return nil }
+        let base = codingPath + [key]
+        let warnings = decoder.userInfo[.douyinDecodeWarnings] as? DouyinDecodeWarnings
+        let parent = codingPath.reduce(CodingPathNode.root) { .node($1, $0) }
+        // Each round sets aside one offending member; a block has far fewer members than this.
+        for _ in 0..<64 {
+            do {
+                return try T(from: JSONValueDecoder(value: value, parent: parent, key: key, warnings: warnings))
+            } catch let error as DecodingError {
+                let translated = DouyinDecodingError(error, in: value, droppingPathPrefix: base.count)
+                let at = Self.codingPath(of: error).dropFirst(base.count)
+                let path = translated.path.isEmpty ? JSONPath.render(base) : translated.path
+                Self.warn("\(translated.message); set aside (kept in the raw JSON)", path: path, decoder)
+                guard !at.isEmpty, let rest = value.replacingWithNull(at: Array(at)), rest != value else { return nil }
+                value = rest
+            } catch {
+                Self.warn("\(error); set aside (kept in the raw JSON)", path: JSONPath.render(base), decoder)
+                return nil
+            }
+        }
+        return nil
+    }
+
+    private static func codingPath(of error: DecodingError) -> [any CodingKey] {
+        switch error {
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            return context.codingPath
+        case .keyNotFound(let key, let context): return context.codingPath + [key]
+        @unknown default: return []
         }
     }
 
-    private static func warn(_ message: String, at keys: [any CodingKey]?, _ decoder: any Decoder, path: String? = nil) {
+    private static func warn(_ message: String, path: String, _ decoder: any Decoder) {
         guard let warnings = decoder.userInfo[.douyinDecodeWarnings] as? DouyinDecodeWarnings else { return }
-        warnings.add(DouyinDecodeWarning(path: path ?? JSONPath.render(keys ?? []), message: message))
+        warnings.add(DouyinDecodeWarning(path: path, message: message))
+    }
+}
+
+extension JSONValue {
+    /// This value with the member at `path` (object keys and array indices) replaced by `null`;
+    /// `nil` when the path does not lead to a member.
+    func replacingWithNull(at path: [any CodingKey]) -> JSONValue? {
+        guard let first = path.first else { return .null }
+        let rest = Array(path.dropFirst())
+        switch self {
+        case .object(var members):
+            guard let child = members[first.stringValue], let replaced = child.replacingWithNull(at: rest) else { return nil }
+            members[first.stringValue] = replaced
+            return .object(members)
+        case .array(var elements):
+            guard let index = first.intValue, elements.indices.contains(index),
+                let replaced = elements[index].replacingWithNull(at: rest)
+            else { return nil }
+            elements[index] = replaced
+            return .array(elements)
+        default: return nil
+        }
     }
 }

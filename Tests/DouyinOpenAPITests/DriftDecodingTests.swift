@@ -88,6 +88,23 @@ struct DriftDecodingTests {
         }
     }
 
+    @Test("a block with several odd members keeps the readable ones, one warning per member")
+    func setAsideMembers() throws {
+        let text = #"""
+            {"data":{"certificates":[{"certificate_id":1,"sku":{"market_price":"面议","groupon_type":[1],"title":"双人餐","sku_id":"9"},
+             "time_card":{"times_count":3,"times_used":1,"serial_amount_list":[{"serial_numb":1,"amount":{"pay_amount":"x"}}]}}]}}
+            """#
+        let result = try CertificateQueryResult.read(body: body(text))
+        let certificate = try #require(result.certificates.first)
+        #expect(certificate.sku == SKU(skuID: "9", title: "双人餐"))
+        #expect(certificate.timeCard?.serialAmountList == [SerialAmount(serialNumb: 1, amount: Amount())])
+        #expect(
+            Set(result.warnings.map(\.path)) == [
+                "data.certificates[0].sku.market_price", "data.certificates[0].sku.groupon_type",
+                "data.certificates[0].time_card.serial_amount_list[0].amount.pay_amount",
+            ])
+    }
+
     @Test("fields state is not derived from never fail: set aside, raw kept, warned with path and field")
     func setAside() throws {
         let text = #"""
@@ -99,7 +116,9 @@ struct DriftDecodingTests {
         let result = try CertificateQueryResult.read(body: body(text))
         let certificate = try #require(result.certificates.first)
         #expect(certificate.status == 1)
-        #expect(certificate.code == nil && certificate.sku == nil && certificate.amount == nil && certificate.bookInfo == nil)
+        #expect(certificate.code == nil && certificate.amount == nil && certificate.bookInfo == nil)
+        // Only the odd member of a block is set aside: sku keeps its title.
+        #expect(certificate.sku == SKU(title: "t"))
         #expect(certificate.startTime == nil && certificate.usedStatusType == nil)
         #expect(certificate.verify?.verifyID == "v1" && certificate.verify?.canCancel == true)
         #expect(certificate.verify?.poiID == nil && certificate.verify?.verifyType == nil)

@@ -215,7 +215,8 @@ public final class Watcher: Service {
             let decision = schedule.withLock {
                 $0.next(
                     after: certificates.map(\.snapshot), previous: previous, firstSeen: watch.createdAt,
-                    account: watch.accountID, now: now, qps: configuration.qps, activeWatches: activeCount, random: &random)
+                    account: watch.accountID, now: now, qps: configuration.qps, activeWatches: activeCount,
+                    hinted: watch.hintedAt != nil, random: &random)
             }
             let nextPollAt: Int64? = if case .pollAt(let at) = decision { at } else { nil }
             let appended = try await store.commitPoll(
