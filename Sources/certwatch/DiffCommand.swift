@@ -18,7 +18,8 @@ struct DiffCommand: ParsableCommand {
             response are discovered. Use /dev/null or an empty file as OLD for a first poll.
             Example: a certificate's status 1 → 3 → 5 gives refund_requested, then refund_failed.
             Drift read anyway is printed as `warning: FILE: PATH: …` on standard error (see inspect).
-            Exit status: 0, 1 when a response cannot be read or decoded, 2 when it is an error envelope.
+            Exit status: 0, 1 when a response cannot be read or decoded, 2 when it is an error envelope,
+            64 for a usage error (e.g. fewer than two responses).
             """)
 
     @Argument(help: "The earliest response (an empty file: none).") var old: String
@@ -74,7 +75,9 @@ struct DiffCommand: ParsableCommand {
             }
             return result
         } catch {
-            FileHandle.standardError.write(Data("error: \(displayName(name)): \(error)\n".utf8))
+            // An unreadable file is a decoding error, not a Douyin error to retry: say it as inspect does.
+            let text: String = if case .invalidBody(let decoding?) = error.source { "\(decoding)" } else { "\(error)" }
+            FileHandle.standardError.write(Data("error: \(displayName(name)): \(text)\n".utf8))
             throw ExitCode(error.source == .business ? 2 : 1)
         }
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CertWatchCore
 import DouyinOpenAPI
 import Foundation
 
@@ -9,7 +10,8 @@ struct InspectCommand: ParsableCommand {
         abstract: "Decode a saved Douyin certificate query response and show the merged certificates.",
         discussion: """
             Exit status: 0 on success, 1 when the input cannot be read or decoded (the error names the JSON path),
-            2 when the response is a Douyin error envelope (prints class, code, description and logid).
+            2 when the response is a Douyin error envelope (prints class, code, description and logid; with
+            --format json as {"error": {class, code, sub_error_code, description, logid}}), 64 for a usage error.
             Drift read anyway — integers as strings are silent; times in milliseconds (normalized to
             seconds), fields of unexpected types that state is not derived from (set aside), and
             contradictions (times_used > times_count, verify_time in the future, a certificate_id twice,
@@ -31,7 +33,11 @@ struct InspectCommand: ParsableCommand {
         do {
             response = try CertificateQueryResponse.decode(body)
             if let error = response.businessError() {
-                printErrorEnvelope(error)
+                if format == .json {
+                    print(String(decoding: try DouyinJSON.normalizedEncoded(["error": WatchFailure(error)], pretty: true), as: UTF8.self))
+                } else {
+                    printErrorEnvelope(error)
+                }
                 throw ExitCode(2)
             }
             certificates = try response.mergedCertificates()

@@ -75,7 +75,9 @@ public struct DouyinPushIntake: Sendable {
     func handle(body: Data, signature: String?, messageID header: String?) async throws -> Response {
         guard DouyinPushSignature.matches(signature, clientSecret: clientSecret, body: body) else {
             Self.count(event: nil, "unauthorized")
-            throw APIError(401, "unauthorized", "X-Douyin-Signature does not match the body")
+            throw APIError(
+                401, "unauthorized",
+                signature == nil ? "the X-Douyin-Signature header is missing" : "X-Douyin-Signature does not match the body")
         }
         let message: DouyinPushMessage
         do {
