@@ -31,7 +31,7 @@ struct PushHintTests {
 
     @Test("issue 18's exact body, signed, makes the named watch poll at once and the poll finds the verification")
     func issueBodyPollsAtOnce() async throws {
-        try await Harness.with(policy: PollPolicy(baseInterval: 600, jitter: 0)) { h in
+        try await Harness.with(policy: PollPolicy(jitter: 0, minInterval: 600, maxInterval: 600)) { h in
             let order = try await h.sandbox.createOrder(
                 OrderSpec(certificates: [.init(kind: .voucher)], orderID: "1068000000001745533"))
             let watch = try await h.register(order.orderID)
@@ -62,7 +62,7 @@ struct PushHintTests {
 
     @Test("duplicate Msg-Id: 200, no second poll; several hints within a second: one poll; unknown events: 200 ignored")
     func coalescing() async throws {
-        try await Harness.with(policy: PollPolicy(baseInterval: 600, jitter: 0)) { h in
+        try await Harness.with(policy: PollPolicy(jitter: 0, minInterval: 600, maxInterval: 600)) { h in
             let order = try await h.sandbox.createOrder(OrderSpec(certificates: [.init(kind: .voucher)]))
             try await h.register(order.orderID)
             _ = try await h.run(for: 2)
@@ -97,7 +97,7 @@ struct PushHintTests {
 
     @Test("a hint finds watches by certificate id in stored snapshots and by encrypted code")
     func lookups() async throws {
-        try await Harness.with(policy: PollPolicy(baseInterval: 600, jitter: 0)) { h in
+        try await Harness.with(policy: PollPolicy(jitter: 0, minInterval: 600, maxInterval: 600)) { h in
             let first = try await h.sandbox.createOrder(OrderSpec(certificates: [.init(kind: .voucher)]))
             let second = try await h.sandbox.createOrder(OrderSpec(certificates: [.init(kind: .voucher)]))
             let byOrder = try await h.register(first.orderID)

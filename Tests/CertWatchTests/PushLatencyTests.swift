@@ -23,7 +23,7 @@ struct PushLatencyTests {
     /// what is due. Without the push the verification would wait for the routine poll 600 s later.
     @Test("routine polls 10 minutes apart: a sandbox verification is detected within 5 s of its push (virtual clock)")
     func virtualClock() async throws {
-        try await Harness.with(policy: PollPolicy(baseInterval: 600, jitter: 0)) { h in
+        try await Harness.with(policy: PollPolicy(jitter: 0, minInterval: 600, maxInterval: 600)) { h in
             let order = try await h.sandbox.createOrder(OrderSpec(certificates: [.init(kind: .voucher)]))
             try await h.register(order.orderID)
             _ = try await h.run(for: 5)  // discovered; the next routine poll is 10 minutes away
@@ -68,7 +68,7 @@ struct PushLatencyTests {
             let http = DouyinClient.makeHTTPClient(configuration)
             let client = DouyinClient(configuration: configuration, httpClient: http, logger: logger)
             let (appended, sink) = AsyncStream<[CertWatchEvent]>.makeStream()
-            let policy = PollPolicy(baseInterval: 600, jitter: 0)
+            let policy = PollPolicy(jitter: 0, minInterval: 600, maxInterval: 600)
             let watcher = Watcher(
                 store: store, client: client, clock: clock, configuration: WatcherConfiguration(policy: policy, qps: 5, concurrency: 2),
                 logger: logger, onAppend: { sink.yield($0) })

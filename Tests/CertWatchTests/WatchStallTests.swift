@@ -9,7 +9,7 @@ import Testing
 struct WatchStallTests {
     @Test("one watch answered with undecodable bodies: one watch.stalled, then one watch.recovered; the other watch unaffected")
     func stallAndRecover() async throws {
-        try await Harness.with(policy: PollPolicy(baseInterval: 300, jitter: 0)) { h in
+        try await Harness.with(policy: PollPolicy(jitter: 0, minInterval: 300, maxInterval: 300)) { h in
             let bad = try await h.sandbox.createOrder(OrderSpec(certificates: [.init(kind: .voucher)], expireIn: 30 * 86_400))
             let good = try await h.sandbox.createOrder(OrderSpec(certificates: [.init(kind: .voucher)], expireIn: 30 * 86_400))
             try await h.sandbox.setFaultProfile(
