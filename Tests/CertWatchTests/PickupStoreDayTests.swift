@@ -30,7 +30,10 @@ struct PickupStoreDayTests {
                 ],
                 knownSinks: ["stdout", "webhook"])
             let outbox = Outbox(rules: rules, clock: clock)
-            try await Harness.with(scenario: scenario, afterAppend: outbox.afterAppend) { h in
+            // The demo's cadence (routine polls 10–15 minutes apart, as the scenario's spacing assumes):
+            // the 30 s floor an unlimited quota gives would meet the scenario's real-time rate limit.
+            let policy = PollPolicy(jitter: 0, minInterval: 600, maxInterval: 900)
+            try await Harness.with(policy: policy, scenario: scenario, afterAppend: outbox.afterAppend) { h in
                 h.clock.set(clock.now())
                 let sinkMap = SinkFactory.make(sinks, stdout: { _ in })
                 let dispatcher = Dispatcher(
