@@ -51,7 +51,7 @@ public enum ScaleBenchmark {
                 registerSeconds = try await BenchSupport.time {
                     for start in stride(from: 0, to: size, by: batch) {
                         let registrations = (start..<min(start + batch, size)).map {
-                            WatchRegistration(orderID: "scale-\($0)", labels: ["store": "sh-\($0 % 10)"])
+                            WatchRegistration(orderID: "\(1_000_000_000 + $0)", labels: ["store": "sh-\($0 % 10)"])
                         }
                         // Spread first polls over 300 s so the due index has a realistic order.
                         _ = try await store.registerMany(registrations, now: now, firstPollAt: now + Int64(start / batch) % 300)

@@ -331,7 +331,8 @@ public struct ScheduleSimulation: Sendable {
     }
 
     /// A schedule run on the virtual clock: polls earliest-due first, at most `qps` calls per second
-    /// (nil: unlimited); with `push`, every arriving push makes its watch due now, served ahead of
+    /// (nil: unlimited); the adaptive scheduler's targeted polls (cancel window, deadlines) are served
+    /// ahead of overdue routine ones, as the watcher's claim serves them; with `push`, every arriving push makes its watch due now, served ahead of
     /// routine polls inside the same budget (several copies within a second of a poll make no second poll).
     /// The adaptive scheduler learns only from the snapshots its polls return.
     ///
@@ -345,6 +346,7 @@ public struct ScheduleSimulation: Sendable {
         var schedule = AdaptiveSchedule(policy: policy)
         let budget = qps ?? .infinity
         var heap = DueHeap()
+        var targetedHeap = DueHeap()
         var generation = [Int](repeating: 0, count: watches.count)
         var previous = [CertificateSnapshot?](repeating: nil, count: watches.count)
         var lastPoll = [Int64](repeating: .min, count: watches.count)
@@ -385,15 +387,18 @@ public struct ScheduleSimulation: Sendable {
         var perMinute = [Int](repeating: 0, count: Int(dayLength / 60) + 1)
 
         while true {
-            // Skip stale routine entries (rescheduled by a hinted poll, or registered-before-due).
+            // Skip stale entries (rescheduled by a hinted poll, or registered-before-due).
             while let top = heap.peek(), top.generation != generation[top.index] { _ = heap.pop() }
+            while let top = targetedHeap.peek(), top.generation != generation[top.index] { _ = targetedHeap.pop() }
             let slot = last + spacing
             let routineAt = heap.peek().map { max($0.due, slot) } ?? .infinity
+            let targetedAt = targetedHeap.peek().map { max($0.due, slot) } ?? .infinity
             let hintAt = nextHint < hints.count ? max(hints[nextHint].arrival, slot) : .infinity
-            let time = min(routineAt, hintAt)
+            let time = min(routineAt, targetedAt, hintAt)
             if time >= end { break }
             let index: Int
-            let hinted = hintAt <= routineAt
+            // Priority on a tie (all overdue): hints, then targeted polls, then routine ones.
+            let hinted = hintAt <= min(routineAt, targetedAt)
             if hinted {
                 let hint = hints[nextHint]
                 nextHint += 1
@@ -406,6 +411,8 @@ public struct ScheduleSimulation: Sendable {
                 guard !seen, active[index] || (previous[index] == nil && watches[index].registeredAt <= arrival),
                     lastPoll[index] < arrival - 1 || lastPoll[index] < pushes[hint.message].time
                 else { continue }
+            } else if targetedAt <= routineAt {
+                index = targetedHeap.pop()!.index
             } else {
                 index = heap.pop()!.index
             }
@@ -422,20 +429,22 @@ public struct ScheduleSimulation: Sendable {
                 perMinute[Int((now - dayStart) / 60)] += 1
             }
             let current = [snapshot(of: index, at: now)]
-            let decision: PollPolicy.Decision
+            let plan: PollPolicy.Plan
             switch scheduler {
             case .adaptive:
                 let before = previous[index].map { [$0.certificateID: $0] } ?? [:]
-                decision = schedule.next(
+                plan = schedule.next(
                     after: current, previous: before, firstSeen: watches[index].registeredAt,
                     account: nil, now: now, qps: budget, activeWatches: activeCount, hinted: hinted, random: &random)
             case .fixedSplit:
+                // Main's watcher had one queue, earliest due first.
                 let fitted = qps.map { policy.fitted(qps: $0, activeWatches: activeCount) } ?? policy
-                decision = fitted.next(after: current, now: now, random: &random)
+                plan = PollPolicy.Plan(decision: fitted.next(after: current, now: now, random: &random), targeted: false)
             }
             previous[index] = current[0]
             generation[index] += 1
-            switch decision {
+            switch plan.decision {
+            case .pollAt(let next) where plan.targeted: targetedHeap.push(Double(next), index, generation[index])
             case .pollAt(let next): heap.push(Double(next), index, generation[index])
             case .done:
                 active[index] = false

@@ -40,7 +40,8 @@ public struct AdaptiveSchedule: Sendable {
     /// After a successful poll at `now` (Unix seconds) that observed `current` (all certificates of the
     /// watch; `previous`: their last stored snapshots by certificate id, empty on first sight): learns
     /// from the change, records the poll against the budget of `qps` calls per second shared by
-    /// `activeWatches` watches, and returns when to poll next.
+    /// `activeWatches` watches, and returns when to poll next and whether that poll is targeted (a
+    /// cancel-window or deadline poll, which the watcher serves ahead of routine ones).
     ///
     /// - Parameters:
     ///   - hinted: a push hint made the watch due now (not this schedule): the poll counts towards
@@ -51,7 +52,7 @@ public struct AdaptiveSchedule: Sendable {
         after current: [CertificateSnapshot], previous: [String: CertificateSnapshot], firstSeen: Int64,
         account: String?, now: Int64, qps: Double, activeWatches: Int, hinted: Bool = false,
         random: inout some RandomNumberGenerator
-    ) -> PollPolicy.Decision {
+    ) -> PollPolicy.Plan {
         if hinted { allocation.recordUnscheduled(now: now) }
         for snapshot in current {
             if let before = previous[snapshot.certificateID] {
@@ -64,6 +65,6 @@ public struct AdaptiveSchedule: Sendable {
             after: current, now: now, routineInterval: policy.routineInterval(rate: rate, scale: scale), random: &random)
         let lastSeen = previous.values.map(\.observedAt).max() ?? firstSeen
         allocation.record(now: now, covered: now - lastSeen, rate: rate, targeted: plan.targeted)
-        return plan.decision
+        return plan
     }
 }

@@ -186,7 +186,7 @@ struct RateAllocationTests {
             let before = previous[index].map { [$0.certificateID: $0] } ?? [:]
             let decision = schedule.next(
                 after: current, previous: before, firstSeen: firstSeen, account: nil, now: now, qps: qps,
-                activeWatches: count, random: &random)
+                activeWatches: count, random: &random).decision
             previous[index] = current[0]
             if now >= now0 + 3_600 {
                 polled += 1

@@ -112,7 +112,7 @@ struct HTTPAPITests {
         let (api, store) = try makeAPI()
         for index in 0..<5 {
             _ = try await store.register(
-                WatchRegistration(orderID: "o\(index)", labels: ["store": index < 3 ? "sh" : "bj"]), now: 0, firstPollAt: 10_000_000_000)
+                WatchRegistration(orderID: "\(100 + index)", labels: ["store": index < 3 ? "sh" : "bj"]), now: 0, firstPollAt: 10_000_000_000)
         }
         let app = Application(router: api.makeRouter())
         try await app.test(.router) { client in

@@ -39,31 +39,77 @@ struct StoreTests {
         #expect((try? results[1].get()) == nil)
     }
 
+    @Test("ids are digits, encrypted codes printable ASCII; an id sent as a JSON number is refused", arguments: [
+        #"{"order_id": "null"}"#, #"{"order_id": "abc; DROP TABLE watches"}"#, #"{"order_id": "1 2"}"#,
+        #"{"order_id": "١٢٣"}"#, #"{"encrypted_code": "a b"}"#, #"{"encrypted_code": "码"}"#,
+        #"{"order_id": "1", "account_id": "è Èý®g"}"#,
+    ])
+    func badIDs(body: String) throws {
+        let registration = try DouyinJSON.decode(WatchRegistration.self, from: Data(body.utf8))
+        #expect(throws: ValidationError.self) { try registration.validated() }
+    }
+
+    @Test("the limits: 32 digits, 512 characters; a JSON number names the field and says to send a string")
+    func idLimits() throws {
+        #expect(throws: Never.self) { try WatchRegistration(orderID: String(repeating: "9", count: 32)).validated() }
+        #expect(throws: ValidationError.self) { try WatchRegistration(orderID: String(repeating: "9", count: 5_000)).validated() }
+        #expect(throws: Never.self) { try WatchRegistration(encryptedCode: String(repeating: "A", count: 512)).validated() }
+        #expect(throws: ValidationError.self) { try WatchRegistration(encryptedCode: String(repeating: "A", count: 513)).validated() }
+        do {
+            _ = try DouyinJSON.decode(WatchRegistration.self, from: Data(#"{"order_id": 1068000000001745533}"#.utf8))
+            Issue.record("a number was accepted")
+        } catch {
+            #expect(error.path == "order_id")
+            #expect(error.message.contains("send ids as JSON strings"))
+        }
+    }
+
     @Test("due watches are claimed earliest first and never twice while leased")
     func claimDue() async throws {
         let store = try temporaryStore()
-        for (order, due) in [("a", 30), ("b", 10), ("c", 20), ("d", 999)] {
+        for (order, due) in [("30", 30), ("10", 10), ("20", 20), ("999", 999)] {
             _ = try await store.register(WatchRegistration(orderID: order), now: 0, firstPollAt: Int64(due))
         }
         let claimed = try await store.claimDue(now: 100, limit: 2, lease: 60)
-        #expect(claimed.map(\.orderID) == ["b", "c"])
-        #expect(try await store.claimDue(now: 100, limit: 10, lease: 60).map(\.orderID) == ["a"])
+        #expect(claimed.map(\.orderID) == ["10", "20"])
+        #expect(try await store.claimDue(now: 100, limit: 10, lease: 60).map(\.orderID) == ["30"])
         #expect(try await store.claimDue(now: 100, limit: 10, lease: 60).isEmpty)
         // After the lease runs out (a crashed poll), the watch is due again.
-        #expect(try await store.claimDue(now: 161, limit: 10, lease: 60).map(\.orderID) == ["b", "c", "a"])
+        #expect(try await store.claimDue(now: 161, limit: 10, lease: 60).map(\.orderID) == ["10", "20", "30"])
         #expect(try await store.nextDue(now: 161) == 999)
         // Claimed but not polled (shutdown): releasing makes them due at once, not after the lease.
         let unpolled = try await store.claimDue(now: 300, limit: 2, lease: 60)
-        #expect(try await store.claimDue(now: 300, limit: 10, lease: 60).map(\.orderID) == ["a"])
+        #expect(try await store.claimDue(now: 300, limit: 10, lease: 60).map(\.orderID) == ["30"])
         try await store.releaseLeases(watchIDs: unpolled.map(\.id))
-        #expect(try await store.claimDue(now: 300, limit: 10, lease: 60).map(\.orderID) == ["b", "c"])
+        #expect(try await store.claimDue(now: 300, limit: 10, lease: 60).map(\.orderID) == ["10", "20"])
+    }
+
+    @Test("targeted polls (cancel window, deadlines) are claimed after hinted ones and before earlier routine ones")
+    func targetedFirst() async throws {
+        let store = try temporaryStore()
+        var ids: [String: String] = [:]
+        for (order, due) in [("11", 10), ("12", 20), ("13", 1), ("14", 500)] {
+            ids[order] = try await store.register(WatchRegistration(orderID: order), now: 0, firstPollAt: Int64(due)).watch.id
+        }
+        // A poll at 1 planned a targeted poll at 50, after both routine ones.
+        let first = try await store.claimDue(now: 1, limit: 1, lease: 60)
+        #expect(first.map(\.orderID) == ["13"])
+        _ = try await store.commitPoll(PollCommit(watchID: ids["13"]!, polledAt: 1, nextPollAt: 50, nextPollTargeted: true))
+        _ = try await store.hint(HintTargets(orderIDs: ["14"]), now: 100)
+        let claimed = try await store.claimDue(now: 100, limit: 3, lease: 60)
+        #expect(claimed.map(\.orderID) == ["14", "13", "11"])
+        #expect(claimed.map(\.targeted) == [false, true, false])
+        // A routine plan clears the flag.
+        _ = try await store.commitPoll(PollCommit(watchID: ids["13"]!, polledAt: 100, nextPollAt: 400))
+        #expect(
+            try await store.claimDue(now: 400, limit: 4, lease: 60).map(\.orderID) == ["11", "12", "14", "13"])
     }
 
     @Test("snapshots of several watches are read in one query, by watch and certificate")
     func snapshotsOfSeveralWatches() async throws {
         let store = try temporaryStore()
-        let first = try await store.register(WatchRegistration(orderID: "x"), now: 0, firstPollAt: 0).watch
-        let second = try await store.register(WatchRegistration(orderID: "y"), now: 0, firstPollAt: 0).watch
+        let first = try await store.register(WatchRegistration(orderID: "91"), now: 0, firstPollAt: 0).watch
+        let second = try await store.register(WatchRegistration(orderID: "92"), now: 0, firstPollAt: 0).watch
         for (watch, ids) in [(first, ["1", "2"]), (second, ["3"])] {
             let certificates = ids.map { id in
                 StoredCertificate(
@@ -85,7 +131,7 @@ struct StoreTests {
         let store = try temporaryStore()
         for index in 0..<5 {
             _ = try await store.register(
-                WatchRegistration(orderID: "o\(index)", labels: ["store": index % 2 == 0 ? "sh" : "bj"]), now: 0, firstPollAt: 0)
+                WatchRegistration(orderID: "\(100 + index)", labels: ["store": index % 2 == 0 ? "sh" : "bj"]), now: 0, firstPollAt: 0)
         }
         #expect(try await store.watches(labels: ["store": "sh"]).count == 3)
         let page1 = try await store.watches(limit: 2)
@@ -175,16 +221,17 @@ struct ConfigurationTests {
 
 @Suite("Store query plans")
 struct StoreQueryPlanTests {
-    @Test("the store's due-watch queries walk the next_poll_at index, no scan and sort", arguments: [
-        (Store.claimDueSQL, [1, 1, 1] as [Int]), (Store.nextDueSQL, [1, 1]),
+    @Test("the store's due-watch queries walk their next_poll_at index, no scan and sort", arguments: [
+        (Store.claimDueSQL, [1, 1, 1] as [Int], "watches_due"), (Store.nextDueSQL, [1, 1], "watches_due"),
+        (Store.claimTargetedSQL, [1, 1, 1], "watches_targeted"),
     ])
-    func dueQueriesUseIndex(sql: String, arguments: [Int]) async throws {
+    func dueQueriesUseIndex(sql: String, arguments: [Int], index: String) async throws {
         let store = try temporaryStore()
         let plan = try await store.pool.read { db in
             try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: StatementArguments(arguments))
                 .map { $0["detail"] as String }.joined(separator: "; ")
         }
-        #expect(plan.contains("watches_due"))
+        #expect(plan.contains(index))
         #expect(!plan.contains("TEMP B-TREE"))
     }
 

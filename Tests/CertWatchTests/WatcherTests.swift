@@ -64,7 +64,7 @@ struct WatcherTests {
         do {
             #expect(await watcher.activeWatchCount(now: clock.unixNow) == 0)
             _ = try await store.registerMany(
-                (0..<1_000).map { WatchRegistration(orderID: "o\($0)") }, now: Harness.start, firstPollAt: Harness.start)
+                (0..<1_000).map { WatchRegistration(orderID: "\(100_000 + $0)") }, now: Harness.start, firstPollAt: Harness.start)
             #expect(await watcher.activeWatchCount(now: clock.unixNow) == 0)  // counted less than a minute ago
             clock.advance(60)
             #expect(await watcher.activeWatchCount(now: clock.unixNow) == 1_000)
@@ -92,7 +92,7 @@ struct WatcherTests {
     @Test("an unknown order fails the watch with a watch.failed event carrying code and logid")
     func permanentFailure() async throws {
         try await Harness.with { h in
-            let watch = try await h.register("no-such-order")
+            let watch = try await h.register("1068999999999999999")
             _ = try await h.run(for: 2)
             let events = try await h.store.events()
             #expect(events.map(\.type) == [.watchFailed])

@@ -49,10 +49,10 @@ import Testing
     }
 
     @Test func timeoutIsRetryableForTheClient() async throws {
-        try await SandboxHarness.run(requestTimeout: .seconds(1)) { harness in
+        try await SandboxHarness.run(requestTimeout: .seconds(3)) { harness in
             let order = try await harness.sandbox.createOrder(twoCertificateOrder)
             _ = try await harness.client.tokens.token()
-            try await harness.sandbox.enqueueFault(QueuedFault(rule: FaultRule(kind: .timeout, timeoutMs: 2_500)))
+            try await harness.sandbox.enqueueFault(QueuedFault(rule: FaultRule(kind: .timeout, timeoutMs: 6_000)))
             await #expect {
                 _ = try await harness.client.queryCertificates(CertificateQuery(orderID: order.orderID))
             } throws: { error in

@@ -140,11 +140,20 @@ public struct SinkConfiguration: Sendable, Hashable, CustomStringConvertible {
         if kind == .webhook {
             sink.format = try file.choice(key("format"), as: Format.self) ?? .cloudevents
             if sink.format == .cloudevents {
+                let secretKey = key(file.string(key("secret")) != nil ? "secret" : "secrets")
                 for secret in sink.secrets {
-                    do { _ = try StandardWebhooks.key(fromSecret: secret) } catch {
+                    let bytes: Int
+                    do { bytes = try StandardWebhooks.key(fromSecret: secret).bitCount / 8 } catch {
                         throw ConfigurationError(
-                            location: file.location(of: key(file.string(key("secret")) != nil ? "secret" : "secrets")),
-                            key: key("secret"), message: "expected whsec_<base64> (the value is not shown)")
+                            location: file.location(of: secretKey), key: secretKey,
+                            message: "expected whsec_<base64> (the value is not shown)")
+                    }
+                    // Standard Webhooks: "the secret key [is] between 24 bytes (192 bits) and 64 bytes (512 bits)".
+                    guard StandardWebhooks.secretLengths.contains(bytes) else {
+                        throw ConfigurationError(
+                            location: file.location(of: secretKey), key: secretKey,
+                            message: "the key is \(bytes) bytes after base64 decoding; Standard Webhooks asks for 24–64 "
+                                + "(e.g. whsec_ + `openssl rand -base64 32`; the value is not shown)")
                     }
                 }
             }

@@ -27,6 +27,10 @@ public enum StandardWebhooks {
         }
     }
 
+    /// Key lengths the Standard Webhooks specification allows, in bytes (192 to 512 bits); the
+    /// configuration refuses others.
+    public static let secretLengths = 24...64
+
     /// The key bytes of a `whsec_…` secret (the prefix is optional). Throws ``Failure/invalidSecret``.
     public static func key(fromSecret secret: String) throws(Failure) -> SymmetricKey {
         let encoded = secret.hasPrefix("whsec_") ? String(secret.dropFirst(6)) : secret

@@ -9,8 +9,10 @@ import Darwin
 #endif
 
 /// The SSRF guard: refuses webhook and bot URLs whose host resolves to a loopback, private,
-/// link-local, shared (CGNAT), multicast, reserved or cloud-metadata address, unless the sink
-/// sets `allow_private: true`.
+/// link-local, shared (CGNAT), multicast, reserved or cloud-metadata address — also when carried
+/// inside an IPv6 address (IPv4-mapped, IPv4-compatible, NAT64 `64:ff9b::/96`, 6to4 `2002::/16`,
+/// Teredo `2001::/32`) or behind NAT64 local-use `64:ff9b:1::/48` — unless the sink sets
+/// `allow_private: true`.
 ///
 /// Every resolved address must be public. Limitation: the HTTP client resolves the name again when
 /// it connects, so a DNS answer that changes between the check and the connection (rebinding) is
@@ -60,6 +62,17 @@ public enum TargetGuard {
                 && bytes[4..<12].allSatisfy({ $0 == 0 })
             {
                 return forbiddenReason(Array(bytes[12..<16]))
+            }
+            // NAT64 local-use 64:ff9b:1::/48 (RFC 8215): translated by a local gateway to anything.
+            if bytes[0..<6] == [0x00, 0x64, 0xff, 0x9b, 0x00, 0x01] { return "NAT64 local-use" }
+            // 6to4 2002:a.b.c.d::/48 (RFC 3056): carries the IPv4 address a.b.c.d.
+            if bytes[0] == 0x20 && bytes[1] == 0x02, let why = forbiddenReason(Array(bytes[2..<6])) {
+                return "6to4 of a \(why)"
+            }
+            // Teredo 2001:0::/32 (RFC 4380): server IPv4 in bytes 4–7, client IPv4 in 12–15 inverted.
+            if bytes[0..<4] == [0x20, 0x01, 0x00, 0x00] {
+                if let why = forbiddenReason(Array(bytes[4..<8])) { return "Teredo (server) of a \(why)" }
+                if let why = forbiddenReason(bytes[12..<16].map { ~$0 }) { return "Teredo (client) of a \(why)" }
             }
             if bytes[0] == 0xfe && bytes[1] & 0xc0 == 0x80 { return "link-local" }
             if bytes[0] & 0xfe == 0xfc { return "private (unique local)" }

@@ -103,6 +103,15 @@ public final class Store: Sendable {
                     ALTER TABLE watches ADD COLUMN stalled_since INTEGER;
                     """)
         }
+        migrator.registerMigration("v6-targeted-polls") { db in
+            // next_poll_targeted: 1 when next_poll_at is a cancel-window or deadline poll
+            // (PollPolicy.Plan.targeted), claimed ahead of routine polls from its own partial index.
+            try db.execute(
+                sql: """
+                    ALTER TABLE watches ADD COLUMN next_poll_targeted INTEGER NOT NULL DEFAULT 0;
+                    CREATE INDEX watches_targeted ON watches(next_poll_at) WHERE state = 'active' AND next_poll_targeted = 1;
+                    """)
+        }
         return migrator
     }
 
@@ -264,24 +273,24 @@ public final class Store: Sendable {
 
     /// Takes up to `limit` due watches (active, `next_poll_at <= now`, not leased) and leases them
     /// until `now + lease` so a poll in flight is never taken twice. Watches a push hinted come
-    /// first (earliest hint first, see ``claimHinted(now:limit:lease:)``), then routine ones,
-    /// earliest `next_poll_at` first.
+    /// first (earliest hint first, see ``claimHinted(now:limit:lease:)``), then targeted polls
+    /// (cancel window, deadlines: ``Watch/targeted``), then routine ones; each earliest
+    /// `next_poll_at` first.
     public func claimDue(now: Int64, limit: Int, lease: Int64 = 120) async throws -> [Watch] {
         try await pool.write { db in
-            let hinted = try Self.claimHinted(db: db, now: now, limit: limit, lease: lease)
-            guard hinted.count < limit else { return hinted }
-            let rows = try Row.fetchAll(db.cachedStatement(sql: Self.claimDueSQL), arguments: [now, now, limit - hinted.count])
-            // Routine polls, even of a watch hinted for the next second.
-            let watches = try rows.map { row in
-                var watch = try Self.watch(from: row)
-                watch.hintedAt = nil
-                return watch
-            }
+            var claimed = try Self.claimHinted(db: db, now: now, limit: limit, lease: lease)
             let update = try db.cachedStatement(sql: "UPDATE watches SET leased_until = ? WHERE id = ?")
-            for watch in watches {
-                try update.execute(arguments: [now + lease, watch.id])
+            for sql in [Self.claimTargetedSQL, Self.claimDueSQL] where claimed.count < limit {
+                let rows = try Row.fetchAll(db.cachedStatement(sql: sql), arguments: [now, now, limit - claimed.count])
+                for row in rows {
+                    // Not a hinted poll, even of a watch hinted for the next second.
+                    var watch = try Self.watch(from: row)
+                    watch.hintedAt = nil
+                    try update.execute(arguments: [now + lease, watch.id])
+                    claimed.append(watch)
+                }
             }
-            return hinted + watches
+            return claimed
         }
     }
 
@@ -301,6 +310,13 @@ public final class Store: Sendable {
             try Int64.fetchOne(db, sql: Self.nextDueSQL, arguments: [now, now])
         }
     }
+
+    /// The due targeted polls, earliest first (arguments: now, now, limit), on their partial index.
+    static let claimTargetedSQL = """
+        SELECT * FROM watches INDEXED BY watches_targeted
+        WHERE state = 'active' AND next_poll_targeted = 1 AND next_poll_at <= ? AND (leased_until IS NULL OR leased_until <= ?)
+        ORDER BY next_poll_at LIMIT ?
+        """
 
     /// The due watches, earliest first (arguments: now, now, limit). Names the partial index so SQLite
     /// walks `next_poll_at` instead of sorting every active watch.
@@ -386,14 +402,14 @@ public final class Store: Sendable {
             let state: Watch.State = poll.nextPollAt == nil ? poll.finalState : .active
             try db.cachedStatement(
                 sql: """
-                    UPDATE watches SET state = ?, next_poll_at = ?, leased_until = NULL, last_polled_at = ?,
+                    UPDATE watches SET state = ?, next_poll_at = ?, next_poll_targeted = ?, leased_until = NULL, last_polled_at = ?,
                         poll_count = poll_count + 1, consecutive_failures = ?, last_error = ?, updated_at = ?,
                         failing_since = ?, stalled_since = ?
                     WHERE id = ? AND state = 'active'
                     """
             ).execute(
                 arguments: [
-                    state.rawValue, poll.nextPollAt, poll.polledAt, poll.consecutiveFailures, poll.lastError, poll.polledAt,
+                    state.rawValue, poll.nextPollAt, poll.nextPollTargeted, poll.polledAt, poll.consecutiveFailures, poll.lastError, poll.polledAt,
                     poll.failingSince, poll.stalledSince, poll.watchID,
                 ])
             try afterAppend?(db, appended)
@@ -500,7 +516,8 @@ public final class Store: Sendable {
             state: state, createdAt: row["created_at"],
             nextPollAt: row["next_poll_at"], lastPolledAt: row["last_polled_at"], pollCount: row["poll_count"],
             consecutiveFailures: row["consecutive_failures"], lastError: row["last_error"],
-            failingSince: row["failing_since"], stalledSince: stalledSince, hintedAt: row["hinted_at"])
+            failingSince: row["failing_since"], stalledSince: stalledSince, hintedAt: row["hinted_at"],
+            targeted: row["next_poll_targeted"])
     }
 
     static func json(_ labels: [String: String]) -> String {
@@ -534,6 +551,8 @@ public struct PollCommit: Sendable {
     public var events: [CertWatchEvent]
     /// The next poll, or `nil` to stop polling (the watch becomes ``finalState``).
     public var nextPollAt: Int64?
+    /// Whether ``nextPollAt`` is a targeted poll (``PollPolicy/Plan/targeted``), served ahead of routine ones.
+    public var nextPollTargeted: Bool
     /// The state when polling stops: `done`, or `failed` for a permanent error.
     public var finalState: Watch.State
     /// Transient failures in a row (0 after a success).
@@ -549,9 +568,10 @@ public struct PollCommit: Sendable {
 
     public init(
         watchID: String, polledAt: Int64, certificates: [StoredCertificate] = [], events: [CertWatchEvent] = [],
-        nextPollAt: Int64?, finalState: Watch.State = .done, consecutiveFailures: Int64 = 0, lastError: String? = nil,
-        failingSince: Int64? = nil, stalledSince: Int64? = nil, detectedBy: Detection? = nil
+        nextPollAt: Int64?, nextPollTargeted: Bool = false, finalState: Watch.State = .done, consecutiveFailures: Int64 = 0,
+        lastError: String? = nil, failingSince: Int64? = nil, stalledSince: Int64? = nil, detectedBy: Detection? = nil
     ) {
+        self.nextPollTargeted = nextPollTargeted
         self.failingSince = failingSince
         self.stalledSince = stalledSince
         self.detectedBy = detectedBy

@@ -58,6 +58,9 @@ public struct Watch: Sendable, Hashable, Codable {
     /// When a push hint made this watch due, Unix seconds: set on a watch handed out by
     /// ``Store/claimHinted(now:limit:lease:)`` (its poll is a hinted one), `nil` otherwise.
     public var hintedAt: Int64? = nil
+    /// Whether ``nextPollAt`` is a targeted poll (a cancel window or a deadline,
+    /// ``PollPolicy/Plan/targeted``): claimed ahead of routine polls, with priority for the QPS budget.
+    public var targeted: Bool = false
 
     /// The event-facing summary of the watch.
     public var info: WatchInfo {
@@ -102,11 +105,41 @@ public struct WatchRegistration: Sendable, Hashable, Codable {
         self.labels = labels
     }
 
-    /// Checks the registration. Throws ``ValidationError`` naming the field.
+    /// Decodes a registration; an id sent as a JSON number is refused with a message that says to
+    /// send it as a string (Douyin's 19-digit ids exceed 2^53, where most JSON libraries round).
+    /// Throws `DecodingError` naming the key.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        func id(_ key: CodingKeys) throws -> String? {
+            do {
+                return try container.decodeIfPresent(String.self, forKey: key)
+            } catch {
+                guard (try? container.decodeIfPresent(Double.self, forKey: key)) != nil else { throw error }
+                throw DecodingError.dataCorruptedError(
+                    forKey: key, in: container,
+                    debugDescription: "send ids as JSON strings: numbers above 2^53 lose precision in most JSON libraries")
+            }
+        }
+        self.init(
+            orderID: try id(.orderID), encryptedCode: try id(.encryptedCode),
+            api: try container.decodeIfPresent(CertificateAPI.self, forKey: .api), accountID: try id(.accountID),
+            labels: try container.decodeIfPresent([String: String].self, forKey: .labels))
+    }
+
+    /// Longest `order_id` and `account_id` accepted, in digits (Douyin's are 19).
+    public static let maximumIDDigits = 32
+    /// Longest `encrypted_code` accepted, in characters.
+    public static let maximumEncryptedCodeLength = 512
+
+    /// Checks the registration: exactly one of `order_id` (1–32 ASCII digits) and `encrypted_code`
+    /// (1–512 printable ASCII characters, no whitespace); `account_id` 1–32 ASCII digits; label keys
+    /// 1–63 characters, values at most 255. Surrounding spaces are trimmed. Throws
+    /// ``ValidationError`` naming the field.
     public func validated() throws(ValidationError) -> WatchRegistration {
         var copy = self
         copy.orderID = orderID?.trimmingCharacters(in: .whitespaces)
         copy.encryptedCode = encryptedCode?.trimmingCharacters(in: .whitespaces)
+        copy.accountID = accountID?.trimmingCharacters(in: .whitespaces)
         switch (copy.orderID?.isEmpty == false, copy.encryptedCode?.isEmpty == false) {
         case (true, true):
             throw ValidationError(field: "order_id", message: "give order_id or encrypted_code, not both")
@@ -116,6 +149,21 @@ public struct WatchRegistration: Sendable, Hashable, Codable {
         }
         if copy.orderID?.isEmpty == true { copy.orderID = nil }
         if copy.encryptedCode?.isEmpty == true { copy.encryptedCode = nil }
+        if copy.accountID?.isEmpty == true { copy.accountID = nil }
+        for (field, value) in [("order_id", copy.orderID), ("account_id", copy.accountID)] {
+            guard let value else { continue }
+            guard value.utf8.count <= Self.maximumIDDigits, value.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else {
+                throw ValidationError(
+                    field: field, message: "must be 1–\(Self.maximumIDDigits) digits, got \(Self.quoted(value))")
+            }
+        }
+        if let code = copy.encryptedCode {
+            guard code.utf8.count <= Self.maximumEncryptedCodeLength, code.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+                throw ValidationError(
+                    field: "encrypted_code",
+                    message: "must be 1–\(Self.maximumEncryptedCodeLength) printable ASCII characters without spaces, got \(Self.quoted(code))")
+            }
+        }
         for (key, value) in labels ?? [:] {
             guard !key.isEmpty, key.count <= 63, value.count <= 255 else {
                 throw ValidationError(field: "labels.\(key)", message: "label keys are 1–63 characters, values at most 255")
@@ -126,6 +174,11 @@ public struct WatchRegistration: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case orderID = "order_id", encryptedCode = "encrypted_code", api, accountID = "account_id", labels
+    }
+
+    /// `value` in quotes for an error message, cut to 40 characters.
+    static func quoted(_ value: String) -> String {
+        value.count > 40 ? "\"\(value.prefix(40))…\" (\(value.count) characters)" : "\"\(value)\""
     }
 }
 

@@ -175,7 +175,7 @@ public final class Watcher: Service {
     /// ``poll(_:)`` with the watch's stored snapshots already read (`nil`: read them here).
     func poll(_ watch: Watch, previous known: [String: CertificateSnapshot]?) async -> PollOutcome {
         do {
-            try await budget.acquire(priority: watch.hintedAt != nil)
+            try await budget.acquire(priority: watch.hintedAt != nil || watch.targeted)
         } catch {
             return .storeError("cancelled")
         }
@@ -212,16 +212,17 @@ public final class Watcher: Service {
             }
             var random = SystemRandomNumberGenerator()
             let activeCount = await activeWatchCount(now: now)
-            let decision = schedule.withLock {
+            let plan = schedule.withLock {
                 $0.next(
                     after: certificates.map(\.snapshot), previous: previous, firstSeen: watch.createdAt,
                     account: watch.accountID, now: now, qps: configuration.qps, activeWatches: activeCount,
                     hinted: watch.hintedAt != nil, random: &random)
             }
-            let nextPollAt: Int64? = if case .pollAt(let at) = decision { at } else { nil }
+            let nextPollAt: Int64? = if case .pollAt(let at) = plan.decision { at } else { nil }
             let appended = try await store.commitPoll(
                 PollCommit(
                     watchID: watch.id, polledAt: now, certificates: certificates, events: events, nextPollAt: nextPollAt,
+                    nextPollTargeted: plan.targeted,
                     finalState: .done, detectedBy: watch.hintedAt != nil ? .push : .poll), afterAppend: afterAppend)
             published(appended)
             for warning in result.warnings {

@@ -95,5 +95,17 @@ import Testing
             try "sinks:\n  bad:\n    type: webhook\n    url: https://x.example\n    secret: not-base64!\n".write(toFile: path, atomically: true, encoding: .utf8)
             _ = try CertWatchConfiguration.load(path: path, environment: [:])
         }
+        // An 8-byte key (whsec_ + base64 of "12345678") is refused, naming the key and its line.
+        try "sinks:\n  erp:\n    type: webhook\n    url: https://x.example\n    secret: whsec_MTIzNDU2Nzg=\n"
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        do {
+            _ = try CertWatchConfiguration.load(path: path, environment: [:])
+            Issue.record("an 8-byte key was accepted")
+        } catch {
+            #expect(error.key == "sinks.erp.secret")
+            #expect("\(error)".contains(":5:"))
+            #expect("\(error)".contains("8 bytes"))
+            #expect(!"\(error)".contains("MTIzNDU2Nzg"))
+        }
     }
 }
