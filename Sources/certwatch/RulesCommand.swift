@@ -14,7 +14,7 @@ struct RulesCommand: ParsableCommand {
     /// The sink names a configuration file defines (the built-in `stdout` included).
     static func sinkNames(config path: String) throws -> Set<String> {
         do {
-            return Set(try CertWatchConfiguration.load(path: path).sinks.map(\.name))
+            return try CertWatchConfiguration.sinkNames(path: path)
         } catch {
             throw ValidationError("\(error)")
         }

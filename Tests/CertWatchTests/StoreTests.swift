@@ -203,7 +203,7 @@ struct ConfigurationTests {
     @Test("errors name the key and file:line:col")
     func errors() throws {
         let unknown = try write("poll:\n  base_intervall: 5m\n")
-        #expect(throws: ConfigurationError(location: "\(unknown):2:3", key: "poll.base_intervall", message: "unknown key")) {
+        #expect(throws: ConfigurationError(location: "\(unknown):2:3", key: "poll.base_intervall", message: "unknown key (did you mean \"poll.base_interval\"?)")) {
             _ = try CertWatchConfiguration.load(path: unknown, environment: [:])
         }
         let bad = try write("poll:\n  base_interval: soon\n")
@@ -212,10 +212,76 @@ struct ConfigurationTests {
         } throws: { error in
             "\(error)" == "\(bad):2:18: poll.base_interval: expected a duration like 30s or 5m, found \"soon\""
         }
-        let missing = try write("douyin:\n  client_secret: ${NOPE}\n")
+        let missing = try write("http:\n  listen: ${NOPE}\n")
         #expect {
             _ = try CertWatchConfiguration.load(path: missing, environment: [:])
-        } throws: { error in "\(error)".contains("environment variable NOPE is not set") }
+        } throws: { error in "\(error)" == "\(missing):2:11: http.listen: environment variable NOPE is not set (set it, or set CERTWATCH_HTTP_LISTEN to override this key)" }
+        let typo = try write("pol:\n  qps: 3\n")
+        #expect(throws: ConfigurationError(location: "\(typo):1:1", key: "pol", message: "unknown key (did you mean \"poll\"?)")) {
+            _ = try CertWatchConfiguration.load(path: typo, environment: [:])
+        }
+        let sinkTypo = try write("sinks:\n  erp:\n    type: webhook\n    urll: https://x.example\n")
+        #expect {
+            _ = try CertWatchConfiguration.load(path: sinkTypo, environment: [:])
+        } throws: { error in "\(error)".hasSuffix("sinks.erp.urll: unknown key (did you mean \"sinks.erp.url\"?)") }
+    }
+
+    @Test("a CERTWATCH_ variable overrides a key without its ${VAR}; credentials are needed only when used")
+    func overridesAndDeferredVariables() throws {
+        let path = try write(
+            """
+            douyin:
+              client_key: ${DOUYIN_CLIENT_KEY}
+              client_secret: ${DOUYIN_CLIENT_SECRET}
+            http:
+              api_keys:
+                - ${CERTWATCH_API_KEY}
+            sinks:
+              erp:
+                type: webhook
+                url: https://erp.example.com/hooks
+                secret: ${ERP_WEBHOOK_SECRET}
+            """)
+        let environment = [
+            "CERTWATCH_DOUYIN_CLIENT_KEY": "k", "CERTWATCH_DOUYIN_CLIENT_SECRET": "s", "CERTWATCH_API_KEY": "api",
+            "CERTWATCH_SINKS_ERP_SECRET": testSecret,
+        ]
+        let configuration = try CertWatchConfiguration.load(path: path, environment: environment)
+        try configuration.requireCredentials()
+        #expect(configuration.douyin.clientKey == "k" && configuration.douyin.clientSecret == "s")
+        #expect(configuration.apiKeys == ["api"])
+        #expect(configuration.sinks.first { $0.name == "erp" }?.secrets == [testSecret])
+        // Without the credentials' variables the file loads; only requireCredentials (serve) fails, located.
+        let partial = try CertWatchConfiguration.load(
+            path: path, environment: ["CERTWATCH_API_KEY": "api", "ERP_WEBHOOK_SECRET": testSecret])
+        #expect {
+            try partial.requireCredentials()
+        } throws: { error in "\(error)".contains(":2:15: douyin.client_key: environment variable DOUYIN_CLIENT_KEY is not set") }
+        // rules check needs only the sink names: no variable at all.
+        #expect(try CertWatchConfiguration.sinkNames(path: path, environment: [:]) == ["erp", "stdout"])
+    }
+
+    @Test("relative paths in the file resolve against the file's directory, not the working directory")
+    func relativePaths() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cw-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let path = directory + "/certwatch.yaml"
+        try """
+            database: data/certwatch.sqlite
+            rules:
+              paths: [rules/, /etc/certwatch/rules]
+            sinks:
+              archive:
+                type: file
+                path: events.jsonl
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        let configuration = try CertWatchConfiguration.load(path: path, environment: [:])
+        #expect(configuration.database == directory + "/data/certwatch.sqlite")
+        #expect(configuration.rulePaths == [directory + "/rules/", "/etc/certwatch/rules"])
+        #expect(configuration.sinks.first { $0.name == "archive" }?.path == directory + "/events.jsonl")
+        // From the environment: relative to the working directory, as given.
+        let fromEnvironment = try CertWatchConfiguration.load(path: path, environment: ["CERTWATCH_DATABASE": "x.sqlite"])
+        #expect(fromEnvironment.database == "x.sqlite")
     }
 }
 

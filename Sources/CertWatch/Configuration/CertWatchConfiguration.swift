@@ -6,13 +6,15 @@ import Foundation
 /// variables (`CERTWATCH_<KEY_PATH>`, e.g. `CERTWATCH_DOUYIN_BASE_URL`), secrets by reference
 /// (`client_secret: ${DOUYIN_CLIENT_SECRET}`).
 public struct CertWatchConfiguration: Sendable {
-    /// The SQLite database path (`database`, default `./certwatch.sqlite`).
+    /// The SQLite database path (`database`, default `./certwatch.sqlite`; relative to the file's
+    /// directory when written in the file).
     public var database: String
     /// The Douyin client (`douyin.*`).
     public var douyin: DouyinClientConfiguration
     /// The watcher (`poll.*`).
     public var watcher: WatcherConfiguration
-    /// Rule files and directories (`rules.paths`, default `rules/`).
+    /// Rule files and directories (`rules.paths`, default `rules/`; relative to the file's directory
+    /// when written in the file).
     public var rulePaths: [String]
     /// The HTTP listen address (`http.listen`, default `127.0.0.1:8787`).
     public var listen: String
@@ -59,8 +61,8 @@ public struct CertWatchConfiguration: Sendable {
         let maxInterval = try positive(file, "poll.max_interval") ?? defaults.maxInterval
         guard maxInterval >= minInterval else {
             throw ConfigurationError(
-                location: file.location(of: file.string("poll.max_interval") == nil ? "poll.min_interval" : "poll.max_interval"),
-                key: file.string("poll.max_interval") == nil ? "poll.min_interval" : "poll.max_interval",
+                location: file.location(of: file.contains("poll.max_interval") ? "poll.max_interval" : "poll.min_interval"),
+                key: file.contains("poll.max_interval") ? "poll.max_interval" : "poll.min_interval",
                 message: "poll.max_interval (\(maxInterval) s) must not be less than poll.min_interval (\(minInterval) s)")
         }
         let policy = PollPolicy(
@@ -82,18 +84,24 @@ public struct CertWatchConfiguration: Sendable {
             stall: StallPolicy(
                 failures: Int64(try file.integer("poll.stall_after_failures", range: 0...1_000_000) ?? 5),
                 duration: try file.duration("poll.stall_after") ?? 3_600))
+        let baseURL = try file.string("douyin.base_url")
         let douyin = DouyinClientConfiguration(
-            baseURL: file.string("douyin.base_url") ?? "https://open.douyin.com",
-            clientKey: file.string("douyin.client_key") ?? "",
-            clientSecret: file.string("douyin.client_secret") ?? "",
+            baseURL: baseURL ?? "https://open.douyin.com",
+            // Read when used (``requireCredentials()``): commands that do not call Douyin need no credentials.
+            clientKey: (try? file.string("douyin.client_key")) ?? "",
+            clientSecret: (try? file.string("douyin.client_secret")) ?? "",
             tokenEndpoint: try file.choice("douyin.token_endpoint", as: DouyinClientConfiguration.TokenEndpoint.self) ?? .stable,
             tokenRefreshMargin: .seconds(try file.duration("douyin.token_refresh_margin") ?? 300),
             connectTimeout: .seconds(try positive(file, "douyin.connect_timeout") ?? 5),
             requestTimeout: .seconds(try positive(file, "douyin.request_timeout") ?? 15))
+        let database = try file.path("database")
+        let rulePaths = try file.paths("rules.paths")
+        let listen = try file.string("http.listen")
+        let apiKeys = try file.list("http.api_keys")
         var configuration = CertWatchConfiguration(
-            database: overrideDatabase ?? file.string("database") ?? "./certwatch.sqlite", douyin: douyin,
-            watcher: watcher, rulePaths: file.list("rules.paths") ?? ["rules/"],
-            listen: file.string("http.listen") ?? "127.0.0.1:8787", apiKeys: file.list("http.api_keys") ?? [],
+            database: overrideDatabase ?? database ?? "./certwatch.sqlite", douyin: douyin,
+            watcher: watcher, rulePaths: rulePaths ?? ["rules/"],
+            listen: listen ?? "127.0.0.1:8787", apiKeys: apiKeys ?? [],
             retention: RetentionPolicy(
                 events: try positive(file, "retention.events") ?? 90 * 86_400,
                 deliveryAttempts: try positive(file, "retention.delivery_attempts") ?? 90 * 86_400),
@@ -102,8 +110,20 @@ public struct CertWatchConfiguration: Sendable {
         return configuration
     }
 
+    /// The sink names the file at `path` defines, the built-in `stdout` included, without reading
+    /// (or requiring the `${VAR}`s of) any other setting: what `rules check --config` needs.
+    /// Throws ``ConfigurationError`` for an unreadable file or an unknown key.
+    public static func sinkNames(path: String, environment: [String: String] = ProcessInfo.processInfo.environment)
+        throws(ConfigurationError) -> Set<String>
+    {
+        let file = try ConfigurationFile(path: path, knownKeys: knownKeys, environment: environment)
+        return Set(file.names(under: "sinks") + [SinkConfiguration.builtInStdout.name])
+    }
+
     /// Checks that Douyin credentials are present (needed by `serve`, not by read-only commands).
+    /// Throws the located error of a `${VAR}` that is not set, or says the key is required.
     public func requireCredentials() throws(ConfigurationError) {
+        for key in ["douyin.client_key", "douyin.client_secret"] { _ = try file.string(key) }
         for (key, value) in [("douyin.client_key", douyin.clientKey), ("douyin.client_secret", douyin.clientSecret)]
         where value.isEmpty {
             throw ConfigurationError(

@@ -22,12 +22,15 @@ public struct ConfigurationError: Error, Sendable, Hashable, CustomStringConvert
 }
 
 /// The YAML configuration file, flattened to key paths (`douyin.base_url`, `sinks.erp.url`), with
-/// `${VAR}` references expanded from the environment and every setting overridable by an
-/// environment variable named `CERTWATCH_` + the key path in upper case with `.` → `_`
-/// (`CERTWATCH_DOUYIN_BASE_URL`, `CERTWATCH_POLL_BASE_INTERVAL`).
+/// `${VAR}` and `${VAR:-default}` references expanded from the environment and every setting
+/// overridable by an environment variable named `CERTWATCH_` + the key path in upper case with
+/// `.` → `_` (`CERTWATCH_DOUYIN_BASE_URL`, `CERTWATCH_SINKS_ERP_SECRET` for a sink in the file).
+/// An overridden key never needs the file's `${VAR}`.
 ///
-/// Keys must match the known patterns (`*` = any one name); an unknown key, a malformed value or a
-/// missing `${VAR}` is a ``ConfigurationError`` with the file:line:col of the value.
+/// Keys must match the known patterns (`*` = any one name); an unknown key (with a "did you mean")
+/// or a malformed value is a ``ConfigurationError`` with the file:line:col of the value. A
+/// `${VAR}` that is not set is an error only when the key is read, so a command that does not use
+/// a key (`rules check` and the Douyin credentials) does not need its variable.
 public struct ConfigurationFile: Sendable {
     /// A value and where it came from.
     public struct Entry: Sendable, Hashable {
@@ -37,6 +40,11 @@ public struct ConfigurationFile: Sendable {
         public var list: [String]?
         /// `file:line:col` or `env NAME`.
         public var location: String
+        /// The `${VAR}` in the value that is not set (reading the key throws).
+        var missingVariable: String?
+
+        /// Whether the value was written in the file (not given by the environment).
+        var isFromFile: Bool { !location.hasPrefix("env ") }
     }
 
     /// The file path ("" when none).
@@ -65,7 +73,7 @@ public struct ConfigurationFile: Sendable {
             }
             if let node { try flatten(node, prefix: "", knownKeys: knownKeys) }
         }
-        for key in knownKeys where !key.contains("*") {
+        for key in Set(knownKeys.filter { !$0.contains("*") } + entries.keys) {
             let name = Self.environmentName(key)
             if let value = environment[name] {
                 entries[key] = Entry(
@@ -92,33 +100,43 @@ public struct ConfigurationFile: Sendable {
                 let keyLocation = "\(self.path):\(keyNode.mark.map { "\($0.line):\($0.column)" } ?? "1:1")"
                 guard knownKeys.contains(where: { Self.matches(pattern: $0, key: path) || Self.isPrefix(path, of: $0) })
                 else {
-                    throw ConfigurationError(location: keyLocation, key: path, message: "unknown key")
+                    let hint = Spelling.hint(for: path, among: Self.candidates(for: path, knownKeys: knownKeys))
+                    throw ConfigurationError(location: keyLocation, key: path, message: "unknown key\(hint)")
                 }
                 try flatten(value, prefix: path, knownKeys: knownKeys)
             }
         case .sequence(let sequence):
             var items: [String] = []
+            var missing: String?
             for item in sequence {
                 guard let text = item.string else {
                     throw ConfigurationError(location: location, key: prefix, message: "expected a list of values")
                 }
-                items.append(try expand(text, key: prefix, location: location))
+                let expanded = try expand(text, key: prefix, location: location)
+                items.append(expanded.text)
+                missing = missing ?? expanded.missing
             }
-            entries[prefix] = Entry(scalar: nil, list: items, location: location)
+            entries[prefix] = Entry(scalar: nil, list: items, location: location, missingVariable: missing)
         case .scalar(let scalar):
             guard knownKeys.contains(where: { Self.matches(pattern: $0, key: prefix) }) else {
                 throw ConfigurationError(location: location, key: prefix, message: "expected a section, found a value")
             }
-            let text = try expand(scalar.string, key: prefix, location: location)
-            entries[prefix] = Entry(scalar: text, list: [text], location: location)
+            let expanded = try expand(scalar.string, key: prefix, location: location)
+            entries[prefix] = Entry(
+                scalar: expanded.text, list: [expanded.text], location: location, missingVariable: expanded.missing)
         case .alias:
             throw ConfigurationError(location: location, key: prefix, message: "YAML aliases are not supported")
         }
     }
 
-    /// Expands `${VAR}` (and `${VAR:-default}`) from the environment.
-    private func expand(_ text: String, key: String, location: String) throws(ConfigurationError) -> String {
+    /// Expands `${VAR}` (and `${VAR:-default}`) from the environment; `missing` names the first
+    /// variable that is not set (nothing is expanded for a key its `CERTWATCH_` variable overrides).
+    private func expand(_ text: String, key: String, location: String) throws(ConfigurationError)
+        -> (text: String, missing: String?)
+    {
+        if environment[Self.environmentName(key)] != nil { return (text, nil) }
         var result = ""
+        var missing: String?
         var rest = Substring(text)
         while let start = rest.range(of: "${") {
             result += rest[..<start.lowerBound]
@@ -132,12 +150,38 @@ public struct ConfigurationFile: Sendable {
             } else if parts.count > 1 {
                 result += parts.dropFirst().joined(separator: ":-")
             } else {
-                throw ConfigurationError(
-                    location: location, key: key, message: "environment variable \(parts[0]) is not set")
+                missing = missing ?? parts[0]
             }
             rest = rest[rest.index(after: end)...]
         }
-        return result + rest
+        return (result + rest, missing)
+    }
+
+    /// The known keys and sections spelled with `key`'s own names in place of `*`, for "did you mean".
+    static func candidates(for key: String, knownKeys: [String]) -> Set<String> {
+        let keyParts = key.split(separator: ".")
+        var result = Set<String>()
+        for pattern in knownKeys {
+            let parts = pattern.split(separator: ".")
+            for count in 1...parts.count {
+                let spelled = parts.prefix(count).enumerated().map { index, part in
+                    part == "*" && index < keyParts.count ? keyParts[index] : part
+                }
+                result.insert(spelled.joined(separator: "."))
+            }
+        }
+        return result
+    }
+
+    /// The entry of `key`; throws when its value names a `${VAR}` that is not set.
+    private func entry(_ key: String) throws(ConfigurationError) -> Entry? {
+        guard let entry = entries[key] else { return nil }
+        if let variable = entry.missingVariable {
+            throw ConfigurationError(
+                location: entry.location, key: key,
+                message: "environment variable \(variable) is not set (set it, or set \(Self.environmentName(key)) to override this key)")
+        }
+        return entry
     }
 
     static func matches(pattern: String, key: String) -> Bool {
@@ -156,15 +200,40 @@ public struct ConfigurationFile: Sendable {
 
     // MARK: Typed access
 
-    /// A string setting.
-    public func string(_ key: String) -> String? { entries[key]?.scalar }
+    /// Whether `key` has a value (in the file or the environment), without reading it.
+    public func contains(_ key: String) -> Bool { entries[key] != nil }
 
-    /// A list setting (a YAML list, or comma-separated text).
-    public func list(_ key: String) -> [String]? { entries[key]?.list }
+    /// A string setting. Throws when its `${VAR}` is not set.
+    public func string(_ key: String) throws(ConfigurationError) -> String? { try entry(key)?.scalar }
+
+    /// A list setting (a YAML list, or comma-separated text). Throws when a `${VAR}` is not set.
+    public func list(_ key: String) throws(ConfigurationError) -> [String]? { try entry(key)?.list }
+
+    /// A path setting: a relative path written in the file is resolved against the file's directory
+    /// (as Prometheus and Alertmanager do); one from the environment against the working directory.
+    public func path(_ key: String) throws(ConfigurationError) -> String? {
+        guard let entry = try entry(key), let text = entry.scalar else { return nil }
+        return entry.isFromFile ? resolvedPath(text) : text
+    }
+
+    /// A list of paths, resolved like ``path(_:)``.
+    public func paths(_ key: String) throws(ConfigurationError) -> [String]? {
+        guard let entry = try entry(key), let items = entry.list else { return nil }
+        return entry.isFromFile ? items.map(resolvedPath) : items
+    }
+
+    /// `text` against the file's directory when relative (and a file was read).
+    func resolvedPath(_ text: String) -> String {
+        guard !path.isEmpty, !text.hasPrefix("/"), !text.isEmpty else { return text }
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        // Keep a trailing slash (`rules/`): it marks a directory for readers of the value.
+        let resolved = directory.appendingPathComponent(text).path
+        return text.hasSuffix("/") && !resolved.hasSuffix("/") ? resolved + "/" : resolved
+    }
 
     /// A duration setting in seconds (`30s`, `5m`, `2h`, `1d`, or a number of seconds).
     public func duration(_ key: String) throws(ConfigurationError) -> Int64? {
-        guard let entry = entries[key], let text = entry.scalar else { return nil }
+        guard let entry = try entry(key), let text = entry.scalar else { return nil }
         guard let seconds = DurationText.seconds(text), seconds >= 0 else {
             throw ConfigurationError(
                 location: entry.location, key: key, message: "expected a duration like 30s or 5m, found \(text.debugDescription)")
@@ -174,7 +243,7 @@ public struct ConfigurationFile: Sendable {
 
     /// A list of durations in seconds.
     public func durations(_ key: String) throws(ConfigurationError) -> [Int64]? {
-        guard let entry = entries[key], let items = entry.list else { return nil }
+        guard let entry = try entry(key), let items = entry.list else { return nil }
         var result: [Int64] = []
         for item in items {
             guard let seconds = DurationText.seconds(item), seconds >= 0 else {
@@ -188,7 +257,7 @@ public struct ConfigurationFile: Sendable {
 
     /// A number setting.
     public func number(_ key: String, range: ClosedRange<Double>? = nil) throws(ConfigurationError) -> Double? {
-        guard let entry = entries[key], let text = entry.scalar else { return nil }
+        guard let entry = try entry(key), let text = entry.scalar else { return nil }
         guard let value = Double(text), value.isFinite, range.map({ $0.contains(value) }) ?? true else {
             let bound = range.map { " between \($0.lowerBound) and \($0.upperBound)" } ?? ""
             throw ConfigurationError(location: entry.location, key: key, message: "expected a number\(bound), found \(text.debugDescription)")
@@ -198,7 +267,7 @@ public struct ConfigurationFile: Sendable {
 
     /// An integer setting.
     public func integer(_ key: String, range: ClosedRange<Int>? = nil) throws(ConfigurationError) -> Int? {
-        guard let entry = entries[key], let text = entry.scalar else { return nil }
+        guard let entry = try entry(key), let text = entry.scalar else { return nil }
         guard let value = Int(text), range.map({ $0.contains(value) }) ?? true else {
             let bound = range.map { " between \($0.lowerBound) and \($0.upperBound)" } ?? ""
             throw ConfigurationError(location: entry.location, key: key, message: "expected an integer\(bound), found \(text.debugDescription)")
@@ -208,7 +277,7 @@ public struct ConfigurationFile: Sendable {
 
     /// A boolean setting (`true`/`false`/`yes`/`no`).
     public func bool(_ key: String) throws(ConfigurationError) -> Bool? {
-        guard let entry = entries[key], let text = entry.scalar else { return nil }
+        guard let entry = try entry(key), let text = entry.scalar else { return nil }
         switch text.lowercased() {
         case "true", "yes", "on", "1": return true
         case "false", "no", "off", "0": return false
@@ -220,7 +289,7 @@ public struct ConfigurationFile: Sendable {
     /// One of a fixed set of values.
     public func choice<T: RawRepresentable>(_ key: String, as type: T.Type) throws(ConfigurationError) -> T?
     where T.RawValue == String, T: CaseIterable {
-        guard let entry = entries[key], let text = entry.scalar else { return nil }
+        guard let entry = try entry(key), let text = entry.scalar else { return nil }
         guard let value = T(rawValue: text) else {
             let allowed = T.allCases.map(\.rawValue).joined(separator: ", ")
             throw ConfigurationError(location: entry.location, key: key, message: "expected one of \(allowed), found \(text.debugDescription)")

@@ -124,7 +124,7 @@ public struct SinkConfiguration: Sendable, Hashable, CustomStringConvertible {
                 message: "required: one of \(Kind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         var sink = SinkConfiguration(name: name, kind: kind)
-        sink.url = file.string(key("url"))
+        sink.url = try file.string(key("url"))
         if [.webhook, .feishu, .dingtalk, .wecom].contains(kind) {
             guard let url = sink.url else {
                 throw ConfigurationError(location: file.location(of: key("type")), key: key("url"), message: "required for \(kind.rawValue) sinks")
@@ -135,12 +135,12 @@ public struct SinkConfiguration: Sendable, Hashable, CustomStringConvertible {
                 throw ConfigurationError(location: file.location(of: key("url")), key: key("url"), message: "expected an http(s) URL")
             }
         }
-        sink.secrets = (file.string(key("secret")).map { [$0] } ?? []) + (file.list(key("secrets")) ?? [])
+        sink.secrets = (try file.string(key("secret")).map { [$0] } ?? []) + (try file.list(key("secrets")) ?? [])
         sink.secrets = sink.secrets.filter { !$0.isEmpty }
         if kind == .webhook {
             sink.format = try file.choice(key("format"), as: Format.self) ?? .cloudevents
             if sink.format == .cloudevents {
-                let secretKey = key(file.string(key("secret")) != nil ? "secret" : "secrets")
+                let secretKey = key(file.contains(key("secret")) ? "secret" : "secrets")
                 for secret in sink.secrets {
                     let bytes: Int
                     do { bytes = try StandardWebhooks.key(fromSecret: secret).bitCount / 8 } catch {
@@ -158,9 +158,9 @@ public struct SinkConfiguration: Sendable, Hashable, CustomStringConvertible {
                 }
             }
         }
-        sink.clientKey = file.string(key("client_key"))
+        sink.clientKey = try file.string(key("client_key"))
         for header in file.names(under: key("headers")) {
-            sink.headers[header] = file.string(key("headers.\(header)"))
+            sink.headers[header] = try file.string(key("headers.\(header)"))
         }
         sink.allowPrivate = try file.bool(key("allow_private")) ?? false
         if let delays = try file.durations(key("retry_schedule")) {
@@ -170,7 +170,7 @@ public struct SinkConfiguration: Sendable, Hashable, CustomStringConvertible {
         }
         sink.concurrency = try file.integer(key("concurrency"), range: 1...256) ?? 8
         sink.pretty = try file.bool(key("pretty")) ?? false
-        sink.path = file.string(key("path"))
+        sink.path = try file.path(key("path"))
         if kind == .file, sink.path == nil {
             throw ConfigurationError(location: file.location(of: key("type")), key: key("path"), message: "required for file sinks")
         }

@@ -61,9 +61,9 @@ public struct OffsetError: Error, Sendable, Hashable {
     }
 }
 
-enum Spelling {
+package enum Spelling {
     /// The closest candidate to `word` (edit distance at most 1/3 of its length, at least 2), for "did you mean".
-    static func suggestion(for word: String, among candidates: some Sequence<String>) -> String? {
+    package static func suggestion(for word: String, among candidates: some Sequence<String>) -> String? {
         let limit = max(2, word.count / 3)
         var best: (String, Int)?
         for candidate in candidates {
@@ -74,7 +74,7 @@ enum Spelling {
     }
 
     /// ` (did you mean "x"?)` or an empty string.
-    static func hint(for word: String, among candidates: some Sequence<String>) -> String {
+    package static func hint(for word: String, among candidates: some Sequence<String>) -> String {
         suggestion(for: word, among: candidates).map { " (did you mean \"\($0)\"?)" } ?? ""
     }
 
