@@ -399,6 +399,11 @@ public struct ScheduleSimulation: Sendable {
             let index: Int
             // Priority on a tie (all overdue): hints, then targeted polls, then routine ones.
             let hinted = hintAt <= min(routineAt, targetedAt)
+            // Both due: the targeted poll first unless the routine one is more than
+            // `targetedLead` seconds older (the watcher's claim orders them the same way).
+            let targetedFirst = targetedAt == slot && routineAt == slot
+                ? targetedHeap.peek()!.due - Double(policy.targetedLead) <= heap.peek()!.due
+                : targetedAt <= routineAt
             if hinted {
                 let hint = hints[nextHint]
                 nextHint += 1
@@ -411,7 +416,7 @@ public struct ScheduleSimulation: Sendable {
                 guard !seen, active[index] || (previous[index] == nil && watches[index].registeredAt <= arrival),
                     lastPoll[index] < arrival - 1 || lastPoll[index] < pushes[hint.message].time
                 else { continue }
-            } else if targetedAt <= routineAt {
+            } else if targetedFirst {
                 index = targetedHeap.pop()!.index
             } else {
                 index = heap.pop()!.index

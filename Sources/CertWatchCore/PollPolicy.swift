@@ -43,12 +43,18 @@ public struct PollPolicy: Sendable, Hashable {
     /// ±10 % jitter, before a verification's one-hour cancel window closes, so no
     /// `cancel_window_closed` (and no cancelled verification) goes unseen.
     public var maxInterval: Int64
+    /// How far a targeted poll (cancel window, deadline) jumps the queue, seconds: when the budget is
+    /// short it is served before routine polls due up to this long before it, but not before routine
+    /// polls already later than that (so a peak of targeted polls cannot starve the routine ones
+    /// that find new verifications).
+    public var targetedLead: Int64
 
     public init(
         firstPollDelay: Int64 = 1, cancellableInterval: Int64 = 30, baseInterval: Int64 = 300,
         expiringLeadTimes: [Int64] = [86_400], jitter: Double = 0.1, baseShare: Double = 0.6,
-        minInterval: Int64 = 30, maxInterval: Int64 = 3_000
+        minInterval: Int64 = 30, maxInterval: Int64 = 3_000, targetedLead: Int64 = 30
     ) {
+        self.targetedLead = targetedLead
         self.firstPollDelay = firstPollDelay
         self.cancellableInterval = cancellableInterval
         self.baseInterval = baseInterval

@@ -41,7 +41,7 @@ struct DeliveriesCommand: AsyncParsableCommand {
 
         func run() async throws {
             let deliveries = DeliveryStore(store: try global.openStore())
-            guard let delivery = try await deliveries.delivery(id: id) else { throw ValidationError("no delivery \(id)") }
+            guard let delivery = try await deliveries.delivery(id: id) else { throw CommandFailure("no delivery \(id)") }
             print("delivery \(delivery.id): \(delivery.state.rawValue), \(delivery.attempts) attempt(s), sink \(delivery.sink), event \(delivery.eventID) (\(delivery.eventType), certificate \(delivery.subject))")
             let rows = try await deliveries.attempts(deliveryID: id).map { attempt in
                 [
@@ -78,7 +78,7 @@ struct DeliveriesCommand: AsyncParsableCommand {
             let now = Date().timeIntervalSince1970
             if let id {
                 guard try await deliveries.replay(id: id, now: now) else {
-                    throw ValidationError("delivery \(id) does not exist or is still pending/retrying")
+                    throw CommandFailure("delivery \(id) does not exist or is still pending/retrying")
                 }
                 print("replaying delivery \(id)")
                 return

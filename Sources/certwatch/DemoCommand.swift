@@ -41,7 +41,7 @@ struct DemoCommand: AsyncParsableCommand {
                 FileHandle.standardOutput.write(Data((line + "\n").utf8))
             }
         } catch let error as DemoError {
-            throw ValidationError(error.message)
+            throw CommandFailure(error.message)
         }
         switch format {
         case .text: print(summary.text)

@@ -22,17 +22,25 @@ struct GlobalOptions: ParsableArguments {
         do {
             return try CertWatchConfiguration.load(path: config, database: db)
         } catch {
-            throw ValidationError("\(error)")
+            throw CommandFailure("\(error)")
         }
     }
 
-    /// Opens the store named by the configuration.
-    func openStore() throws -> Store {
+    /// Opens the store named by the configuration. Unless `creating` (commands that register
+    /// watches), the database must exist: a read-only command never creates an empty one in the
+    /// wrong directory; it exits 1 naming the path and how to point at the right one.
+    func openStore(creating: Bool = false) throws -> Store {
         let configuration = try loadConfiguration()
+        let path = configuration.database
+        if !creating, path != ":memory:", !FileManager.default.fileExists(atPath: path) {
+            let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+            throw CommandFailure(
+                "no database at \(absolute); point at yours with --config FILE (its `database`), --db PATH or CERTWATCH_DATABASE")
+        }
         do {
-            return try Store(path: configuration.database)
+            return try Store(path: path)
         } catch {
-            throw ValidationError("cannot open database \(configuration.database): \(error)")
+            throw CommandFailure("cannot open database \(path): \(error)")
         }
     }
 

@@ -16,7 +16,7 @@ struct RulesCommand: ParsableCommand {
         do {
             return try CertWatchConfiguration.sinkNames(path: path)
         } catch {
-            throw ValidationError("\(error)")
+            throw CommandFailure("\(error)")
         }
     }
 

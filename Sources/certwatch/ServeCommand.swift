@@ -17,7 +17,7 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             try configuration.requireCredentials()
         } catch {
-            throw ValidationError("\(error)")
+            throw CommandFailure("\(error)")
         }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))

@@ -8,7 +8,7 @@ import Foundation
 struct WatchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "watch", abstract: "Register, list, show and remove watches.",
-        subcommands: [Add.self, List.self, Show.self, Remove.self, Import.self])
+        subcommands: [Add.self, List.self, Show.self, Poll.self, Remove.self, Import.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -23,19 +23,21 @@ struct WatchCommand: AsyncParsableCommand {
         @Option(help: "Output format: table or json.") var format: OutputFormat = .table
 
         func run() async throws {
-            let store = try global.openStore()
-            let configuration = try global.loadConfiguration()
-            let now = UnixTime.now()
             let registration = WatchRegistration(
                 orderID: orderId, encryptedCode: encryptedCode, api: api, accountID: accountId,
                 labels: try parseLabels(label))
+            // Checked before the database is opened (and perhaps created).
+            do { _ = try registration.validated() } catch { throw CommandFailure(error.description) }
+            let store = try global.openStore(creating: true)
+            let configuration = try global.loadConfiguration()
+            let now = UnixTime.now()
             do {
                 let (watch, created) = try await store.register(
                     registration, now: now, firstPollAt: configuration.watcher.policy.firstPoll(now: now))
                 try printWatches([watch], format: format)
                 if format == .table { print(created ? "registered" : "already registered (labels merged)") }
             } catch let error as CertWatch.ValidationError {
-                throw ArgumentParser.ValidationError(error.description)
+                throw CommandFailure(error.description)
             }
         }
     }
@@ -59,13 +61,22 @@ struct WatchCommand: AsyncParsableCommand {
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a watch and its certificates' current state.")
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "Watch id (w_…).") var id: String
+        @Argument(help: "Watch id (w_…), order_id or encrypted_code (an order watched on both endpoint families shows both).")
+        var id: String
         @Option(help: "Output format: table or json.") var format: OutputFormat = .table
 
         func run() async throws {
             let store = try global.openStore()
-            guard let watch = try await store.watch(id: id) else { throw ValidationError("no watch \(id)") }
-            let certificates = try await store.snapshots(watchID: id).values.map { $0.masked() }
+            let watches = try await store.watches(matching: id)
+            guard !watches.isEmpty else { throw CommandFailure("no watch \(id) (give a w_… id, an order_id or an encrypted_code)") }
+            for (index, watch) in watches.enumerated() {
+                if index > 0 { print("") }
+                try await show(watch, store: store)
+            }
+        }
+
+        func show(_ watch: Watch, store: Store) async throws {
+            let certificates = try await store.snapshots(watchID: watch.id).values.map { $0.masked() }
                 .sorted { $0.certificateID < $1.certificateID }
             switch format {
             case .json:
@@ -97,12 +108,42 @@ struct WatchCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "rm", abstract: "Unregister a watch (its events and certificates are kept).")
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "Watch id (w_…).") var id: String
+        @Argument(help: "Watch id (w_…), order_id or encrypted_code (every watch of the order).") var id: String
 
         func run() async throws {
             let store = try global.openStore()
-            guard try await store.remove(id: id, now: UnixTime.now()) else { throw ValidationError("no watch \(id)") }
-            print("removed \(id)")
+            let watches = try await store.watches(matching: id).filter { $0.state != .removed }
+            guard !watches.isEmpty else { throw CommandFailure("no watch \(id) (give a w_… id, an order_id or an encrypted_code)") }
+            for watch in watches where try await store.remove(id: watch.id, now: UnixTime.now()) {
+                print("removed \(watch.id)")
+            }
+        }
+    }
+
+    struct Poll: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Poll a watch now (within the QPS budget), instead of at its next scheduled poll.",
+            discussion: """
+                The running `certwatch serve` on the same database takes the poll within about a second \
+                (ahead of no other work: still inside poll.qps). Its events appear in `events list`.
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Watch id (w_…), order_id or encrypted_code (every watch of the order).") var id: String
+
+        func run() async throws {
+            let store = try global.openStore()
+            let watches = try await store.watches(matching: id)
+            guard !watches.isEmpty else { throw CommandFailure("no watch \(id) (give a w_… id, an order_id or an encrypted_code)") }
+            var polled = 0
+            for watch in watches {
+                if try await store.pollSoon(id: watch.id, at: UnixTime.now()) {
+                    print("\(watch.id): due now")
+                    polled += 1
+                } else {
+                    print("\(watch.id): not polled (state \(watch.state.rawValue))")
+                }
+            }
+            if polled == 0 { throw CommandFailure("no active watch for \(id)") }
         }
     }
 
@@ -114,14 +155,14 @@ struct WatchCommand: AsyncParsableCommand {
         @Argument(help: "The file, or - for standard input.") var file: String
 
         func run() async throws {
-            let store = try global.openStore()
+            let store = try global.openStore(creating: true)
             let configuration = try global.loadConfiguration()
             let text = String(decoding: try readInput(file), as: UTF8.self)
             let rows: [WatchImport.Row]
             do {
                 rows = try WatchImport.parse(text)
             } catch {
-                throw ValidationError("\(displayName(file)): \(error)")
+                throw CommandFailure("\(displayName(file)): \(error)")
             }
             var created = 0
             var existing = 0

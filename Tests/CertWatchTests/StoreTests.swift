@@ -27,6 +27,18 @@ struct StoreTests {
         #expect(back.id == first.id && back.state == .active && back.nextPollAt == 401)
     }
 
+    @Test("a reference names a watch by id, or every watch of an order id or encrypted code")
+    func matching() async throws {
+        let store = try temporaryStore()
+        let retail = try await store.register(WatchRegistration(orderID: "1001"), now: 0, firstPollAt: 0).watch
+        let fulfilment = try await store.register(WatchRegistration(orderID: "1001", api: .fulfilment), now: 0, firstPollAt: 0).watch
+        let code = try await store.register(WatchRegistration(encryptedCode: "CgYIASAHKAESLgos"), now: 0, firstPollAt: 0).watch
+        #expect(Set(try await store.watches(matching: "1001").map(\.id)) == [retail.id, fulfilment.id])
+        #expect(try await store.watches(matching: retail.id).map(\.id) == [retail.id])
+        #expect(try await store.watches(matching: "CgYIASAHKAESLgos").map(\.id) == [code.id])
+        #expect(try await store.watches(matching: "1002").isEmpty)
+    }
+
     @Test("bad registrations name the field")
     func validation() async throws {
         let store = try temporaryStore()
@@ -84,7 +96,7 @@ struct StoreTests {
         #expect(try await store.claimDue(now: 300, limit: 10, lease: 60).map(\.orderID) == ["10", "20"])
     }
 
-    @Test("targeted polls (cancel window, deadlines) are claimed after hinted ones and before earlier routine ones")
+    @Test("targeted polls (cancel window, deadlines) are claimed after hinted ones and before routine ones due less than targetedLead earlier")
     func targetedFirst() async throws {
         let store = try temporaryStore()
         var ids: [String: String] = [:]
@@ -96,9 +108,12 @@ struct StoreTests {
         #expect(first.map(\.orderID) == ["13"])
         _ = try await store.commitPoll(PollCommit(watchID: ids["13"]!, polledAt: 1, nextPollAt: 50, nextPollTargeted: true))
         _ = try await store.hint(HintTargets(orderIDs: ["14"]), now: 100)
-        let claimed = try await store.claimDue(now: 100, limit: 3, lease: 60)
+        let claimed = try await store.claimDue(now: 100, limit: 3, lease: 60, targetedLead: 45)
         #expect(claimed.map(\.orderID) == ["14", "13", "11"])
         #expect(claimed.map(\.targeted) == [false, true, false])
+        try await store.releaseLeases(watchIDs: claimed.map(\.id))
+        // With a shorter lead, routine polls more than that older than the targeted one go first.
+        #expect(try await store.claimDue(now: 100, limit: 4, lease: 60, targetedLead: 35).map(\.orderID) == ["11", "13", "12", "14"])
         // A routine plan clears the flag.
         _ = try await store.commitPoll(PollCommit(watchID: ids["13"]!, polledAt: 100, nextPollAt: 400))
         #expect(

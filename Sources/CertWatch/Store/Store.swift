@@ -193,6 +193,17 @@ public final class Store: Sendable {
         try await pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM watches WHERE id = ?", arguments: [id]).map(Self.watch(from:)) }
     }
 
+    /// The watches a person's reference names: the watch with that id (`w_…`), or else every watch
+    /// of that `order_id` or `encrypted_code` (one per endpoint family), by id. Empty when none.
+    public func watches(matching reference: String) async throws -> [Watch] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM watches WHERE id = ? OR order_id = ? OR encrypted_code = ? ORDER BY id",
+                arguments: [reference, reference, reference]
+            ).map(Self.watch(from:))
+        }
+    }
+
     /// Watches ordered by id, filtered by state and labels, after the cursor `after` (an id), at most `limit`.
     public func watches(state: Watch.State? = nil, labels: [String: String] = [:], after: String? = nil, limit: Int = 100)
         async throws -> [Watch]
@@ -273,24 +284,38 @@ public final class Store: Sendable {
 
     /// Takes up to `limit` due watches (active, `next_poll_at <= now`, not leased) and leases them
     /// until `now + lease` so a poll in flight is never taken twice. Watches a push hinted come
-    /// first (earliest hint first, see ``claimHinted(now:limit:lease:)``), then targeted polls
-    /// (cancel window, deadlines: ``Watch/targeted``), then routine ones; each earliest
-    /// `next_poll_at` first.
-    public func claimDue(now: Int64, limit: Int, lease: Int64 = 120) async throws -> [Watch] {
+    /// first (earliest hint first, see ``claimHinted(now:limit:lease:)``); then targeted polls
+    /// (cancel window, deadlines: ``Watch/targeted``) and routine ones, earliest `next_poll_at`
+    /// first, a targeted poll counted `targetedLead` seconds earlier than it is due
+    /// (``PollPolicy/targetedLead``).
+    public func claimDue(now: Int64, limit: Int, lease: Int64 = 120, targetedLead: Int64 = PollPolicy().targetedLead)
+        async throws -> [Watch]
+    {
         try await pool.write { db in
-            var claimed = try Self.claimHinted(db: db, now: now, limit: limit, lease: lease)
-            let update = try db.cachedStatement(sql: "UPDATE watches SET leased_until = ? WHERE id = ?")
-            for sql in [Self.claimTargetedSQL, Self.claimDueSQL] where claimed.count < limit {
-                let rows = try Row.fetchAll(db.cachedStatement(sql: sql), arguments: [now, now, limit - claimed.count])
-                for row in rows {
-                    // Not a hinted poll, even of a watch hinted for the next second.
+            let hinted = try Self.claimHinted(db: db, now: now, limit: limit, lease: lease)
+            guard hinted.count < limit else { return hinted }
+            let remaining = limit - hinted.count
+            // Not hinted polls, even of a watch hinted for the next second.
+            func due(_ sql: String) throws -> [Watch] {
+                try Row.fetchAll(db.cachedStatement(sql: sql), arguments: [now, now, remaining]).map { row in
                     var watch = try Self.watch(from: row)
                     watch.hintedAt = nil
-                    try update.execute(arguments: [now + lease, watch.id])
-                    claimed.append(watch)
+                    return watch
                 }
             }
-            return claimed
+            let targeted = try due(Self.claimTargetedSQL)
+            let routine = try due(Self.claimDueSQL)
+            // Merge the two ordered lists by due time, the targeted ones `targetedLead` seconds early.
+            var merged: [Watch] = []
+            var (t, r) = (0, 0)
+            while merged.count < remaining, t < targeted.count || r < routine.count {
+                let takeTargeted = r == routine.count
+                    || (t < targeted.count && (targeted[t].nextPollAt ?? now) - targetedLead <= (routine[r].nextPollAt ?? now))
+                if takeTargeted { merged.append(targeted[t]); t += 1 } else { merged.append(routine[r]); r += 1 }
+            }
+            let update = try db.cachedStatement(sql: "UPDATE watches SET leased_until = ? WHERE id = ?")
+            for watch in merged { try update.execute(arguments: [now + lease, watch.id]) }
+            return hinted + merged
         }
     }
 
@@ -318,11 +343,11 @@ public final class Store: Sendable {
         ORDER BY next_poll_at LIMIT ?
         """
 
-    /// The due watches, earliest first (arguments: now, now, limit). Names the partial index so SQLite
-    /// walks `next_poll_at` instead of sorting every active watch.
+    /// The due routine watches, earliest first (arguments: now, now, limit). Names the partial index
+    /// so SQLite walks `next_poll_at` instead of sorting every active watch.
     static let claimDueSQL = """
         SELECT * FROM watches INDEXED BY watches_due
-        WHERE state = 'active' AND next_poll_at <= ? AND (leased_until IS NULL OR leased_until <= ?)
+        WHERE state = 'active' AND next_poll_targeted = 0 AND next_poll_at <= ? AND (leased_until IS NULL OR leased_until <= ?)
         ORDER BY next_poll_at LIMIT ?
         """
 

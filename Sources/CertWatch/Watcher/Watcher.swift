@@ -121,7 +121,9 @@ public final class Watcher: Service {
             let now = clock.unixNow
             do {
                 // A few at a time: one claim and one snapshot read serve several polls.
-                let claimed = try await store.claimDue(now: now, limit: Self.claimBatch, lease: configuration.lease)
+                let claimed = try await store.claimDue(
+                    now: now, limit: Self.claimBatch, lease: configuration.lease,
+                    targetedLead: configuration.policy.targetedLead)
                 if !claimed.isEmpty {
                     let previous = try await store.snapshots(watchIDs: claimed.map(\.id))
                     for (index, watch) in claimed.enumerated() {
@@ -153,7 +155,8 @@ public final class Watcher: Service {
         var outcomes: [PollOutcome] = []
         while true {
             let due = try await store.claimDue(
-                now: clock.unixNow, limit: configuration.concurrency, lease: configuration.lease)
+                now: clock.unixNow, limit: configuration.concurrency, lease: configuration.lease,
+                targetedLead: configuration.policy.targetedLead)
             if due.isEmpty { return outcomes }
             outcomes += await withTaskGroup(of: PollOutcome.self) { group in
                 for watch in due { group.addTask { await self.poll(watch) } }
