@@ -58,6 +58,9 @@ let package = Package(
             ],
             resources: [.copy("Resources/openapi.yaml")]
         ),
+        // Tools around the engine, kept out of it: the local webhook receiver (`certwatch listen`) and
+        // loopback servers, used by the CLI, the demo, the tests and the benchmarks.
+        .target(name: "CertWatchTesting", dependencies: ["CertWatch", hummingbird, logging, nioCore, serviceLifecycle]),
         // A local stand-in for Douyin's certificate APIs (token, query, admin, faults, scenarios).
         .target(
             name: "DouyinSandbox",
@@ -68,20 +71,25 @@ let package = Package(
         // `certwatch demo`: the sandbox, the watcher, rules and delivery together at accelerated time.
         .target(
             name: "CertWatchDemo",
-            dependencies: ["CertWatch", "CertWatchCore", "DouyinOpenAPI", "DouyinSandbox", grdb, logging, serviceLifecycle]
+            dependencies: [
+                "CertWatch", "CertWatchCore", "CertWatchTesting", "DouyinOpenAPI", "DouyinSandbox", grdb, logging,
+                serviceLifecycle,
+            ]
         ),
-        // `certwatch bench`: throughput and scheduling measurements against the machine's own limits.
+        // `certwatch bench` (and `rules bench`, `deliveries bench`): every benchmark, measured against the
+        // machine's own limits.
         .target(
             name: "CertWatchBench",
             dependencies: [
-                "CertWatch", "CertWatchCore", "DouyinOpenAPI", "DouyinSandbox", asyncHTTPClient, hummingbird, grdb, logging,
+                "CertWatch", "CertWatchCore", "CertWatchTesting", "DouyinOpenAPI", "DouyinSandbox", asyncHTTPClient, hummingbird, grdb, logging,
                 serviceLifecycle, nioCore,
             ]
         ),
         .executableTarget(
             name: "certwatch",
             dependencies: [
-                "CertWatchBench", "CertWatchDemo", "DouyinOpenAPI", "CertWatchCore", "CertWatch", "DouyinSandbox",
+                "CertWatchBench", "CertWatchDemo", "CertWatchTesting", "DouyinOpenAPI", "CertWatchCore", "CertWatch",
+                "DouyinSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"), serviceLifecycle, logging, metrics,
                 prometheus,
             ]
@@ -95,7 +103,8 @@ let package = Package(
         .testTarget(
             name: "CertWatchTests",
             dependencies: [
-                "CertWatch", "CertWatchCore", "DouyinOpenAPI", "DouyinSandbox", asyncHTTPClient, logging, hummingbird,
+                "CertWatch", "CertWatchCore", "CertWatchTesting", "DouyinOpenAPI", "DouyinSandbox", asyncHTTPClient, logging,
+                hummingbird,
                 .product(name: "HummingbirdTesting", package: "hummingbird"), yams, grdb, httpTypes,
             ]
         ),

@@ -50,11 +50,8 @@ public enum BenchJSON {
 
 /// Timing, statistics and process helpers shared by the benchmarks.
 public enum BenchSupport {
-    /// Seconds in a `Duration`.
-    public static func seconds(_ duration: Duration) -> Double {
-        let (whole, attoseconds) = duration.components
-        return Double(whole) + Double(attoseconds) / 1e18
-    }
+    /// Seconds in a `Duration` (``Swift/Duration/inSeconds``).
+    public static func seconds(_ duration: Duration) -> Double { duration.inSeconds }
 
     /// Seconds taken by `body`.
     public static func time(_ body: () throws -> Void) rethrows -> Double {
@@ -70,15 +67,27 @@ public enum BenchSupport {
         return seconds(ContinuousClock.now - start)
     }
 
-    /// The `p`-quantile (0…1, nearest rank) of `values`; NaN when empty.
-    /// CPU time (user + system) this process has used so far, seconds (`getrusage`).
+    /// CPU time (user + system) this process has used so far, seconds (`getrusage`); 0 when unavailable.
     public static func cpuSeconds() -> Double {
         var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
+        #if os(Linux)
+        let who = __rusage_who_t(RUSAGE_SELF.rawValue)
+        #else
+        let who = RUSAGE_SELF
+        #endif
+        guard getrusage(who, &usage) == 0 else { return 0 }
         func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
         return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
+    /// CPU time of the calling thread so far, seconds (`CLOCK_THREAD_CPUTIME_ID`); 0 where unavailable.
+    public static func threadCPUSeconds() -> Double {
+        var spec = timespec()
+        guard clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spec) == 0 else { return 0 }
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+    }
+
+    /// The `p`-quantile (0…1, nearest rank) of `values`; NaN when empty.
     public static func percentile(_ sorted: [Double], _ p: Double) -> Double {
         guard !sorted.isEmpty else { return .nan }
         let rank = Int((p * Double(sorted.count)).rounded(.up)) - 1

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import CertWatch
+import CertWatchTesting
 import DouyinOpenAPI
 import Foundation
 import Hummingbird

@@ -1,3 +1,4 @@
+import DouyinOpenAPI
 import Foundation
 import Synchronization
 
@@ -40,9 +41,7 @@ public struct ScaledWallClock: WallClock {
     }
 
     public func now() -> Double {
-        let elapsed = ContinuousClock.now - realStart
-        let (seconds, attoseconds) = elapsed.components
-        return origin + (Double(seconds) + Double(attoseconds) / 1e18) * speed
+        return origin + (ContinuousClock.now - realStart).inSeconds * speed
     }
 
     public func sleep(seconds: Double) async throws {

@@ -1,5 +1,6 @@
 import CertWatch
 import CertWatchCore
+import CertWatchTesting
 import DouyinOpenAPI
 import DouyinSandbox
 import Foundation

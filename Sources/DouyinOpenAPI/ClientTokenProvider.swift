@@ -47,7 +47,7 @@ public actor ClientTokenProvider {
     /// A valid token: the cached one unless it is within the refresh margin of expiry, else a fresh one.
     /// Throws ``DouyinAPIError`` when the token endpoint fails (wrong key or secret: ``DouyinErrorClass/permanent``).
     public func token() async throws -> AccessToken {
-        if let cached, now() < cached.expiresAt - http.configuration.tokenRefreshMargin.timeInterval {
+        if let cached, now() < cached.expiresAt - http.configuration.tokenRefreshMargin.inSeconds {
             return cached
         }
         if waiters != nil {
@@ -110,13 +110,5 @@ public actor ClientTokenProvider {
         logger.debug(
             "obtained client token", metadata: ["expires_in": "\(expiresIn)", "endpoint": "\(configuration.tokenEndpoint.rawValue)"])
         return AccessToken(value: value, expiresAt: issuedAt + TimeInterval(expiresIn))
-    }
-}
-
-extension Duration {
-    /// The duration in seconds as a `TimeInterval`.
-    var timeInterval: TimeInterval {
-        let (seconds, attoseconds) = components
-        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
     }
 }

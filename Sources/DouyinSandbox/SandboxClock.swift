@@ -1,3 +1,4 @@
+import DouyinOpenAPI
 import Foundation
 
 /// The sandbox's notion of time: Unix seconds that can run at real speed, accelerated, or only
@@ -47,7 +48,7 @@ public struct SandboxClock: Sendable {
     public var now: Double {
         switch mode {
         case .manual: return origin + advanced
-        case .system(let speed, let realStart): return origin + speed * Self.seconds(realStart.duration(to: .now)) + advanced
+        case .system(let speed, let realStart): return origin + speed * realStart.duration(to: .now).inSeconds + advanced
         }
     }
 
@@ -58,17 +59,12 @@ public struct SandboxClock: Sendable {
     public var rateTime: Double {
         switch mode {
         case .manual: return advanced
-        case .system(_, let realStart): return Self.seconds(realStart.duration(to: .now)) + advanced
+        case .system(_, let realStart): return realStart.duration(to: .now).inSeconds + advanced
         }
     }
 
     /// Moves the clock forward by `seconds` (negative values are ignored).
     public mutating func advance(by seconds: Double) {
         if seconds > 0 { advanced += seconds }
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        let (seconds, attoseconds) = duration.components
-        return Double(seconds) + Double(attoseconds) / 1e18
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CertWatchBench
+import DouyinOpenAPI
 import Foundation
 
 /// `certwatch bench <name>`: throughput against the machine's own limits, and the poll policy
@@ -40,8 +41,7 @@ struct BenchCommand: AsyncParsableCommand {
         if json {
             print(BenchJSON.document(results, machine: machine))
         } else {
-            let elapsed = ContinuousClock.now - started
-            print(String(format: "total %.1f s", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
+            print(String(format: "total %.1f s", (ContinuousClock.now - started).inSeconds))
         }
     }
 }

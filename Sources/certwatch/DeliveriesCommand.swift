@@ -1,5 +1,6 @@
 import ArgumentParser
 import CertWatch
+import CertWatchBench
 import CertWatchCore
 import Foundation
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CertWatch
+import CertWatchTesting
 import Foundation
 import Logging
 import ServiceLifecycle

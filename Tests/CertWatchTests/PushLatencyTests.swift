@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import CertWatch
 import CertWatchCore
+import CertWatchTesting
 import DouyinOpenAPI
 import DouyinSandbox
 import Foundation

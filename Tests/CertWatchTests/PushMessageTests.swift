@@ -91,7 +91,7 @@ struct PushMessageTests {
             _ = try DouyinPushMessage(parsing: Data(body.utf8))
             Issue.record("accepted \(body)")
         } catch {
-            #expect(error.status == status)
+            #expect(error.status.code == status)
             #expect(error.field == field)
         }
     }

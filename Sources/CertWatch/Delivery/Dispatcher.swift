@@ -184,8 +184,7 @@ public final class Dispatcher: Service {
     private func send(_ outbound: OutboundDelivery, of delivery: Delivery, via sink: any Sink) async -> Attempt {
         let started = ContinuousClock.now
         let response = await sink.deliver(outbound)
-        let elapsed = (ContinuousClock.now - started).components
-        return (delivery, response, outbound.now, Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18)
+        return (delivery, response, outbound.now, (ContinuousClock.now - started).inSeconds)
     }
 
     /// Flushes the sink; when that fails, the attempts it answered as delivered count as failed.

@@ -3,9 +3,10 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// An HTTP API error, written as `{"error": {"code", "message", "field"?}}` with a 4xx status.
-/// Never carries stack traces or secrets.
-public struct APIError: Error, Sendable, Hashable, Encodable {
+/// An HTTP API error, written as `{"error": {"code", "message", "field"?}}` with a 4xx status (500
+/// for `internal`). Never carries stack traces or secrets. Routes throw it; as an
+/// `HTTPResponseError` the router writes it through the context's response encoder.
+public struct APIError: Error, Sendable, Hashable, Encodable, HTTPResponseError {
     /// Machine-readable code: `bad_request`, `unauthorized`, `not_found`, `conflict`,
     /// `payload_too_large`, `validation_failed`, `internal`.
     public var code: String
@@ -14,10 +15,12 @@ public struct APIError: Error, Sendable, Hashable, Encodable {
     /// The offending field (JSON path or parameter), when known.
     public var field: String?
     /// The HTTP status.
-    public var status: Int
+    public var status: HTTPResponse.Status
 
+    /// An error answered with HTTP `status` (a code such as 409), machine-readable `code`, `message`
+    /// for people and the offending `field`, if any.
     public init(_ status: Int, _ code: String, _ message: String, field: String? = nil) {
-        self.status = status
+        self.status = HTTPResponse.Status(code: status)
         self.code = code
         self.message = message
         self.field = field
@@ -27,22 +30,20 @@ public struct APIError: Error, Sendable, Hashable, Encodable {
     static func notFound(_ message: String) -> APIError { .init(404, "not_found", message) }
     static func invalid(_ message: String, field: String?) -> APIError { .init(422, "validation_failed", message, field: field) }
     static let unauthorized = APIError(401, "unauthorized", "a valid Authorization: Bearer <key> header is required")
+    static let internalError = APIError(500, "internal", "internal error")
 
     enum CodingKeys: String, CodingKey { case code, message, field }
 
-    /// The JSON response.
-    var response: Response {
-        struct Envelope: Encodable { var error: APIError }
-        return jsonResponse(Envelope(error: self), status: status)
-    }
-}
+    /// `{"error": {…}}`.
+    struct Envelope: Encodable { var error: APIError }
 
-/// A JSON response (ids as strings, sorted keys).
-func jsonResponse<T: Encodable>(_ value: T, status: Int = 200) -> Response {
-    let data = (try? DouyinJSON.normalizedEncoded(value)) ?? Data("{}".utf8)
-    return Response(
-        status: HTTPResponse.Status(code: status), headers: [.contentType: "application/json; charset=utf-8"],
-        body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    /// The error envelope `{"error": {…}}` with ``status``, encoded by `context.responseEncoder`.
+    /// Throws what the encoder throws.
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var response = try context.responseEncoder.encode(Envelope(error: self), from: request, context: context)
+        response.status = status
+        return response
+    }
 }
 
 /// Reads a JSON body of at most `limit` bytes into `T`.
@@ -70,18 +71,5 @@ func decodeJSON<T: Decodable>(_ type: T.Type, _ data: Data) throws(APIError) -> 
         case .empty, .notJSON: throw .badRequest("the body must be JSON: \(error.message)")
         case .typeMismatch, .missingField: throw .invalid(error.message, field: error.path)
         }
-    }
-}
-
-/// Runs `body`, turning thrown errors into JSON error responses (unknown errors become a bare 500).
-func respond(_ body: () async throws -> Response) async -> Response {
-    do {
-        return try await body()
-    } catch let error as APIError {
-        return error.response
-    } catch let error as ValidationError {
-        return APIError.invalid(error.message, field: error.field).response
-    } catch {
-        return APIError(500, "internal", "internal error").response
     }
 }

@@ -4,7 +4,7 @@ import HTTPTypes
 import Hummingbird
 
 /// Requires `Authorization: Bearer <key>` with one of the configured keys (several for rotation),
-/// compared in constant time; otherwise 401 JSON. With no keys configured every request is refused.
+/// compared in constant time; otherwise it throws ``APIError`` 401. With no keys configured every request is refused.
 public struct BearerAuthMiddleware<Context: RequestContext>: RouterMiddleware {
     private let digests: [SHA256.Digest]
 
@@ -17,7 +17,7 @@ public struct BearerAuthMiddleware<Context: RequestContext>: RouterMiddleware {
         async throws -> Response
     {
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
-            return APIError.unauthorized.response
+            throw APIError.unauthorized
         }
         let presented = SHA256.hash(data: Data(header.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces).utf8))
         // Digests have equal length; compare every key without early exit.
@@ -27,7 +27,7 @@ public struct BearerAuthMiddleware<Context: RequestContext>: RouterMiddleware {
             for (a, b) in zip(digest, presented) { difference |= a ^ b }
             matched = matched || difference == 0
         }
-        guard matched else { return APIError.unauthorized.response }
+        guard matched else { throw APIError.unauthorized }
         return try await next(request, context)
     }
 }

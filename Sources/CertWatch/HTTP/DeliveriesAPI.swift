@@ -2,26 +2,22 @@ import CertWatchCore
 import Foundation
 import Hummingbird
 
-/// `/v1/deliveries` and `/v1/sinks/{name}/enable`: inspect the outbox, replay dead letters,
-/// re-enable a sink disabled by 410 Gone.
+/// `/v1/deliveries`: inspect the outbox, replay finished (dead or delivered) deliveries.
 struct DeliveriesAPI: Sendable {
     let deliveries: DeliveryStore
     let clock: any WallClock
-    /// Wakes the dispatcher after a replay or an enable.
+    /// Wakes the dispatcher after a replay.
     let wake: @Sendable () -> Void
 
-    func install(on v1: RouterGroup<BasicRequestContext>) {
-        v1.get("deliveries") { request, _ in await respond { try await self.list(request) } }
-        v1.post("deliveries/{id}/replay") { _, context in
-            await respond { try await self.replay(context.parameters.get("id") ?? "") }
-        }
-        v1.post("sinks/{name}/enable") { _, context in
-            await respond { try await self.enable(context.parameters.get("name") ?? "") }
-        }
+    /// The routes, relative to `/v1/deliveries`.
+    var routes: RouteCollection<APIRequestContext> {
+        RouteCollection(context: APIRequestContext.self)
+            .get(use: list)
+            .post("{id}/replay", use: replay)
     }
 
     /// A delivery as the API shows it.
-    struct View: Encodable {
+    struct View: ResponseEncodable {
         var id: Int64
         var eventID: String
         var eventSequence: Int64
@@ -61,7 +57,14 @@ struct DeliveriesAPI: Sendable {
         }
     }
 
-    func list(_ request: Request) async throws -> Response {
+    struct Page: ResponseEncodable {
+        var deliveries: [View]
+        var nextBefore: Int64?
+        enum CodingKeys: String, CodingKey { case deliveries, nextBefore = "next_before" }
+    }
+
+    /// `GET /v1/deliveries`: newest first, filtered by state and sink, paged by `before`.
+    @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Page {
         let query = request.uri.queryParameters
         var state: DeliveryState?
         if let text = query["state"].map(String.init) {
@@ -84,15 +87,12 @@ struct DeliveriesAPI: Sendable {
             limit = value
         }
         let page = try await deliveries.list(state: state, sink: query["sink"].map(String.init), before: before, limit: limit)
-        struct Page: Encodable {
-            var deliveries: [View]
-            var nextBefore: Int64?
-            enum CodingKeys: String, CodingKey { case deliveries, nextBefore = "next_before" }
-        }
-        return jsonResponse(Page(deliveries: page.map(View.init), nextBefore: page.count == limit ? page.last?.id : nil))
+        return Page(deliveries: page.map(View.init), nextBefore: page.count == limit ? page.last?.id : nil)
     }
 
-    func replay(_ text: String) async throws -> Response {
+    /// `POST /v1/deliveries/{id}/replay`: 202 with the delivery, due again (409 unless finished).
+    @Sendable func replay(_ request: Request, context: APIRequestContext) async throws -> EditedResponse<View> {
+        let text = context.parameters.get("id") ?? ""
         guard let id = Int64(text) else { throw APIError.notFound("no delivery \(text)") }
         guard let existing = try await deliveries.delivery(id: id) else { throw APIError.notFound("no delivery \(id)") }
         guard try await deliveries.replay(id: id, now: clock.now()) else {
@@ -100,12 +100,6 @@ struct DeliveriesAPI: Sendable {
         }
         wake()
         let replayed = try await deliveries.delivery(id: id) ?? existing
-        return jsonResponse(View(replayed), status: 202)
-    }
-
-    func enable(_ name: String) async throws -> Response {
-        let enabled = try await deliveries.enableSink(name, now: clock.now())
-        wake()
-        return jsonResponse(["sink": name, "status": enabled ? "enabled" : "was not disabled"])
+        return EditedResponse(status: .accepted, response: View(replayed))
     }
 }

@@ -55,16 +55,15 @@ public struct DouyinPushIntake: Sendable {
         self.logger = logger
     }
 
-    /// Adds the route to `router`.
-    public func install(on router: Router<BasicRequestContext>, bodyLimit: Int) {
-        router.post("douyin/webhook") { request, _ in
-            await respond {
+    /// The route, relative to `/douyin/webhook`: bodies of at most `bodyLimit` bytes (413 above).
+    package func routes(bodyLimit: Int) -> RouteCollection<APIRequestContext> {
+        RouteCollection(context: APIRequestContext.self)
+            .post { request, _ -> [String: JSONValue] in
                 let body = try await readBody(request, limit: bodyLimit)
                 return try await self.handle(
                     body: body, signature: request.headers[HTTPField.Name("X-Douyin-Signature")!],
                     messageID: request.headers[HTTPField.Name("Msg-Id")!])
             }
-        }
     }
 
     /// Hex SHA-1 of `secret + body` (Douyin's `X-Douyin-Signature`, ``DouyinPushSignature``).
@@ -72,7 +71,9 @@ public struct DouyinPushIntake: Sendable {
         DouyinPushSignature.hex(clientSecret: secret, body: body)
     }
 
-    func handle(body: Data, signature: String?, messageID header: String?) async throws -> Response {
+    /// Answers one push: the JSON object Douyin gets back. Throws ``APIError`` (401 unsigned, 400/422
+    /// unreadable) and store errors.
+    func handle(body: Data, signature: String?, messageID header: String?) async throws -> [String: JSONValue] {
         guard DouyinPushSignature.matches(signature, clientSecret: clientSecret, body: body) else {
             Self.count(event: nil, "unauthorized")
             throw APIError(
@@ -90,18 +91,18 @@ public struct DouyinPushIntake: Sendable {
         let event = message.event
         if event == "verify_webhook" {
             Self.count(event: event, "challenge")
-            return jsonResponse(["challenge": message.content["challenge"] ?? .null])
+            return ["challenge": message.content["challenge"] ?? .null]
         }
         let messageID = header ?? message.messageID
         if let messageID, seen.contains(messageID) {
             Self.count(event: event, "duplicate")
-            return jsonResponse(["status": "duplicate"])
+            return ["status": .string("duplicate")]
         }
         guard DouyinPushMessage.hintEvents.contains(event) else {
             Self.count(event: event, "ignored")
             logger.debug("push event ignored", metadata: ["event": "\(event)"])
             if let messageID { _ = seen.insert(messageID) }
-            return jsonResponse(["status": "ignored"])
+            return ["status": .string("ignored")]
         }
         let targets = message.targets
         guard !targets.isEmpty else {
@@ -110,7 +111,7 @@ public struct DouyinPushIntake: Sendable {
                 "push without order_id, certificate_id or encrypted_code ignored",
                 metadata: ["event": "\(event)", "warnings": "\(message.warnings)"])
             if let messageID { _ = seen.insert(messageID) }
-            return jsonResponse(["status": JSONValue.string("ignored"), "warnings": .array(message.warnings.map(JSONValue.string))])
+            return ["status": .string("ignored"), "warnings": .array(message.warnings.map(JSONValue.string))]
         }
         let now = clock.unixNow
         let hinted = try await store.hint(targets, now: now)
@@ -131,10 +132,10 @@ public struct DouyinPushIntake: Sendable {
                 "certificate_ids": "\(targets.certificateIDs)", "watches": "\(hinted.count)", "result": "\(result)",
                 "warnings": "\(message.warnings)",
             ])
-        return jsonResponse([
-            "status": .string(result == "unknown_watch" ? "unknown watch" : "polling"), "watches": JSONValue.int(Int64(hinted.count)),
+        return [
+            "status": .string(result == "unknown_watch" ? "unknown watch" : "polling"), "watches": .int(Int64(hinted.count)),
             "warnings": .array(message.warnings.map(JSONValue.string)),
-        ])
+        ]
     }
 
     /// Counts one message in `certwatch_push_messages_total{event,result}`.

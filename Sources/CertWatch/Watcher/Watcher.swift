@@ -188,10 +188,10 @@ public final class Watcher: Service {
             result = try await client.queryCertificates(watch.query)
             await budget.succeeded()
         } catch {
-            Self.requestDuration.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
+            Self.requestDuration.recordNanoseconds((ContinuousClock.now - started).inNanoseconds)
             return await handle(error, for: watch)
         }
-        Self.requestDuration.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
+        Self.requestDuration.recordNanoseconds((ContinuousClock.now - started).inNanoseconds)
         Counter(label: "certwatch_polls_total", dimensions: [("outcome", "ok"), ("code", "0")]).increment()
         do {
             let now = clock.unixNow
@@ -329,13 +329,5 @@ public final class Watcher: Service {
             logger.error("cannot store poll failure", metadata: ["watch": "\(watch.id)", "error": "\(error)"])
             return .storeError("\(error)")
         }
-    }
-}
-
-extension Duration {
-    /// Whole nanoseconds.
-    var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

@@ -1,4 +1,5 @@
 import CertWatch
+import CertWatchTesting
 import Foundation
 import Testing
 

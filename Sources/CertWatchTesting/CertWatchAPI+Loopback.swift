@@ -1,3 +1,4 @@
+import CertWatch
 import Hummingbird
 import Logging
 

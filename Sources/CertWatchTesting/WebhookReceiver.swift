@@ -1,3 +1,4 @@
+import CertWatch
 import Foundation
 import Hummingbird
 import Logging

@@ -1,4 +1,6 @@
+import CertWatch
 import CertWatchCore
+import CertWatchTesting
 import Foundation
 import Logging
 
@@ -71,20 +73,20 @@ public enum DeliveryBenchmark {
             do {
                 let enqueueStart = ContinuousClock.now
                 _ = try await outbox.append(events, to: store)
-                let enqueueSeconds = seconds(ContinuousClock.now - enqueueStart)
+                let enqueueSeconds = BenchSupport.seconds(ContinuousClock.now - enqueueStart)
 
                 let outboxStart = ContinuousClock.now
-                let outboxCPUStart = processCPUSeconds()
+                let outboxCPUStart = BenchSupport.cpuSeconds()
                 try await dispatcher.dispatchDue()
-                let outboxSeconds = seconds(ContinuousClock.now - outboxStart)
-                let outboxCPUSeconds = processCPUSeconds() - outboxCPUStart
+                let outboxSeconds = BenchSupport.seconds(ContinuousClock.now - outboxStart)
+                let outboxCPUSeconds = BenchSupport.cpuSeconds() - outboxCPUStart
 
                 guard
                     let request = try sink.request(
                         for: OutboundDelivery(deliveryID: 0, attempt: 1, event: events[0], now: clock.now()))
                 else { throw CancellationError() }
                 let rawStart = ContinuousClock.now
-                let rawCPUStart = processCPUSeconds()
+                let rawCPUStart = BenchSupport.cpuSeconds()
                 await withTaskGroup(of: Void.self) { group in
                     var started = 0
                     while started < min(concurrency, count) {
@@ -96,8 +98,8 @@ public enum DeliveryBenchmark {
                         started += 1
                     }
                 }
-                let rawSeconds = seconds(ContinuousClock.now - rawStart)
-                let rawCPUSeconds = processCPUSeconds() - rawCPUStart
+                let rawSeconds = BenchSupport.seconds(ContinuousClock.now - rawStart)
+                let rawCPUSeconds = BenchSupport.cpuSeconds() - rawCPUStart
                 await sink.shutdown()
                 if databasePath == nil { try? FileManager.default.removeItem(atPath: path) }
                 return DeliveryBenchmarkResult(
@@ -109,19 +111,6 @@ public enum DeliveryBenchmark {
                 throw error
             }
         }
-    }
-
-    /// User + system CPU time of this process so far, seconds.
-    static func processCPUSeconds() -> Double {
-        var usage = rusage()
-        #if os(Linux)
-        let who = __rusage_who_t(RUSAGE_SELF.rawValue)
-        #else
-        let who = RUSAGE_SELF
-        #endif
-        guard getrusage(who, &usage) == 0 else { return 0 }
-        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
-        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
     /// `count` distinct `certificate.verified` events of one watch each (`tag` keeps ids distinct
@@ -136,8 +125,4 @@ public enum DeliveryBenchmark {
         }
     }
 
-    static func seconds(_ duration: Duration) -> Double {
-        let (whole, attoseconds) = duration.components
-        return Double(whole) + Double(attoseconds) / 1e18
-    }
 }

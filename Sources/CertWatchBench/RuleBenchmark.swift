@@ -1,8 +1,6 @@
+import CertWatchCore
 import DouyinOpenAPI
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Measures rule evaluation throughput: `ruleCount` realistic rules (type filters, label and amount
 /// conditions, string functions, a regex, a template every tenth rule), routing `events` events.
@@ -76,27 +74,17 @@ public enum RuleBenchmark {
         let samples = sampleEvents(count: min(max(events, 1), 1000))
         var deliveries = 0
         let clock = ContinuousClock()
-        let cpuStart = threadCPUSeconds()
+        let cpuStart = BenchSupport.threadCPUSeconds()
         let elapsed = clock.measure {
             for i in 0..<events {
                 deliveries += ruleSet.route(samples[i % samples.count], now: 1_734_169_200).count
             }
         }
-        let cpu = threadCPUSeconds() - cpuStart
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let cpu = BenchSupport.threadCPUSeconds() - cpuStart
+        let seconds = elapsed.inSeconds
         return Result(
             eventsPerSecond: seconds > 0 ? Double(events) / seconds : 0, deliveries: deliveries, seconds: seconds,
             ruleCount: ruleSet.rules.count, eventsPerCPUSecond: cpu > 0 ? Double(events) / cpu : 0)
     }
 
-    /// CPU time of the calling thread, seconds (0 where unavailable).
-    static func threadCPUSeconds() -> Double {
-        #if canImport(Glibc)
-        var spec = timespec()
-        guard clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spec) == 0 else { return 0 }
-        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
-        #else
-        return 0
-        #endif
-    }
 }

@@ -1,0 +1,91 @@
+import CertWatchCore
+import DouyinOpenAPI
+import Foundation
+import Hummingbird
+import Prometheus
+
+/// The unauthenticated operations routes: `/healthz`, `/readyz`, `/metrics` (Prometheus) and
+/// `/openapi.yaml`.
+struct OperationsAPI: Sendable {
+    let store: Store
+    /// The watcher, when running in this process (token check, QPS gauges).
+    let watcher: Watcher?
+    /// The dispatcher, when running in this process (delivery gauges).
+    let dispatcher: Dispatcher?
+    /// The registry rendered at `/metrics`.
+    let registry: PrometheusCollectorRegistry
+    /// The document served at `/openapi.yaml`.
+    let openAPIDocument: String?
+
+    /// The routes, relative to `/`.
+    var routes: RouteCollection<APIRequestContext> {
+        RouteCollection(context: APIRequestContext.self)
+            .get("healthz") { _, _ -> [String: String] in ["status": "ok"] }
+            .get("readyz", use: readiness)
+            .get("metrics", use: metrics)
+            .get("openapi.yaml", use: openAPI)
+    }
+
+    struct Readiness: ResponseEncodable {
+        var status: String
+        var checks: [String: String]
+    }
+
+    /// `GET /readyz`: 200 when the database is writable and (with a watcher) a Douyin token can be
+    /// had, else 503; each check named in `checks`.
+    @Sendable func readiness(_ request: Request, context: APIRequestContext) async -> EditedResponse<Readiness> {
+        var checks: [String: String] = [:]
+        do {
+            try await store.pool.write { db in try db.execute(sql: "SELECT 1") }
+            checks["database"] = "ok"
+        } catch {
+            checks["database"] = "not writable"
+        }
+        if let watcher {
+            do {
+                _ = try await watcher.client.tokens.token()
+                checks["douyin_token"] = "ok"
+            } catch let error as DouyinAPIError {
+                checks["douyin_token"] = "unavailable: \(error.errorClass.rawValue) \(error.code.map(String.init) ?? error.httpStatus.map { "HTTP \($0)" } ?? "")"
+            } catch {
+                checks["douyin_token"] = "unavailable"
+            }
+        }
+        let ready = checks.values.allSatisfy { $0 == "ok" }
+        return EditedResponse(
+            status: ready ? .ok : .serviceUnavailable, response: Readiness(status: ready ? "ready" : "not ready", checks: checks))
+    }
+
+    /// `GET /metrics`: the registry in Prometheus text format, with watch, delivery and QPS gauges
+    /// refreshed first.
+    @Sendable func metrics(_ request: Request, context: APIRequestContext) async -> Response {
+        if let counts = try? await store.watchCounts() {
+            for state in Watch.State.allCases {
+                registry.makeGauge(name: "certwatch_watches", labels: [("state", state.rawValue)]).set(Int64(counts[state] ?? 0))
+            }
+        }
+        if let counts = try? await dispatcher?.deliveries.counts() {
+            for (sink, states) in counts {
+                for state in DeliveryState.allCases {
+                    registry.makeGauge(name: "certwatch_deliveries", labels: [("sink", sink), ("state", state.rawValue)])
+                        .set(Int64(states[state] ?? 0))
+                }
+            }
+        }
+        if let watcher {
+            let rates = await watcher.budget.rates
+            registry.makeGauge(name: "certwatch_qps_budget").set(rates.configured)
+            registry.makeGauge(name: "certwatch_qps_current").set(rates.current)
+        }
+        return Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: registry.emitToString())))
+    }
+
+    /// `GET /openapi.yaml`: the OpenAPI document ("" when there is none).
+    @Sendable func openAPI(_ request: Request, context: APIRequestContext) -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "application/yaml"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: openAPIDocument ?? "")))
+    }
+}
