@@ -37,6 +37,7 @@ struct SinksCommand: AsyncParsableCommand {
         @Argument(help: "The sink name.") var sink: String
 
         func run() async throws {
+            try requireConfigured(sink, global)
             let deliveries = DeliveryStore(store: try global.openStore())
             let wasDisabled = try await deliveries.enableSink(sink, now: Date().timeIntervalSince1970)
             print(wasDisabled ? "enabled \(sink)" : "\(sink) was not disabled")
@@ -50,9 +51,18 @@ struct SinksCommand: AsyncParsableCommand {
         @Option(help: "Why (shown by `sinks list`).") var reason = "disabled by an operator"
 
         func run() async throws {
+            try requireConfigured(sink, global)
             let deliveries = DeliveryStore(store: try global.openStore())
             try await deliveries.disableSink(sink, reason: reason, now: Date().timeIntervalSince1970)
             print("disabled \(sink)")
         }
+    }
+}
+
+/// Fails unless `sink` is configured (a typo would otherwise disable or enable nothing, silently).
+private func requireConfigured(_ sink: String, _ global: GlobalOptions) throws {
+    let names = try global.loadConfiguration().sinks.map(\.name)
+    guard names.contains(sink) else {
+        throw CommandFailure("no sink \(sink) in the configuration; configured: \(names.sorted().joined(separator: ", "))")
     }
 }

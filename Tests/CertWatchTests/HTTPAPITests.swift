@@ -19,7 +19,9 @@ func makeAPI(store: Store? = nil, bus: EventBus = EventBus(), bodyLimit: Int = 1
         store: store, clock: clock, apiKeys: ["k1", "k2"], bodyLimit: bodyLimit, bus: bus,
         heartbeat: heartbeat, openAPIDocument: OpenAPIDocument.text,
         push: DouyinPushIntake(clientSecret: "s", store: store, clock: clock, policy: PollPolicy()),
-        dispatcher: Dispatcher(store: store, sinks: [:], clock: clock))
+        dispatcher: Dispatcher(
+            store: store, sinks: ["erp": StdoutSink(configuration: SinkConfiguration(name: "erp", kind: .stdout), write: { _ in })],
+            clock: clock))
     return (api, store)
 }
 
@@ -62,6 +64,17 @@ struct HTTPAPITests {
             ) { response throws in
                 #expect(response.status == .unprocessableContent)
                 #expect(try json(response.body)["error"]?["field"] == .string("labels"))
+            }
+            // Junk ids are refused, naming the field; a number says to send a string.
+            let junk = ["null", "abc; DROP TABLE watches", String(repeating: "7", count: 5_000)].map { #"{"order_id":"\#($0)"}"# }
+                + [#"{"order_id":1068000000001745533}"#, #"{"order_id":"1","account_id":"è Èý®g"}"#]
+            for body in junk {
+                try await client.execute(uri: "/v1/watches", method: .post, headers: auth, body: ByteBuffer(string: body)) {
+                    response throws in
+                    #expect(response.status == .unprocessableContent, "\(body.prefix(60))")
+                    let field = try json(response.body)["error"]?["field"]
+                    #expect(field == .string("order_id") || field == .string("account_id"), "\(body.prefix(60))")
+                }
             }
         }
     }
@@ -128,12 +141,17 @@ struct HTTPAPITests {
                 }
             }
             #expect(Set(seen).count == 5)
-            try await client.execute(uri: "/v1/watches?label=store:bj", method: .get, headers: auth) { response throws in
-                guard case .array(let watches) = try json(response.body)["watches"] else { Issue.record("no list"); return }
-                #expect(watches.count == 2)
+            for query in ["label=store=bj", "label=store:bj"] {
+                try await client.execute(uri: "/v1/watches?" + query, method: .get, headers: auth) { response throws in
+                    guard case .array(let watches) = try json(response.body)["watches"] else { Issue.record("no list"); return }
+                    #expect(watches.count == 2)
+                }
             }
-            try await client.execute(uri: "/v1/watches?state=bogus", method: .get, headers: auth) { response throws in
-                #expect(response.status == .unprocessableContent)
+            for query in ["state=bogus", "cursor=zzz", "label=store"] {
+                try await client.execute(uri: "/v1/watches?" + query, method: .get, headers: auth) { response throws in
+                    #expect(response.status == .unprocessableContent, "\(query)")
+                    #expect(try json(response.body)["error"]?["field"] == .string(String(query.prefix { $0 != "=" })))
+                }
             }
             let id = seen[0]
             try await client.execute(uri: "/v1/watches/\(id)", method: .get, headers: auth) { response throws in
@@ -173,6 +191,10 @@ struct HTTPAPITests {
             }
             try await client.execute(uri: "/v1/sinks/erp/enable", method: .post, headers: auth) { response throws in
                 #expect(response.status == .ok)
+            }
+            try await client.execute(uri: "/v1/sinks/nope/enable", method: .post, headers: auth) { response throws in
+                #expect(response.status == .notFound)
+                #expect(try json(response.body)["error"]?["message"] == .string("no sink nope; configured: erp"))
             }
         }
     }

@@ -69,7 +69,7 @@ public struct CertWatchAPI: Sendable {
         if let dispatcher {
             let wake: @Sendable () -> Void = { dispatcher.wakeUp() }
             v1.addRoutes(DeliveriesAPI(deliveries: dispatcher.deliveries, clock: clock, wake: wake).routes, atPath: "deliveries")
-            v1.addRoutes(SinksAPI(deliveries: dispatcher.deliveries, clock: clock, wake: wake).routes, atPath: "sinks")
+            v1.addRoutes(SinksAPI(deliveries: dispatcher.deliveries, names: Set(dispatcher.sinks.keys), clock: clock, wake: wake).routes, atPath: "sinks")
         }
         return router
     }

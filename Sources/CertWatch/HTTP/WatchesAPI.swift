@@ -97,13 +97,18 @@ struct WatchesAPI: Sendable {
         }
         var labels: [String: String] = [:]
         for pair in query.getAll("label") {
-            let parts = pair.split(separator: ":", maxSplits: 1).map(String.init)
-            guard parts.count == 2 else { throw APIError.invalid("label filters are key:value", field: "label") }
-            labels[parts[0]] = parts[1]
+            // key:value, or key=value as the CLI writes it: split at the first of the two.
+            guard let separator = pair.firstIndex(where: { $0 == ":" || $0 == "=" }), separator != pair.startIndex else {
+                throw APIError.invalid("label filters are key:value (or key=value)", field: "label")
+            }
+            labels[String(pair[..<separator])] = String(pair[pair.index(after: separator)...])
         }
         let limit = try request.limitParameter(default: 100, maximum: 1_000)
-        let watches = try await store.watches(
-            state: state, labels: labels, after: query["cursor"].map(String.init), limit: limit)
+        let cursor = query["cursor"].map(String.init)
+        if let cursor, !Watch.isID(cursor) {
+            throw APIError.invalid("cursor must be a watch id (w_ and 16 hex digits), as next_cursor gives it", field: "cursor")
+        }
+        let watches = try await store.watches(state: state, labels: labels, after: cursor, limit: limit)
         return Page(watches: watches, nextCursor: watches.count == limit ? watches.last?.id : nil)
     }
 

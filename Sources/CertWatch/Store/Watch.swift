@@ -53,6 +53,12 @@ public struct Watch: Sendable, Hashable, Codable {
     /// Set (to ``failingSince``) while the watch is ``State/stalled``, Unix seconds.
     public var stalledSince: Int64? = nil
 
+    /// Whether `text` has the form of a watch id: `w_` and 16 lowercase hex digits.
+    public static func isID(_ text: String) -> Bool {
+        text.utf8.count == 18 && text.hasPrefix("w_")
+            && text.utf8.dropFirst(2).allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    }
+
     /// Whether it is polled: ``State/active`` or ``State/stalled``.
     public var isPolled: Bool { state == .active || state == .stalled }
     /// When a push hint made this watch due, Unix seconds: set on a watch handed out by
