@@ -68,13 +68,13 @@ let package = Package(
         // `certwatch demo`: the sandbox, the watcher, rules and delivery together at accelerated time.
         .target(
             name: "CertWatchDemo",
-            dependencies: ["CertWatch", "CertWatchCore", "DouyinOpenAPI", "DouyinSandbox", grdb, logging, serviceLifecycle]
+            dependencies: ["CertWatch", "CertWatchCore", "DouyinOpenAPI", "DouyinSandbox", logging, serviceLifecycle]
         ),
         // `certwatch bench`: throughput and scheduling measurements against the machine's own limits.
         .target(
             name: "CertWatchBench",
             dependencies: [
-                "CertWatch", "CertWatchCore", "DouyinOpenAPI", "DouyinSandbox", asyncHTTPClient, hummingbird, grdb, logging,
+                "CertWatch", "CertWatchCore", "DouyinOpenAPI", "DouyinSandbox", asyncHTTPClient, hummingbird, logging,
                 serviceLifecycle, nioCore,
             ]
         ),

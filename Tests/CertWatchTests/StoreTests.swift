@@ -180,7 +180,7 @@ struct StoreQueryPlanTests {
     ])
     func dueQueriesUseIndex(sql: String, arguments: [Int]) async throws {
         let store = try temporaryStore()
-        let plan = try await store.pool.read { db in
+        let plan = try await store.testingWriter.read { db in
             try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: StatementArguments(arguments))
                 .map { $0["detail"] as String }.joined(separator: "; ")
         }
@@ -191,7 +191,7 @@ struct StoreQueryPlanTests {
     @Test("hinted watches are found on their own partial index, no scan and sort")
     func hintedQueryUsesIndex() async throws {
         let store = try temporaryStore()
-        let plan = try await store.pool.read { db in
+        let plan = try await store.testingWriter.read { db in
             try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + Store.claimHintedSQL, arguments: [1, 1, 1])
                 .map { $0["detail"] as String }.joined(separator: "; ")
         }

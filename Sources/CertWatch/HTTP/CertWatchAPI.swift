@@ -271,7 +271,7 @@ public struct CertWatchAPI: Sendable {
     func readiness() async -> Response {
         var checks: [String: String] = [:]
         do {
-            try await store.pool.write { db in try db.execute(sql: "SELECT 1") }
+            try await store.checkWritable()
             checks["database"] = "ok"
         } catch {
             checks["database"] = "not writable"

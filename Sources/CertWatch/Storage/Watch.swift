@@ -56,7 +56,7 @@ public struct Watch: Sendable, Hashable, Codable {
     /// Whether it is polled: ``State/active`` or ``State/stalled``.
     public var isPolled: Bool { state == .active || state == .stalled }
     /// When a push hint made this watch due, Unix seconds: set on a watch handed out by
-    /// ``Store/claimHinted(now:limit:lease:)`` (its poll is a hinted one), `nil` otherwise.
+    /// ``CertWatchStorage/claimHinted(now:limit:lease:)`` (its poll is a hinted one), `nil` otherwise.
     public var hintedAt: Int64? = nil
 
     /// The event-facing summary of the watch.
