@@ -38,7 +38,7 @@ struct GracefulShutdownTests {
                 data: EventData(watch: WatchInfo(id: "w_1", orderID: "1")))
             let appended = try await store.append([event])
             let now = clock.now()
-            try await store.transaction { transaction in
+            _ = try await store.transaction { transaction in
                 try transaction.enqueueDeliveries(appended.map { ($0, RouteDecision(sink: "erp", rule: "test")) }, now: now)
             }
             let dispatcher = Dispatcher(store: store, sinks: SinkFactory.make([sink]), clock: clock, logger: quiet)

@@ -61,6 +61,8 @@ extension Store {
 
     // MARK: Dispatcher
 
+    /// See ``CertWatchStorage/claimDeliveries(sink:now:limit:excluding:)``: one read that first checks
+    /// the sink is enabled, then runs ``dueDeliveriesSQL`` for `limit` + `inFlight.count` rows and skips `inFlight`.
     public func claimDeliveries(sink: String, now: Double, limit: Int, excluding inFlight: Set<Int64> = []) async throws
         -> [DeliveryStore.Due]
     {
@@ -93,6 +95,7 @@ extension Store {
         ORDER BY d.next_attempt_at, d.id LIMIT ?
         """
 
+    /// See ``CertWatchStorage/nextDeliveryDue(sinks:)`` (Unix seconds).
     public func nextDeliveryDue(sinks: [String]) async throws -> Double? {
         guard !sinks.isEmpty else { return nil }
         let placeholders = Array(repeating: "?", count: sinks.count).joined(separator: ",")
@@ -106,6 +109,7 @@ extension Store {
         }
     }
 
+    /// See ``CertWatchStorage/recordDeliveryAttempts(_:now:)``: one write transaction.
     public func recordDeliveryAttempts(_ results: [DeliveryStore.Recorded], now: Double) async throws {
         guard !results.isEmpty else { return }
         try await writer.write { db in
@@ -139,6 +143,7 @@ extension Store {
 
     // MARK: Sinks
 
+    /// See ``CertWatchStorage/disabledSinks()``.
     public func disabledSinks() async throws -> [String: (at: Double, reason: String)] {
         try await writer.read { db in
             var result: [String: (at: Double, reason: String)] = [:]
@@ -149,6 +154,7 @@ extension Store {
         }
     }
 
+    /// See ``CertWatchStorage/enableSink(_:now:)``.
     @discardableResult
     public func enableSink(_ name: String, now: Double) async throws -> Bool {
         try await writer.write { db in
@@ -163,6 +169,7 @@ extension Store {
         }
     }
 
+    /// See ``CertWatchStorage/disableSink(_:reason:now:)``.
     public func disableSink(_ name: String, reason: String, now: Double) async throws {
         try await writer.write { db in try Self.disableSink(name, reason: reason, now: now, db: db) }
     }
@@ -177,6 +184,7 @@ extension Store {
 
     // MARK: Operators
 
+    /// See ``CertWatchStorage/deliveries(state:sink:before:limit:)``.
     public func deliveries(state: DeliveryState? = nil, sink: String? = nil, before: Int64? = nil, limit: Int = 100)
         async throws -> [Delivery]
     {
@@ -203,12 +211,14 @@ extension Store {
         }
     }
 
+    /// See ``CertWatchStorage/delivery(id:)``.
     public func delivery(id: Int64) async throws -> Delivery? {
         try await writer.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM deliveries WHERE id = ?", arguments: [id]).map(Self.delivery(from:))
         }
     }
 
+    /// See ``CertWatchStorage/deliveryAttempts(deliveryID:)``. Throws ``StorageError`` for an unknown `outcome`.
     public func deliveryAttempts(deliveryID: Int64) async throws -> [DeliveryAttempt] {
         try await writer.read { db in
             try Row.fetchAll(
@@ -222,6 +232,7 @@ extension Store {
         }
     }
 
+    /// See ``CertWatchStorage/deliveryCounts()``. Throws ``StorageError`` for an unknown `state`.
     public func deliveryCounts() async throws -> [String: [DeliveryState: Int]] {
         try await writer.read { db in
             var result: [String: [DeliveryState: Int]] = [:]
@@ -232,6 +243,7 @@ extension Store {
         }
     }
 
+    /// See ``CertWatchStorage/replayDelivery(id:now:)``.
     public func replayDelivery(id: Int64, now: Double) async throws -> Bool {
         try await writer.write { db in
             try db.execute(
@@ -243,6 +255,7 @@ extension Store {
         }
     }
 
+    /// See ``CertWatchStorage/replayDeliveries(sink:since:now:)``.
     public func replayDeliveries(sink: String?, since: Double, now: Double) async throws -> Int {
         try await writer.write { db in
             var sql = """

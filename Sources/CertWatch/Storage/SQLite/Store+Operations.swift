@@ -6,6 +6,7 @@ import GRDB
 extension Store {
     // MARK: Retention
 
+    /// See ``CertWatchStorage/pruneDeliveryAttempts(startedBefore:limit:)``: one transaction.
     public func pruneDeliveryAttempts(startedBefore cutoff: Double, limit: Int) async throws -> Int {
         try await writer.write { db in
             try db.execute(
@@ -15,6 +16,7 @@ extension Store {
         }
     }
 
+    /// See ``CertWatchStorage/pruneEvents(before:limit:)``: one transaction.
     public func pruneEvents(before cutoff: Int64, limit: Int) async throws -> Int {
         try await writer.write { db in
             let ids = try String.fetchAll(
@@ -39,6 +41,7 @@ extension Store {
 
     // MARK: Health
 
+    /// See ``CertWatchStorage/checkWritable()``: a write transaction on the single writer.
     public func checkWritable() async throws {
         try await writer.write { db in try db.execute(sql: "SELECT 1") }
     }

@@ -228,7 +228,11 @@ public final class Store: CertWatchStorage {
                 FROM watches GROUP BY shown
                 """
             for row in try Row.fetchAll(db, sql: sql) {
-                counts[try row.decoded(Watch.State.self, "shown", table: "watches")] = row["n"]
+                let shown: String = row["shown"]
+                guard let state = Watch.State(rawValue: shown) else {
+                    throw StorageError.unknownValue(table: "watches", column: "state", value: shown)
+                }
+                counts[state] = row["n"]
             }
             return counts
         }
