@@ -173,6 +173,16 @@ struct ConfigurationTests {
     }
 }
 
+@Suite("SQLite migrations")
+struct StoreMigrationTests {
+    @Test("the shipped migrations keep their names and order, so existing databases open")
+    func migrationNames() {
+        #expect(Store.migrator.migrations == [
+            "v1-watches-certificates-events", "v2-deliveries", "v3-rule-groups", "v4-push-hints", "v5-watch-stalls",
+        ])
+    }
+}
+
 @Suite("Store query plans")
 struct StoreQueryPlanTests {
     @Test("the store's due-watch queries walk the next_poll_at index, no scan and sort", arguments: [
