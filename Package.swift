@@ -72,7 +72,7 @@ let package = Package(
         .target(
             name: "CertWatchDemo",
             dependencies: [
-                "CertWatch", "CertWatchCore", "CertWatchTesting", "DouyinOpenAPI", "DouyinSandbox", grdb, logging,
+                "CertWatch", "CertWatchCore", "CertWatchTesting", "DouyinOpenAPI", "DouyinSandbox", logging,
                 serviceLifecycle,
             ]
         ),
@@ -81,7 +81,7 @@ let package = Package(
         .target(
             name: "CertWatchBench",
             dependencies: [
-                "CertWatch", "CertWatchCore", "CertWatchTesting", "DouyinOpenAPI", "DouyinSandbox", asyncHTTPClient, hummingbird, grdb, logging,
+                "CertWatch", "CertWatchCore", "CertWatchTesting", "DouyinOpenAPI", "DouyinSandbox", asyncHTTPClient, hummingbird, logging,
                 serviceLifecycle, nioCore,
             ]
         ),

@@ -4,7 +4,6 @@ import CertWatchCore
 import DouyinOpenAPI
 import DouyinSandbox
 import Foundation
-import GRDB
 import Logging
 
 /// Polls per second of the real ``Watcher`` (claim, HTTP query, decode, diff, one commit per poll)
@@ -74,10 +73,7 @@ public enum PollPipelineBenchmark {
                     if index > 0 {
                         // Make every watch due again (steady state: certificates already known).
                         let now = clock.unixNow
-                        try await store.pool.write { db in
-                            try db.execute(
-                                sql: "UPDATE watches SET state = 'active', next_poll_at = ?, leased_until = NULL", arguments: [now])
-                        }
+                        try await store.makeEveryWatchDue(at: now)
                     }
                     var measured = try await pass(
                         kind: index == 0 ? "first sight" : "re-poll", store: store, client: client, clock: clock,
@@ -110,9 +106,7 @@ public enum PollPipelineBenchmark {
         let pollsBefore = try await totalPolls(store)
         try await Task.sleep(for: .seconds(1.05))  // so `last_polled_at >= polledAt` means "polled in this pass"
         let polledAt = clock.unixNow
-        try await store.pool.write { db in
-            try db.execute(sql: "UPDATE watches SET next_poll_at = ? WHERE state = 'active'", arguments: [polledAt])
-        }
+        try await store.rescheduleActiveWatches(at: polledAt)
         let start = ContinuousClock.now
         let cpuStart = BenchSupport.cpuSeconds()
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -122,12 +116,7 @@ public enum PollPipelineBenchmark {
             let deadline = ContinuousClock.now + .seconds(300)
             while ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(50))
-                let due = try await store.pool.read { db in
-                    try Int.fetchOne(
-                        db, sql: "SELECT COUNT(*) FROM watches INDEXED BY watches_due WHERE state = 'active' AND next_poll_at <= ?",
-                        arguments: [polledAt]) ?? 0
-                }
-                if due == 0 { break }
+                if try await store.dueWatchCount(now: polledAt) == 0 { break }
             }
             group.cancelAll()
             try await group.waitForAll()
@@ -163,7 +152,7 @@ public enum PollPipelineBenchmark {
     }
 
     static func totalPolls(_ store: Store) async throws -> Int {
-        try await store.pool.read { db in try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(poll_count), 0) FROM watches") ?? 0 }
+        try await store.totalPollCount()
     }
 
     /// The benchmark as a printable result; `ceiling` gives GET requests/s at a concurrency.

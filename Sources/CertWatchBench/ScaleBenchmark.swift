@@ -1,7 +1,6 @@
 import CertWatch
 import CertWatchCore
 import Foundation
-import GRDB
 
 /// Store behaviour at 100,000 and 1,000,000 registered watches: database size, registration
 /// rate, time to pick the next due watch (``Store/claimDue(now:limit:lease:)``), start-up time of
@@ -57,7 +56,7 @@ public enum ScaleBenchmark {
                         _ = try await store.registerMany(registrations, now: now, firstPollAt: now + Int64(start / batch) % 300)
                     }
                 }
-                _ = try await store.pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+                try await store.checkpoint()
             }
             let bytes = BenchSupport.fileSize(path) + BenchSupport.fileSize(path + "-wal")
             var startup = 0.0

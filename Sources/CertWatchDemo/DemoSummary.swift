@@ -2,7 +2,6 @@ import CertWatch
 import CertWatchCore
 import DouyinSandbox
 import Foundation
-import GRDB
 
 /// What a demo run did, counted from the store, the outbox and the sandbox's request log.
 public struct DemoSummary: Sendable, Codable {
@@ -95,12 +94,7 @@ public struct DemoSummary: Sendable, Codable {
         store: Store, dispatcher: Dispatcher, sandbox: DouyinSandbox, signaturesVerified: Int, received: Int, speed: Double,
         databasePath: String?, pushes intakeAnswers: [String: Int] = [:]
     ) async throws -> DemoSummary {
-        let eventsByType = try await store.pool.read { db in
-            try Dictionary(
-                uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT type, COUNT(*) AS n FROM events GROUP BY type").map {
-                    (row: Row) -> (String, Int) in (row["type"], row["n"])
-                })
-        }
+        let eventsByType = try await store.eventCountsByType()
         var apiCalls: [String: Int] = [:]
         for entry in await sandbox.requests(limit: 1_000_000) where entry.path.contains("certificate") {
             let key: String

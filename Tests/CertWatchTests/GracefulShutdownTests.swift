@@ -37,9 +37,9 @@ struct GracefulShutdownTests {
                 id: "evt_1", source: "/douyin/compre_retail/orders/1", type: .verified, subject: "c1", time: clock.unixNow,
                 data: EventData(watch: WatchInfo(id: "w_1", orderID: "1")))
             let appended = try await store.append([event])
-            try await store.pool.write { db in
-                _ = try DeliveryStore.enqueue(
-                    appended.map { ($0, RouteDecision(sink: "erp", rule: "test")) }, now: clock.now(), db: db)
+            let now = clock.now()
+            _ = try await store.transaction { transaction in
+                try transaction.enqueueDeliveries(appended.map { ($0, RouteDecision(sink: "erp", rule: "test")) }, now: now)
             }
             let dispatcher = Dispatcher(store: store, sinks: SinkFactory.make([sink]), clock: clock, logger: quiet)
             let group = ServiceGroup(configuration: .init(services: [dispatcher], logger: quiet))

@@ -1,4 +1,4 @@
-import CertWatch
+@testable import CertWatch
 import CertWatchCore
 import DouyinOpenAPI
 import Foundation
@@ -19,7 +19,7 @@ struct OperationsTests {
         let day: Int64 = 86_400
         let now: Int64 = 1_734_169_082
         _ = try await store.append((1...1_200).map { event($0, time: now - 100 * day) } + [event(2_000, time: now - day)])
-        try await store.pool.write { db in
+        try await store.testingWriter.write { db in
             try db.execute(
                 sql: """
                     INSERT INTO deliveries (event_id, event_sequence, event_type, subject, sink, state, attempts, created_at, updated_at)
@@ -39,7 +39,7 @@ struct OperationsTests {
         #expect(pruned.attempts == 1)
         let left = try await store.events(limit: 10).map(\.id)
         #expect(left == ["evt_7", "evt_2000"])
-        #expect(try await store.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM deliveries") } == 1)
+        #expect(try await store.testingWriter.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM deliveries") } == 1)
     }
 
     @Test("a broken rule file keeps the previous rules; a good one takes effect")

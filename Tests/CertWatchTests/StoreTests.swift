@@ -96,30 +96,6 @@ struct StoreTests {
         #expect(try await store.claimDue(now: 300, limit: 10, lease: 60).map(\.orderID) == ["10", "20"])
     }
 
-    @Test("targeted polls (cancel window, deadlines) are claimed after hinted ones and before routine ones due less than targetedLead earlier")
-    func targetedFirst() async throws {
-        let store = try temporaryStore()
-        var ids: [String: String] = [:]
-        for (order, due) in [("11", 10), ("12", 20), ("13", 1), ("14", 500)] {
-            ids[order] = try await store.register(WatchRegistration(orderID: order), now: 0, firstPollAt: Int64(due)).watch.id
-        }
-        // A poll at 1 planned a targeted poll at 50, after both routine ones.
-        let first = try await store.claimDue(now: 1, limit: 1, lease: 60)
-        #expect(first.map(\.orderID) == ["13"])
-        _ = try await store.commitPoll(PollCommit(watchID: ids["13"]!, polledAt: 1, nextPollAt: 50, nextPollTargeted: true))
-        _ = try await store.hint(HintTargets(orderIDs: ["14"]), now: 100)
-        let claimed = try await store.claimDue(now: 100, limit: 3, lease: 60, targetedLead: 45)
-        #expect(claimed.map(\.orderID) == ["14", "13", "11"])
-        #expect(claimed.map(\.targeted) == [false, true, false])
-        try await store.releaseLeases(watchIDs: claimed.map(\.id))
-        // With a shorter lead, routine polls more than that older than the targeted one go first.
-        #expect(try await store.claimDue(now: 100, limit: 4, lease: 60, targetedLead: 35).map(\.orderID) == ["11", "13", "12", "14"])
-        // A routine plan clears the flag.
-        _ = try await store.commitPoll(PollCommit(watchID: ids["13"]!, polledAt: 100, nextPollAt: 400))
-        #expect(
-            try await store.claimDue(now: 400, limit: 4, lease: 60).map(\.orderID) == ["11", "12", "14", "13"])
-    }
-
     @Test("snapshots of several watches are read in one query, by watch and certificate")
     func snapshotsOfSeveralWatches() async throws {
         let store = try temporaryStore()
@@ -300,6 +276,17 @@ struct ConfigurationTests {
     }
 }
 
+@Suite("SQLite migrations")
+struct StoreMigrationTests {
+    @Test("the shipped migrations keep their names and order, so existing databases open")
+    func migrationNames() {
+        #expect(Store.migrator.migrations == [
+            "v1-watches-certificates-events", "v2-deliveries", "v3-rule-groups", "v4-push-hints", "v5-watch-stalls",
+            "v6-targeted-polls",
+        ])
+    }
+}
+
 @Suite("Store query plans")
 struct StoreQueryPlanTests {
     @Test("the store's due-watch queries walk their next_poll_at index, no scan and sort", arguments: [
@@ -308,7 +295,7 @@ struct StoreQueryPlanTests {
     ])
     func dueQueriesUseIndex(sql: String, arguments: [Int], index: String) async throws {
         let store = try temporaryStore()
-        let plan = try await store.pool.read { db in
+        let plan = try await store.testingWriter.read { db in
             try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: StatementArguments(arguments))
                 .map { $0["detail"] as String }.joined(separator: "; ")
         }
@@ -319,7 +306,7 @@ struct StoreQueryPlanTests {
     @Test("hinted watches are found on their own partial index, no scan and sort")
     func hintedQueryUsesIndex() async throws {
         let store = try temporaryStore()
-        let plan = try await store.pool.read { db in
+        let plan = try await store.testingWriter.read { db in
             try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + Store.claimHintedSQL, arguments: [1, 1, 1])
                 .map { $0["detail"] as String }.joined(separator: "; ")
         }

@@ -4,7 +4,6 @@ import CertWatchCore
 import DouyinOpenAPI
 import DouyinSandbox
 import Foundation
-import GRDB
 import Logging
 
 /// The repository root (tests read shipped files such as rules and scenarios from it).
@@ -64,7 +63,7 @@ struct Harness: Sendable {
     /// Runs `body` with a sandbox served on 127.0.0.1 and a watcher pointed at it.
     static func with<T: Sendable>(
         faults: FaultProfile = FaultProfile(), policy: PollPolicy = PollPolicy(jitter: 0), scenario: Scenario? = nil,
-        afterAppend: (@Sendable (GRDB.Database, [CertWatchEvent]) throws -> Void)? = nil, _ body: @Sendable (Harness) async throws -> T
+        afterAppend: AfterAppend? = nil, _ body: @Sendable (Harness) async throws -> T
     ) async throws -> T {
         let sandbox = DouyinSandbox(
             configuration: SandboxConfiguration(faults: faults, scenario: scenario), clock: .manual(at: start))

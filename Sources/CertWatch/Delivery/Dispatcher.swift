@@ -34,8 +34,8 @@ public struct DispatcherConfiguration: Sendable {
 ///
 /// A `Service`: ``run()`` runs one pipeline per sink until graceful shutdown (the deliveries in
 /// flight complete and are recorded), woken by the ``EventBus`` or by the next due time.
-/// ``dispatchDue()`` and ``round(sink:)`` are the steps, for tests and tools driving an injected
-/// clock.
+/// ``dispatchDue()`` is the step, for tests and tools driving an injected clock: it runs the same
+/// claim → send → record pipeline as ``run()``.
 public final class Dispatcher: Service {
     /// The outbox.
     public let deliveries: DeliveryStore
@@ -53,7 +53,7 @@ public final class Dispatcher: Service {
     /// - Parameters:
     ///   - bus: wakes the dispatcher when events commit (optional).
     public init(
-        store: Store, sinks: [String: any Sink], clock: any WallClock = SystemWallClock(),
+        store: any CertWatchStorage, sinks: [String: any Sink], clock: any WallClock = SystemWallClock(),
         configuration: DispatcherConfiguration = DispatcherConfiguration(), bus: EventBus? = nil,
         logger: Logger = Logger(label: "certwatch.dispatcher")
     ) {
@@ -129,38 +129,9 @@ public final class Dispatcher: Service {
         return attempts
     }
 
-    /// One batch for one sink: claims up to `concurrency` due deliveries (none while the sink is
-    /// disabled), attempts them concurrently, flushes the sink, records the attempts. Returns the
-    /// number of attempts made. Throws store errors.
-    @discardableResult
-    public func round(sink name: String) async throws -> Int {
-        guard let sink = sinks[name] else { return 0 }
-        if try await deliveries.disabledSinks()[name] != nil { return 0 }
-        let now = clock.now()
-        let claimed = try await deliveries.due(sink: name, now: now, limit: sink.configuration.concurrency)
-        guard !claimed.isEmpty else { return 0 }
-        let responses = await attempt(claimed, via: sink, now: now)
-        try await record(responses, sink: sink)
-        return claimed.count
-    }
-
     /// An attempt's result, to record: the delivery, the sink's answer, when it started (Unix
     /// seconds) and how long it took (seconds).
-    public typealias Attempt = (delivery: Delivery, response: SinkResponse, started: Double, duration: Double)
-
-    /// The attempt of each claimed delivery (concurrently), after the sink's flush. Nothing is
-    /// recorded: see ``record(_:sink:)``.
-    public func attempt(_ claimed: [DeliveryStore.Claimed], via sink: any Sink, now: Double) async -> [Attempt] {
-        let results = await withTaskGroup(of: Attempt.self) { group in
-            for item in claimed {
-                group.addTask { await self.send(item, via: sink, now: now) }
-            }
-            var collected: [Attempt] = []
-            for await result in group { collected.append(result) }
-            return collected
-        }
-        return await flushed(results, sink: sink)
-    }
+    typealias Attempt = (delivery: Delivery, response: SinkResponse, started: Double, duration: Double)
 
     /// One attempt of a due delivery. A stored event that cannot be read is a failed attempt.
     func send(_ due: DeliveryStore.Due, via sink: any Sink) async -> Attempt {
@@ -170,15 +141,6 @@ public final class Dispatcher: Service {
         } catch {
             return (due.delivery, SinkResponse(outcome: .failed(retryAfter: nil), error: "cannot read the stored event: \(error)"), now, 0)
         }
-    }
-
-    /// One attempt of a claimed delivery (signature timestamp `now`).
-    func send(_ item: DeliveryStore.Claimed, via sink: any Sink, now: Double) async -> Attempt {
-        await send(
-            OutboundDelivery(
-                deliveryID: item.delivery.id, attempt: item.delivery.attempts + 1, event: item.event, body: item.delivery.body,
-                now: now),
-            of: item.delivery, via: sink)
     }
 
     private func send(_ outbound: OutboundDelivery, of delivery: Delivery, via sink: any Sink) async -> Attempt {
@@ -203,7 +165,7 @@ public final class Dispatcher: Service {
     }
 
     /// Plans and records attempts (one transaction), logs dead letters and disabled sinks.
-    public func record(_ responses: [Attempt], sink: any Sink) async throws {
+    func record(_ responses: [Attempt], sink: any Sink) async throws {
         let now = clock.now()
         var recorded: [DeliveryStore.Recorded] = []
         for (delivery, response, started, duration) in responses {

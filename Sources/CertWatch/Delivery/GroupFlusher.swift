@@ -5,7 +5,7 @@ import ServiceLifecycle
 /// Sends group summaries when their `wait` or `interval` runs out: checks the stored groups every
 /// ``interval`` seconds of the clock and turns due groups into deliveries (then wakes the dispatcher).
 public struct GroupFlusher: Service {
-    let store: Store
+    let store: any CertWatchStorage
     let outbox: Outbox
     let clock: any WallClock
     let interval: Double
@@ -13,7 +13,7 @@ public struct GroupFlusher: Service {
     let logger: Logger
 
     public init(
-        store: Store, outbox: Outbox, clock: any WallClock, interval: Double = 1, wake: @escaping @Sendable () -> Void = {},
+        store: any CertWatchStorage, outbox: Outbox, clock: any WallClock, interval: Double = 1, wake: @escaping @Sendable () -> Void = {},
         logger: Logger = Logger(label: "certwatch.groups")
     ) {
         self.store = store
@@ -40,6 +40,27 @@ public struct GroupFlusher: Service {
     public func flushDue() async throws -> Int {
         let rules = outbox.currentRules
         let now = clock.now()
-        return try await store.pool.write { db in try GroupStore.flush(rules: rules, now: now, db: db).count }
+        return try await store.transaction { transaction in try Self.flush(rules: rules, now: now, in: transaction).count }
+    }
+
+    /// Flushes the groups due at `now` in `transaction`: each summary becomes one delivery per sink,
+    /// carried by the group's latest event (so ordering per certificate still holds) with the
+    /// rendered summary as its body. Returns the summaries flushed.
+    @discardableResult
+    static func flush(rules: RuleSet, now: Double, in transaction: any StorageTransaction) throws -> [GroupSummary] {
+        var state = try transaction.groupingState()
+        let summaries = state.flush(now: Int64(now))
+        guard !summaries.isEmpty else { return [] }
+        var items: [(event: CertWatchEvent, decision: RouteDecision)] = []
+        for summary in summaries {
+            guard let carrier = summary.events.max(by: { ($0.sequence ?? 0) < ($1.sequence ?? 0) }) else { continue }
+            let body = rules.render(summary)
+            for sink in summary.sinks {
+                items.append((carrier, RouteDecision(sink: sink, rule: summary.key.rule, body: body)))
+            }
+        }
+        try transaction.enqueueDeliveries(items, now: now)
+        try transaction.saveGroupingState(state)
+        return summaries
     }
 }

@@ -1,6 +1,5 @@
 import CertWatchCore
 import Foundation
-import GRDB
 import Logging
 import Metrics
 import Synchronization
@@ -33,16 +32,16 @@ public final class Outbox: Sendable {
     public func update(rules newRules: RuleSet) { rules.withLock { $0 = newRules } }
 
     /// The closure for ``Watcher``'s `afterAppend:`: runs inside the poll's transaction.
-    public var afterAppend: @Sendable (Database, [CertWatchEvent]) throws -> Void {
-        { [self] db, events in try self.enqueue(events, db: db) }
+    public var afterAppend: AfterAppend {
+        { [self] transaction, events in try self.enqueue(events, in: transaction) }
     }
 
-    /// Routes `events` (already appended, with sequences) and writes their deliveries in `db`'s
-    /// transaction. Events routed by a `group:` rule join their group (stored in the same
+    /// Routes `events` (already appended, with sequences) and writes their deliveries in
+    /// `transaction`. Events routed by a `group:` rule join their group (stored in the same
     /// transaction); ``GroupFlusher`` sends the summaries.
     /// Returns how many deliveries were written.
     @discardableResult
-    public func enqueue(_ events: [CertWatchEvent], db: Database) throws -> Int {
+    public func enqueue(_ events: [CertWatchEvent], in transaction: any StorageTransaction) throws -> Int {
         guard !events.isEmpty else { return 0 }
         let ruleSet = currentRules
         let now = clock.now()
@@ -54,14 +53,14 @@ public final class Outbox: Sendable {
                 Counter(label: "certwatch_events_unrouted_total", dimensions: [("type", event.type.rawValue)]).increment()
             }
             if outcome.decisions.contains(where: { $0.group != nil }) {
-                var state = try groups ?? GroupStore.load(db)
+                var state = try groups ?? transaction.groupingState()
                 ruleSet.group(event, decisions: outcome.decisions, into: &state, now: Int64(now))
                 groups = state
             }
             items += outcome.decisions.filter { $0.group == nil }.map { (event, $0) }
         }
-        if let groups { try GroupStore.save(groups, db) }
-        return try DeliveryStore.enqueue(items, now: now, db: db)
+        if let groups { try transaction.saveGroupingState(groups) }
+        return try transaction.enqueueDeliveries(items, now: now)
     }
 
     /// Loads the rule files for `serve`, checking sink names against `sinks`. A missing default
@@ -79,10 +78,11 @@ public final class Outbox: Sendable {
 
     /// Appends events outside a poll, with their deliveries, in one transaction. Returns the
     /// events appended (ids already stored are skipped).
-    public func append(_ events: [CertWatchEvent], to store: Store) async throws -> [CertWatchEvent] {
-        try await store.pool.write { db in
-            let appended = try Store.append(events, db: db)
-            try self.enqueue(appended, db: db)
+    @discardableResult
+    public func append(_ events: [CertWatchEvent], to store: any CertWatchStorage) async throws -> [CertWatchEvent] {
+        try await store.transaction { transaction in
+            let appended = try transaction.append(events)
+            try self.enqueue(appended, in: transaction)
             return appended
         }
     }

@@ -36,7 +36,7 @@ struct OperationsAPI: Sendable {
     @Sendable func readiness(_ request: Request, context: APIRequestContext) async -> EditedResponse<Readiness> {
         var checks: [String: String] = [:]
         do {
-            try await store.pool.write { db in try db.execute(sql: "SELECT 1") }
+            try await store.checkWritable()
             checks["database"] = "ok"
         } catch {
             checks["database"] = "not writable"

@@ -1,6 +1,5 @@
 import CertWatchCore
 import Foundation
-import GRDB
 import Logging
 import ServiceLifecycle
 
@@ -23,14 +22,14 @@ public struct RetentionPolicy: Sendable, Hashable {
 /// Prunes old events, their finished deliveries and old delivery attempts in small batches, once an
 /// hour (and at start). Watches and certificates' last snapshots are never pruned.
 public struct RetentionService: Service {
-    let store: Store
+    let store: any CertWatchStorage
     let policy: RetentionPolicy
     let clock: any WallClock
     let interval: Double
     let logger: Logger
 
     public init(
-        store: Store, policy: RetentionPolicy, clock: any WallClock = SystemWallClock(), interval: Double = 3_600,
+        store: any CertWatchStorage, policy: RetentionPolicy, clock: any WallClock = SystemWallClock(), interval: Double = 3_600,
         logger: Logger = Logger(label: "certwatch.retention")
     ) {
         self.store = store
@@ -64,34 +63,12 @@ public struct RetentionService: Service {
         var attempts = 0
         var events = 0
         while true {
-            let deleted = try await store.pool.write { db -> Int in
-                try db.execute(
-                    sql: "DELETE FROM delivery_attempts WHERE id IN (SELECT id FROM delivery_attempts WHERE started_at < ? LIMIT ?)",
-                    arguments: [attemptCutoff, batch])
-                return db.changesCount
-            }
+            let deleted = try await store.pruneDeliveryAttempts(startedBefore: attemptCutoff, limit: batch)
             attempts += deleted
             if deleted < batch { break }
         }
         while true {
-            let deleted = try await store.pool.write { db -> Int in
-                let ids = try String.fetchAll(
-                    db,
-                    sql: """
-                        SELECT e.id FROM events e WHERE e.time < ?
-                        AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.state IN ('pending', 'retrying'))
-                        ORDER BY e.sequence LIMIT ?
-                        """, arguments: [eventCutoff, batch])
-                guard !ids.isEmpty else { return 0 }
-                let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
-                try db.execute(
-                    sql: """
-                        DELETE FROM delivery_attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE event_id IN (\(marks)))
-                        """, arguments: StatementArguments(ids))
-                try db.execute(sql: "DELETE FROM deliveries WHERE event_id IN (\(marks))", arguments: StatementArguments(ids))
-                try db.execute(sql: "DELETE FROM events WHERE id IN (\(marks))", arguments: StatementArguments(ids))
-                return ids.count
-            }
+            let deleted = try await store.pruneEvents(before: eventCutoff, limit: batch)
             events += deleted
             if deleted < batch { break }
         }

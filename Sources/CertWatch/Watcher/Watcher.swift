@@ -1,7 +1,6 @@
 import CertWatchCore
 import DouyinOpenAPI
 import Foundation
-import GRDB
 import Logging
 import Metrics
 import ServiceLifecycle
@@ -62,7 +61,7 @@ public enum PollOutcome: Sendable, Hashable {
 /// ``pollDue()`` and ``poll(_:)`` are the steps, callable directly by tests and tools.
 public final class Watcher: Service {
     /// The store.
-    public let store: Store
+    public let store: any CertWatchStorage
     /// The Douyin client.
     public let client: DouyinClient
     /// The clock.
@@ -74,7 +73,7 @@ public final class Watcher: Service {
     private let differ: Differ
     private let logger: Logger
     private let onAppend: @Sendable ([CertWatchEvent]) -> Void
-    private let afterAppend: (@Sendable (GRDB.Database, [CertWatchEvent]) throws -> Void)?
+    private let afterAppend: AfterAppend?
     /// Active watches counted at a Unix second, for sharing the budget among them.
     private let activeWatches = Mutex<(count: Int, at: Int64)?>(nil)
     /// The change-rate schedule: learns from every poll's snapshots, decides every next poll.
@@ -86,10 +85,10 @@ public final class Watcher: Service {
     ///   - onAppend: called after each commit with the events appended (wakes streams and dispatcher).
     ///   - afterAppend: runs inside each poll's transaction with the appended events (the outbox).
     public init(
-        store: Store, client: DouyinClient, clock: any WallClock = SystemWallClock(),
+        store: any CertWatchStorage, client: DouyinClient, clock: any WallClock = SystemWallClock(),
         configuration: WatcherConfiguration = WatcherConfiguration(), logger: Logger = Logger(label: "certwatch.watcher"),
         onAppend: @escaping @Sendable ([CertWatchEvent]) -> Void = { _ in },
-        afterAppend: (@Sendable (GRDB.Database, [CertWatchEvent]) throws -> Void)? = nil
+        afterAppend: AfterAppend? = nil
     ) {
         self.store = store
         self.client = client

@@ -223,8 +223,8 @@ struct DeliveryClaimQueryPlanTests {
     @Test("the claim walks deliveries_due in order and stops at the limit: no scan and sort of every due delivery")
     func claimUsesTheDueIndex() async throws {
         let store = try temporaryStore()
-        let plan = try await store.pool.read { db in
-            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + DeliveryStore.dueSQL, arguments: ["hook", 0.0, 8])
+        let plan = try await store.testingWriter.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + Store.dueDeliveriesSQL, arguments: ["hook", 0.0, 8])
                 .map { $0["detail"] as String }.joined(separator: "; ")
         }
         #expect(plan.contains("deliveries_due"))

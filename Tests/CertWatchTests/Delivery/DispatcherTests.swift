@@ -1,7 +1,8 @@
-import CertWatch
+@testable import CertWatch
 import CertWatchCore
 import CertWatchTesting
 import Foundation
+import GRDB
 import Synchronization
 import Testing
 
@@ -144,17 +145,18 @@ import Testing
         }
     }
 
-    @Test func perSinkConcurrencyLimitsABatch() async throws {
-        let receiver = WebhookReceiver()
-        try await receiver.withRunning { url in
-            let rig = try DeliveryRig(sinks: [webhook(url: url, concurrency: 3)])
-            try await rig.append((1...7).map { testEvent("c\($0)") })
-            #expect(try await rig.dispatcher.round(sink: "hook") == 3)
-            #expect(try await rig.dispatcher.round(sink: "hook") == 3)
-            #expect(try await rig.dispatcher.round(sink: "hook") == 1)
-            #expect(receiver.requestCount == 7)
-            await rig.shutdown()
-        }
+    @Test func aSinkNeverHasMoreThanItsConcurrencyInFlight() async throws {
+        // The gate holds every send until 3 are waiting (or all 7 have started): with the sink's
+        // concurrency at 3 the pipeline keeps exactly 3 in flight; without the limit it would send all 7.
+        let gate = GateSink(configuration: webhook(url: "http://127.0.0.1:9/unused", concurrency: 3), opensAt: 3, total: 7)
+        let rig = try DeliveryRig(sinks: [gate.configuration])
+        let dispatcher = Dispatcher(
+            store: rig.store, sinks: ["hook": gate], clock: rig.clock, configuration: DispatcherConfiguration(seed: 42),
+            logger: quietLogger())
+        try await rig.append((1...7).map { testEvent("c\($0)") })
+        #expect(try await dispatcher.dispatchDue() == 7)
+        #expect(gate.maxInFlight == 3)
+        #expect(try await rig.deliveries.list().allSatisfy { $0.state == .delivered })
     }
 
     @Test func crashAfterSendBeforeRecordResendsWithSameID() async throws {
@@ -164,9 +166,16 @@ import Testing
             let clock = ManualWallClock(1_734_169_082)
             let before = try DeliveryRig(sinks: [webhook(url: url)], store: store, clock: clock)
             let event = try await before.append([testEvent("c1")])[0]
-            // Send, then "crash" before recording.
-            let claimed = try await before.deliveries.due(sink: "hook", now: clock.now(), limit: 8)
-            _ = await before.dispatcher.attempt(claimed, via: before.dispatcher.sinks["hook"]!, now: clock.now())
+            // "Crash" between the send and its record: this connection can no longer log attempts
+            // (a TEMP trigger lives only as long as the connection, like the process that crashed).
+            try await store.testingWriter.write { db in
+                try db.execute(
+                    sql: """
+                        CREATE TEMP TRIGGER crash BEFORE INSERT ON main.delivery_attempts
+                        BEGIN SELECT RAISE(ABORT, 'crashed before recording'); END
+                        """)
+            }
+            await #expect(throws: (any Error).self) { try await before.dispatcher.dispatchDue() }
             await before.shutdown()
             #expect(receiver.requestCount == 1)
             // Restart on the same database.
@@ -332,7 +341,7 @@ import Testing
         try await receiver.withRunning { url in
             let rig = try DeliveryRig(sinks: [webhook(url: url, retry: RetrySchedule(delays: [0]))])
             let events = try await rig.append([testEvent("bad"), testEvent("good")])
-            try await rig.store.pool.write { db in
+            try await rig.store.testingWriter.write { db in
                 try db.execute(sql: "UPDATE events SET body = 'not json' WHERE id = ?", arguments: [events[0].id])
             }
             #expect(try await rig.dispatcher.dispatchDue() == 2)
@@ -343,5 +352,45 @@ import Testing
             #expect(receiver.received.map(\.id) == [events[1].id])
             await rig.shutdown()
         }
+    }
+}
+
+/// A sink that holds each send until `opensAt` sends are waiting (or `total` have started), then
+/// lets them all answer 200: the most sends the dispatcher ever had in flight is ``maxInFlight``.
+final class GateSink: Sink {
+    let configuration: SinkConfiguration
+    private let opensAt: Int
+    private let total: Int
+    private struct State {
+        var waiting: [CheckedContinuation<Void, Never>] = []
+        var started = 0
+        var inFlight = 0
+        var maxInFlight = 0
+    }
+    private let state = Mutex(State())
+
+    init(configuration: SinkConfiguration, opensAt: Int, total: Int) {
+        self.configuration = configuration
+        self.opensAt = opensAt
+        self.total = total
+    }
+
+    var maxInFlight: Int { state.withLock { $0.maxInFlight } }
+
+    func deliver(_ delivery: OutboundDelivery) async -> SinkResponse {
+        await withCheckedContinuation { continuation in
+            let released = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+                state.started += 1
+                state.inFlight += 1
+                state.maxInFlight = max(state.maxInFlight, state.inFlight)
+                state.waiting.append(continuation)
+                guard state.waiting.count >= opensAt || state.started >= total else { return [] }
+                defer { state.waiting = [] }
+                return state.waiting
+            }
+            for waiting in released { waiting.resume() }
+        }
+        state.withLock { $0.inFlight -= 1 }
+        return SinkResponse(outcome: .delivered, status: 200)
     }
 }

@@ -2,7 +2,6 @@ import CertWatch
 import CertWatchCore
 import DouyinSandbox
 import Foundation
-import GRDB
 import Testing
 
 @Suite struct OutboxTests {

@@ -3,19 +3,20 @@ import DouyinOpenAPI
 import Foundation
 import GRDB
 
-/// certwatch's SQLite store (GRDB `DatabasePool`, WAL: one writer, readers alongside, so
-/// `events tail` and `watch list` work while `serve` runs).
+/// certwatch's SQLite storage: the ``CertWatchStorage`` implementation over GRDB (a `DatabasePool`
+/// in WAL mode: one writer, readers alongside, so `events tail` and `watch list` work while
+/// `serve` runs). Every GRDB type and every SQL statement of certwatch lives in this folder.
 ///
 /// Tables: `watches`, `certificates` (last snapshot + raw JSON per watch × certificate), `events`
 /// (append-only; `sequence` is the cursor, `id` is unique). A poll commits its snapshots, events and
-/// the watch's next poll time in one transaction (``commitPoll(_:)``): a crash loses the whole poll
+/// the watch's next poll time in one transaction (``commitPoll(_:afterAppend:)``): a crash loses the whole poll
 /// or none of it, and a redone poll yields the same event ids, which are stored once.
 ///
-/// Kept behind this narrow interface so the store can move to PostgreSQL (leases with
-/// `FOR UPDATE SKIP LOCKED`) without touching the watcher.
-public final class Store: Sendable {
-    /// The GRDB pool (exposed for the delivery outbox and tests).
-    public let pool: DatabasePool
+/// The rest of certwatch sees ``CertWatchStorage``, never the database, so the store can move to
+/// PostgreSQL (leases with `FOR UPDATE SKIP LOCKED`) without touching the engine.
+public final class Store: CertWatchStorage {
+    /// The database (internal only for the `Store` extensions in `Storage/SQLite/`).
+    let writer: any DatabaseWriter
     /// The database file.
     public let path: String
     /// Wakes the watcher's hint loop when a push hint is taken in this process (``hint(_:now:)``).
@@ -30,8 +31,8 @@ public final class Store: Sendable {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
         self.path = path
-        pool = try DatabasePool(path: path, configuration: configuration)
-        try Self.migrator.migrate(pool)
+        writer = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(writer)
     }
 
     /// The named migrations, in order. Never edit a shipped migration; add a new one.
@@ -89,10 +90,11 @@ public final class Store: Sendable {
                     CREATE INDEX events_subject ON events(subject, sequence);
                     """)
         }
-        // Delivery outbox, attempt log, sink states (Delivery/DeliveryStore.swift).
-        DeliveryStore.registerMigrations(&migrator)
-        GroupStore.registerMigrations(&migrator)
-        // Push hints: hinted_at, certificate lookups, events.detected_by (Store/PushHints.swift).
+        // Delivery outbox, attempt log, sink states (Store+Deliveries.swift).
+        registerDeliveryMigrations(&migrator)
+        // The rules' grouping state (SQLiteTransaction.swift).
+        SQLiteTransaction.registerMigrations(&migrator)
+        // Push hints: hinted_at, certificate lookups, events.detected_by (Store+Hints.swift).
         registerHintMigrations(&migrator)
         migrator.registerMigration("v5-watch-stalls") { db in
             // failing_since: first failure of the current run of failed polls; stalled_since: set
@@ -124,7 +126,7 @@ public final class Store: Sendable {
         watch: Watch, created: Bool
     ) {
         let registration = try registration.validated()
-        return try await pool.write { db in try Self.register(registration, db: db, now: now, firstPollAt: firstPollAt) }
+        return try await writer.write { db in try Self.register(registration, db: db, now: now, firstPollAt: firstPollAt) }
     }
 
     /// Registers many watches in one transaction; each item gets its own result (invalid items fail
@@ -132,7 +134,7 @@ public final class Store: Sendable {
     public func registerMany(_ registrations: [WatchRegistration], now: Int64, firstPollAt: Int64) async throws
         -> [Result<(watch: Watch, created: Bool), ValidationError>]
     {
-        try await pool.write { db in
+        try await writer.write { db in
             registrations.map { registration in
                 do {
                     let valid = try registration.validated()
@@ -178,7 +180,7 @@ public final class Store: Sendable {
             sql: """
                 INSERT INTO watches (id, order_id, encrypted_code, api, account_id, labels, state, created_at, updated_at,
                                      next_poll_at)
-                VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)
+                VALUES (?, ?, ?, ?, ?, ?, \(Watch.State.active.sql), ?, ?, ?)
                 """
         ).execute(
             arguments: [
@@ -190,13 +192,13 @@ public final class Store: Sendable {
 
     /// The watch with `id`, or `nil`.
     public func watch(id: String) async throws -> Watch? {
-        try await pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM watches WHERE id = ?", arguments: [id]).map(Self.watch(from:)) }
+        try await writer.read { db in try Row.fetchOne(db, sql: "SELECT * FROM watches WHERE id = ?", arguments: [id]).map(Self.watch(from:)) }
     }
 
     /// The watches a person's reference names: the watch with that id (`w_…`), or else every watch
     /// of that `order_id` or `encrypted_code` (one per endpoint family), by id. Empty when none.
     public func watches(matching reference: String) async throws -> [Watch] {
-        try await pool.read { db in
+        try await writer.read { db in
             try Row.fetchAll(
                 db, sql: "SELECT * FROM watches WHERE id = ? OR order_id = ? OR encrypted_code = ? ORDER BY id",
                 arguments: [reference, reference, reference]
@@ -211,11 +213,11 @@ public final class Store: Sendable {
         var clauses: [String] = []
         var arguments: StatementArguments = []
         switch state {
-        case .stalled?: clauses.append("state = 'active' AND stalled_since IS NOT NULL")
-        case .active?: clauses.append("state = 'active' AND stalled_since IS NULL")
+        case .stalled?: clauses.append("state = \(Watch.State.active.sql) AND stalled_since IS NOT NULL")
+        case .active?: clauses.append("state = \(Watch.State.active.sql) AND stalled_since IS NULL")
         case let state?:
             clauses.append("state = ?")
-            arguments += [state.rawValue]
+            arguments += [state.stored]
         case nil: break
         }
         for (key, value) in labels.sorted(by: { $0.key < $1.key }) {
@@ -229,7 +231,7 @@ public final class Store: Sendable {
         let filter = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
         arguments += [limit]
         let finalArguments = arguments
-        return try await pool.read { db in
+        return try await writer.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM watches \(filter) ORDER BY id LIMIT ?", arguments: finalArguments)
                 .map(Self.watch(from:))
         }
@@ -237,15 +239,20 @@ public final class Store: Sendable {
 
     /// Counts watches by state.
     public func watchCounts() async throws -> [Watch.State: Int] {
-        try await pool.read { db in
+        try await writer.read { db in
             var counts: [Watch.State: Int] = [:]
             let sql = """
-                SELECT CASE WHEN state = 'active' AND stalled_since IS NOT NULL THEN 'stalled' ELSE state END AS shown,
+                SELECT CASE WHEN state = \(Watch.State.active.sql) AND stalled_since IS NOT NULL
+                            THEN \(Watch.State.stalled.sql) ELSE state END AS shown,
                        COUNT(*) AS n
                 FROM watches GROUP BY shown
                 """
             for row in try Row.fetchAll(db, sql: sql) {
-                if let state = Watch.State(rawValue: row["shown"]) { counts[state] = row["n"] }
+                let shown: String = row["shown"]
+                guard let state = Watch.State(rawValue: shown) else {
+                    throw StorageError.unknownValue(table: "watches", column: "state", value: shown)
+                }
+                counts[state] = row["n"]
             }
             return counts
         }
@@ -253,17 +260,20 @@ public final class Store: Sendable {
 
     /// The number of active watches (counted on the due index).
     public func activeWatchCount() async throws -> Int {
-        try await pool.read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM watches INDEXED BY watches_due WHERE state = 'active'") ?? 0
+        try await writer.read { db in
+            try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM watches INDEXED BY watches_due WHERE state = \(Watch.State.active.sql)") ?? 0
         }
     }
 
     /// Marks a watch removed (it is no longer polled; its certificates and events are kept).
     /// Returns `false` when there is no such watch.
     public func remove(id: String, now: Int64) async throws -> Bool {
-        try await pool.write { db in
+        try await writer.write { db in
             try db.execute(
-                sql: "UPDATE watches SET state = 'removed', next_poll_at = NULL, updated_at = ? WHERE id = ?",
+                sql: """
+                    UPDATE watches SET state = \(Watch.State.removed.sql), next_poll_at = NULL, updated_at = ? WHERE id = ?
+                    """,
                 arguments: [now, id])
             return db.changesCount > 0
         }
@@ -272,9 +282,12 @@ public final class Store: Sendable {
     /// Makes an active watch due at `at` (poll as soon as the budget allows). Returns `false` when
     /// there is no such active watch.
     public func pollSoon(id: String, at: Int64) async throws -> Bool {
-        try await pool.write { db in
+        try await writer.write { db in
             try db.execute(
-                sql: "UPDATE watches SET next_poll_at = MIN(COALESCE(next_poll_at, ?), ?) WHERE id = ? AND state = 'active'",
+                sql: """
+                    UPDATE watches SET next_poll_at = MIN(COALESCE(next_poll_at, ?), ?)
+                    WHERE id = ? AND state = \(Watch.State.active.sql)
+                    """,
                 arguments: [at, at, id])
             return db.changesCount > 0
         }
@@ -291,7 +304,7 @@ public final class Store: Sendable {
     public func claimDue(now: Int64, limit: Int, lease: Int64 = 120, targetedLead: Int64 = PollPolicy().targetedLead)
         async throws -> [Watch]
     {
-        try await pool.write { db in
+        try await writer.write { db in
             let hinted = try Self.claimHinted(db: db, now: now, limit: limit, lease: lease)
             guard hinted.count < limit else { return hinted }
             let remaining = limit - hinted.count
@@ -323,7 +336,7 @@ public final class Store: Sendable {
     public func releaseLeases(watchIDs: [String]) async throws {
         guard !watchIDs.isEmpty else { return }
         let marks = Array(repeating: "?", count: watchIDs.count).joined(separator: ",")
-        try await pool.write { db in
+        try await writer.write { db in
             try db.execute(
                 sql: "UPDATE watches SET leased_until = NULL WHERE id IN (\(marks))", arguments: StatementArguments(watchIDs))
         }
@@ -331,7 +344,7 @@ public final class Store: Sendable {
 
     /// The earliest `next_poll_at` of an active, unleased watch, or `nil` when none.
     public func nextDue(now: Int64) async throws -> Int64? {
-        try await pool.read { db in
+        try await writer.read { db in
             try Int64.fetchOne(db, sql: Self.nextDueSQL, arguments: [now, now])
         }
     }
@@ -339,7 +352,7 @@ public final class Store: Sendable {
     /// The due targeted polls, earliest first (arguments: now, now, limit), on their partial index.
     static let claimTargetedSQL = """
         SELECT * FROM watches INDEXED BY watches_targeted
-        WHERE state = 'active' AND next_poll_targeted = 1 AND next_poll_at <= ? AND (leased_until IS NULL OR leased_until <= ?)
+        WHERE state = \(Watch.State.active.sql) AND next_poll_targeted = 1 AND next_poll_at <= ? AND (leased_until IS NULL OR leased_until <= ?)
         ORDER BY next_poll_at LIMIT ?
         """
 
@@ -347,7 +360,7 @@ public final class Store: Sendable {
     /// so SQLite walks `next_poll_at` instead of sorting every active watch.
     static let claimDueSQL = """
         SELECT * FROM watches INDEXED BY watches_due
-        WHERE state = 'active' AND next_poll_targeted = 0 AND next_poll_at <= ? AND (leased_until IS NULL OR leased_until <= ?)
+        WHERE state = \(Watch.State.active.sql) AND next_poll_targeted = 0 AND next_poll_at <= ? AND (leased_until IS NULL OR leased_until <= ?)
         ORDER BY next_poll_at LIMIT ?
         """
 
@@ -355,26 +368,20 @@ public final class Store: Sendable {
     static let nextDueSQL = """
         SELECT MIN(at) FROM (
             SELECT MIN(next_poll_at) AS at FROM watches INDEXED BY watches_due
-            WHERE state = 'active' AND (leased_until IS NULL OR leased_until <= ?)
+            WHERE state = \(Watch.State.active.sql) AND (leased_until IS NULL OR leased_until <= ?)
             UNION ALL
             SELECT MIN(hinted_at) FROM watches INDEXED BY watches_hinted
-            WHERE state = 'active' AND hinted_at IS NOT NULL AND (leased_until IS NULL OR leased_until <= ?)
+            WHERE state = \(Watch.State.active.sql) AND hinted_at IS NOT NULL AND (leased_until IS NULL OR leased_until <= ?)
         )
         """
 
     // MARK: Polls
 
-    /// The last stored snapshot of each certificate of a watch, by certificate id (the raw JSON is
-    /// not read: the differ and the views need only the snapshot).
-    public func snapshots(watchID: String) async throws -> [String: CertificateSnapshot] {
-        try await snapshots(watchIDs: [watchID])[watchID] ?? [:]
-    }
-
     /// The last stored snapshots of several watches in one read: watch id → certificate id → snapshot
     /// (watches without certificates are absent).
     public func snapshots(watchIDs: [String]) async throws -> [String: [String: CertificateSnapshot]] {
         guard !watchIDs.isEmpty else { return [:] }
-        return try await pool.read { db in
+        return try await writer.read { db in
             var result: [String: [String: CertificateSnapshot]] = [:]
             let marks = Array(repeating: "?", count: watchIDs.count).joined(separator: ",")
             let rows = try Row.fetchCursor(
@@ -392,11 +399,10 @@ public final class Store: Sendable {
     /// Commits one successful poll in one transaction: upserts the snapshots, appends the events
     /// (an event whose id is already stored is skipped), and updates the watch's schedule and state.
     /// Returns the events actually appended, with their `sequence`. `afterAppend` runs inside the
-    /// same transaction with those events (the delivery outbox writes its rows there).
+    /// same transaction with those events (the delivery outbox writes its rows there); when it
+    /// throws, nothing of the poll is stored.
     @discardableResult
-    public func commitPoll(
-        _ poll: PollCommit, afterAppend: (@Sendable (Database, [CertWatchEvent]) throws -> Void)? = nil
-    ) async throws -> [CertWatchEvent] {
+    public func commitPoll(_ poll: PollCommit, afterAppend: AfterAppend? = nil) async throws -> [CertWatchEvent] {
         // JSON is written before taking the (single, serialized) writer.
         let texts = try poll.certificates.map { certificate in
             (
@@ -405,7 +411,7 @@ public final class Store: Sendable {
             )
         }
         let events = Self.encoded(poll.events)
-        return try await pool.write { db in
+        return try await writer.write { db in
             for (certificate, text) in zip(poll.certificates, texts) {
                 let snapshot = certificate.snapshot
                 try db.cachedStatement(
@@ -430,22 +436,21 @@ public final class Store: Sendable {
                     UPDATE watches SET state = ?, next_poll_at = ?, next_poll_targeted = ?, leased_until = NULL, last_polled_at = ?,
                         poll_count = poll_count + 1, consecutive_failures = ?, last_error = ?, updated_at = ?,
                         failing_since = ?, stalled_since = ?
-                    WHERE id = ? AND state = 'active'
+                    WHERE id = ? AND state = \(Watch.State.active.sql)
                     """
             ).execute(
                 arguments: [
-                    state.rawValue, poll.nextPollAt, poll.nextPollTargeted, poll.polledAt, poll.consecutiveFailures, poll.lastError, poll.polledAt,
+                    state.stored, poll.nextPollAt, poll.nextPollTargeted, poll.polledAt, poll.consecutiveFailures, poll.lastError, poll.polledAt,
                     poll.failingSince, poll.stalledSince, poll.watchID,
                 ])
-            try afterAppend?(db, appended)
+            try afterAppend?(SQLiteTransaction(db: db), appended)
             return appended
         }
     }
 
-    /// Appends events (skipping ids already stored); returns the appended ones with their sequence.
-    public func append(_ events: [CertWatchEvent]) async throws -> [CertWatchEvent] {
-        let encoded = Self.encoded(events)
-        return try await pool.write { db in try Self.append(encoded, db: db) }
+    /// Runs `body` in one write transaction (see ``CertWatchStorage/transaction(_:)``).
+    public func transaction<T: Sendable>(_ body: @escaping @Sendable (any StorageTransaction) throws -> T) async throws -> T {
+        try await writer.write { db in try body(SQLiteTransaction(db: db)) }
     }
 
     /// Events without a sequence, each with its stored body (the CloudEvents JSON).
@@ -457,11 +462,8 @@ public final class Store: Sendable {
         }
     }
 
-    /// Appends events inside a transaction (the caller's); returns the appended ones with their sequence.
-    static func append(_ events: [CertWatchEvent], db: Database) throws -> [CertWatchEvent] {
-        try append(encoded(events), db: db)
-    }
-
+    /// Appends encoded events inside the caller's transaction, skipping ids already stored; returns
+    /// the appended ones with their sequence.
     static func append(_ events: [(event: CertWatchEvent, body: String)], db: Database, detectedBy: Detection? = nil) throws
         -> [CertWatchEvent]
     {
@@ -487,6 +489,17 @@ public final class Store: Sendable {
 
     // MARK: Events
 
+    /// How many events are stored, by event type.
+    public func eventCountsByType() async throws -> [String: Int] {
+        try await writer.read { db in
+            var counts: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT type, COUNT(*) AS n FROM events GROUP BY type") {
+                counts[row["type"]] = row["n"]
+            }
+            return counts
+        }
+    }
+
     /// Events after `sequence` (exclusive), oldest first, optionally of one type or one order, at most `limit`.
     public func events(after sequence: Int64 = 0, type: EventType? = nil, orderID: String? = nil, limit: Int = 100)
         async throws -> [CertWatchEvent]
@@ -505,14 +518,14 @@ public final class Store: Sendable {
         arguments += [limit]
         let finalSQL = sql
         let finalArguments = arguments
-        return try await pool.read { db in
+        return try await writer.read { db in
             try Row.fetchAll(db, sql: finalSQL, arguments: finalArguments).map(Self.event(from:))
         }
     }
 
     /// The highest event sequence, 0 when there are none.
     public func lastSequence() async throws -> Int64 {
-        try await pool.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(sequence) FROM events") ?? 0 }
+        try await writer.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(sequence) FROM events") ?? 0 }
     }
 
     static func event(from row: Row) throws -> CertWatchEvent {
@@ -533,11 +546,11 @@ public final class Store: Sendable {
             }
         }
         let stalledSince: Int64? = row["stalled_since"]
-        var state = Watch.State(rawValue: row["state"]) ?? .active
+        var state = try row.decoded(Watch.State.self, "state", table: "watches")
         if state == .active, stalledSince != nil { state = .stalled }
         return Watch(
             id: row["id"], orderID: row["order_id"], encryptedCode: row["encrypted_code"],
-            api: CertificateAPI(rawValue: row["api"]) ?? .compreRetail, accountID: row["account_id"], labels: labels,
+            api: try row.decoded(CertificateAPI.self, "api", table: "watches"), accountID: row["account_id"], labels: labels,
             state: state, createdAt: row["created_at"],
             nextPollAt: row["next_poll_at"], lastPolledAt: row["last_polled_at"], pollCount: row["poll_count"],
             consecutiveFailures: row["consecutive_failures"], lastError: row["last_error"],
@@ -547,67 +560,6 @@ public final class Store: Sendable {
 
     static func json(_ labels: [String: String]) -> String {
         String(decoding: JSONValue.object(labels.mapValues(JSONValue.string)).encoded(), as: UTF8.self)
-    }
-}
-
-/// A certificate's stored state: its normalized snapshot and the raw Douyin JSON.
-public struct StoredCertificate: Sendable, Hashable {
-    /// The snapshot.
-    public var snapshot: CertificateSnapshot
-    /// The raw certificate JSON as received (merged `certificates`/`certificates_v2`).
-    public var raw: JSONValue
-
-    public init(snapshot: CertificateSnapshot, raw: JSONValue) {
-        self.snapshot = snapshot
-        self.raw = raw
-    }
-
-}
-
-/// Everything one successful poll writes.
-public struct PollCommit: Sendable {
-    /// The watch polled.
-    public var watchID: String
-    /// When the poll completed, Unix seconds.
-    public var polledAt: Int64
-    /// The certificates observed.
-    public var certificates: [StoredCertificate]
-    /// The events detected.
-    public var events: [CertWatchEvent]
-    /// The next poll, or `nil` to stop polling (the watch becomes ``finalState``).
-    public var nextPollAt: Int64?
-    /// Whether ``nextPollAt`` is a targeted poll (``PollPolicy/Plan/targeted``), served ahead of routine ones.
-    public var nextPollTargeted: Bool
-    /// The state when polling stops: `done`, or `failed` for a permanent error.
-    public var finalState: Watch.State
-    /// Transient failures in a row (0 after a success).
-    public var consecutiveFailures: Int64
-    /// The error to record, if any.
-    public var lastError: String?
-    /// When the current run of failed polls began, Unix seconds (`nil` after a success).
-    public var failingSince: Int64?
-    /// Set when the watch is stalled (`watch.stalled` emitted), `nil` when it is not.
-    public var stalledSince: Int64?
-    /// How the poll came about (stored with its events): `push` for a poll a push hint made due.
-    public var detectedBy: Detection?
-
-    public init(
-        watchID: String, polledAt: Int64, certificates: [StoredCertificate] = [], events: [CertWatchEvent] = [],
-        nextPollAt: Int64?, nextPollTargeted: Bool = false, finalState: Watch.State = .done, consecutiveFailures: Int64 = 0,
-        lastError: String? = nil, failingSince: Int64? = nil, stalledSince: Int64? = nil, detectedBy: Detection? = nil
-    ) {
-        self.nextPollTargeted = nextPollTargeted
-        self.failingSince = failingSince
-        self.stalledSince = stalledSince
-        self.detectedBy = detectedBy
-        self.watchID = watchID
-        self.polledAt = polledAt
-        self.certificates = certificates
-        self.events = events
-        self.nextPollAt = nextPollAt
-        self.finalState = finalState
-        self.consecutiveFailures = consecutiveFailures
-        self.lastError = lastError
     }
 }
 

@@ -62,7 +62,7 @@ public struct Watch: Sendable, Hashable, Codable {
     /// Whether it is polled: ``State/active`` or ``State/stalled``.
     public var isPolled: Bool { state == .active || state == .stalled }
     /// When a push hint made this watch due, Unix seconds: set on a watch handed out by
-    /// ``Store/claimHinted(now:limit:lease:)`` (its poll is a hinted one), `nil` otherwise.
+    /// ``CertWatchStorage/claimHinted(now:limit:lease:)`` (its poll is a hinted one), `nil` otherwise.
     public var hintedAt: Int64? = nil
     /// Whether ``nextPollAt`` is a targeted poll (a cancel window or a deadline,
     /// ``PollPolicy/Plan/targeted``): claimed ahead of routine polls, with priority for the QPS budget.

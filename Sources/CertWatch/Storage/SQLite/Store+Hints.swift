@@ -2,49 +2,6 @@ import CertWatchCore
 import Foundation
 import GRDB
 
-/// What a Douyin push names: the ids a hint looks watches up by. Ids are decimal strings (exact,
-/// never through `Double`); encrypted codes are Douyin's opaque strings.
-public struct HintTargets: Sendable, Hashable {
-    /// `order_id`s: watches registered for these orders.
-    public var orderIDs: [String]
-    /// `certificate_id`s: watches whose stored snapshots hold one of these certificates.
-    public var certificateIDs: [String]
-    /// `encrypted_code`s: watches registered by one of these codes, or whose snapshots carry it.
-    public var encryptedCodes: [String]
-
-    public init(orderIDs: [String] = [], certificateIDs: [String] = [], encryptedCodes: [String] = []) {
-        self.orderIDs = orderIDs
-        self.certificateIDs = certificateIDs
-        self.encryptedCodes = encryptedCodes
-    }
-
-    /// Whether it names nothing.
-    public var isEmpty: Bool { orderIDs.isEmpty && certificateIDs.isEmpty && encryptedCodes.isEmpty }
-}
-
-/// How an event was first seen (the `detected_by` column of `events`).
-public enum Detection: String, Sendable, Hashable, Codable {
-    /// By a poll a push hint made due (``Store/claimHinted(now:limit:lease:)``).
-    case push
-    /// By a routine poll.
-    case poll
-}
-
-/// One stored event with how it was detected (``Store/detections(after:limit:)``).
-public struct EventDetection: Sendable, Hashable {
-    /// The event's `sequence`.
-    public var sequence: Int64
-    /// The event type, e.g. `certificate.verified`.
-    public var type: String
-    /// The certificate id (the CloudEvents `subject`).
-    public var subject: String
-    /// When the poll that found it committed, Unix seconds.
-    public var time: Int64
-    /// `push` or `poll`; `nil` for events stored before the `v4-push-hints` migration or appended
-    /// outside a poll.
-    public var detectedBy: Detection?
-}
-
 extension Store {
     /// Adds the push-hint schema: `watches.hinted_at` (when a hinted poll is due, Unix seconds; the
     /// hinted watches are claimed before routine ones, from their own partial index), lookups of
@@ -73,7 +30,7 @@ extension Store {
     /// missed. Returns the ids of the watches hinted (sorted). Throws GRDB's `DatabaseError`.
     public func hint(_ targets: HintTargets, now: Int64) async throws -> [String] {
         guard !targets.isEmpty else { return [] }
-        let ids = try await pool.write { db -> [String] in
+        let ids = try await writer.write { db -> [String] in
             var ids = Set<String>()
             func collect(_ sql: String, _ values: [String]) throws {
                 guard !values.isEmpty else { return }
@@ -101,11 +58,11 @@ extension Store {
     /// Makes one watch hinted (arguments `now`, `id`); see ``hint(_:now:)``.
     static let hintSQL = """
         UPDATE watches SET
-            state = 'active',
+            state = \(Watch.State.active.sql),
             hinted_at = MIN(COALESCE(hinted_at, \(Store.due)), \(Store.due)),
             next_poll_at = MIN(COALESCE(next_poll_at, \(Store.due)), \(Store.due)),
             updated_at = :now
-        WHERE id = :id AND state IN ('active', 'done')
+        WHERE id = :id AND state IN \([Watch.State.active, .done].sqlList)
         """
 
     /// When a hinted poll is due: now, or the next second when the watch was polled this second
@@ -116,7 +73,7 @@ extension Store {
     /// until `now + lease` and clears their hint; each returned watch carries its ``Watch/hintedAt``.
     public func claimHinted(now: Int64, limit: Int, lease: Int64 = 120) async throws -> [Watch] {
         guard limit > 0 else { return [] }
-        return try await pool.write { db in try Self.claimHinted(db: db, now: now, limit: limit, lease: lease) }
+        return try await writer.write { db in try Self.claimHinted(db: db, now: now, limit: limit, lease: lease) }
     }
 
     static func claimHinted(db: Database, now: Int64, limit: Int, lease: Int64) throws -> [Watch] {
@@ -131,18 +88,19 @@ extension Store {
     /// The hinted watches due (arguments: now, now, limit), on the `watches_hinted` partial index.
     static let claimHintedSQL = """
         SELECT * FROM watches INDEXED BY watches_hinted
-        WHERE state = 'active' AND hinted_at IS NOT NULL AND hinted_at <= ? AND (leased_until IS NULL OR leased_until <= ?)
+        WHERE state = \(Watch.State.active.sql) AND hinted_at IS NOT NULL AND hinted_at <= ? AND (leased_until IS NULL OR leased_until <= ?)
         ORDER BY hinted_at LIMIT ?
         """
 
     /// The earliest `hinted_at` of an unleased active watch, or `nil` when none is hinted.
     public func nextHint(now: Int64) async throws -> Int64? {
-        try await pool.read { db in
+        try await writer.read { db in
             try Int64.fetchOne(
                 db,
                 sql: """
                     SELECT MIN(hinted_at) FROM watches INDEXED BY watches_hinted
-                    WHERE state = 'active' AND hinted_at IS NOT NULL AND (leased_until IS NULL OR leased_until <= ?)
+                    WHERE state = \(Watch.State.active.sql) AND hinted_at IS NOT NULL
+                      AND (leased_until IS NULL OR leased_until <= ?)
                     """, arguments: [now])
         }
     }
@@ -159,14 +117,14 @@ extension Store {
 
     /// Events after `sequence` with how each was detected, oldest first, at most `limit`.
     public func detections(after sequence: Int64 = 0, limit: Int = 100_000) async throws -> [EventDetection] {
-        try await pool.read { db in
+        try await writer.read { db in
             try Row.fetchAll(
                 db, sql: "SELECT sequence, type, subject, time, detected_by FROM events WHERE sequence > ? ORDER BY sequence LIMIT ?",
                 arguments: [sequence, limit]
             ).map { row in
                 EventDetection(
                     sequence: row["sequence"], type: row["type"], subject: row["subject"], time: row["time"],
-                    detectedBy: (row["detected_by"] as String?).flatMap(Detection.init(rawValue:)))
+                    detectedBy: try row.decodedIfPresent(Detection.self, "detected_by", table: "events"))
             }
         }
     }

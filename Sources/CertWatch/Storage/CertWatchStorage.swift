@@ -1,0 +1,214 @@
+import CertWatchCore
+import Foundation
+
+/// certwatch's storage contract: everything the engine, the HTTP API and the tools read or write,
+/// in certwatch's own types. No database type crosses it, so a second backend (PostgreSQL, with
+/// leases by `FOR UPDATE SKIP LOCKED`) can implement the same contract and run the same
+/// conformance suite (`Tests/CertWatchTests/Storage/StorageConformanceTests.swift`).
+///
+/// The SQLite implementation is ``Store`` (`Storage/SQLite/`). Times are Unix seconds: `Int64` for
+/// watches and events, `Double` (fractional) for deliveries. Every method throws the backend's
+/// errors for an unreachable or broken database, and ``StorageError`` for a stored value certwatch
+/// cannot read (an unknown state names its table, column and value; it is never defaulted).
+public protocol CertWatchStorage: Sendable {
+    // MARK: Watches
+
+    /// Registers a watch, idempotently: the same `(api, order_id)` or `(api, encrypted_code)` returns
+    /// the existing watch with the new labels merged in (a removed watch becomes active again, due at
+    /// `firstPollAt`). Returns the watch and whether it was created. Throws ``ValidationError`` for bad input.
+    func register(_ registration: WatchRegistration, now: Int64, firstPollAt: Int64) async throws -> (watch: Watch, created: Bool)
+
+    /// Registers many watches in one transaction; each input gets its own result (invalid items fail alone).
+    func registerMany(_ registrations: [WatchRegistration], now: Int64, firstPollAt: Int64) async throws
+        -> [Result<(watch: Watch, created: Bool), ValidationError>]
+
+    /// The watch with `id`, or `nil`.
+    func watch(id: String) async throws -> Watch?
+
+    /// The watches a person's reference names: the watch with that id (`w_…`), or else every watch
+    /// of that `order_id` or `encrypted_code` (one per endpoint family), by id.
+    func watches(matching reference: String) async throws -> [Watch]
+
+    /// Watches ordered by id, filtered by state (``Watch/State/stalled`` and ``Watch/State/active``
+    /// exclude each other) and labels (all must match), after the id `after`, at most `limit`.
+    func watches(state: Watch.State?, labels: [String: String], after: String?, limit: Int) async throws -> [Watch]
+
+    /// Watches by shown state (stalled ones counted as ``Watch/State/stalled``, not active).
+    func watchCounts() async throws -> [Watch.State: Int]
+
+    /// The number of active (polled) watches, stalled ones included.
+    func activeWatchCount() async throws -> Int
+
+    /// Marks a watch removed (no longer polled; its certificates and events are kept). `false` when
+    /// there is no such watch.
+    func remove(id: String, now: Int64) async throws -> Bool
+
+    /// Makes an active watch due at `at` at the latest. `false` when there is no such active watch.
+    func pollSoon(id: String, at: Int64) async throws -> Bool
+
+    // MARK: Scheduling
+
+    /// Takes up to `limit` due watches and leases them until `now + lease` (seconds) so a poll in
+    /// flight is never taken twice; a watch whose lease ran out is due again. Hinted watches come
+    /// first (earliest hint first, each with ``Watch/hintedAt``), then targeted (``Watch/targeted``)
+    /// and routine ones, earliest `nextPollAt` first with a targeted poll counted `targetedLead`
+    /// seconds earlier than it is due (their `hintedAt` is `nil`).
+    func claimDue(now: Int64, limit: Int, lease: Int64, targetedLead: Int64) async throws -> [Watch]
+
+    /// Takes up to `limit` watches whose hinted poll is due (earliest hint first), leases them until
+    /// `now + lease` and clears their hint; each returned watch carries its ``Watch/hintedAt``.
+    func claimHinted(now: Int64, limit: Int, lease: Int64) async throws -> [Watch]
+
+    /// Ends the leases of claimed watches that were not polled (they are due again at once).
+    func releaseLeases(watchIDs: [String]) async throws
+
+    /// The earliest `nextPollAt` or hint of an active, unleased watch, or `nil` when none.
+    func nextDue(now: Int64) async throws -> Int64?
+
+    /// The earliest hint of an active, unleased watch, or `nil` when none is hinted.
+    func nextHint(now: Int64) async throws -> Int64?
+
+    /// Takes a push hint: every active or done watch `targets` names (by order id, encrypted code, or
+    /// a certificate id / encrypted code of its stored snapshots) becomes due for a hinted poll; a
+    /// done watch becomes active again. A watch polled this second, or with a poll in flight, is
+    /// hinted for the next second; an earlier hint is kept. Returns the hinted watch ids, sorted.
+    func hint(_ targets: HintTargets, now: Int64) async throws -> [String]
+
+    /// How many hints this process has taken (read before looking for hinted watches, then
+    /// ``waitForHint(after:)``).
+    var hintGeneration: UInt64 { get }
+
+    /// Returns once a hint was taken after `generation` (at once if one was), or on cancellation.
+    func waitForHint(after generation: UInt64) async
+
+    // MARK: Polls
+
+    /// The last stored snapshots of several watches: watch id → certificate id → snapshot (watches
+    /// without certificates are absent).
+    func snapshots(watchIDs: [String]) async throws -> [String: [String: CertificateSnapshot]]
+
+    /// Commits one poll atomically: upserts the snapshots (an older observation never overwrites a
+    /// newer one), appends the events (an id already stored is skipped), updates the watch's
+    /// schedule and state (only while it is active), then runs `afterAppend` in the same transaction
+    /// with the appended events. If anything throws, nothing of the poll is stored. Returns the
+    /// appended events with their `sequence` (strictly increasing, never reused).
+    @discardableResult
+    func commitPoll(_ poll: PollCommit, afterAppend: AfterAppend?) async throws -> [CertWatchEvent]
+
+    /// Runs `body` in one transaction: it commits when `body` returns, and nothing of it is stored
+    /// when `body` throws (the error is rethrown).
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (any StorageTransaction) throws -> T) async throws -> T
+
+    // MARK: Events
+
+    /// Events after `sequence` (exclusive), oldest first, optionally of one type or one order, at most `limit`.
+    func events(after sequence: Int64, type: EventType?, orderID: String?, limit: Int) async throws -> [CertWatchEvent]
+
+    /// The highest event sequence, 0 when there are none.
+    func lastSequence() async throws -> Int64
+
+    /// Events after `sequence` with how each was detected, oldest first, at most `limit`.
+    func detections(after sequence: Int64, limit: Int) async throws -> [EventDetection]
+
+    /// How many events are stored, by event type (e.g. `certificate.verified`).
+    func eventCountsByType() async throws -> [String: Int]
+
+    // MARK: Deliveries (the outbox)
+
+    /// Up to `limit` deliveries of `sink` due at `now`, each the earliest open delivery of its
+    /// certificate for this sink (so one certificate's events reach a sink in `sequence` order),
+    /// excluding the `inFlight` ids; oldest due first, then in outbox order. Nothing for a disabled sink.
+    func claimDeliveries(sink: String, now: Double, limit: Int, excluding inFlight: Set<Int64>) async throws
+        -> [DeliveryStore.Due]
+
+    /// The earliest `nextAttemptAt` of an open delivery of one of `sinks`, or `nil`.
+    func nextDeliveryDue(sinks: [String]) async throws -> Double?
+
+    /// Records attempts and their plans in one transaction (at `now`) and disables the sinks a plan
+    /// says to. A delivery replayed or cancelled meanwhile (its attempt count changed) gets its
+    /// attempt logged but keeps its new state.
+    func recordDeliveryAttempts(_ results: [DeliveryStore.Recorded], now: Double) async throws
+
+    /// Disabled sinks with when (Unix seconds) and why.
+    func disabledSinks() async throws -> [String: (at: Double, reason: String)]
+
+    /// Re-enables a sink; its open deliveries become due at `now`. Returns whether it was disabled.
+    @discardableResult
+    func enableSink(_ name: String, now: Double) async throws -> Bool
+
+    /// Disables a sink by hand (its deliveries wait).
+    func disableSink(_ name: String, reason: String, now: Double) async throws
+
+    /// Deliveries newest first, filtered by state and sink, before the id `before`, at most `limit`.
+    func deliveries(state: DeliveryState?, sink: String?, before: Int64?, limit: Int) async throws -> [Delivery]
+
+    /// The delivery with `id`, or `nil`.
+    func delivery(id: Int64) async throws -> Delivery?
+
+    /// The attempts of a delivery, oldest first.
+    func deliveryAttempts(deliveryID: Int64) async throws -> [DeliveryAttempt]
+
+    /// Delivery counts: sink → state → count.
+    func deliveryCounts() async throws -> [String: [DeliveryState: Int]]
+
+    /// Replays one dead, cancelled or delivered delivery: `pending`, due at `now`, with a fresh
+    /// attempt budget. `false` when there is no such delivery or it is still open.
+    func replayDelivery(id: Int64, now: Double) async throws -> Bool
+
+    /// Replays every dead or cancelled delivery of `sink` (all sinks when `nil`) that reached that
+    /// state at or after `since`. Returns how many.
+    func replayDeliveries(sink: String?, since: Double, now: Double) async throws -> Int
+
+    // MARK: Retention and health
+
+    /// Deletes up to `limit` delivery attempts that started before `cutoff` (Unix seconds). Returns how many.
+    func pruneDeliveryAttempts(startedBefore cutoff: Double, limit: Int) async throws -> Int
+
+    /// Deletes up to `limit` of the oldest events whose `time` is before `cutoff` (Unix seconds) and
+    /// that have no open delivery, with their deliveries and those deliveries' attempts. Returns how
+    /// many events.
+    func pruneEvents(before cutoff: Int64, limit: Int) async throws -> Int
+
+    /// Throws unless the database takes a write now (readiness).
+    func checkWritable() async throws
+}
+
+/// The closure run inside a poll's transaction with the events it appended (the delivery outbox
+/// writes its rows there): see ``CertWatchStorage/commitPoll(_:afterAppend:)``.
+public typealias AfterAppend = @Sendable (any StorageTransaction, [CertWatchEvent]) throws -> Void
+
+/// An open transaction of a ``CertWatchStorage`` (opaque: valid only inside the closure it is
+/// handed to). What is written through it commits or rolls back with the transaction.
+public protocol StorageTransaction {
+    /// Appends events, skipping ids already stored; returns the appended ones with their `sequence`.
+    func append(_ events: [CertWatchEvent]) throws -> [CertWatchEvent]
+
+    /// Writes one pending delivery per (event, decision), due at `now` (Unix seconds); a delivery
+    /// already stored for the same event and sink is kept. Returns how many were written.
+    @discardableResult
+    func enqueueDeliveries(_ items: [(event: CertWatchEvent, decision: RouteDecision)], now: Double) throws -> Int
+
+    /// The rules' stored grouping state (empty when none, or when what is stored no longer decodes).
+    func groupingState() throws -> GroupingState
+
+    /// Stores the rules' grouping state.
+    func saveGroupingState(_ state: GroupingState) throws
+}
+
+extension CertWatchStorage {
+    /// ``claimDue(now:limit:lease:targetedLead:)`` with the default ``PollPolicy/targetedLead``.
+    public func claimDue(now: Int64, limit: Int, lease: Int64) async throws -> [Watch] {
+        try await claimDue(now: now, limit: limit, lease: lease, targetedLead: PollPolicy().targetedLead)
+    }
+
+    /// The last stored snapshot of each certificate of a watch, by certificate id.
+    public func snapshots(watchID: String) async throws -> [String: CertificateSnapshot] {
+        try await snapshots(watchIDs: [watchID])[watchID] ?? [:]
+    }
+
+    /// Appends events outside a poll (skipping ids already stored), in one transaction, without
+    /// deliveries (``Outbox/append(_:to:)`` routes them). Returns the appended ones with their `sequence`.
+    public func append(_ events: [CertWatchEvent]) async throws -> [CertWatchEvent] {
+        try await transaction { try $0.append(events) }
+    }
+}

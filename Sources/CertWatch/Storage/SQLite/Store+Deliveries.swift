@@ -1,0 +1,283 @@
+import CertWatchCore
+import DouyinOpenAPI
+import Foundation
+import GRDB
+
+/// The delivery tables: `deliveries` (the outbox: one row per event × sink), `delivery_attempts`
+/// (the attempt log) and `sink_states` (sinks disabled by 410 Gone or by hand).
+///
+/// Ordering is enforced by the claim query: a delivery is eligible only when no earlier delivery
+/// (lower event sequence) of the same certificate to the same sink is still open.
+extension Store {
+    /// Registers the delivery migrations (called from ``Store/migrator``).
+    static func registerDeliveryMigrations(_ migrator: inout DatabaseMigrator) {
+        // A shipped migration: its text stays as it was.
+        migrator.registerMigration("v2-deliveries") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE deliveries (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        event_id TEXT NOT NULL,
+                        event_sequence INTEGER NOT NULL,
+                        event_type TEXT NOT NULL,
+                        subject TEXT NOT NULL,
+                        sink TEXT NOT NULL,
+                        rule TEXT,
+                        body TEXT,
+                        state TEXT NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        next_attempt_at REAL,
+                        created_at REAL NOT NULL,
+                        updated_at REAL NOT NULL,
+                        last_status INTEGER,
+                        last_error TEXT,
+                        UNIQUE (event_id, sink)
+                    );
+                    CREATE INDEX deliveries_due ON deliveries(sink, next_attempt_at) WHERE state IN ('pending', 'retrying');
+                    CREATE INDEX deliveries_open ON deliveries(sink, subject, event_sequence) WHERE state IN ('pending', 'retrying');
+                    CREATE INDEX deliveries_state ON deliveries(state, sink, updated_at);
+
+                    CREATE TABLE delivery_attempts (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        delivery_id INTEGER NOT NULL REFERENCES deliveries(id),
+                        number INTEGER NOT NULL,
+                        started_at REAL NOT NULL,
+                        duration REAL NOT NULL,
+                        status INTEGER,
+                        response TEXT,
+                        error TEXT,
+                        outcome TEXT NOT NULL
+                    );
+                    CREATE INDEX delivery_attempts_delivery ON delivery_attempts(delivery_id, number);
+
+                    CREATE TABLE sink_states (
+                        name TEXT PRIMARY KEY,
+                        disabled_at REAL,
+                        reason TEXT
+                    );
+                    """)
+        }
+    }
+
+    // MARK: Dispatcher
+
+    /// See ``CertWatchStorage/claimDeliveries(sink:now:limit:excluding:)``: one read that first checks
+    /// the sink is enabled, then runs ``dueDeliveriesSQL`` for `limit` + `inFlight.count` rows and skips `inFlight`.
+    public func claimDeliveries(sink: String, now: Double, limit: Int, excluding inFlight: Set<Int64> = []) async throws
+        -> [DeliveryStore.Due]
+    {
+        try await writer.read { db in
+            let disabled = try Bool.fetchOne(
+                db, sql: "SELECT 1 FROM sink_states WHERE name = ? AND disabled_at IS NOT NULL", arguments: [sink]) ?? false
+            guard !disabled else { return [] }
+            let rows = try Row.fetchCursor(
+                db.cachedStatement(sql: Self.dueDeliveriesSQL), arguments: [sink, now, limit + inFlight.count])
+            var due: [DeliveryStore.Due] = []
+            while due.count < limit, let row = try rows.next() {
+                let delivery = try Self.delivery(from: row)
+                guard !inFlight.contains(delivery.id) else { continue }
+                due.append(DeliveryStore.Due(delivery: delivery, eventBody: row["event_body"]))
+            }
+            return due
+        }
+    }
+
+    /// The claim query (sink, now, limit): due deliveries, each the earliest open one of its
+    /// certificate. It walks `deliveries_due` in index order (`next_attempt_at`, then row id, the
+    /// index's last column) and stops at the limit: no sort of every due delivery per claim.
+    static let dueDeliveriesSQL = """
+        SELECT d.*, e.body AS event_body FROM deliveries d JOIN events e ON e.id = d.event_id
+        WHERE d.sink = ? AND d.state IN \(DeliveryState.openSQL) AND d.next_attempt_at <= ?
+          AND NOT EXISTS (
+            SELECT 1 FROM deliveries p
+            WHERE p.sink = d.sink AND p.subject = d.subject AND p.state IN \(DeliveryState.openSQL)
+              AND p.event_sequence < d.event_sequence)
+        ORDER BY d.next_attempt_at, d.id LIMIT ?
+        """
+
+    /// See ``CertWatchStorage/nextDeliveryDue(sinks:)`` (Unix seconds).
+    public func nextDeliveryDue(sinks: [String]) async throws -> Double? {
+        guard !sinks.isEmpty else { return nil }
+        let placeholders = Array(repeating: "?", count: sinks.count).joined(separator: ",")
+        return try await writer.read { db in
+            try Double.fetchOne(
+                db,
+                sql: """
+                    SELECT MIN(next_attempt_at) FROM deliveries
+                    WHERE state IN \(DeliveryState.openSQL) AND sink IN (\(placeholders))
+                    """, arguments: StatementArguments(sinks))
+        }
+    }
+
+    /// See ``CertWatchStorage/recordDeliveryAttempts(_:now:)``: one write transaction.
+    public func recordDeliveryAttempts(_ results: [DeliveryStore.Recorded], now: Double) async throws {
+        guard !results.isEmpty else { return }
+        try await writer.write { db in
+            let insert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO delivery_attempts (delivery_id, number, started_at, duration, status, response, error, outcome)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+            let update = try db.cachedStatement(
+                sql: """
+                    UPDATE deliveries SET state = ?, attempts = ?, next_attempt_at = ?, updated_at = ?, last_status = ?,
+                        last_error = ?
+                    WHERE id = ? AND attempts = ? AND state IN \(DeliveryState.openSQL)
+                    """)
+            for result in results {
+                let attempt = result.attempt
+                try insert.execute(arguments: [
+                    attempt.deliveryID, attempt.number, attempt.startedAt, attempt.duration, attempt.status,
+                    attempt.response, attempt.error, result.plan.state.rawValue,
+                ])
+                try update.execute(arguments: [
+                    result.plan.state.rawValue, attempt.number, result.plan.nextAttemptAt, now, attempt.status,
+                    attempt.error, attempt.deliveryID, attempt.number - 1,
+                ])
+                if result.plan.disableSink {
+                    try Self.disableSink(result.delivery.sink, reason: "410 Gone from the receiver", now: now, db: db)
+                }
+            }
+        }
+    }
+
+    // MARK: Sinks
+
+    /// See ``CertWatchStorage/disabledSinks()``.
+    public func disabledSinks() async throws -> [String: (at: Double, reason: String)] {
+        try await writer.read { db in
+            var result: [String: (at: Double, reason: String)] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM sink_states WHERE disabled_at IS NOT NULL") {
+                result[row["name"]] = (row["disabled_at"], row["reason"] ?? "")
+            }
+            return result
+        }
+    }
+
+    /// See ``CertWatchStorage/enableSink(_:now:)``.
+    @discardableResult
+    public func enableSink(_ name: String, now: Double) async throws -> Bool {
+        try await writer.write { db in
+            try db.execute(sql: "DELETE FROM sink_states WHERE name = ?", arguments: [name])
+            let wasDisabled = db.changesCount > 0
+            try db.execute(
+                sql: """
+                    UPDATE deliveries SET next_attempt_at = MIN(next_attempt_at, ?), updated_at = ?
+                    WHERE sink = ? AND state IN \(DeliveryState.openSQL)
+                    """, arguments: [now, now, name])
+            return wasDisabled
+        }
+    }
+
+    /// See ``CertWatchStorage/disableSink(_:reason:now:)``.
+    public func disableSink(_ name: String, reason: String, now: Double) async throws {
+        try await writer.write { db in try Self.disableSink(name, reason: reason, now: now, db: db) }
+    }
+
+    private static func disableSink(_ name: String, reason: String, now: Double, db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO sink_states (name, disabled_at, reason) VALUES (?, ?, ?)
+                ON CONFLICT (name) DO UPDATE SET disabled_at = excluded.disabled_at, reason = excluded.reason
+                """, arguments: [name, now, reason])
+    }
+
+    // MARK: Operators
+
+    /// See ``CertWatchStorage/deliveries(state:sink:before:limit:)``.
+    public func deliveries(state: DeliveryState? = nil, sink: String? = nil, before: Int64? = nil, limit: Int = 100)
+        async throws -> [Delivery]
+    {
+        var clauses: [String] = []
+        var arguments: StatementArguments = []
+        if let state {
+            clauses.append("state = ?")
+            arguments += [state.rawValue]
+        }
+        if let sink {
+            clauses.append("sink = ?")
+            arguments += [sink]
+        }
+        if let before {
+            clauses.append("id < ?")
+            arguments += [before]
+        }
+        arguments += [limit]
+        let filter = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
+        let finalArguments = arguments
+        return try await writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM deliveries \(filter) ORDER BY id DESC LIMIT ?", arguments: finalArguments)
+                .map(Self.delivery(from:))
+        }
+    }
+
+    /// See ``CertWatchStorage/delivery(id:)``.
+    public func delivery(id: Int64) async throws -> Delivery? {
+        try await writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM deliveries WHERE id = ?", arguments: [id]).map(Self.delivery(from:))
+        }
+    }
+
+    /// See ``CertWatchStorage/deliveryAttempts(deliveryID:)``. Throws ``StorageError`` for an unknown `outcome`.
+    public func deliveryAttempts(deliveryID: Int64) async throws -> [DeliveryAttempt] {
+        try await writer.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM delivery_attempts WHERE delivery_id = ? ORDER BY number, id", arguments: [deliveryID]
+            ).map { row in
+                DeliveryAttempt(
+                    deliveryID: row["delivery_id"], number: row["number"], startedAt: row["started_at"],
+                    duration: row["duration"], status: row["status"], response: row["response"], error: row["error"],
+                    outcome: try row.decoded(DeliveryState.self, "outcome", table: "delivery_attempts"))
+            }
+        }
+    }
+
+    /// See ``CertWatchStorage/deliveryCounts()``. Throws ``StorageError`` for an unknown `state`.
+    public func deliveryCounts() async throws -> [String: [DeliveryState: Int]] {
+        try await writer.read { db in
+            var result: [String: [DeliveryState: Int]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT sink, state, COUNT(*) AS n FROM deliveries GROUP BY sink, state") {
+                result[row["sink"], default: [:]][try row.decoded(DeliveryState.self, "state", table: "deliveries")] = row["n"]
+            }
+            return result
+        }
+    }
+
+    /// See ``CertWatchStorage/replayDelivery(id:now:)``.
+    public func replayDelivery(id: Int64, now: Double) async throws -> Bool {
+        try await writer.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE deliveries SET state = \(DeliveryState.pending.sql), attempts = 0, next_attempt_at = ?, updated_at = ?
+                    WHERE id = ? AND state IN \(DeliveryState.replayableSQL)
+                    """, arguments: [now, now, id])
+            return db.changesCount > 0
+        }
+    }
+
+    /// See ``CertWatchStorage/replayDeliveries(sink:since:now:)``.
+    public func replayDeliveries(sink: String?, since: Double, now: Double) async throws -> Int {
+        try await writer.write { db in
+            var sql = """
+                UPDATE deliveries SET state = \(DeliveryState.pending.sql), attempts = 0, next_attempt_at = ?, updated_at = ?
+                WHERE state IN \(DeliveryState.failedSQL) AND updated_at >= ?
+                """
+            var arguments: StatementArguments = [now, now, since]
+            if let sink {
+                sql += " AND sink = ?"
+                arguments += [sink]
+            }
+            try db.execute(sql: sql, arguments: arguments)
+            return db.changesCount
+        }
+    }
+
+    static func delivery(from row: Row) throws -> Delivery {
+        Delivery(
+            id: row["id"], eventID: row["event_id"], eventSequence: row["event_sequence"], eventType: row["event_type"],
+            subject: row["subject"], sink: row["sink"], rule: row["rule"], body: row["body"],
+            state: try row.decoded(DeliveryState.self, "state", table: "deliveries"), attempts: row["attempts"],
+            nextAttemptAt: row["next_attempt_at"], createdAt: row["created_at"], updatedAt: row["updated_at"],
+            lastStatus: row["last_status"], lastError: row["last_error"])
+    }
+}

@@ -1,0 +1,307 @@
+@testable import CertWatch
+import CertWatchCore
+import Foundation
+import GRDB
+import Testing
+
+/// A storage backend under test: how to open a fresh, empty one, and how to plant a row the
+/// contract never writes (a watch whose `state` is unknown), which each backend does its own way.
+struct StorageBackend: Sendable, CustomTestStringConvertible {
+    let name: String
+    let make: @Sendable () throws -> any CertWatchStorage
+    let writeUnknownWatchState: @Sendable (any CertWatchStorage, _ watchID: String, _ state: String) async throws -> Void
+    let writeUnknownDeliveryState: @Sendable (any CertWatchStorage, _ deliveryID: Int64, _ state: String) async throws -> Void
+
+    var testDescription: String { name }
+
+    static let sqlite = StorageBackend(
+        name: "SQLite",
+        make: { try temporaryStore() },
+        writeUnknownWatchState: { storage, id, state in
+            try await (storage as! Store).testingWriter.write { db in
+                try db.execute(sql: "UPDATE watches SET state = ? WHERE id = ?", arguments: [state, id])
+            }
+        },
+        writeUnknownDeliveryState: { storage, id, state in
+            try await (storage as! Store).testingWriter.write { db in
+                try db.execute(sql: "UPDATE deliveries SET state = ? WHERE id = ?", arguments: [state, id])
+            }
+        })
+
+    /// Every backend the suite runs against (a PostgreSQL backend adds itself here).
+    static let all: [StorageBackend] = [.sqlite]
+}
+
+/// The ``CertWatchStorage`` contract, written against the protocol only, run for every backend.
+@Suite("Storage conformance")
+struct StorageConformanceTests {
+    private func register(_ storage: any CertWatchStorage, _ orderID: String, dueAt: Int64, now: Int64 = 0) async throws -> Watch {
+        try await storage.register(WatchRegistration(orderID: orderID), now: now, firstPollAt: dueAt).watch
+    }
+
+    private func event(_ subject: String, n: Int = 1, watch: Watch? = nil, time: Int64 = 1_000) -> CertWatchEvent {
+        let info = watch?.info ?? WatchInfo(id: "w_\(subject)", orderID: "o-\(subject)")
+        return CertWatchEvent(
+            id: CertWatchEvent.eventID(subject: subject, type: .verified, discriminator: "\(n)"),
+            source: CertWatchEvent.source(of: info), type: .verified, subject: subject, time: time,
+            data: EventData(watch: info))
+    }
+
+    /// Appends `events` with one delivery each to every sink in `sinks`, due at `now`.
+    @discardableResult
+    private func appendWithDeliveries(
+        _ storage: any CertWatchStorage, _ events: [CertWatchEvent], sinks: [String], now: Double
+    ) async throws -> [CertWatchEvent] {
+        try await storage.transaction { transaction in
+            let appended = try transaction.append(events)
+            try transaction.enqueueDeliveries(
+                appended.flatMap { event in sinks.map { (event, RouteDecision(sink: $0, rule: "test")) } }, now: now)
+            return appended
+        }
+    }
+
+    private func recordDelivered(_ storage: any CertWatchStorage, _ due: [DeliveryStore.Due], now: Double) async throws {
+        try await storage.recordDeliveryAttempts(
+            due.map { item in
+                DeliveryStore.Recorded(
+                    delivery: item.delivery,
+                    attempt: DeliveryAttempt(
+                        deliveryID: item.delivery.id, number: item.delivery.attempts + 1, startedAt: now, duration: 0.01,
+                        status: 200, response: nil, error: nil, outcome: .delivered),
+                    plan: DeliveryPlan(state: .delivered))
+            }, now: now)
+    }
+
+    @Test("registration is idempotent by target and merges labels", arguments: StorageBackend.all)
+    func registration(backend: StorageBackend) async throws {
+        let storage = try backend.make()
+        let (first, created) = try await storage.register(
+            WatchRegistration(orderID: "1001", labels: ["a": "1"]), now: 10, firstPollAt: 11)
+        let (again, createdAgain) = try await storage.register(
+            WatchRegistration(orderID: "1001", labels: ["b": "2"]), now: 20, firstPollAt: 21)
+        #expect(created && !createdAgain)
+        #expect(again.id == first.id && again.labels == ["a": "1", "b": "2"])
+        #expect(try await storage.watch(id: first.id)?.labels == ["a": "1", "b": "2"])
+        #expect(try await storage.watch(id: first.id)?.nextPollAt == 11)
+        #expect(try await storage.watch(id: "w_missing") == nil)
+        #expect(try await storage.activeWatchCount() == 1)
+    }
+
+    @Test("a leased watch is not claimed twice; an expired lease is claimed again", arguments: StorageBackend.all)
+    func leases(backend: StorageBackend) async throws {
+        let storage = try backend.make()
+        let late = try await register(storage, "1003", dueAt: 30)
+        let early = try await register(storage, "1001", dueAt: 10)
+        _ = try await register(storage, "1009", dueAt: 1_000)
+        #expect(try await storage.claimDue(now: 100, limit: 10, lease: 60).map(\.id) == [early.id, late.id])
+        #expect(try await storage.claimDue(now: 159, limit: 10, lease: 60).isEmpty)
+        #expect(try await storage.nextDue(now: 159) == 1_000)
+        #expect(try await storage.claimDue(now: 160, limit: 10, lease: 60).map(\.id) == [early.id, late.id])
+        try await storage.releaseLeases(watchIDs: [late.id])
+        #expect(try await storage.claimDue(now: 161, limit: 10, lease: 60).map(\.id) == [late.id])
+    }
+
+    @Test("targeted polls (cancel window, deadlines) are claimed after hinted ones and before routine ones due less than targetedLead earlier", arguments: StorageBackend.all)
+    func targetedFirst(backend: StorageBackend) async throws {
+        let store = try backend.make()
+        var ids: [String: String] = [:]
+        for (order, due) in [("11", 10), ("12", 20), ("13", 1), ("14", 500)] {
+            ids[order] = try await store.register(WatchRegistration(orderID: order), now: 0, firstPollAt: Int64(due)).watch.id
+        }
+        // A poll at 1 planned a targeted poll at 50, after both routine ones.
+        let first = try await store.claimDue(now: 1, limit: 1, lease: 60)
+        #expect(first.map(\.orderID) == ["13"])
+        _ = try await store.commitPoll(PollCommit(watchID: ids["13"]!, polledAt: 1, nextPollAt: 50, nextPollTargeted: true), afterAppend: nil)
+        _ = try await store.hint(HintTargets(orderIDs: ["14"]), now: 100)
+        let claimed = try await store.claimDue(now: 100, limit: 3, lease: 60, targetedLead: 45)
+        #expect(claimed.map(\.orderID) == ["14", "13", "11"])
+        #expect(claimed.map(\.targeted) == [false, true, false])
+        try await store.releaseLeases(watchIDs: claimed.map(\.id))
+        // With a shorter lead, routine polls more than that older than the targeted one go first.
+        #expect(try await store.claimDue(now: 100, limit: 4, lease: 60, targetedLead: 35).map(\.orderID) == ["11", "13", "12", "14"])
+        // A routine plan clears the flag.
+        _ = try await store.commitPoll(PollCommit(watchID: ids["13"]!, polledAt: 100, nextPollAt: 400), afterAppend: nil)
+        #expect(
+            try await store.claimDue(now: 400, limit: 4, lease: 60).map(\.orderID) == ["11", "12", "14", "13"])
+    }
+
+    @Test("hinted watches are claimed before routine ones, once", arguments: StorageBackend.all)
+    func hintedFirst(backend: StorageBackend) async throws {
+        let storage = try backend.make()
+        let routine = try await register(storage, "2001", dueAt: 10)
+        let hinted = try await register(storage, "2002", dueAt: 5_000)
+        let generation = storage.hintGeneration
+        #expect(try await storage.hint(HintTargets(orderIDs: ["2002"]), now: 100) == [hinted.id])
+        #expect(storage.hintGeneration > generation)
+        #expect(try await storage.nextHint(now: 100) == 100)
+        let first = try await storage.claimDue(now: 100, limit: 1, lease: 60)
+        #expect(first.map(\.id) == [hinted.id])
+        #expect(first.first?.hintedAt == 100)
+        let second = try await storage.claimDue(now: 100, limit: 10, lease: 60)
+        #expect(second.map(\.id) == [routine.id])
+        #expect(second.first?.hintedAt == nil)
+        #expect(try await storage.nextHint(now: 100) == nil)
+    }
+
+    @Test("a poll commits snapshots, events, deliveries and schedule together", arguments: StorageBackend.all)
+    func commitPoll(backend: StorageBackend) async throws {
+        let storage = try backend.make()
+        let watch = try await register(storage, "3001", dueAt: 10)
+        _ = try await storage.claimDue(now: 100, limit: 1, lease: 60)
+        let events = [event("c1", watch: watch), event("c2", watch: watch)]
+        let appended = try await storage.commitPoll(
+            PollCommit(watchID: watch.id, polledAt: 100, events: events, nextPollAt: 700, detectedBy: .poll),
+            afterAppend: { transaction, appended in
+                try transaction.enqueueDeliveries(appended.map { ($0, RouteDecision(sink: "hook", rule: "r")) }, now: 100)
+            })
+        #expect(appended.map(\.id) == events.map(\.id))
+        #expect(try await storage.events(after: 0, type: nil, orderID: nil, limit: 10).map(\.id) == events.map(\.id))
+        #expect(try await storage.deliveries(state: .pending, sink: "hook", before: nil, limit: 10).count == 2)
+        let stored = try #require(try await storage.watch(id: watch.id))
+        #expect(stored.nextPollAt == 700 && stored.lastPolledAt == 100 && stored.pollCount == 1)
+        #expect(try await storage.detections(after: 0, limit: 10).map(\.detectedBy) == [.poll, .poll])
+        // Polled: the lease is over, and the watch is due at its next poll time only.
+        #expect(try await storage.claimDue(now: 699, limit: 10, lease: 60).isEmpty)
+        #expect(try await storage.claimDue(now: 700, limit: 10, lease: 60).map(\.id) == [watch.id])
+    }
+
+    @Test("a failure inside the poll's transaction leaves nothing", arguments: StorageBackend.all)
+    func commitPollRollsBack(backend: StorageBackend) async throws {
+        let storage = try backend.make()
+        let watch = try await register(storage, "3001", dueAt: 10)
+        struct Boom: Error {}
+        await #expect(throws: Boom.self) {
+            try await storage.commitPoll(
+                PollCommit(watchID: watch.id, polledAt: 100, events: [event("c1", watch: watch)], nextPollAt: 700),
+                afterAppend: { transaction, appended in
+                    try transaction.enqueueDeliveries(appended.map { ($0, RouteDecision(sink: "hook", rule: "r")) }, now: 100)
+                    throw Boom()
+                })
+        }
+        #expect(try await storage.events(after: 0, type: nil, orderID: nil, limit: 10).isEmpty)
+        #expect(try await storage.deliveries(state: nil, sink: nil, before: nil, limit: 10).isEmpty)
+        #expect(try await storage.lastSequence() == 0)
+        let stored = try #require(try await storage.watch(id: watch.id))
+        #expect(stored.pollCount == 0 && stored.nextPollAt == 10)
+        await #expect(throws: Boom.self) {
+            try await storage.transaction { transaction in
+                _ = try transaction.append([event("c2")])
+                throw Boom()
+            }
+        }
+        #expect(try await storage.events(after: 0, type: nil, orderID: nil, limit: 10).isEmpty)
+    }
+
+    @Test("event sequences strictly increase and an event id is stored once", arguments: StorageBackend.all)
+    func sequences(backend: StorageBackend) async throws {
+        let storage = try backend.make()
+        var sequences: [Int64] = []
+        for batch in 0..<3 {
+            let appended = try await storage.append((1...3).map { event("c\(batch)", n: $0) })
+            sequences += appended.compactMap(\.sequence)
+        }
+        #expect(sequences.count == 9)
+        #expect(zip(sequences, sequences.dropFirst()).allSatisfy { $0 < $1 })
+        #expect(try await storage.lastSequence() == sequences.last)
+        #expect(try await storage.append([event("c0", n: 1), event("c9")]).map(\.id) == [event("c9").id])
+        let all = try await storage.events(after: 0, type: nil, orderID: nil, limit: 100)
+        #expect(all.count == 10)
+        #expect(try await storage.events(after: sequences[4], type: nil, orderID: nil, limit: 2).map(\.sequence)
+            == [sequences[5], sequences[6]])
+        #expect(try await storage.eventCountsByType() == ["certificate.verified": 10])
+    }
+
+    @Test("the outbox hands out each certificate's deliveries to a sink in order", arguments: StorageBackend.all)
+    func outboxOrder(backend: StorageBackend) async throws {
+        let storage = try backend.make()
+        let events = try await appendWithDeliveries(
+            storage, [event("a", n: 1), event("b", n: 1), event("a", n: 2)], sinks: ["hook", "other"], now: 100)
+        func claimed(_ sink: String, excluding: Set<Int64> = []) async throws -> [String] {
+            try await storage.claimDeliveries(sink: sink, now: 100, limit: 10, excluding: excluding).map(\.delivery.eventID)
+        }
+        // a#2 waits for a#1 on each sink; b#1 is independent.
+        #expect(try await claimed("hook") == [events[0].id, events[1].id])
+        #expect(try await claimed("other") == [events[0].id, events[1].id])
+        // Not yet due; in-flight ids are skipped.
+        #expect(try await storage.claimDeliveries(sink: "hook", now: 99, limit: 10, excluding: []).isEmpty)
+        let first = try await storage.claimDeliveries(sink: "hook", now: 100, limit: 1, excluding: [])
+        #expect(try await claimed("hook", excluding: [first[0].delivery.id]) == [events[1].id])
+        // Recording a#1 on "hook" releases a#2 there, not on "other".
+        try await recordDelivered(storage, first, now: 101)
+        #expect(try await claimed("hook") == [events[1].id, events[2].id])
+        #expect(try await claimed("other") == [events[0].id, events[1].id])
+        #expect(try await storage.deliveryAttempts(deliveryID: first[0].delivery.id).map(\.outcome) == [.delivered])
+        #expect(try await storage.nextDeliveryDue(sinks: ["hook"]) == 100)
+        #expect(try await storage.deliveryCounts()["hook"] == [.delivered: 1, .pending: 2])
+    }
+
+    @Test("a disabled sink gets nothing until it is enabled", arguments: StorageBackend.all)
+    func disabledSink(backend: StorageBackend) async throws {
+        let storage = try backend.make()
+        try await appendWithDeliveries(storage, [event("a")], sinks: ["hook"], now: 100)
+        try await storage.disableSink("hook", reason: "by hand", now: 100)
+        #expect(try await storage.disabledSinks()["hook"]?.reason == "by hand")
+        #expect(try await storage.claimDeliveries(sink: "hook", now: 200, limit: 10, excluding: []).isEmpty)
+        #expect(try await storage.enableSink("hook", now: 200))
+        #expect(try await storage.claimDeliveries(sink: "hook", now: 200, limit: 10, excluding: []).count == 1)
+    }
+
+    @Test("a dead delivery is replayed once, with a fresh attempt budget", arguments: StorageBackend.all)
+    func replay(backend: StorageBackend) async throws {
+        let storage = try backend.make()
+        try await appendWithDeliveries(storage, [event("a")], sinks: ["hook"], now: 100)
+        let due = try await storage.claimDeliveries(sink: "hook", now: 100, limit: 1, excluding: [])
+        try await storage.recordDeliveryAttempts(
+            [DeliveryStore.Recorded(
+                delivery: due[0].delivery,
+                attempt: DeliveryAttempt(
+                    deliveryID: due[0].delivery.id, number: 1, startedAt: 100, duration: 0.1, status: 500, response: nil,
+                    error: "HTTP 500", outcome: .dead),
+                plan: DeliveryPlan(state: .dead))], now: 100)
+        #expect(try await storage.delivery(id: due[0].delivery.id)?.state == .dead)
+        #expect(try await storage.replayDelivery(id: due[0].delivery.id, now: 200))
+        #expect(!(try await storage.replayDelivery(id: due[0].delivery.id, now: 200)))
+        let replayed = try #require(try await storage.delivery(id: due[0].delivery.id))
+        #expect(replayed.state == .pending && replayed.attempts == 0 && replayed.nextAttemptAt == 200)
+    }
+
+    @Test("retention prunes old attempts and events, keeping events with an open delivery", arguments: StorageBackend.all)
+    func retention(backend: StorageBackend) async throws {
+        let storage = try backend.make()
+        let old = (1...5).map { event("old\($0)", time: 100) }
+        let events = try await appendWithDeliveries(storage, old + [event("new", time: 10_000)], sinks: ["hook"], now: 100)
+        let due = try await storage.claimDeliveries(sink: "hook", now: 100, limit: 10, excluding: [])
+        // Everything but old5 delivered: its delivery stays open, so its event is kept.
+        try await recordDelivered(storage, due.filter { $0.delivery.eventID != events[4].id }, now: 100)
+        #expect(try await storage.pruneDeliveryAttempts(startedBefore: 101, limit: 2) == 2)
+        #expect(try await storage.pruneDeliveryAttempts(startedBefore: 101, limit: 10) == 3)
+        #expect(try await storage.pruneEvents(before: 5_000, limit: 3) == 3)
+        #expect(try await storage.pruneEvents(before: 5_000, limit: 3) == 1)
+        #expect(try await storage.pruneEvents(before: 5_000, limit: 3) == 0)
+        let left = try await storage.events(after: 0, type: nil, orderID: nil, limit: 10).map(\.id)
+        #expect(left == [events[4].id, events[5].id])
+        #expect(try await storage.deliveries(state: nil, sink: nil, before: nil, limit: 10).count == 2)
+    }
+
+    @Test("a stored state certwatch does not know is an error naming table, column and value", arguments: StorageBackend.all)
+    func unknownStateThrows(backend: StorageBackend) async throws {
+        let storage = try backend.make()
+        let watch = try await register(storage, "3001", dueAt: 10)
+        try await backend.writeUnknownWatchState(storage, watch.id, "paused")
+        await #expect(throws: StorageError.unknownValue(table: "watches", column: "state", value: "paused")) {
+            _ = try await storage.watch(id: watch.id)
+        }
+        await #expect(throws: StorageError.unknownValue(table: "watches", column: "state", value: "paused")) {
+            _ = try await storage.watchCounts()
+        }
+        try await appendWithDeliveries(storage, [event("a")], sinks: ["hook"], now: 100)
+        let delivery = try #require(try await storage.deliveries(state: nil, sink: nil, before: nil, limit: 1).first)
+        try await backend.writeUnknownDeliveryState(storage, delivery.id, "sent")
+        await #expect(throws: StorageError.unknownValue(table: "deliveries", column: "state", value: "sent")) {
+            _ = try await storage.deliveries(state: nil, sink: nil, before: nil, limit: 10)
+        }
+        await #expect(throws: StorageError.unknownValue(table: "deliveries", column: "state", value: "sent")) {
+            _ = try await storage.deliveryCounts()
+        }
+    }
+}
