@@ -336,7 +336,7 @@ struct Registrar: Service {
 
     func run() async throws {
         var known = Set<String>()
-        while !Task.isShuttingDownGracefully {
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
             try await registerNew(&known)
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(100)) }
         }

@@ -4,6 +4,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Prometheus
+import ServiceLifecycle
 
 /// certwatch's HTTP API (JSON under `/v1`, bearer-token auth) plus `/metrics`, `/healthz`,
 /// `/readyz` and `/openapi.yaml`. The routes are documented in `docs/openapi.yaml`.
@@ -208,6 +209,7 @@ public struct CertWatchAPI: Sendable {
     /// `GET /v1/events/stream`: Server-Sent Events, `id:` = sequence. Resumes after `Last-Event-ID`
     /// or `?after=`; without either, starts at the newest event. Heartbeat comments every
     /// ``heartbeat`` seconds. Events come from the store, so a reconnect neither misses nor repeats one.
+    /// The stream ends when the server shuts down gracefully (the client reconnects with `Last-Event-ID`).
     func stream(_ request: Request) async throws -> Response {
         let lastEventID = request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { Int64($0) }
         let start: Int64
@@ -237,7 +239,7 @@ public struct CertWatchAPI: Sendable {
                 }
                 var quiet = 0.0
                 tick.yield(false)
-                for await isTimer in ticks {
+                for await isTimer in ticks.cancelOnGracefulShutdown() {  // the server stops first at shutdown: end streams
                     while true {
                         let events = try await store.events(after: cursor, limit: 500)
                         for event in events {
