@@ -192,8 +192,11 @@ public struct CertWatchServices: Sendable {
     /// The service names in the order graceful shutdown stops them (the reverse of ``services``).
     public var shutdownOrder: [String] { services.reversed().map(\.serviceName) }
 
-    /// Shuts the Douyin HTTP client down. Call once, after the group has run (or instead of running it).
+    /// Releases what the services hold outside the group: the Douyin HTTP client and the sinks
+    /// (the dispatcher releases its sinks when it stops; again is harmless). Call once, after the
+    /// group has run, or instead of running it.
     public func shutdown() async throws {
+        for sink in dispatcher.sinks.values { await sink.shutdown() }
         try await douyinHTTP.shutdown()
     }
 

@@ -97,7 +97,7 @@ public struct Demo: Sendable {
 
         return try await DouyinSandboxServer(sandbox: sandbox, port: 0, logger: quiet).withRunning { sandboxURL in
             try await receiver.withRunning { receiverURL in
-                var configuration = try configuration(
+                var configuration = try demoConfiguration(
                     sandboxURL: sandboxURL, receiverURL: receiverURL, secret: secret, directory: directory.path)
                 configuration.database = databasePath ?? directory.appendingPathComponent("demo.sqlite").path
                 let store = try Store(path: configuration.database)
@@ -136,7 +136,7 @@ public struct Demo: Sendable {
     /// lets the outbox drain (at most 3 s) so the summary does not end on a pending delivery, then
     /// shuts them down gracefully.
     func play(_ services: CertWatchServices) async throws {
-        enum Ending { case stopped, timeUp }
+        enum Ending: Sendable { case stopped, timeUp }
         try await withThrowingTaskGroup(of: Ending.self) { tasks in
             tasks.addTask {
                 try await services.run()
@@ -171,7 +171,7 @@ public struct Demo: Sendable {
     /// delivery's body — so `--rules rules/examples/dingtalk-store-summary.yaml` prints the store
     /// summary a DingTalk group would get. A rule sending every event to `webhook` is added (written
     /// to `directory`). Throws ``DemoError`` when the rules do not check.
-    func configuration(sandboxURL: String, receiverURL: String, secret: String, directory: String) throws
+    func demoConfiguration(sandboxURL: String, receiverURL: String, secret: String, directory: String) throws
         -> CertWatchConfiguration
     {
         var configuration = try CertWatchConfiguration.load(path: nil, environment: [:])

@@ -66,7 +66,6 @@ struct Harness: Sendable {
     /// Runs `body` with a sandbox served on 127.0.0.1 and certwatch's services pointed at it:
     /// `policy` for the watcher (10,000 QPS, 4 at a time), the rule files `rulePaths` (default none:
     /// events are recorded, nothing is delivered) and `sinks` (stdout sinks write nowhere).
-    /// HTTP sinks are shut down afterwards.
     static func with<T: Sendable>(
         faults: FaultProfile = FaultProfile(), policy: PollPolicy = PollPolicy(jitter: 0), scenario: Scenario? = nil,
         rulePaths: [String] = [], sinks: [SinkConfiguration] = [], _ body: @Sendable (Harness) async throws -> T
@@ -87,16 +86,12 @@ struct Harness: Sendable {
             let harness = Harness(
                 sandbox: sandbox, services: services, store: services.store, clock: clock, watcher: services.watcher,
                 client: services.client, baseURL: baseURL)
-            func shutdown() async throws {
-                for sink in services.dispatcher.sinks.values { await sink.shutdown() }
-                try await services.shutdown()
-            }
             do {
                 let result = try await body(harness)
-                try await shutdown()
+                try await services.shutdown()
                 return result
             } catch {
-                try? await shutdown()
+                try? await services.shutdown()
                 throw error
             }
         }
