@@ -9,12 +9,14 @@ import ServiceLifecycle
 /// `certwatch demo`: the whole pipeline on real-shaped data, in under a minute.
 ///
 /// An in-process sandbox plays the shipped pickup-store scenario at accelerated time; the merchant
-/// "backend" registers each order as it appears; the real watcher, rules, outbox and dispatcher
-/// (the same code as `serve`, only the clock is faster) deliver every event to a stdout sink and to
-/// a signed webhook sink pointed at an in-process receiver that verifies each signature. The
-/// sandbox pushes its 券消息通知 (lost, repeated, delayed and reordered as the profile's `push`
-/// keys say) to certwatch's own `/douyin/webhook` intake on loopback, so the summary can show how
-/// many changes were first seen after a push hint and how many by a routine poll.
+/// "backend" registers each order as it appears; every service `serve` runs, assembled by the same
+/// ``CertWatchServices`` (watcher, rules and their reloads, outbox, group summaries, retention,
+/// dispatcher, the HTTP API with the push intake; only the configuration and the clock differ)
+/// delivers every event to a stdout sink and to a signed webhook sink pointed at an in-process
+/// receiver that verifies each signature. The sandbox pushes its 券消息通知 (lost, repeated,
+/// delayed and reordered as the profile's `push` keys say) to certwatch's own `/douyin/webhook` on
+/// loopback, so the summary can show how many changes were first seen after a push hint and how
+/// many by a routine poll.
 public struct Demo: Sendable {
     /// Output format of the event lines.
     public enum Format: String, Sendable, CaseIterable {
