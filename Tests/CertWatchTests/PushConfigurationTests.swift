@@ -4,29 +4,22 @@ import Foundation
 import Testing
 
 /// `push.*` is read and checked with the other keys, errors located at file:line:col.
-@Suite("push configuration")
-struct PushConfigurationTests {
-    func write(_ text: String) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("certwatch-\(UUID().uuidString).yaml").path
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
-
-    @Test("defaults: served, no auto-registration, compre_retail")
-    func defaults() throws {
+extension ConfigurationTests {
+    @Test("push defaults: served, no auto-registration, compre_retail")
+    func pushDefaults() throws {
         #expect(try CertWatchConfiguration.load(path: nil, environment: [:]).push == PushConfiguration())
         #expect(PushConfiguration() == PushConfiguration(enabled: true, autoRegister: false, api: .compreRetail))
     }
 
-    @Test("values from the file and CERTWATCH_PUSH_* overrides")
-    func values() throws {
+    @Test("push values from the file and CERTWATCH_PUSH_* overrides")
+    func pushValues() throws {
         let path = try write("push:\n  auto_register: yes\n  api: fulfilment\n")
         let push = try CertWatchConfiguration.load(path: path, environment: ["CERTWATCH_PUSH_ENABLED": "false"]).push
         #expect(push == PushConfiguration(enabled: false, autoRegister: true, api: .fulfilment))
     }
 
-    @Test("a malformed value is an error at its file:line:col")
-    func errors() throws {
+    @Test("a malformed push value is an error at its file:line:col")
+    func pushErrors() throws {
         let badAPI = try write("push:\n  api: retail\n")
         #expect {
             _ = try CertWatchConfiguration.load(path: badAPI, environment: [:])
@@ -42,7 +35,7 @@ struct PushConfigurationTests {
     }
 
     @Test("push.enabled: false serves no /douyin/webhook intake")
-    func disabled() async throws {
+    func pushDisabled() async throws {
         var configuration = try CertWatchConfiguration.load(path: nil, environment: [:])
         configuration.push.enabled = false
         configuration.rulePaths = []
