@@ -11,7 +11,8 @@ import Testing
     func groupRuleSendsItsSummary() async throws {
         let lines = Mutex<[String]>([])
         let demo = Demo(
-            duration: 10, seed: 42, faults: "none",
+            // 20 s: the day's work spread thin, so the run weighs little on the tests beside it.
+            duration: 20, seed: 42, faults: "none",
             scenarioPath: repositoryRoot + "/deploy/sandbox/scenarios/pickup-store-day.yaml",
             rulePaths: [repositoryRoot + "/rules/examples/dingtalk-store-summary.yaml"])
         let summary = try await demo.run { line in lines.withLock { $0.append(line) } }
