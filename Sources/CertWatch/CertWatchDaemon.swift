@@ -1,16 +1,14 @@
-import Foundation
-import AsyncHTTPClient
 import CertWatchCore
-import DouyinOpenAPI
-import Hummingbird
 import Logging
 import Prometheus
-import ServiceLifecycle
 
-/// `certwatch serve`: the services of one certwatch instance under one `ServiceGroup`.
+/// `certwatch serve`: the services of one certwatch instance (``CertWatchServices``) under one
+/// `ServiceGroup`.
 ///
-/// SIGTERM or SIGINT starts a graceful shutdown: polls in flight finish (bounded by
-/// ``shutdownGrace``, default 10 s), then the process exits 0; a second signal cancels at once.
+/// SIGTERM or SIGINT starts a graceful shutdown: the HTTP server stops accepting, the polls in
+/// flight finish and commit their events and deliveries, then the dispatcher records its
+/// deliveries in flight and stops; the process exits 0. A second SIGTERM or SIGINT, or a graceful
+/// shutdown longer than ``shutdownGrace`` (default 10 s), cancels every service at once.
 public struct CertWatchDaemon: Sendable {
     /// The configuration.
     public var configuration: CertWatchConfiguration
@@ -25,67 +23,25 @@ public struct CertWatchDaemon: Sendable {
         self.shutdownGrace = shutdownGrace
     }
 
-    /// Runs until a shutdown signal. Throws when the database cannot be opened or the listen
-    /// address is malformed.
+    /// Runs until a shutdown signal. Throws when the database cannot be opened, a rule file does not
+    /// check, the listen address is malformed or a service fails.
     public func run(
         logger: Logger = Logger(label: "certwatch"), registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()
     ) async throws {
-        let store = try Store(path: configuration.database)
-        let httpClient = DouyinClient.makeHTTPClient(configuration.douyin)
-        let client = DouyinClient(
-            configuration: configuration.douyin, httpClient: httpClient, now: { [clock] in
-                Date(timeIntervalSince1970: clock.now())
-            }, logger: Logger(label: "certwatch.douyin"))
-        let bus = EventBus()
-        // Delivery: the outbox writes deliveries in each poll's transaction; the dispatcher sends them.
-        let outbox = Outbox(
-            rules: try Outbox.loadRules(paths: configuration.rulePaths, sinks: configuration.sinks, logger: logger), clock: clock)
-        let dispatcher = Dispatcher(store: store, sinks: SinkFactory.make(configuration.sinks), clock: clock, bus: bus)
-        let watcher = Watcher(
-            store: store, client: client, clock: clock, configuration: configuration.watcher,
-            onAppend: { bus.publish($0) }, afterAppend: outbox.afterAppend)
-        let file = configuration.file
-        let push: DouyinPushIntake? =
-            try file.bool("push.enabled") ?? true
-            ? DouyinPushIntake(
-                clientSecret: configuration.douyin.clientSecret, autoRegister: try file.bool("push.auto_register") ?? false,
-                api: try file.choice("push.api", as: CertificateAPI.self) ?? .compreRetail, store: store, clock: clock,
-                policy: configuration.watcher.policy) : nil
-        let api = CertWatchAPI(
-            store: store, clock: clock, policy: configuration.watcher.policy, apiKeys: configuration.apiKeys,
-            bus: bus, registry: registry, watcher: watcher, openAPIDocument: OpenAPIDocument.text, push: push,
-            dispatcher: dispatcher)
-        let (host, port) = try Self.address(configuration.listen)
-        let server = Application(
-            router: api.makeRouter(), configuration: .init(address: .hostname(host, port: port), serverName: "certwatch"),
-            logger: Logger(label: "certwatch.http"))
-        // Every long-running part is a Service of this one group.
-        let reloader = RuleReloader(outbox: outbox, paths: configuration.rulePaths, sinks: configuration.sinks)
-        let retention = RetentionService(store: store, policy: configuration.retention, clock: clock)
-        let groups = GroupFlusher(store: store, outbox: outbox, clock: clock, wake: { dispatcher.wakeUp() })
-        let services: [any Service] = [watcher, server, dispatcher, reloader, retention, groups]
-        var groupConfiguration = ServiceGroupConfiguration(
-            services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
-        groupConfiguration.maximumGracefulShutdownDuration = shutdownGrace
-        let group = ServiceGroup(configuration: groupConfiguration)
+        let services = try CertWatchServices(
+            configuration: configuration, clock: clock,
+            options: .init(
+                makeLogger: { label in label == "certwatch" ? logger : Logger(label: label) }, registry: registry,
+                shutdownGrace: shutdownGrace))
         logger.info(
             "certwatch serving", metadata: ["database": "\(configuration.database)", "douyin": "\(configuration.douyin.baseURL)"])
         do {
-            try await group.run()
+            try await services.run()
         } catch {
-            try? await httpClient.shutdown()
+            try? await services.shutdown()
             throw error
         }
-        try await httpClient.shutdown()
+        try await services.shutdown()
         logger.info("certwatch stopped")
-    }
-
-    /// Splits `host:port` (`127.0.0.1:8787`). Throws ``ConfigurationError`` when malformed.
-    static func address(_ text: String) throws(ConfigurationError) -> (String, Int) {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port)
-        else {
-            throw ConfigurationError(location: "configuration", key: "http.listen", message: "expected host:port, found \(text.debugDescription)")
-        }
-        return (String(text[..<colon]), port)
     }
 }

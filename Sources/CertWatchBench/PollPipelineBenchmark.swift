@@ -64,44 +64,55 @@ public enum PollPipelineBenchmark {
         }
         let orderIDs = orders.map(\.orderID)
         return try await server.withRunning { baseURL in
-            let configuration = DouyinClientConfiguration(baseURL: baseURL, clientKey: "sandbox_key", clientSecret: "sandbox_secret")
-            let http = DouyinClient.makeHTTPClient(configuration)
-            let client = DouyinClient(configuration: configuration, httpClient: http, now: { Date(timeIntervalSince1970: clock.now()) })
             var passes: [Pass] = []
-            do {
-                for (index, concurrency) in ([concurrencies.first ?? 8] + concurrencies).enumerated() {
-                    if index > 0 {
-                        // Make every watch due again (steady state: certificates already known).
-                        let now = clock.unixNow
-                        try await store.makeEveryWatchDue(at: now)
-                    }
-                    var measured = try await pass(
-                        kind: index == 0 ? "first sight" : "re-poll", store: store, client: client, clock: clock,
-                        concurrency: concurrency)
+            for (index, concurrency) in ([concurrencies.first ?? 8] + concurrencies).enumerated() {
+                if index > 0 {
+                    // Make every watch due again (steady state: certificates already known).
+                    let now = clock.unixNow
+                    try await store.makeEveryWatchDue(at: now)
+                }
+                // certwatch as `serve` assembles it, with this pass's watcher settings and no rules.
+                let services = try CertWatchServices(
+                    configuration: try configuration(baseURL: baseURL, concurrency: concurrency), clock: clock,
+                    options: .init(makeLogger: { label in
+                        var logger = Logger(label: label)
+                        logger.logLevel = .critical
+                        return logger
+                    }, store: store))
+                do {
+                    var measured = try await pass(kind: index == 0 ? "first sight" : "re-poll", services: services)
                     if index > 0 {
                         (measured.sandboxGetsPerSecond, measured.bodyBytes, measured.cpuMillisecondsPerSandboxGet) = try await rawSandboxGets(
-                            http: http, client: client, baseURL: baseURL, orderIDs: orderIDs,
+                            http: services.douyinHTTP, client: services.client, baseURL: baseURL, orderIDs: orderIDs,
                             concurrency: concurrency)
                     }
                     passes.append(measured)
+                } catch {
+                    try? await services.shutdown()
+                    throw error
                 }
-            } catch {
-                try? await http.shutdown()
-                throw error
+                try await services.shutdown()
             }
-            try await http.shutdown()
             return passes
         }
     }
 
-    static func pass(kind: String, store: Store, client: DouyinClient, clock: SystemWallClock, concurrency: Int)
-        async throws -> Pass
-    {
-        var logger = Logger(label: "certwatch.bench.watcher")
-        logger.logLevel = .critical
-        let watcher = Watcher(
-            store: store, client: client, clock: clock,
-            configuration: WatcherConfiguration(qps: 1_000_000, concurrency: concurrency, idleCheck: 0.05), logger: logger)
+    /// The configuration of a pass: the sandbox at `baseURL` as Douyin, its QPS limit lifted,
+    /// `concurrency` workers, no rule files (events are recorded, nothing is delivered).
+    static func configuration(baseURL: String, concurrency: Int) throws -> CertWatchConfiguration {
+        var configuration = try CertWatchConfiguration.load(path: nil, environment: [:])
+        configuration.douyin = DouyinClientConfiguration(baseURL: baseURL, clientKey: "sandbox_key", clientSecret: "sandbox_secret")
+        configuration.watcher = WatcherConfiguration(qps: 1_000_000, concurrency: concurrency, idleCheck: 0.05)
+        configuration.rulePaths = []
+        return configuration
+    }
+
+    /// Runs the watcher of `services` until every watch due at the start was polled once.
+    static func pass(kind: String, services: CertWatchServices) async throws -> Pass {
+        let store = services.store
+        let clock = services.clock
+        let watcher = services.watcher
+        let concurrency = watcher.configuration.concurrency
         let before = try await store.lastSequence()
         let pollsBefore = try await totalPolls(store)
         try await Task.sleep(for: .seconds(1.05))  // so `last_polled_at >= polledAt` means "polled in this pass"
@@ -116,7 +127,8 @@ public enum PollPipelineBenchmark {
             let deadline = ContinuousClock.now + .seconds(300)
             while ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(50))
-                if try await store.dueWatchCount(now: polledAt) == 0 { break }
+                let due = try await store.dueWatchCount(now: polledAt)
+                if due == 0 { break }
             }
             group.cancelAll()
             try await group.waitForAll()

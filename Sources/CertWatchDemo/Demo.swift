@@ -10,12 +10,14 @@ import ServiceLifecycle
 /// `certwatch demo`: the whole pipeline on real-shaped data, in under a minute.
 ///
 /// An in-process sandbox plays the shipped pickup-store scenario at accelerated time; the merchant
-/// "backend" registers each order as it appears; the real watcher, rules, outbox and dispatcher
-/// (the same code as `serve`, only the clock is faster) deliver every event to a stdout sink and to
-/// a signed webhook sink pointed at an in-process receiver that verifies each signature. The
-/// sandbox pushes its 券消息通知 (lost, repeated, delayed and reordered as the profile's `push`
-/// keys say) to certwatch's own `/douyin/webhook` intake on loopback, so the summary can show how
-/// many changes were first seen after a push hint and how many by a routine poll.
+/// "backend" registers each order as it appears; every service `serve` runs, assembled by the same
+/// ``CertWatchServices`` (watcher, rules and their reloads, outbox, group summaries, retention,
+/// dispatcher, the HTTP API with the push intake; only the configuration and the clock differ)
+/// delivers every event to a stdout sink and to a signed webhook sink pointed at an in-process
+/// receiver that verifies each signature. The sandbox pushes its 券消息通知 (lost, repeated,
+/// delayed and reordered as the profile's `push` keys say) to certwatch's own `/douyin/webhook` on
+/// loopback, so the summary can show how many changes were first seen after a push hint and how
+/// many by a routine poll.
 public struct Demo: Sendable {
     /// Output format of the event lines.
     public enum Format: String, Sendable, CaseIterable {
@@ -94,82 +96,143 @@ public struct Demo: Sendable {
 
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("certwatch-demo-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { if databasePath == nil { try? FileManager.default.removeItem(at: directory) } }
-        let store = try Store(path: databasePath ?? directory.appendingPathComponent("demo.sqlite").path)
+        defer { try? FileManager.default.removeItem(at: directory) }
 
         return try await DouyinSandboxServer(sandbox: sandbox, port: 0, logger: quiet).withRunning { sandboxURL in
             try await receiver.withRunning { receiverURL in
-                let sinks = [
-                    SinkConfiguration(name: "stdout", kind: .stdout, pretty: format == .text),
-                    SinkConfiguration(
-                        name: "webhook", kind: .webhook, url: receiverURL + "/certwatch", secrets: [secret], allowPrivate: true,
-                        retry: RetrySchedule.standard),
-                ]
-                let rules: RuleSet
-                do {
-                    let shipped = try RuleSet.files(in: rulePaths).map { ($0, (try? String(contentsOfFile: $0, encoding: .utf8)) ?? "") }
-                    let demoRule = ("demo:webhook", "rules:\n  - name: demo-everything-to-webhook\n    on: [\"*\"]\n    deliver: [webhook]\n")
-                    rules = try RuleSet.parse(sources: shipped + [demoRule], knownSinks: Set(sinks.map(\.name)))
-                } catch {
-                    throw DemoError(message: "rules: \(error)")
-                }
-                let douyin = DouyinClientConfiguration(baseURL: sandboxURL, clientKey: "sandbox_key", clientSecret: "sandbox_secret")
-                let http = DouyinClient.makeHTTPClient(douyin)
-                let client = DouyinClient(
-                    configuration: douyin, httpClient: http, now: { Date(timeIntervalSince1970: clock.now()) }, logger: quiet)
-                let bus = EventBus()
-                let outbox = Outbox(rules: rules, clock: clock, logger: quiet)
-                let watcher = Watcher(
-                    store: store, client: client, clock: clock, configuration: Self.watcherConfiguration, logger: quiet,
-                    onAppend: { bus.publish($0) }, afterAppend: outbox.afterAppend)
-                let dispatcher = Dispatcher(
-                    store: store,
-                    sinks: SinkFactory.make(sinks, stdout: { data in
-                        emit(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines))
-                    }),
-                    clock: clock, configuration: DispatcherConfiguration(idleCheck: 5, seed: seed), bus: bus, logger: quiet)
-                let registrar = Registrar(sandbox: sandbox, store: store, clock: clock, policy: watcher.configuration.policy)
-                // certwatch's push intake on loopback, and the sandbox pushing to it.
-                let intake = CertWatchAPI(
-                    store: store, clock: clock, policy: watcher.configuration.policy, apiKeys: [],
-                    push: DouyinPushIntake(
-                        clientSecret: douyin.clientSecret, store: store, clock: clock, policy: watcher.configuration.policy,
-                        logger: quiet))
+                var configuration = try demoConfiguration(
+                    sandboxURL: sandboxURL, receiverURL: receiverURL, secret: secret, directory: directory.path)
+                configuration.database = databasePath ?? directory.appendingPathComponent("demo.sqlite").path
+                let store = try Store(path: configuration.database)
+                // The sandbox pushes its 券消息通知 to certwatch's own /douyin/webhook once the server listens.
+                let (ports, port) = AsyncStream<Int>.makeStream()
+                let pusher = PusherRelay(sandbox: sandbox, ports: ports, logger: quiet)
+                let services = try CertWatchServices(
+                    configuration: configuration, clock: clock,
+                    options: .init(
+                        makeLogger: { _ in quiet },
+                        stdout: { data in emit(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines)) },
+                        store: store, dispatcher: DispatcherConfiguration(idleCheck: 5, seed: seed), groupCheckInterval: 60,
+                        onServerRunning: { port.yield($0) },
+                        inputs: [
+                            .init(
+                                service: Registrar(sandbox: sandbox, store: store, clock: clock, policy: configuration.watcher.policy),
+                                serviceName: "demo-registrar"),
+                            .init(service: pusher, serviceName: "demo-pusher"),
+                        ]))
                 await sandbox.enablePushes()
-                return try await intake.withRunning(logger: quiet) { intakeURL in
-                    let pusher = SandboxPusher(sandbox: sandbox, url: intakeURL + "/douyin/webhook", logger: quiet)
-                    let group = ServiceGroup(
-                        configuration: .init(
-                            services: [watcher, dispatcher, registrar, pusher], gracefulShutdownSignals: [.sigterm, .sigint],
-                            logger: quiet))
-                    try await withThrowingTaskGroup(of: Void.self) { tasks in
-                        tasks.addTask { try await group.run() }
-                        tasks.addTask {
-                            if keepRunning {
-                                try await Task.sleep(for: .seconds(365 * 86_400))
-                            } else {
-                                try await Task.sleep(for: .milliseconds(Int64(duration * 1000)))
-                            }
-                            // Let the outbox drain (at most 3 s) so the summary does not end on a pending delivery.
-                            for _ in 0..<30 {
-                                let open = try await dispatcher.deliveries.counts().values.reduce(0) {
-                                    $0 + ($1[.pending] ?? 0) + ($1[.retrying] ?? 0)
-                                }
-                                if open == 0 { break }
-                                try await Task.sleep(for: .milliseconds(100))
-                            }
-                            await group.triggerGracefulShutdown()
-                        }
-                        try await tasks.next()
-                        tasks.cancelAll()
-                    }
-                    try await http.shutdown()
-                    return try await DemoSummary.collect(
-                        store: store, dispatcher: dispatcher, sandbox: sandbox, signaturesVerified: verified.value,
-                        received: receiver.requestCount, speed: speed, databasePath: databasePath, pushes: pusher.outcomes)
+                do {
+                    try await play(services)
+                } catch {
+                    try? await services.shutdown()
+                    throw error
                 }
+                try await services.shutdown()
+                return try await DemoSummary.collect(
+                    store: services.store, dispatcher: services.dispatcher, sandbox: sandbox, signaturesVerified: verified.value,
+                    received: receiver.requestCount, speed: speed, databasePath: databasePath, pushes: pusher.outcomes)
             }
         }
+    }
+
+    /// Runs the services for ``duration`` real seconds (or until a signal with ``keepRunning``),
+    /// lets the outbox drain (at most 3 s) so the summary does not end on a pending delivery, then
+    /// shuts them down gracefully.
+    func play(_ services: CertWatchServices) async throws {
+        enum Ending: Sendable { case stopped, timeUp }
+        try await withThrowingTaskGroup(of: Ending.self) { tasks in
+            tasks.addTask {
+                try await services.run()
+                return .stopped
+            }
+            tasks.addTask {
+                if keepRunning {
+                    try await Task.sleep(for: .seconds(365 * 86_400))
+                } else {
+                    try await Task.sleep(for: .milliseconds(Int64(duration * 1000)))
+                }
+                for _ in 0..<30 {
+                    let open = try await services.dispatcher.deliveries.counts().values.reduce(0) {
+                        $0 + ($1[.pending] ?? 0) + ($1[.retrying] ?? 0)
+                    }
+                    if open == 0 { break }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                await services.group.triggerGracefulShutdown()
+                return .timeUp
+            }
+            while let ending = try await tasks.next() {
+                if ending == .stopped { tasks.cancelAll() }  // stopped by a signal: no more waiting
+            }
+        }
+    }
+
+    /// The demo's configuration: the sandbox as Douyin, the watcher settings of
+    /// ``watcherConfiguration``, the HTTP server on a free loopback port, push on, and the sinks
+    /// `stdout` (pretty in text format), `webhook` (the signing receiver) and, for every other sink
+    /// a rule file names (`dingtalk-ops` in `rules/examples/`), a stdout sink that prints the
+    /// delivery's body — so `--rules rules/examples/dingtalk-store-summary.yaml` prints the store
+    /// summary a DingTalk group would get. A rule sending every event to `webhook` is added (written
+    /// to `directory`). Throws ``DemoError`` when the rules do not check.
+    func demoConfiguration(sandboxURL: String, receiverURL: String, secret: String, directory: String) throws
+        -> CertWatchConfiguration
+    {
+        var configuration = try CertWatchConfiguration.load(path: nil, environment: [:])
+        configuration.douyin = DouyinClientConfiguration(baseURL: sandboxURL, clientKey: "sandbox_key", clientSecret: "sandbox_secret")
+        configuration.watcher = Self.watcherConfiguration
+        configuration.listen = "127.0.0.1:0"
+        configuration.push = PushConfiguration(enabled: true)
+        let demoRules = directory + "/rules"
+        try FileManager.default.createDirectory(atPath: demoRules, withIntermediateDirectories: true)
+        try Data("rules:\n  - name: demo-everything-to-webhook\n    on: [\"*\"]\n    deliver: [webhook]\n".utf8)
+            .write(to: URL(fileURLWithPath: demoRules + "/demo-webhook.yaml"))
+        configuration.rulePaths = rulePaths + [demoRules]
+        var sinks = [
+            SinkConfiguration(name: "stdout", kind: .stdout, pretty: format == .text),
+            SinkConfiguration(
+                name: "webhook", kind: .webhook, url: receiverURL + "/certwatch", secrets: [secret], allowPrivate: true,
+                retry: RetrySchedule.standard),
+        ]
+        let named: Set<String>
+        do {
+            named = Set(try RuleSet.load(paths: configuration.rulePaths, knownSinks: nil).rules.flatMap(\.deliver))
+        } catch {
+            throw DemoError(message: "rules: \(error)")
+        }
+        for name in named.subtracting(sinks.map(\.name)).sorted() {
+            sinks.append(SinkConfiguration(name: name, kind: .stdout, pretty: false))
+        }
+        configuration.sinks = sinks
+        return configuration
+    }
+}
+
+/// Runs the sandbox's pusher against certwatch's `/douyin/webhook` once the HTTP server's port is known.
+final class PusherRelay: Service, Sendable {
+    let sandbox: DouyinSandbox
+    let ports: AsyncStream<Int>
+    let logger: Logger
+    private let pusher = Mutex<SandboxPusher?>(nil)
+
+    init(sandbox: DouyinSandbox, ports: AsyncStream<Int>, logger: Logger) {
+        self.sandbox = sandbox
+        self.ports = ports
+        self.logger = logger
+    }
+
+    /// What certwatch's intake answered, by outcome (empty before the server listened).
+    var outcomes: [String: Int] { pusher.withLock { $0?.outcomes } ?? [:] }
+
+    func run() async throws {
+        var port: Int?
+        for await listening in ports.cancelOnGracefulShutdown() {
+            port = listening
+            break
+        }
+        guard let port else { return }
+        let pusher = SandboxPusher(sandbox: sandbox, url: "http://127.0.0.1:\(port)/douyin/webhook", logger: logger)
+        self.pusher.withLock { $0 = pusher }
+        try await pusher.run()
     }
 }
 
@@ -276,7 +339,7 @@ struct Registrar: Service {
 
     func run() async throws {
         var known = Set<String>()
-        while !Task.isShuttingDownGracefully {
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
             try await registerNew(&known)
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(100)) }
         }

@@ -22,30 +22,20 @@ struct PickupStoreDayTests {
                 SinkConfiguration(
                     name: "webhook", kind: .webhook, url: receiverURL + "/hook", secrets: [secret], allowPrivate: true),
             ]
-            let shipped = try RuleSet.files(in: [repositoryRoot + "/rules"]).map {
-                ($0, try String(contentsOfFile: $0, encoding: .utf8))
-            }
-            let rules = try RuleSet.parse(
-                sources: shipped + [
-                    ("test", "rules:\n  - name: all-to-webhook\n    on: [\"*\"]\n    deliver: [webhook]\n")
-                ],
-                knownSinks: ["stdout", "webhook"])
-            let outbox = Outbox(rules: rules, clock: clock)
+            // The shipped rules plus one sending every event to the webhook.
+            let extra = FileManager.default.temporaryDirectory.appendingPathComponent("certwatch-rules-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: extra, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: extra) }
+            try Data("rules:\n  - name: all-to-webhook\n    on: [\"*\"]\n    deliver: [webhook]\n".utf8)
+                .write(to: extra.appendingPathComponent("all-to-webhook.yaml"))
             // The demo's cadence (routine polls 10–15 minutes apart, as the scenario's spacing assumes):
             // the 30 s floor an unlimited quota gives would meet the scenario's real-time rate limit.
             let policy = PollPolicy(jitter: 0, minInterval: 600, maxInterval: 900)
-            try await Harness.with(policy: policy, scenario: scenario, afterAppend: outbox.afterAppend) { h in
+            try await Harness.with(
+                policy: policy, scenario: scenario, rulePaths: [repositoryRoot + "/rules", extra.path], sinks: sinks
+            ) { h in
                 h.clock.set(clock.now())
-                let sinkMap = SinkFactory.make(sinks, stdout: { _ in })
-                let dispatcher = Dispatcher(
-                    store: h.store, sinks: sinkMap, clock: h.clock, configuration: DispatcherConfiguration(seed: 1))
-                do {
-                    try await Self.playDay(h, dispatcher: dispatcher, clock: clock, receiver: receiver)
-                } catch {
-                    for sink in sinkMap.values { await sink.shutdown() }
-                    throw error
-                }
-                for sink in sinkMap.values { await sink.shutdown() }
+                try await Self.playDay(h, dispatcher: h.services.dispatcher, clock: clock, receiver: receiver)
             }
         }
     }

@@ -55,75 +55,68 @@ struct PushLatencyTests {
         }
     }
 
-    /// Real time, the services as `serve` runs them: the watcher's `run()` (routine workers and the
-    /// hint lane) and the sandbox's pusher in one ServiceGroup, the intake served on 127.0.0.1. The
-    /// test waits for the appended event (no sleeps), then checks its time against the change.
+    /// Real time, the services as `serve` runs them (``CertWatchServices``: the watcher's routine
+    /// workers and hint lane, the HTTP server with the intake on 127.0.0.1, the dispatcher, …) and
+    /// the sandbox's pusher. The test waits for the appended event (no sleeps), then checks its time
+    /// against the change.
     @Test("serve's services: the watcher and the pusher running, a verification is detected within 5 s of the push")
     func runningServices() async throws {
         let logger = Self.quiet
         let sandbox = DouyinSandbox(clock: .system())
         try await DouyinSandboxServer(sandbox: sandbox, port: 0, logger: logger).withRunning { sandboxURL in
-            let store = try temporaryStore()
-            let clock = SystemWallClock()
-            let configuration = DouyinClientConfiguration(baseURL: sandboxURL, clientKey: "sandbox_key", clientSecret: "sandbox_secret")
-            let http = DouyinClient.makeHTTPClient(configuration)
-            let client = DouyinClient(configuration: configuration, httpClient: http, logger: logger)
-            let (appended, sink) = AsyncStream<[CertWatchEvent]>.makeStream()
             let policy = PollPolicy(jitter: 0, minInterval: 600, maxInterval: 600)
-            let watcher = Watcher(
-                store: store, client: client, clock: clock, configuration: WatcherConfiguration(policy: policy, qps: 5, concurrency: 2),
-                logger: logger, onAppend: { sink.yield($0) })
-            let intake = CertWatchAPI(
-                store: store, clock: clock, policy: policy, apiKeys: ["k"], watcher: watcher,
-                push: DouyinPushIntake(clientSecret: "sandbox_secret", store: store, clock: clock, policy: policy, logger: logger))
+            let (ports, port) = AsyncStream<Int>.makeStream()
+            let services = try CertWatchServices(
+                configuration: try testConfiguration(
+                    baseURL: sandboxURL, watcher: WatcherConfiguration(policy: policy, qps: 5, concurrency: 2)),
+                options: .init(makeLogger: { _ in logger }, store: try temporaryStore(), onServerRunning: { port.yield($0) }))
             let result: Result<Void, any Error>
             do {
-                result = .success(try await Self.detect(sandbox: sandbox, store: store, watcher: watcher, intake: intake, appended: appended, sink: sink, logger: logger))
+                result = .success(try await Self.detect(sandbox: sandbox, services: services, ports: ports, logger: logger))
             } catch {
                 result = .failure(error)
             }
-            try await http.shutdown()
+            try await services.shutdown()
             try result.get()
         }
     }
 
-    static func detect(
-        sandbox: DouyinSandbox, store: Store, watcher: Watcher, intake: CertWatchAPI, appended: AsyncStream<[CertWatchEvent]>,
-        sink: AsyncStream<[CertWatchEvent]>.Continuation, logger: Logger
-    ) async throws {
-            let clock = SystemWallClock()
-            try await intake.withRunning(logger: logger) { url in
-                let pusher = SandboxPusher(sandbox: sandbox, url: url + "/douyin/webhook", logger: logger)
-                await sandbox.enablePushes()
-                let group = ServiceGroup(configuration: .init(services: [watcher, pusher], logger: logger))
-                try await withThrowingTaskGroup(of: Void.self) { tasks in
-                    tasks.addTask { try await group.run() }
-                    // A watchdog, not a timing: if nothing is detected in 30 s the stream ends and the test fails.
-                    tasks.addTask {
-                        try? await Task.sleep(for: .seconds(30))
-                        sink.finish()
-                    }
-                    let order = try await sandbox.createOrder(OrderSpec(certificates: [.init(kind: .voucher)]))
-                    let now = clock.unixNow
-                    _ = try await store.register(WatchRegistration(orderID: order.orderID), now: now, firstPollAt: now)
-                    var events = appended.makeAsyncIterator()
-                    let first = await events.next()
-                    let discovered = try #require(first)
-                    #expect(discovered.map(\.type).contains(.discovered))
-                    try await sandbox.verify(certificateID: order.certificates[0].certificateID)
-                    let change = await sandbox.pushLog().last
-                    let changedAt = try #require(change).changedAt
-                    var verified: CertWatchEvent?
-                    while verified == nil, let batch = await events.next() {
-                        verified = batch.first { $0.type == .verified }
-                    }
-                    let event = try #require(verified)
-                    #expect(event.time - changedAt <= 5)
-                    #expect(try await store.detections().filter { $0.type == "certificate.verified" }.map(\.detectedBy) == [.push])
-                    await group.triggerGracefulShutdown()
-                    tasks.cancelAll()
-                    try? await tasks.waitForAll()
-                }
+    static func detect(sandbox: DouyinSandbox, services: CertWatchServices, ports: AsyncStream<Int>, logger: Logger) async throws {
+        let clock = SystemWallClock()
+        let store = services.store
+        let appended = services.bus.subscribe()
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await services.run(signals: AsyncStream { _ in }) }
+            var listening = ports.makeAsyncIterator()
+            let port = try #require(await listening.next())
+            let pusher = SandboxPusher(sandbox: sandbox, url: "http://127.0.0.1:\(port)/douyin/webhook", logger: logger)
+            await sandbox.enablePushes()
+            tasks.addTask { try await pusher.run() }
+            // A watchdog, not a timing: if nothing is detected in 30 s the stream ends and the test fails.
+            tasks.addTask {
+                try? await Task.sleep(for: .seconds(30))
+                services.bus.finish()
             }
+            let order = try await sandbox.createOrder(OrderSpec(certificates: [.init(kind: .voucher)]))
+            let now = clock.unixNow
+            _ = try await store.register(WatchRegistration(orderID: order.orderID), now: now, firstPollAt: now)
+            var events = appended.makeAsyncIterator()
+            let first = await events.next()
+            let discovered = try #require(first)
+            #expect(discovered.map(\.type).contains(.discovered))
+            try await sandbox.verify(certificateID: order.certificates[0].certificateID)
+            let change = await sandbox.pushLog().last
+            let changedAt = try #require(change).changedAt
+            var verified: CertWatchEvent?
+            while verified == nil, let batch = await events.next() {
+                verified = batch.first { $0.type == .verified }
+            }
+            let event = try #require(verified)
+            #expect(event.time - changedAt <= 5)
+            #expect(try await store.detections().filter { $0.type == "certificate.verified" }.map(\.detectedBy) == [.push])
+            await services.group.triggerGracefulShutdown()
+            tasks.cancelAll()
+            try? await tasks.waitForAll()
         }
     }
+}

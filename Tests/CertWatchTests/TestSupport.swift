@@ -17,9 +17,11 @@ func temporaryStore() throws -> Store {
     return try Store(path: directory.appendingPathComponent("certwatch.sqlite").path)
 }
 
-/// The sandbox (manual clock), a watcher against it over loopback HTTP, and one shared clock.
+/// The sandbox (manual clock), certwatch's services against it over loopback HTTP (assembled by
+/// ``CertWatchServices``, as `serve` does; tests drive the steps), and one shared clock.
 struct Harness: Sendable {
     let sandbox: DouyinSandbox
+    let services: CertWatchServices
     let store: Store
     let clock: ManualWallClock
     let watcher: Watcher
@@ -60,37 +62,52 @@ struct Harness: Sendable {
 
     static let start: Int64 = 1_734_169_082
 
-    /// Runs `body` with a sandbox served on 127.0.0.1 and a watcher pointed at it.
+    /// Runs `body` with a sandbox served on 127.0.0.1 and certwatch's services pointed at it:
+    /// `policy` for the watcher (10,000 QPS, 4 at a time), the rule files `rulePaths` (default none:
+    /// events are recorded, nothing is delivered) and `sinks` (stdout sinks write nowhere).
     static func with<T: Sendable>(
         faults: FaultProfile = FaultProfile(), policy: PollPolicy = PollPolicy(jitter: 0), scenario: Scenario? = nil,
-        afterAppend: AfterAppend? = nil, _ body: @Sendable (Harness) async throws -> T
+        rulePaths: [String] = [], sinks: [SinkConfiguration] = [], _ body: @Sendable (Harness) async throws -> T
     ) async throws -> T {
         let sandbox = DouyinSandbox(
             configuration: SandboxConfiguration(faults: faults, scenario: scenario), clock: .manual(at: start))
         let server = DouyinSandboxServer(sandbox: sandbox, port: 0)
         return try await server.withRunning { baseURL in
-            let store = try temporaryStore()
             let clock = ManualWallClock(Double(start))
-            let configuration = DouyinClientConfiguration(
-                baseURL: baseURL, clientKey: "sandbox_key", clientSecret: "sandbox_secret")
-            let http = DouyinClient.makeHTTPClient(configuration)
-            let client = DouyinClient(
-                configuration: configuration, httpClient: http, now: { Date(timeIntervalSince1970: clock.now()) })
-            var logger = Logger(label: "test.watcher")
-            logger.logLevel = .critical
-            let watcher = Watcher(
-                store: store, client: client, clock: clock,
-                configuration: WatcherConfiguration(policy: policy, qps: 10_000, concurrency: 4), logger: logger,
-                afterAppend: afterAppend)
-            let harness = Harness(sandbox: sandbox, store: store, clock: clock, watcher: watcher, client: client, baseURL: baseURL)
+            let services = try CertWatchServices(
+                configuration: try testConfiguration(
+                    baseURL: baseURL, watcher: WatcherConfiguration(policy: policy, qps: 10_000, concurrency: 4),
+                    rulePaths: rulePaths, sinks: sinks),
+                clock: clock,
+                options: .init(
+                    makeLogger: { _ in quietLogger() }, stdout: { _ in }, store: try temporaryStore(),
+                    dispatcher: DispatcherConfiguration(seed: 1)))
+            let harness = Harness(
+                sandbox: sandbox, services: services, store: services.store, clock: clock, watcher: services.watcher,
+                client: services.client, baseURL: baseURL)
             do {
                 let result = try await body(harness)
-                try await http.shutdown()
+                try await services.shutdown()
                 return result
             } catch {
-                try? await http.shutdown()
+                try? await services.shutdown()
                 throw error
             }
         }
     }
+}
+
+/// The configuration of a test instance: the sandbox at `baseURL` as Douyin, the HTTP server on a
+/// free loopback port, the given watcher settings, rule files and sinks (plus the built-in stdout).
+func testConfiguration(
+    baseURL: String, watcher: WatcherConfiguration, rulePaths: [String] = [], sinks: [SinkConfiguration] = [],
+    database: String? = nil
+) throws -> CertWatchConfiguration {
+    var configuration = try CertWatchConfiguration.load(path: nil, environment: [:], database: database)
+    configuration.douyin = DouyinClientConfiguration(baseURL: baseURL, clientKey: "sandbox_key", clientSecret: "sandbox_secret")
+    configuration.watcher = watcher
+    configuration.listen = "127.0.0.1:0"
+    configuration.rulePaths = rulePaths
+    configuration.sinks = [SinkConfiguration.builtInStdout] + sinks.filter { $0.name != SinkConfiguration.builtInStdout.name }
+    return configuration
 }

@@ -22,6 +22,8 @@ public struct CertWatchConfiguration: Sendable {
     public var apiKeys: [String]
     /// How long history is kept (`retention.events`, `retention.delivery_attempts`).
     public var retention: RetentionPolicy
+    /// Douyin's push intake (`push.*`).
+    public var push: PushConfiguration = PushConfiguration()
     /// The file it was read from ("" when none).
     public var sourcePath: String
     /// The flattened file, for sections read by other parts (sinks).
@@ -106,6 +108,7 @@ public struct CertWatchConfiguration: Sendable {
                 events: try positive(file, "retention.events") ?? 90 * 86_400,
                 deliveryAttempts: try positive(file, "retention.delivery_attempts") ?? 90 * 86_400),
             sourcePath: path ?? "", file: file)
+        configuration.push = try PushConfiguration(file: file)
         configuration.sinks = try SinkConfiguration.all(from: file)
         return configuration
     }

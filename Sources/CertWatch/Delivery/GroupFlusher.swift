@@ -25,7 +25,7 @@ public struct GroupFlusher: Service {
     }
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully {
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
             do {
                 if try await flushDue() > 0 { wake() }
             } catch {

@@ -2,6 +2,7 @@ import CertWatchCore
 import Foundation
 import HTTPTypes
 import Hummingbird
+import ServiceLifecycle
 
 /// `/v1/events`: the event log by sequence, as pages and as a Server-Sent Events stream.
 struct EventsAPI: Sendable {
@@ -71,7 +72,7 @@ struct EventsAPI: Sendable {
                 }
                 var quiet = 0.0
                 tick.yield(false)
-                for await isTimer in ticks {
+                for await isTimer in ticks.cancelOnGracefulShutdown() {  // the server stops first at shutdown: end streams
                     while true {
                         let events = try await store.events(after: cursor, limit: 500)
                         for event in events {

@@ -40,7 +40,7 @@ public struct RetentionService: Service {
     }
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully {
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
             do {
                 let pruned = try await prune()
                 if pruned.events + pruned.attempts > 0 {

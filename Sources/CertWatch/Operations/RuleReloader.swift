@@ -37,7 +37,7 @@ public struct RuleReloader: Service {
             group.addTask {
                 var seen = fingerprint()
                 var pending: [String: Date]?
-                while !Task.isShuttingDownGracefully {
+                while !Task.isShuttingDownGracefully, !Task.isCancelled {
                     try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(Int64(interval * 1000))) }
                     let now = fingerprint()
                     if now == seen {
