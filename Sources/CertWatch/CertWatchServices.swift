@@ -140,7 +140,8 @@ public struct CertWatchServices: Sendable {
                 api: configuration.push.api, store: store, clock: clock, policy: configuration.watcher.policy,
                 logger: makeLogger("certwatch.push")) : nil
         let api = CertWatchAPI(
-            store: store, clock: clock, policy: configuration.watcher.policy, apiKeys: configuration.apiKeys, bus: bus,
+            store: store, clock: clock, policy: configuration.watcher.policy, apiKeys: configuration.apiKeys,
+            bodyLimit: configuration.bodyLimit, bus: bus,
             registry: options.registry, watcher: watcher, openAPIDocument: OpenAPIDocument.text, push: push,
             dispatcher: dispatcher)
         let onServerRunning = options.onServerRunning

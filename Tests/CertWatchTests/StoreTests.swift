@@ -252,6 +252,23 @@ struct ConfigurationTests {
         #expect(try CertWatchConfiguration.sinkNames(path: path, environment: [:]) == ["erp", "stdout"])
     }
 
+    @Test("deploy/certwatch.example.yaml loads and shows every key certwatch knows")
+    func exampleIsComplete() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let path = root.appendingPathComponent("deploy/certwatch.example.yaml").path
+        let environment = [
+            "DOUYIN_CLIENT_KEY": "k", "DOUYIN_CLIENT_SECRET": "s", "CERTWATCH_API_KEY": "a", "ERP_WEBHOOK_SECRET": testSecret,
+        ]
+        let configuration = try CertWatchConfiguration.load(path: path, environment: environment)
+        #expect(Set(configuration.sinks.map(\.name)) == ["erp", "archive", "console", "stdout"])
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        // Each key appears as `name:` (set, or commented out for deprecated and optional ones) under its section.
+        for key in CertWatchConfiguration.knownKeys {
+            let name = key.split(separator: ".").last { $0 != "*" }.map(String.init) ?? key
+            #expect(text.contains("\(name):"), "\(key) is not in deploy/certwatch.example.yaml")
+        }
+    }
+
     @Test("relative paths in the file resolve against the file's directory, not the working directory")
     func relativePaths() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cw-\(UUID().uuidString)").path

@@ -20,6 +20,8 @@ public struct CertWatchConfiguration: Sendable {
     public var listen: String
     /// Bearer keys for the HTTP API (`http.api_keys`).
     public var apiKeys: [String]
+    /// Largest HTTP request body, bytes (`http.body_limit`, default 1 MiB; 1 KiB…64 MiB).
+    public var bodyLimit: Int = 1 << 20
     /// How long history is kept (`retention.events`, `retention.delivery_attempts`).
     public var retention: RetentionPolicy
     /// Douyin's push intake (`push.*`).
@@ -110,6 +112,7 @@ public struct CertWatchConfiguration: Sendable {
             sourcePath: path ?? "", file: file)
         configuration.push = try PushConfiguration(file: file)
         configuration.sinks = try SinkConfiguration.all(from: file)
+        configuration.bodyLimit = try file.integer("http.body_limit", range: 1_024...(64 << 20)) ?? configuration.bodyLimit
         return configuration
     }
 
