@@ -25,16 +25,27 @@ public struct CertWatchDaemon: Sendable {
 
     /// Runs until a shutdown signal. Throws when the database cannot be opened, a rule file does not
     /// check, the listen address is malformed or a service fails.
+    ///
+    /// One instance per SQLite database (``InstanceLock``): a second `serve` on the same database
+    /// throws ``InstanceLock/Held`` naming the holder. Holding the database alone, it ends the watch
+    /// leases an earlier process left (a crash mid-poll), so those watches are polled at once.
     public func run(
         logger: Logger = Logger(label: "certwatch"), registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()
     ) async throws {
+        let lock = configuration.database == ":memory:" ? nil : try InstanceLock(database: configuration.database)
+        defer { withExtendedLifetime(lock) {} }
         let services = try CertWatchServices(
             configuration: configuration, clock: clock,
             options: .init(
                 makeLogger: { label in label == "certwatch" ? logger : Logger(label: label) }, registry: registry,
                 shutdownGrace: shutdownGrace))
+        let released = try await services.store.releaseAllLeases()
         logger.info(
-            "certwatch serving", metadata: ["database": "\(configuration.database)", "douyin": "\(configuration.douyin.baseURL)"])
+            "certwatch serving",
+            metadata: [
+                "database": "\(configuration.database)", "douyin": "\(configuration.douyin.baseURL)",
+                "leases_released": "\(released)",
+            ])
         do {
             try await services.run()
         } catch {

@@ -39,6 +39,32 @@ struct StoreTests {
         #expect(try await store.watches(matching: "1002").isEmpty)
     }
 
+    @Test("one instance per database: a second lock names the holder; released when the holder goes")
+    func instanceLock() throws {
+        let database = FileManager.default.temporaryDirectory.appendingPathComponent("cw-lock-\(UUID().uuidString).sqlite").path
+        var first: InstanceLock? = try InstanceLock(database: database)
+        do {
+            _ = try InstanceLock(database: database)
+            Issue.record("a second instance took the lock")
+        } catch let held as InstanceLock.Held {
+            #expect(held.holder?.hasPrefix("pid \(ProcessInfo.processInfo.processIdentifier), started ") == true)
+            #expect(held.description.contains("in use by another certwatch serve"))
+        }
+        #expect(first != nil)
+        first = nil
+        #expect(throws: Never.self) { _ = try InstanceLock(database: database) }
+    }
+
+    @Test("leases left by a process that is gone are released at start")
+    func releaseAllLeases() async throws {
+        let store = try temporaryStore()
+        _ = try await store.register(WatchRegistration(orderID: "1001"), now: 0, firstPollAt: 0)
+        #expect(try await store.claimDue(now: 10, limit: 10, lease: 120).count == 1)
+        #expect(try await store.claimDue(now: 11, limit: 10, lease: 120).isEmpty)
+        #expect(try await store.releaseAllLeases() == 1)
+        #expect(try await store.claimDue(now: 12, limit: 10, lease: 120).count == 1)
+    }
+
     @Test("bad registrations name the field")
     func validation() async throws {
         let store = try temporaryStore()

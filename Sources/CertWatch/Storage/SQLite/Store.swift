@@ -342,6 +342,17 @@ public final class Store: CertWatchStorage {
         }
     }
 
+    /// Ends every watch lease, returning how many there were: what an instance that holds the
+    /// database alone (``InstanceLock``) does at start, since the leases are left by a process that
+    /// is gone (a crash or `kill -9` mid-poll); those watches are due again at once instead of
+    /// after their lease.
+    public func releaseAllLeases() async throws -> Int {
+        try await writer.write { db in
+            try db.execute(sql: "UPDATE watches SET leased_until = NULL WHERE leased_until IS NOT NULL")
+            return db.changesCount
+        }
+    }
+
     /// The earliest `next_poll_at` of an active, unleased watch, or `nil` when none.
     public func nextDue(now: Int64) async throws -> Int64? {
         try await writer.read { db in

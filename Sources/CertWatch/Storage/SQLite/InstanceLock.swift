@@ -1,0 +1,58 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One `certwatch serve` per SQLite database: an exclusive `flock(2)` on `<database>.lock`, held
+/// for the life of the process (the kernel releases it when the process ends, however it ends,
+/// `kill -9` included). The file names the holder (`pid` and start time) for the error a second
+/// instance prints.
+public final class InstanceLock: Sendable {
+    /// Another process holds the database.
+    public struct Held: Error, Sendable, CustomStringConvertible {
+        /// The lock file.
+        public var path: String
+        /// What the holder wrote: `pid N, started <RFC 3339>`, or nil when unreadable.
+        public var holder: String?
+
+        public var description: String {
+            "the database is in use by another certwatch serve (\(holder ?? "holder unknown"); lock \(path)): "
+                + "stop it, or give this one another database"
+        }
+    }
+
+    /// The lock file path.
+    public let path: String
+    private let descriptor: Int32
+
+    /// Takes the lock for `database` (a SQLite path; nothing is locked for `:memory:`). Throws
+    /// ``Held`` when another process holds it, or a `CocoaError`-like error when the lock file
+    /// cannot be created.
+    public init(database: String, now: Date = Date()) throws {
+        path = database + ".lock"
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
+        }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+            close(descriptor)
+            throw Held(path: path, holder: holder?.isEmpty == false ? holder : nil)
+        }
+        let started = ISO8601DateFormatter().string(from: now)
+        let text = "pid \(getpid()), started \(started)\n"
+        _ = ftruncate(descriptor, 0)
+        _ = text.withCString { pwrite(descriptor, $0, strlen($0), 0) }
+        self.descriptor = descriptor
+    }
+
+    deinit {
+        // Closing the descriptor releases the lock; the file stays (its content is rewritten by the next holder).
+        close(descriptor)
+    }
+}
