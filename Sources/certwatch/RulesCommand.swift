@@ -36,10 +36,10 @@ struct RulesCommand: ParsableCommand {
             abstract: "Validate rule files: syntax, keys, field paths, types, sink names, templates.",
             discussion: "Directories are read for *.yaml and *.yml (not recursively). Errors print as file:line:col: message; exit 1.")
 
-        @Argument(help: "Rule files or directories (default: rules/).")
+        @Argument(help: "Rule files or directories (default: the configuration's rules.paths with --config, else rules/).")
         var paths: [String] = []
 
-        @Option(help: "Configuration file whose sinks the rules may name.")
+        @Option(help: "Configuration file whose sinks the rules may name (and whose rules.paths are checked when no paths are given).")
         var config: String?
 
         @Option(help: "Comma-separated sink names the rules may name (checked only when given).")
@@ -47,6 +47,13 @@ struct RulesCommand: ParsableCommand {
 
         func run() throws {
             let known = try RulesCommand.knownSinks(config: config, sinks: sinks)
+            var paths = self.paths
+            if paths.isEmpty, let config {
+                do { paths = try CertWatchConfiguration.rulePaths(path: config) } catch { throw CommandFailure("\(error)") }
+            }
+            if known == nil {
+                FileHandle.standardError.write(Data("note: sink names not checked (give --config F or --sinks a,b)\n".utf8))
+            }
             do {
                 let set = try RuleSet.load(paths: paths.isEmpty ? ["rules"] : paths, knownSinks: known)
                 let grouped = set.rules.filter { $0.group != nil }.count

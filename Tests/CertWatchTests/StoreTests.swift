@@ -269,8 +269,7 @@ struct ConfigurationTests {
         #expect(configuration.apiKeys == ["api"])
         #expect(configuration.sinks.first { $0.name == "erp" }?.secrets == [testSecret])
         // Without the credentials' variables the file loads; only requireCredentials (serve) fails, located.
-        let partial = try CertWatchConfiguration.load(
-            path: path, environment: ["CERTWATCH_API_KEY": "api", "ERP_WEBHOOK_SECRET": testSecret])
+        let partial = try CertWatchConfiguration.load(path: path, environment: ["ERP_WEBHOOK_SECRET": testSecret])
         #expect {
             try partial.requireCredentials()
         } throws: { error in "\(error)".contains(":2:15: douyin.client_key: environment variable DOUYIN_CLIENT_KEY is not set") }
@@ -312,6 +311,7 @@ struct ConfigurationTests {
         let configuration = try CertWatchConfiguration.load(path: path, environment: [:])
         #expect(configuration.database == directory + "/data/certwatch.sqlite")
         #expect(configuration.rulePaths == [directory + "/rules/", "/etc/certwatch/rules"])
+        #expect(try CertWatchConfiguration.rulePaths(path: path, environment: [:]) == configuration.rulePaths)
         #expect(configuration.sinks.first { $0.name == "archive" }?.path == directory + "/events.jsonl")
         // From the environment: relative to the working directory, as given.
         let fromEnvironment = try CertWatchConfiguration.load(path: path, environment: ["CERTWATCH_DATABASE": "x.sqlite"])

@@ -101,7 +101,8 @@ public struct CertWatchConfiguration: Sendable {
         let database = try file.path("database")
         let rulePaths = try file.paths("rules.paths")
         let listen = try file.string("http.listen")
-        let apiKeys = try file.list("http.api_keys")
+        // Read when used (``requireCredentials()``): only `serve` answers HTTP.
+        let apiKeys = try? file.list("http.api_keys")
         var configuration = CertWatchConfiguration(
             database: overrideDatabase ?? database ?? "./certwatch.sqlite", douyin: douyin,
             watcher: watcher, rulePaths: rulePaths ?? ["rules/"],
@@ -126,10 +127,22 @@ public struct CertWatchConfiguration: Sendable {
         return Set(file.names(under: "sinks") + [SinkConfiguration.builtInStdout.name])
     }
 
-    /// Checks that Douyin credentials are present (needed by `serve`, not by read-only commands).
+    /// The rule files and directories the file at `path` names (`rules.paths`, relative to the file's
+    /// directory; default `rules/`), without reading any other setting: what `rules check --config`
+    /// checks when given no paths. Throws ``ConfigurationError`` for an unreadable file or an unknown key.
+    public static func rulePaths(path: String, environment: [String: String] = ProcessInfo.processInfo.environment)
+        throws(ConfigurationError) -> [String]
+    {
+        let file = try ConfigurationFile(path: path, knownKeys: knownKeys, environment: environment)
+        return try file.paths("rules.paths") ?? ["rules/"]
+    }
+
+    /// Checks what `serve` needs and other commands do not: Douyin credentials present and the
+    /// `${VAR}`s of `douyin.client_key`, `douyin.client_secret` and `http.api_keys` set.
     /// Throws the located error of a `${VAR}` that is not set, or says the key is required.
     public func requireCredentials() throws(ConfigurationError) {
         for key in ["douyin.client_key", "douyin.client_secret"] { _ = try file.string(key) }
+        _ = try file.list("http.api_keys")
         for (key, value) in [("douyin.client_key", douyin.clientKey), ("douyin.client_secret", douyin.clientSecret)]
         where value.isEmpty {
             throw ConfigurationError(
