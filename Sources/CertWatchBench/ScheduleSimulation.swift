@@ -402,7 +402,7 @@ public struct ScheduleSimulation: Sendable {
             // Both due: the targeted poll first unless the routine one is more than
             // `targetedLead` seconds older (the watcher's claim orders them the same way).
             let targetedFirst = targetedAt == slot && routineAt == slot
-                ? targetedHeap.peek()!.due - Double(policy.targetedLead) <= heap.peek()!.due
+                ? policy.servesTargetedFirst(targetedDue: targetedHeap.peek()!.due, routineDue: heap.peek()!.due)
                 : targetedAt <= routineAt
             if hinted {
                 let hint = hints[nextHint]

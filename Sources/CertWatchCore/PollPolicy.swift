@@ -151,6 +151,13 @@ public struct PollPolicy: Sendable, Hashable {
         return Plan(decision: .pollAt(earliest), targeted: targeted)
     }
 
+    /// Whether a targeted poll due at `targetedDue` is served before a routine one due at
+    /// `routineDue` (both Unix seconds, both due): unless the routine one is more than
+    /// ``targetedLead`` seconds older. The one ordering rule of the watcher's claim and the simulation.
+    public func servesTargetedFirst(targetedDue: Double, routineDue: Double) -> Bool {
+        targetedDue - Double(targetedLead) <= routineDue
+    }
+
     /// The first poll of a watch registered at `now`.
     public func firstPoll(now: Int64) -> Int64 { now + firstPollDelay }
 

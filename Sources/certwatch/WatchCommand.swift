@@ -210,9 +210,10 @@ struct WatchView: Encodable {
 func parseLabels(_ pairs: [String]) throws -> [String: String] {
     var labels: [String: String] = [:]
     for pair in pairs {
-        let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
-        guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("label \(pair.debugDescription): expected k=v") }
-        labels[parts[0]] = parts[1]
+        guard let (key, value) = Watch.labelPair(pair) else {
+            throw ValidationError("label \(pair.debugDescription): expected k=v (or k:v)")
+        }
+        labels[key] = value
     }
     return labels
 }

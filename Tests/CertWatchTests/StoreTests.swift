@@ -65,6 +65,15 @@ struct StoreTests {
         #expect(try await store.claimDue(now: 12, limit: 10, lease: 120).count == 1)
     }
 
+    @Test("a label is key:value or key=value, split at the first separator")
+    func labelPairs() {
+        #expect(Watch.labelPair("store=sh:01").map { [$0.key, $0.value] } == ["store", "sh:01"])
+        #expect(Watch.labelPair("store:sh=01").map { [$0.key, $0.value] } == ["store", "sh=01"])
+        #expect(Watch.labelPair("store=").map { [$0.key, $0.value] } == ["store", ""])
+        #expect(Watch.labelPair("store") == nil)
+        #expect(Watch.labelPair("=sh") == nil)
+    }
+
     @Test("bad registrations name the field")
     func validation() async throws {
         let store = try temporaryStore()

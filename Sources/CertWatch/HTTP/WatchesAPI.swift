@@ -97,11 +97,10 @@ struct WatchesAPI: Sendable {
         }
         var labels: [String: String] = [:]
         for pair in query.getAll("label") {
-            // key:value, or key=value as the CLI writes it: split at the first of the two.
-            guard let separator = pair.firstIndex(where: { $0 == ":" || $0 == "=" }), separator != pair.startIndex else {
+            guard let (key, value) = Watch.labelPair(pair) else {
                 throw APIError.invalid("label filters are key:value (or key=value)", field: "label")
             }
-            labels[String(pair[..<separator])] = String(pair[pair.index(after: separator)...])
+            labels[key] = value
         }
         let limit = try request.limitParameter(default: 100, maximum: 1_000)
         let cursor = query["cursor"].map(String.init)

@@ -53,6 +53,15 @@ public struct Watch: Sendable, Hashable, Codable {
     /// Set (to ``failingSince``) while the watch is ``State/stalled``, Unix seconds.
     public var stalledSince: Int64? = nil
 
+    /// A label written `key:value` or `key=value` (split at the first of the two; the value may hold
+    /// either), or `nil` when there is no key. The one form of the CLI's `--label` and HTTP's `label=`.
+    public static func labelPair(_ text: String) -> (key: String, value: String)? {
+        guard let separator = text.firstIndex(where: { $0 == ":" || $0 == "=" }), separator != text.startIndex else {
+            return nil
+        }
+        return (String(text[..<separator]), String(text[text.index(after: separator)...]))
+    }
+
     /// Whether `text` has the form of a watch id: `w_` and 16 lowercase hex digits.
     public static func isID(_ text: String) -> Bool {
         text.utf8.count == 18 && text.hasPrefix("w_")

@@ -319,11 +319,14 @@ public final class Store: CertWatchStorage {
             let targeted = try due(Self.claimTargetedSQL)
             let routine = try due(Self.claimDueSQL)
             // Merge the two ordered lists by due time, the targeted ones `targetedLead` seconds early.
+            let order = PollPolicy(targetedLead: targetedLead)
             var merged: [Watch] = []
             var (t, r) = (0, 0)
             while merged.count < remaining, t < targeted.count || r < routine.count {
                 let takeTargeted = r == routine.count
-                    || (t < targeted.count && (targeted[t].nextPollAt ?? now) - targetedLead <= (routine[r].nextPollAt ?? now))
+                    || (t < targeted.count
+                        && order.servesTargetedFirst(
+                            targetedDue: Double(targeted[t].nextPollAt ?? now), routineDue: Double(routine[r].nextPollAt ?? now)))
                 if takeTargeted { merged.append(targeted[t]); t += 1 } else { merged.append(routine[r]); r += 1 }
             }
             let update = try db.cachedStatement(sql: "UPDATE watches SET leased_until = ? WHERE id = ?")
