@@ -61,7 +61,7 @@ struct WatchCommand: AsyncParsableCommand {
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a watch and its certificates' current state.")
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "Watch id (w_…), order_id or encrypted_code (an order watched on both endpoint families shows both).")
+        @Argument(help: "Watch id (w_…), order_id, encrypted_code or certificate_id (an order watched on both endpoint families shows both).")
         var id: String
         @Option(help: "Output format: table or json.") var format: OutputFormat = .table
 
@@ -108,7 +108,7 @@ struct WatchCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "rm", abstract: "Unregister a watch (its events and certificates are kept).")
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "Watch id (w_…), order_id or encrypted_code (every watch of the order).") var id: String
+        @Argument(help: "Watch id (w_…), order_id, encrypted_code or certificate_id (every watch it names).") var id: String
 
         func run() async throws {
             let store = try global.openStore()
@@ -128,7 +128,7 @@ struct WatchCommand: AsyncParsableCommand {
                 (ahead of no other work: still inside poll.qps). Its events appear in `events list`.
                 """)
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "Watch id (w_…), order_id or encrypted_code (every watch of the order).") var id: String
+        @Argument(help: "Watch id (w_…), order_id, encrypted_code or certificate_id (every watch it names).") var id: String
 
         func run() async throws {
             let store = try global.openStore()

@@ -37,6 +37,15 @@ struct StoreTests {
         #expect(try await store.watches(matching: retail.id).map(\.id) == [retail.id])
         #expect(try await store.watches(matching: "CgYIASAHKAESLgos").map(\.id) == [code.id])
         #expect(try await store.watches(matching: "1002").isEmpty)
+        // A certificate seen in a watch's snapshots names it too, by certificate id or encrypted code.
+        var snapshot = CertificateSnapshot(Certificate(certificateID: DouyinID("7230000000002418006"), raw: .null), observedAt: 10)
+        snapshot.encryptedCode = "CgwIARCuhikb"
+        try await store.commitPoll(
+            PollCommit(
+                watchID: retail.id, polledAt: 10, certificates: [StoredCertificate(snapshot: snapshot, raw: .null)], nextPollAt: 300),
+            afterAppend: nil)
+        #expect(try await store.watches(matching: "7230000000002418006").map(\.id) == [retail.id])
+        #expect(try await store.watches(matching: "CgwIARCuhikb").map(\.id) == [retail.id])
     }
 
     @Test("one instance per database: a second lock names the holder; released when the holder goes")

@@ -31,18 +31,7 @@ extension Store {
     public func hint(_ targets: HintTargets, now: Int64) async throws -> [String] {
         guard !targets.isEmpty else { return [] }
         let ids = try await writer.write { db -> [String] in
-            var ids = Set<String>()
-            func collect(_ sql: String, _ values: [String]) throws {
-                guard !values.isEmpty else { return }
-                let marks = Array(repeating: "?", count: values.count).joined(separator: ",")
-                ids.formUnion(try String.fetchAll(db, sql: sql.replacingOccurrences(of: "%@", with: marks), arguments: StatementArguments(values)))
-            }
-            try collect("SELECT id FROM watches WHERE order_id IN (%@)", targets.orderIDs)
-            try collect("SELECT id FROM watches WHERE encrypted_code IN (%@)", targets.encryptedCodes)
-            try collect("SELECT watch_id FROM certificates WHERE certificate_id IN (%@)", targets.certificateIDs)
-            try collect(
-                "SELECT watch_id FROM certificates WHERE json_extract(snapshot, '$.encrypted_code') IN (%@)",
-                targets.encryptedCodes)
+            let ids = try Self.watchIDs(naming: targets, db: db)
             var hinted: [String] = []
             let update = try db.cachedStatement(sql: Self.hintSQL)
             for id in ids.sorted() {
@@ -52,6 +41,24 @@ extension Store {
             return hinted
         }
         if !ids.isEmpty { hintSignal.signal() }
+        return ids
+    }
+
+    /// The ids of the watches `targets` name: by order id, by the watch's encrypted code, and by a
+    /// certificate id or encrypted code seen in a watch's stored snapshots.
+    static func watchIDs(naming targets: HintTargets, db: Database) throws -> Set<String> {
+        var ids = Set<String>()
+        func collect(_ sql: String, _ values: [String]) throws {
+            guard !values.isEmpty else { return }
+            let marks = Array(repeating: "?", count: values.count).joined(separator: ",")
+            ids.formUnion(try String.fetchAll(db, sql: sql.replacingOccurrences(of: "%@", with: marks), arguments: StatementArguments(values)))
+        }
+        try collect("SELECT id FROM watches WHERE order_id IN (%@)", targets.orderIDs)
+        try collect("SELECT id FROM watches WHERE encrypted_code IN (%@)", targets.encryptedCodes)
+        try collect("SELECT watch_id FROM certificates WHERE certificate_id IN (%@)", targets.certificateIDs)
+        try collect(
+            "SELECT watch_id FROM certificates WHERE json_extract(snapshot, '$.encrypted_code') IN (%@)",
+            targets.encryptedCodes)
         return ids
     }
 

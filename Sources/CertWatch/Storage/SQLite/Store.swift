@@ -196,12 +196,16 @@ public final class Store: CertWatchStorage {
     }
 
     /// The watches a person's reference names: the watch with that id (`w_…`), or else every watch
-    /// of that `order_id` or `encrypted_code` (one per endpoint family), by id. Empty when none.
+    /// a push naming it would hint — by `order_id` (one per endpoint family), `encrypted_code`, or a
+    /// certificate id or encrypted code seen in its certificates — by id. Empty when none.
     public func watches(matching reference: String) async throws -> [Watch] {
         try await writer.read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT * FROM watches WHERE id = ? OR order_id = ? OR encrypted_code = ? ORDER BY id",
-                arguments: [reference, reference, reference]
+            var ids = try Self.watchIDs(
+                naming: HintTargets(orderIDs: [reference], certificateIDs: [reference], encryptedCodes: [reference]), db: db)
+            ids.insert(reference)
+            let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
+            return try Row.fetchAll(
+                db, sql: "SELECT * FROM watches WHERE id IN (\(marks)) ORDER BY id", arguments: StatementArguments(Array(ids))
             ).map(Self.watch(from:))
         }
     }
