@@ -105,7 +105,7 @@ let package = Package(
             dependencies: [
                 "CertWatch", "CertWatchCore", "CertWatchTesting", "DouyinOpenAPI", "DouyinSandbox", asyncHTTPClient, logging,
                 hummingbird,
-                .product(name: "HummingbirdTesting", package: "hummingbird"), yams, grdb, httpTypes,
+                .product(name: "HummingbirdTesting", package: "hummingbird"), yams, grdb, httpTypes, metrics, prometheus,
             ]
         ),
         .testTarget(

@@ -120,6 +120,7 @@ public struct CertWatchServices: Sendable {
         let (host, port) = try Self.address(configuration.listen, location: configuration.file.location(of: "http.listen"))
         let store = try options.store ?? Store(path: configuration.database)
         let rules = try Outbox.loadRules(paths: configuration.rulePaths, sinks: configuration.sinks, logger: makeLogger("certwatch.rules"))
+        CertWatchMetrics.declare(sinks: configuration.sinks.map(\.name), pushEnabled: configuration.push.enabled)
         let douyinHTTP = DouyinClient.makeHTTPClient(configuration.douyin)
         let client = DouyinClient(
             configuration: configuration.douyin, httpClient: douyinHTTP, now: { Date(timeIntervalSince1970: clock.now()) },

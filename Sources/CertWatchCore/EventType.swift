@@ -35,6 +35,10 @@ public enum EventType: String, Codable, Sendable, Hashable, CaseIterable, Compar
     /// A poll succeeded again after `watch.stalled`.
     case watchRecovered = "watch.recovered"
 
+    /// Whether the event is about a watch (`watch.*`, subject: the watch id) rather than a
+    /// certificate (`certificate.*`, subject: its `certificate_id`).
+    public var isWatchEvent: Bool { self == .watchFailed || self == .watchStalled || self == .watchRecovered }
+
     public static func < (lhs: EventType, rhs: EventType) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 

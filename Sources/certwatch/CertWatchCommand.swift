@@ -11,6 +11,7 @@ struct CertWatchCommand: AsyncParsableCommand {
         subcommands: [
             DemoCommand.self,
             ServeCommand.self,
+            ConfigCommand.self,
             WatchCommand.self,
             EventsCommand.self,
             InspectCommand.self,

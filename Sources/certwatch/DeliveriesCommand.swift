@@ -63,6 +63,7 @@ struct DeliveriesCommand: AsyncParsableCommand {
                 certwatch deliveries replay --sink erp --since 2024-12-14T00:00:00+08:00
                 certwatch deliveries replay --sink erp --since 6h
                 A replayed delivery is sent again with the same webhook-id (the event id). A running serve picks it up within a second.
+                A pending or retrying delivery is retried now (after fixing a sink's configuration, say), keeping its attempt count.
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The delivery id.") var id: Int64?
@@ -78,10 +79,14 @@ struct DeliveriesCommand: AsyncParsableCommand {
             let deliveries = DeliveryStore(store: try global.openStore())
             let now = Date().timeIntervalSince1970
             if let id {
-                guard try await deliveries.replay(id: id, now: now) else {
-                    throw CommandFailure("delivery \(id) does not exist or is still pending/retrying")
+                guard let state = try await deliveries.replay(id: id, now: now) else {
+                    throw CommandFailure("no delivery \(id) (see `certwatch deliveries list`)")
                 }
-                print("replaying delivery \(id)")
+                if state.isOpen {
+                    print("delivery \(id) was \(state.rawValue): retrying now")
+                } else {
+                    print("replaying delivery \(id) (was \(state.rawValue))")
+                }
                 return
             }
             guard let since, let time = Self.time(since, now: now) else {

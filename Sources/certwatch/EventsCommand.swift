@@ -18,6 +18,9 @@ struct EventsCommand: AsyncParsableCommand {
         @Option(help: "At most this many.") var limit: Int = 100
         @Option(help: "Output format: table or json (JSON lines, CloudEvents).") var format: OutputFormat = .table
 
+        /// The table's columns (see ``row(_:)``).
+        static let header = ["sequence", "time", "type", "subject", "order_id", "detail"]
+
         func run() async throws {
             let store = try global.openStore()
             let events = try await store.events(after: after, type: type, orderID: orderId, limit: limit)
@@ -25,7 +28,7 @@ struct EventsCommand: AsyncParsableCommand {
             case .json: for event in events { print(String(decoding: event.jsonData(), as: UTF8.self)) }
             case .table:
                 print(
-                    TextTable(header: ["sequence", "time", "type", "certificate_id", "order_id", "detail"], rows: events.map(row))
+                    TextTable(header: Self.header, rows: events.map(row))
                         .rendered)
             }
         }
@@ -57,7 +60,8 @@ struct EventsCommand: AsyncParsableCommand {
     }
 }
 
-/// A table row for an event.
+/// A table row for an event: sequence, time, type, subject (the certificate_id, or for `watch.*`
+/// events the order id the watch watches), order_id, detail.
 func row(_ event: CertWatchEvent) -> [String] {
     var detail: [String] = []
     if let verification = event.data.verification {
@@ -71,9 +75,20 @@ func row(_ event: CertWatchEvent) -> [String] {
     if let error = event.data.error {
         detail.append("code=\(error.code.map(String.init) ?? "-") logid=\(error.logid ?? "-")")
     }
+    let watch = event.data.watch
+    let order = watch.orderID ?? watch.encryptedCode ?? "-"
+    // A certificate event's subject is its certificate_id; a watch event's is the watch id, which
+    // says little to an operator: show what the watch watches, and the watch id in the detail.
+    let subject: String
+    if event.type.isWatchEvent {
+        subject = watch.orderID.map { "order \($0)" } ?? watch.encryptedCode.map { "code \($0)" } ?? event.subject
+        detail.insert("watch=\(event.subject)", at: 0)
+    } else {
+        subject = event.subject
+    }
     return [
-        event.sequence.map(String.init) ?? "-", UnixTime.rfc3339(event.time), event.type.rawValue, event.subject,
-        event.data.watch.orderID ?? event.data.watch.encryptedCode ?? "-", detail.joined(separator: " "),
+        event.sequence.map(String.init) ?? "-", UnixTime.rfc3339(event.time), event.type.rawValue, subject, order,
+        detail.joined(separator: " "),
     ]
 }
 

@@ -14,13 +14,17 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         global.bootstrapLogging()
         let configuration = try global.loadConfiguration()
+        let warnings: [String]
         do {
             try configuration.requireCredentials()
+            warnings = try configuration.checkTargets()
         } catch {
             throw CommandFailure("\(error)")
         }
+        let logger = Logger(label: "certwatch")
+        for warning in warnings { logger.warning("\(warning)") }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        try await CertWatchDaemon(configuration: configuration).run(registry: registry)
+        try await CertWatchDaemon(configuration: configuration).run(logger: logger, registry: registry)
     }
 }

@@ -129,21 +129,50 @@ struct WatchCommand: AsyncParsableCommand {
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Watch id (w_…), order_id, encrypted_code or certificate_id (every watch it names).") var id: String
+        @Flag(help: "Wait until the running serve has polled, then print the events that poll recorded.") var wait = false
+        @Option(help: "With --wait: give up after this many seconds (exit 1).") var timeout: Double = 30
 
         func run() async throws {
             let store = try global.openStore()
             let watches = try await store.watches(matching: id)
             guard !watches.isEmpty else { throw CommandFailure("no watch \(id) (give a w_… id, an order_id or an encrypted_code)") }
-            var polled = 0
+            let after = try await store.lastSequence()
+            var polled: [Watch] = []
             for watch in watches {
                 if try await store.pollSoon(id: watch.id, at: UnixTime.now()) {
                     print("\(watch.id): due now")
-                    polled += 1
+                    polled.append(watch)
                 } else {
                     print("\(watch.id): not polled (state \(watch.state.rawValue))")
                 }
             }
-            if polled == 0 { throw CommandFailure("no active watch for \(id)") }
+            if polled.isEmpty { throw CommandFailure("no active watch for \(id)") }
+            guard wait else { return }
+            try await waitForPolls(of: polled, store: store)
+            let ids = Set(polled.map(\.id))
+            let events = try await store.events(after: after, limit: 1_000).filter { ids.contains($0.data.watch.id) }
+            print(events.isEmpty ? "polled: no change" : TextTable(header: EventsCommand.List.header, rows: events.map(row)).rendered)
+        }
+
+        /// Waits until every watch's poll count has grown (the running serve polled it), looking
+        /// every 100 ms; throws after ``timeout`` seconds, naming the watches not polled.
+        func waitForPolls(of watches: [Watch], store: Store) async throws {
+            let deadline = ContinuousClock.now + .milliseconds(Int64(timeout * 1000))
+            var waiting = watches
+            while !waiting.isEmpty {
+                var still: [Watch] = []
+                for watch in waiting {
+                    let now = try await store.watch(id: watch.id)
+                    if let now, now.pollCount <= watch.pollCount, now.state == watch.state { still.append(watch) }
+                }
+                waiting = still
+                guard !waiting.isEmpty else { return }
+                guard ContinuousClock.now < deadline else {
+                    throw CommandFailure(
+                        "\(waiting.map(\.id).joined(separator: ", ")) not polled within \(timeout) s: is `certwatch serve` running on this database?")
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
         }
     }
 

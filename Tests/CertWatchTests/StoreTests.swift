@@ -312,6 +312,36 @@ struct ConfigurationTests {
         }
     }
 
+    @Test("a sink target the guard refuses is a located configuration error at start; allow_private lets it through")
+    func refusedTargets() throws {
+        let path = try write(
+            """
+            sinks:
+              erp:
+                type: webhook
+                url: http://127.0.0.1:9/hooks
+              archive:
+                type: file
+                path: /tmp/x.jsonl
+            """)
+        let configuration = try CertWatchConfiguration.load(path: path, environment: [:])
+        #expect {
+            _ = try configuration.checkTargets()
+        } throws: { error in
+            let text = "\(error)"
+            return text.hasPrefix("\(path):4:10: sinks.erp.url: target 127.0.0.1 refused: resolves to a loopback address")
+                && text.contains("allow_private: true")
+        }
+        let allowed = try CertWatchConfiguration.load(
+            path: path, environment: ["CERTWATCH_SINKS_ERP_ALLOW_PRIVATE": "true"])
+        #expect(try allowed.checkTargets().isEmpty)
+        // A name that does not resolve here is a warning: DNS may not be reachable where the file is checked.
+        let unresolved = try CertWatchConfiguration.load(
+            path: path, environment: ["CERTWATCH_SINKS_ERP_URL": "https://erp.invalid/hooks"])
+        let warnings = try unresolved.checkTargets()
+        #expect(warnings.count == 1 && warnings[0].contains("sinks.erp.url") && warnings[0].contains("does not resolve"))
+    }
+
     @Test("relative paths in the file resolve against the file's directory, not the working directory")
     func relativePaths() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cw-\(UUID().uuidString)").path

@@ -151,6 +151,28 @@ public struct CertWatchConfiguration: Sendable {
         }
     }
 
+    /// Checks every HTTP sink's `url` with ``TargetGuard`` (its name resolved now), as the
+    /// dispatcher will before each send: `serve` and `certwatch config check` refuse to start with a
+    /// target that would be refused at 3 a.m. Throws the error of the first refused target, at
+    /// `sinks.NAME.url` with its `file:line:col` and the `allow_private` hint. A name that does not
+    /// resolve now is not an error (DNS may not be reachable where the configuration is checked):
+    /// it is returned as a warning, `sinks.NAME.url: …`.
+    public func checkTargets() throws(ConfigurationError) -> [String] {
+        var warnings: [String] = []
+        for sink in sinks {
+            guard let text = sink.url, let url = URL(string: text) else { continue }
+            let key = "sinks.\(sink.name).url"
+            do {
+                try TargetGuard.check(url, allowPrivate: sink.allowPrivate)
+            } catch where error.unresolved {
+                warnings.append("\(file.location(of: key)): \(key): \(error) (checked again before each delivery)")
+            } catch {
+                throw ConfigurationError(location: file.location(of: key), key: key, message: "\(error)")
+            }
+        }
+        return warnings
+    }
+
     private static func positive(_ file: ConfigurationFile, _ key: String) throws(ConfigurationError) -> Int64? {
         guard let value = try file.duration(key) else { return nil }
         guard value > 0 else {

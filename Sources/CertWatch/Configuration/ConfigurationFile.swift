@@ -73,7 +73,7 @@ public struct ConfigurationFile: Sendable {
             }
             if let node { try flatten(node, prefix: "", knownKeys: knownKeys) }
         }
-        for key in Set(knownKeys.filter { !$0.contains("*") } + entries.keys) {
+        for key in Set(knownKeys.filter { !$0.contains("*") } + entries.keys + Self.instances(of: knownKeys, in: Array(entries.keys))) {
             let name = Self.environmentName(key)
             if let value = environment[name] {
                 entries[key] = Entry(
@@ -81,6 +81,29 @@ public struct ConfigurationFile: Sendable {
                     location: "env \(name)")
             }
         }
+    }
+
+    /// The wildcard keys (`sinks.*.allow_private`) for each name the file uses at the wildcard
+    /// (`sinks.erp.allow_private` when the file has `sinks.erp.…`): a sink in the file can have any
+    /// of its keys set by a `CERTWATCH_` variable, also one the file does not write.
+    static func instances(of patterns: [String], in keys: [String]) -> [String] {
+        var result: [String] = []
+        for pattern in patterns where pattern.contains("*") {
+            let parts = pattern.split(separator: ".", omittingEmptySubsequences: false)
+            guard let star = parts.firstIndex(of: "*"), parts.filter({ $0 == "*" }).count == 1 else { continue }
+            let prefix = parts[..<star]
+            var names: Set<Substring> = []
+            for key in keys {
+                let keyParts = key.split(separator: ".", omittingEmptySubsequences: false)
+                if keyParts.count > star, keyParts[..<star].elementsEqual(prefix) { names.insert(keyParts[star]) }
+            }
+            for name in names {
+                var instance = parts
+                instance[star] = name
+                result.append(instance.joined(separator: "."))
+            }
+        }
+        return result
     }
 
     /// `CERTWATCH_` + key path upper-cased, `.` and `-` → `_`.

@@ -13,7 +13,7 @@
 /// - A delivery is *held* from its claim until its attempt is recorded: claims exclude held
 ///   deliveries, so none is sent twice. A later delivery of the same certificate is not claimed
 ///   while an earlier one is open in the store, so ordering stays the claim query's business.
-/// - After a 410 Gone, or when asked to ``stop()`` (graceful shutdown), nothing new is claimed or
+/// - After a 410 Gone or a refused target, or when asked to ``stop()`` (graceful shutdown), nothing new is claimed or
 ///   sent; the sends in flight finish and every finished attempt is still recorded.
 struct DeliveryPipeline {
     /// What to do next.
@@ -90,11 +90,11 @@ struct DeliveryPipeline {
         }
     }
 
-    /// A send finished. A 410 Gone stops the pipeline: the sink is about to be disabled.
+    /// A send finished. A 410 Gone or a refused target stops the pipeline: the sink is about to be disabled.
     mutating func sent(_ attempt: Dispatcher.Attempt) {
         sending -= 1
         finished.append(attempt)
-        if attempt.response.outcome == .gone { stop() }
+        if [.gone, .refused].contains(attempt.response.outcome) { stop() }
     }
 
     /// The attempts of these deliveries are recorded: they are released.

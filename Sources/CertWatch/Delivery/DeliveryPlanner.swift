@@ -9,6 +9,9 @@ public enum AttemptOutcome: Sendable, Hashable {
     case failed(retryAfter: Double?)
     /// HTTP 410 Gone: the receiver asks us to stop. The sink is disabled until re-enabled.
     case gone
+    /// The target guard refused the sink's URL at send time (its name now resolves to a private
+    /// address, say): retrying cannot help, so the sink is disabled until re-enabled.
+    case refused
     /// The sink cannot represent this event; the delivery is cancelled (replayable).
     case skipped
 }
@@ -19,7 +22,7 @@ public struct DeliveryPlan: Sendable, Hashable {
     public var state: DeliveryState
     /// When to attempt next (Unix seconds), for `pending` and `retrying`.
     public var nextAttemptAt: Double?
-    /// Whether the sink must be disabled (410 Gone).
+    /// Whether the sink must be disabled (410 Gone, a refused target).
     public var disableSink: Bool
 
     public init(state: DeliveryState, nextAttemptAt: Double? = nil, disableSink: Bool = false) {
@@ -36,8 +39,8 @@ public enum DeliveryPlanner {
     ///
     /// - `delivered` → `delivered`.
     /// - `skipped` → `cancelled`.
-    /// - `gone` → `pending`, due now, and the sink is disabled: the delivery waits for
-    ///   `certwatch sinks enable` and is then attempted again (the 410 attempt still counts).
+    /// - `gone` and `refused` → `pending`, due now, and the sink is disabled: the delivery waits
+    ///   for `certwatch sinks enable` and is then attempted again (the attempt still counts).
     /// - `failed` → `retrying` at `now + delay` (jittered schedule step), or at
     ///   `now + min(retryAfter, 2 × nominal step)` when the receiver sent `Retry-After`;
     ///   `dead` after the schedule's last attempt.
@@ -50,7 +53,7 @@ public enum DeliveryPlanner {
             return DeliveryPlan(state: .delivered)
         case .skipped:
             return DeliveryPlan(state: .cancelled)
-        case .gone:
+        case .gone, .refused:
             return DeliveryPlan(state: .pending, nextAttemptAt: now, disableSink: true)
         case .failed(let retryAfter):
             guard let nominal = schedule.nominalDelay(afterAttempt: attempt),

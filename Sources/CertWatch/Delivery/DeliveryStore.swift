@@ -78,7 +78,7 @@ public struct DeliveryStore: Sendable {
         }
     }
 
-    /// Records attempts and their plans in one transaction; disables sinks that answered 410.
+    /// Records attempts and their plans in one transaction; disables sinks that answered 410 or whose target was refused.
     /// A delivery replayed or cancelled meanwhile (attempt count changed) still gets its attempt
     /// logged but keeps its new state.
     public func record(_ results: [Recorded], now: Double) async throws {
@@ -127,10 +127,10 @@ public struct DeliveryStore: Sendable {
         try await store.deliveryCounts()
     }
 
-    /// Replays one dead or cancelled delivery (or a delivered one, to re-send it): it becomes
-    /// `pending`, due at `now`, with a fresh attempt budget. Returns `false` when there is no such
-    /// delivery or it is still open.
-    public func replay(id: Int64, now: Double) async throws -> Bool {
+    /// Replays one delivery (see ``CertWatchStorage/replayDelivery(id:now:)``): a dead, cancelled or
+    /// delivered one is sent again with a fresh attempt budget, a `pending` or `retrying` one is
+    /// retried now. Returns the state it had, `nil` when there is no such delivery.
+    public func replay(id: Int64, now: Double) async throws -> DeliveryState? {
         try await store.replayDelivery(id: id, now: now)
     }
 

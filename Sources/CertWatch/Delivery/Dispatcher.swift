@@ -2,7 +2,6 @@ import CertWatchCore
 import DouyinOpenAPI
 import Foundation
 import Logging
-import Metrics
 import ServiceLifecycle
 import Synchronization
 
@@ -182,12 +181,9 @@ public final class Dispatcher: Service {
                         deliveryID: delivery.id, number: number, startedAt: started, duration: duration,
                         status: response.status, response: response.response, error: response.error, outcome: plan.state),
                     plan: plan))
-            Counter(label: "certwatch_delivery_attempts_total", dimensions: [("sink", sink.configuration.name), ("outcome", plan.state.rawValue)])
-                .increment()
+            CertWatchMetrics.deliveryAttempt(sink: sink.configuration.name, outcome: plan.state)
             if plan.state == .delivered {
-                // Delivery latency: from the outbox row (written with the event) to the receiver's 2xx.
-                Timer(label: "certwatch_delivery_latency_seconds", dimensions: [("sink", sink.configuration.name)], preferredDisplayUnit: .seconds)
-                    .recordNanoseconds(Int64(max(0, now - delivery.createdAt) * 1e9))
+                CertWatchMetrics.deliveryLatency(sink: sink.configuration.name, seconds: now - delivery.createdAt)
             }
             // Built only when a line is logged (most attempts log at debug level).
             func metadata() -> Logger.Metadata {
@@ -199,12 +195,14 @@ public final class Dispatcher: Service {
             }
             switch plan.state {
             case .dead: logger.warning("delivery dead after its last attempt", metadata: metadata())
-            case .retrying: logger.info("delivery failed, retrying", metadata: metadata().merging(["next_attempt_at": "\(plan.nextAttemptAt ?? 0)"]) { $1 })
+            case .retrying: logger.info("delivery failed, retrying", metadata: metadata().merging(["next_attempt_at": "\(UnixTime.rfc3339(Int64(plan.nextAttemptAt ?? 0)))"]) { $1 })
             case .cancelled: logger.info("delivery cancelled", metadata: metadata())
             default: logger.debug("delivery attempted", metadata: metadata())
             }
             if plan.disableSink {
-                logger.error("sink.disabled: the receiver answered 410 Gone; its deliveries wait for `certwatch sinks enable \(sink.configuration.name)`", metadata: metadata())
+                logger.error(
+                    "sink.disabled: \(response.error ?? "disabled"); its deliveries wait for `certwatch sinks enable \(sink.configuration.name)`",
+                    metadata: metadata())
             }
         }
         try await deliveries.record(recorded, now: now)

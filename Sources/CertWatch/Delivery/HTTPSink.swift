@@ -9,7 +9,8 @@ import Synchronization
 /// timeout (default 5 s) and a whole-request deadline (default 15 s), redirects never followed
 /// (a 3xx is a failure), the response body read up to 64 KiB (1 KiB kept in the attempt log).
 ///
-/// 2xx = delivered (for bots, only when the body's code is 0); 410 = gone (the sink is disabled);
+/// 2xx = delivered (for bots, only when the body's code is 0); 410 = gone and a target the guard
+/// refuses (a name now resolving to a private address) = refused: the sink is disabled;
 /// 429/503 honour `Retry-After`; everything else, timeouts and transport errors are failures.
 /// Error texts never contain the URL's path or query, nor secrets.
 public final class HTTPSink: Sink {
@@ -61,7 +62,8 @@ public final class HTTPSink: Sink {
         do {
             try TargetGuard.check(url, allowPrivate: configuration.allowPrivate)
         } catch {
-            return SinkResponse(outcome: .failed(retryAfter: nil), error: "\(error)")
+            // A DNS failure may pass; a private address will not until the configuration changes.
+            return SinkResponse(outcome: error.unresolved ? .failed(retryAfter: nil) : .refused, error: "\(error)")
         }
         return await send(built)
     }
@@ -102,7 +104,7 @@ public final class HTTPSink: Sink {
             }
             return SinkResponse(outcome: .delivered, status: status, response: recorded)
         case 410:
-            return SinkResponse(outcome: .gone, status: status, response: recorded, error: "410 Gone: the sink is disabled")
+            return SinkResponse(outcome: .gone, status: status, response: recorded, error: "410 Gone: the receiver asked to stop")
         case 429, 503:
             let retryAfter = headers.first(name: "retry-after").flatMap(Self.retryAfterSeconds)
             return SinkResponse(outcome: .failed(retryAfter: retryAfter), status: status, response: recorded, error: "HTTP \(status)")

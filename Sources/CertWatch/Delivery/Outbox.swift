@@ -1,7 +1,6 @@
 import CertWatchCore
 import Foundation
 import Logging
-import Metrics
 import Synchronization
 
 /// The durable outbox: routes committed events through the rules and writes one delivery row per
@@ -50,7 +49,7 @@ public final class Outbox: Sendable {
         for event in events {
             let outcome = ruleSet.evaluate(event, now: Int64(now))
             if outcome.unmatched {
-                Counter(label: "certwatch_events_unrouted_total", dimensions: [("type", event.type.rawValue)]).increment()
+                CertWatchMetrics.eventUnrouted(event.type)
             }
             if outcome.decisions.contains(where: { $0.group != nil }) {
                 var state = try groups ?? transaction.groupingState()

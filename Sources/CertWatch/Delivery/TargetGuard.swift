@@ -24,6 +24,9 @@ public enum TargetGuard {
         public var host: String
         /// Why.
         public var reason: String
+        /// Whether the name did not resolve (a DNS failure may pass; every other refusal stays
+        /// until the configuration or the DNS records change).
+        public var unresolved: Bool = false
         public var description: String { "target \(host) refused: \(reason)" }
     }
 
@@ -37,10 +40,10 @@ public enum TargetGuard {
         guard !host.isEmpty else { throw Refused(host: host, reason: "no host") }
         if allowPrivate { return }
         let addresses = resolve(host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host)
-        guard !addresses.isEmpty else { throw Refused(host: host, reason: "the name does not resolve") }
+        guard !addresses.isEmpty else { throw Refused(host: host, reason: "the name does not resolve", unresolved: true) }
         for address in addresses {
             if let why = forbiddenReason(address) {
-                throw Refused(host: host, reason: "resolves to a \(why) address (set allow_private: true to allow)")
+                throw Refused(host: host, reason: "resolves to a \(why) address (set allow_private: true on the sink to allow)")
             }
         }
     }

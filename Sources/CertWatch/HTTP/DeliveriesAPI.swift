@@ -90,16 +90,15 @@ struct DeliveriesAPI: Sendable {
         return Page(deliveries: page.map(View.init), nextBefore: page.count == limit ? page.last?.id : nil)
     }
 
-    /// `POST /v1/deliveries/{id}/replay`: 202 with the delivery, due again (409 unless finished).
+    /// `POST /v1/deliveries/{id}/replay`: 202 with the delivery, due now. A dead, cancelled or
+    /// delivered delivery is sent again with a fresh attempt budget; a pending or retrying one is
+    /// retried now (Stripe's "resend", Svix's "retry"). 404 when there is no such delivery.
     @Sendable func replay(_ request: Request, context: APIRequestContext) async throws -> EditedResponse<View> {
         let text = context.parameters.get("id") ?? ""
-        guard let id = Int64(text) else { throw APIError.notFound("no delivery \(text)") }
-        guard let existing = try await deliveries.delivery(id: id) else { throw APIError.notFound("no delivery \(id)") }
-        guard try await deliveries.replay(id: id, now: clock.now()) else {
-            throw APIError(409, "conflict", "delivery \(id) is \(existing.state.rawValue); only finished deliveries are replayed")
-        }
+        guard let id = Int64(text), try await deliveries.replay(id: id, now: clock.now()) != nil,
+            let replayed = try await deliveries.delivery(id: id)
+        else { throw APIError.notFound("no delivery \(text)") }
         wake()
-        let replayed = try await deliveries.delivery(id: id) ?? existing
         return EditedResponse(status: .accepted, response: View(replayed))
     }
 }

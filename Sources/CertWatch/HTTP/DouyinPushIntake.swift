@@ -4,7 +4,6 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
-import Metrics
 import Synchronization
 
 /// `POST /douyin/webhook`: Douyin's own push (券消息通知 and order messages) taken as a hint.
@@ -141,7 +140,7 @@ public struct DouyinPushIntake: Sendable {
     /// Counts one message in `certwatch_push_messages_total{event,result}`.
     static func count(event: String?, _ result: String) {
         let label = event.map { DouyinPushMessage.hintEvents.contains($0) || $0 == "verify_webhook" ? $0 : "other" } ?? "other"
-        Counter(label: "certwatch_push_messages_total", dimensions: [("event", label), ("result", result)]).increment()
+        CertWatchMetrics.pushMessage(event: label, result: result)
     }
 }
 

@@ -1,7 +1,6 @@
 import CertWatchCore
 import Foundation
 import Logging
-import Metrics
 import ServiceLifecycle
 import UnixSignals
 
@@ -61,12 +60,10 @@ public struct RuleReloader: Service {
         do {
             let rules = try Outbox.loadRules(paths: paths, sinks: sinks, logger: logger)
             outbox.update(rules: rules)
-            Counter(label: "certwatch_rule_reloads_total", dimensions: [("result", "ok")]).increment()
-            Gauge(label: "certwatch_rules_last_reload_ok").record(1)
+            CertWatchMetrics.ruleReload(ok: true)
             return true
         } catch {
-            Counter(label: "certwatch_rule_reloads_total", dimensions: [("result", "error")]).increment()
-            Gauge(label: "certwatch_rules_last_reload_ok").record(0)
+            CertWatchMetrics.ruleReload(ok: false)
             logger.error("rule reload failed; the previous rules stay active", metadata: ["errors": "\(error)"])
             return false
         }

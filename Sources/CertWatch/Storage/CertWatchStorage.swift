@@ -125,7 +125,7 @@ public protocol CertWatchStorage: Sendable {
     func nextDeliveryDue(sinks: [String]) async throws -> Double?
 
     /// Records attempts and their plans in one transaction (at `now`) and disables the sinks a plan
-    /// says to. A delivery replayed or cancelled meanwhile (its attempt count changed) gets its
+    /// says to (the reason: the attempt's error). A delivery replayed or cancelled meanwhile (its attempt count changed) gets its
     /// attempt logged but keeps its new state.
     func recordDeliveryAttempts(_ results: [DeliveryStore.Recorded], now: Double) async throws
 
@@ -151,9 +151,11 @@ public protocol CertWatchStorage: Sendable {
     /// Delivery counts: sink → state → count.
     func deliveryCounts() async throws -> [String: [DeliveryState: Int]]
 
-    /// Replays one dead, cancelled or delivered delivery: `pending`, due at `now`, with a fresh
-    /// attempt budget. `false` when there is no such delivery or it is still open.
-    func replayDelivery(id: Int64, now: Double) async throws -> Bool
+    /// Replays one delivery. A dead, cancelled or delivered one becomes `pending`, due at `now`,
+    /// with a fresh attempt budget; an open one (`pending`, `retrying`) is retried now: due at
+    /// `now` (or earlier, as it was), its attempt count kept. Returns the state it had, `nil` when
+    /// there is no such delivery.
+    func replayDelivery(id: Int64, now: Double) async throws -> DeliveryState?
 
     /// Replays every dead or cancelled delivery of `sink` (all sinks when `nil`) that reached that
     /// state at or after `since`. Returns how many.

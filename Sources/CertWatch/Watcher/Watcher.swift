@@ -2,7 +2,6 @@ import CertWatchCore
 import DouyinOpenAPI
 import Foundation
 import Logging
-import Metrics
 import ServiceLifecycle
 import Synchronization
 
@@ -164,8 +163,6 @@ public final class Watcher: Service {
         }
     }
 
-    private static let requestDuration = Timer(label: "certwatch_douyin_request_duration_seconds", preferredDisplayUnit: .seconds)
-
     /// Polls one watch: query, diff, commit; schedules the next poll or records the error.
     public func poll(_ watch: Watch) async -> PollOutcome {
         await poll(watch, previous: nil)
@@ -187,11 +184,11 @@ public final class Watcher: Service {
             result = try await client.queryCertificates(watch.query)
             await budget.succeeded()
         } catch {
-            Self.requestDuration.recordNanoseconds((ContinuousClock.now - started).inNanoseconds)
+            CertWatchMetrics.douyinRequest(nanoseconds: (ContinuousClock.now - started).inNanoseconds)
             return await handle(error, for: watch)
         }
-        Self.requestDuration.recordNanoseconds((ContinuousClock.now - started).inNanoseconds)
-        Counter(label: "certwatch_polls_total", dimensions: [("outcome", "ok"), ("code", "0")]).increment()
+        CertWatchMetrics.douyinRequest(nanoseconds: (ContinuousClock.now - started).inNanoseconds)
+        CertWatchMetrics.poll(outcome: "ok", code: "0")
         do {
             let now = clock.unixNow
             let previous: [String: CertificateSnapshot]
@@ -228,7 +225,7 @@ public final class Watcher: Service {
                     finalState: .done, detectedBy: watch.hintedAt != nil ? .push : .poll), afterAppend: afterAppend)
             published(appended)
             for warning in result.warnings {
-                Counter(label: "certwatch_decode_warnings_total", dimensions: [("field", warning.field)]).increment()
+                CertWatchMetrics.decodeWarning(field: warning.field)
             }
             let metadata: Logger.Metadata = [
                 "watch": "\(watch.id)", "certificates": "\(certificates.count)", "events": "\(appended.count)",
@@ -264,7 +261,7 @@ public final class Watcher: Service {
                     rate: rootRate * rootRate,
                     scale: allocation.scale(qps: configuration.qps, activeWatches: fresh, now: now))
             }
-            Gauge(label: "certwatch_poll_base_interval_seconds").record(typical)
+            CertWatchMetrics.baseInterval(seconds: typical)
         }
         return count?.count ?? 0
     }
@@ -272,7 +269,7 @@ public final class Watcher: Service {
     /// Counts committed events in `certwatch_events_total{type}` and hands them to `onAppend`.
     private func published(_ appended: [CertWatchEvent]) {
         for event in appended {
-            Counter(label: "certwatch_events_total", dimensions: [("type", event.type.rawValue)]).increment()
+            CertWatchMetrics.eventCommitted(event.type)
         }
         if !appended.isEmpty { onAppend(appended) }
     }
@@ -280,10 +277,9 @@ public final class Watcher: Service {
     private func handle(_ error: any Error, for watch: Watch) async -> PollOutcome {
         let apiError =
             error as? DouyinAPIError ?? DouyinAPIError(errorClass: .retry, source: .transport, detail: "\(error)")
-        Counter(
-            label: "certwatch_polls_total",
-            dimensions: [("outcome", apiError.errorClass.rawValue), ("code", apiError.code.map(String.init) ?? apiError.httpStatus.map(String.init) ?? "none")]
-        ).increment()
+        CertWatchMetrics.poll(
+            outcome: apiError.errorClass.rawValue,
+            code: apiError.code.map(String.init) ?? apiError.httpStatus.map(String.init) ?? "none")
         let now = clock.unixNow
         do {
             if apiError.errorClass == .permanent {
@@ -322,7 +318,7 @@ public final class Watcher: Service {
                 logger.warning(
                     "watch stalled", metadata: ["watch": "\(watch.id)", "failures": "\(failures)", "error": "\(apiError)"])
             }
-            logger.info("poll failed, retrying", metadata: ["watch": "\(watch.id)", "error": "\(apiError)", "retry_at": "\(retryAt)"])
+            logger.info("poll failed, retrying", metadata: ["watch": "\(watch.id)", "error": "\(apiError)", "retry_at": "\(UnixTime.rfc3339(retryAt))"])
             return .retrying(apiError, at: retryAt)
         } catch {
             logger.error("cannot store poll failure", metadata: ["watch": "\(watch.id)", "error": "\(error)"])

@@ -41,6 +41,7 @@ import Testing
             (3, .delivered, DeliveryPlan(state: .delivered)),
             (1, .skipped, DeliveryPlan(state: .cancelled)),
             (1, .gone, DeliveryPlan(state: .pending, nextAttemptAt: now, disableSink: true)),
+            (1, .refused, DeliveryPlan(state: .pending, nextAttemptAt: now, disableSink: true)),
             (1, .failed(retryAfter: nil), DeliveryPlan(state: .retrying, nextAttemptAt: now + 5)),
             (2, .failed(retryAfter: nil), DeliveryPlan(state: .retrying, nextAttemptAt: now + 300)),
             (3, .failed(retryAfter: nil), DeliveryPlan(state: .dead)),

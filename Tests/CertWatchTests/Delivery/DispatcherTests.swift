@@ -59,7 +59,7 @@ import Testing
             #expect(try await rig.deliveries.list(state: .dead).map(\.id) == [delivery.id])
             // Replay: re-sent with the same webhook-id.
             receiver.setBehaviour(ReceiverBehaviour(status: 204))
-            #expect(try await rig.deliveries.replay(id: delivery.id, now: rig.clock.now()))
+            #expect(try await rig.deliveries.replay(id: delivery.id, now: rig.clock.now()) == .dead)
             try await rig.dispatcher.dispatchDue()
             #expect(try await rig.delivery(of: event, sink: "hook").state == .delivered)
             #expect(receiver.received.map(\.id) == Array(repeating: event.id, count: 5))
@@ -100,6 +100,26 @@ import Testing
             #expect(try await rig.deliveries.enableSink("hook", now: rig.clock.now()))
             try await rig.dispatcher.dispatchDue()
             for event in events { #expect(try await rig.delivery(of: event, sink: "hook").state == .delivered) }
+            await rig.shutdown()
+        }
+    }
+
+    @Test("a target the guard refuses at send time disables the sink with the reason, not 33 hours of retries")
+    func refusedTargetDisablesTheSink() async throws {
+        let receiver = WebhookReceiver(behaviour: ReceiverBehaviour(status: 200))
+        try await receiver.withRunning { url in
+            var sink = webhook(url: url)
+            sink.allowPrivate = false  // the receiver is on 127.0.0.1: what a name now resolving there looks like
+            let rig = try DeliveryRig(sinks: [sink])
+            let events = try await rig.append([testEvent("c1")])
+            try await rig.dispatcher.dispatchDue()
+            let disabled = try #require(try await rig.deliveries.disabledSinks()["hook"])
+            #expect(disabled.reason.contains("refused") && disabled.reason.contains("loopback"))
+            let delivery = try await rig.delivery(of: events[0], sink: "hook")
+            #expect(delivery.state == .pending && delivery.attempts == 1)
+            #expect(receiver.requestCount == 0)
+            rig.clock.advance(3600)
+            #expect(try await rig.dispatcher.dispatchDue() == 0)
             await rig.shutdown()
         }
     }

@@ -259,10 +259,29 @@ struct StorageConformanceTests {
                     error: "HTTP 500", outcome: .dead),
                 plan: DeliveryPlan(state: .dead))], now: 100)
         #expect(try await storage.delivery(id: due[0].delivery.id)?.state == .dead)
-        #expect(try await storage.replayDelivery(id: due[0].delivery.id, now: 200))
-        #expect(!(try await storage.replayDelivery(id: due[0].delivery.id, now: 200)))
+        #expect(try await storage.replayDelivery(id: due[0].delivery.id, now: 200) == .dead)
         let replayed = try #require(try await storage.delivery(id: due[0].delivery.id))
         #expect(replayed.state == .pending && replayed.attempts == 0 && replayed.nextAttemptAt == 200)
+        #expect(try await storage.replayDelivery(id: 999_999, now: 200) == nil)
+    }
+
+    @Test("replaying a retrying delivery retries it now, keeping its attempt count", arguments: StorageBackend.all)
+    func replayRetrying(backend: StorageBackend) async throws {
+        let storage = try backend.make()
+        try await appendWithDeliveries(storage, [event("a")], sinks: ["hook"], now: 100)
+        let due = try await storage.claimDeliveries(sink: "hook", now: 100, limit: 1, excluding: [])
+        try await storage.recordDeliveryAttempts(
+            [DeliveryStore.Recorded(
+                delivery: due[0].delivery,
+                attempt: DeliveryAttempt(
+                    deliveryID: due[0].delivery.id, number: 1, startedAt: 100, duration: 0.1, status: 500, response: nil,
+                    error: "HTTP 500", outcome: .retrying),
+                plan: DeliveryPlan(state: .retrying, nextAttemptAt: 5_000))], now: 100)
+        #expect(try await storage.claimDeliveries(sink: "hook", now: 200, limit: 1, excluding: []).isEmpty)
+        #expect(try await storage.replayDelivery(id: due[0].delivery.id, now: 200) == .retrying)
+        let retried = try #require(try await storage.delivery(id: due[0].delivery.id))
+        #expect(retried.state == .retrying && retried.attempts == 1 && retried.nextAttemptAt == 200)
+        #expect(try await storage.claimDeliveries(sink: "hook", now: 200, limit: 1, excluding: []).count == 1)
     }
 
     @Test("retention prunes old attempts and events, keeping events with an open delivery", arguments: StorageBackend.all)

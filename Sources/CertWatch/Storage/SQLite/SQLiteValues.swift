@@ -16,8 +16,6 @@ extension Sequence where Element: RawRepresentable, Element.RawValue == String {
 extension DeliveryState {
     /// The states the dispatcher still works on, as an SQL list: `('pending', 'retrying')`.
     static let openSQL = DeliveryState.allCases.filter(\.isOpen).sqlList
-    /// The states a replay of one delivery starts from: `('dead', 'cancelled', 'delivered')`.
-    static let replayableSQL = [DeliveryState.dead, .cancelled, .delivered].sqlList
     /// The states a bulk replay starts from: `('dead', 'cancelled')`.
     static let failedSQL = [DeliveryState.dead, .cancelled].sqlList
 }

@@ -135,7 +135,7 @@ extension Store {
                     attempt.error, attempt.deliveryID, attempt.number - 1,
                 ])
                 if result.plan.disableSink {
-                    try Self.disableSink(result.delivery.sink, reason: "410 Gone from the receiver", now: now, db: db)
+                    try Self.disableSink(result.delivery.sink, reason: attempt.error ?? "disabled by the dispatcher", now: now, db: db)
                 }
             }
         }
@@ -244,14 +244,25 @@ extension Store {
     }
 
     /// See ``CertWatchStorage/replayDelivery(id:now:)``.
-    public func replayDelivery(id: Int64, now: Double) async throws -> Bool {
+    public func replayDelivery(id: Int64, now: Double) async throws -> DeliveryState? {
         try await writer.write { db in
-            try db.execute(
-                sql: """
-                    UPDATE deliveries SET state = \(DeliveryState.pending.sql), attempts = 0, next_attempt_at = ?, updated_at = ?
-                    WHERE id = ? AND state IN \(DeliveryState.replayableSQL)
-                    """, arguments: [now, now, id])
-            return db.changesCount > 0
+            guard let row = try Row.fetchOne(db, sql: "SELECT state FROM deliveries WHERE id = ?", arguments: [id]) else {
+                return nil
+            }
+            let state = try row.decoded(DeliveryState.self, "state", table: "deliveries")
+            if state.isOpen {
+                // Retry now: due at once, same attempt count (the retry schedule goes on from there).
+                try db.execute(
+                    sql: "UPDATE deliveries SET next_attempt_at = MIN(next_attempt_at, ?), updated_at = ? WHERE id = ?",
+                    arguments: [now, now, id])
+            } else {
+                try db.execute(
+                    sql: """
+                        UPDATE deliveries SET state = \(DeliveryState.pending.sql), attempts = 0, next_attempt_at = ?, updated_at = ?
+                        WHERE id = ?
+                        """, arguments: [now, now, id])
+            }
+            return state
         }
     }
 
