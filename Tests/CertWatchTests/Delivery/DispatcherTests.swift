@@ -104,26 +104,6 @@ import Testing
         }
     }
 
-    @Test("a target the guard refuses at send time disables the sink with the reason, not 33 hours of retries")
-    func refusedTargetDisablesTheSink() async throws {
-        let receiver = WebhookReceiver(behaviour: ReceiverBehaviour(status: 200))
-        try await receiver.withRunning { url in
-            var sink = webhook(url: url)
-            sink.allowPrivate = false  // the receiver is on 127.0.0.1: what a name now resolving there looks like
-            let rig = try DeliveryRig(sinks: [sink])
-            let events = try await rig.append([testEvent("c1")])
-            try await rig.dispatcher.dispatchDue()
-            let disabled = try #require(try await rig.deliveries.disabledSinks()["hook"])
-            #expect(disabled.reason.contains("refused") && disabled.reason.contains("loopback"))
-            let delivery = try await rig.delivery(of: events[0], sink: "hook")
-            #expect(delivery.state == .pending && delivery.attempts == 1)
-            #expect(receiver.requestCount == 0)
-            rig.clock.advance(3600)
-            #expect(try await rig.dispatcher.dispatchDue() == 0)
-            await rig.shutdown()
-        }
-    }
-
     @Test func earlierFailureHoldsBackLaterEventOfSameCertificateOnly() async throws {
         let failing = Mutex(true)
         let first = testEvent("x", .verified, n: 1)
