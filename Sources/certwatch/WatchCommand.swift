@@ -22,12 +22,21 @@ struct WatchCommand: AsyncParsableCommand {
         @Option(help: "account_id of the merchant.") var accountId: String?
         @Option(help: "Output format: table or json.") var format: OutputFormat = .table
 
+        /// The registration the options describe.
+        func registration() throws -> WatchRegistration {
+            WatchRegistration(
+                orderID: orderId, encryptedCode: encryptedCode, api: api, accountID: accountId, labels: try parseLabels(label))
+        }
+
+        /// A malformed id or label is a usage mistake (exit 64), found before the database is opened (and perhaps created).
+        func validate() throws {
+            do { _ = try registration().validated() } catch let error as CertWatch.ValidationError {
+                throw ArgumentParser.ValidationError(error.description)
+            }
+        }
+
         func run() async throws {
-            let registration = WatchRegistration(
-                orderID: orderId, encryptedCode: encryptedCode, api: api, accountID: accountId,
-                labels: try parseLabels(label))
-            // Checked before the database is opened (and perhaps created).
-            do { _ = try registration.validated() } catch { throw CommandFailure(error.description) }
+            let registration = try registration()
             let store = try global.openStore(creating: true)
             let configuration = try global.loadConfiguration()
             let now = UnixTime.now()
