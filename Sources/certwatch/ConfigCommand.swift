@@ -36,7 +36,8 @@ struct ConfigCommand: AsyncParsableCommand {
             print("  rules     \(report.rules) rule\(report.rules == 1 ? "" : "s") from \(configuration.rulePaths.joined(separator: ", "))")
         }
 
-        /// Every problem `serve` would stop at (errors) or log (warnings), and how many rules load.
+        /// Every problem `serve` stops at (errors) or logs (warnings), and how many rules load: `serve`
+        /// runs this same check before it opens the database.
         static func check(_ configuration: CertWatchConfiguration) -> (errors: [String], warnings: [String], rules: Int) {
             var errors: [String] = []
             var warnings: [String] = []
@@ -44,8 +45,13 @@ struct ConfigCommand: AsyncParsableCommand {
             do { warnings += try configuration.checkTargets() } catch { errors.append("\(error)") }
             var rules = 0
             let paths = configuration.rulePaths
-            if paths == ["rules/"], !FileManager.default.fileExists(atPath: "rules/") {
+            let absent = paths.filter { !FileManager.default.fileExists(atPath: $0) }
+            if !configuration.file.contains("rules.paths"), paths == ["rules/"], !absent.isEmpty {
                 warnings.append("no rules/ directory here and no rules.paths: events are recorded but not delivered")
+            } else if !absent.isEmpty {
+                errors.append(
+                    "\(configuration.file.location(of: "rules.paths")): rules.paths: no such file or directory: "
+                        + absent.joined(separator: ", "))
             } else {
                 do {
                     rules = try RuleSet.load(paths: paths, knownSinks: Set(configuration.sinks.map(\.name))).rules.count

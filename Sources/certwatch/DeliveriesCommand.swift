@@ -73,6 +73,9 @@ struct DeliveriesCommand: AsyncParsableCommand {
         func validate() throws {
             if id == nil && since == nil { throw ValidationError("give a delivery id, or --since (with --sink)") }
             if id != nil && (sink != nil || since != nil) { throw ValidationError("give either an id or --sink/--since") }
+            if let since, Self.time(since, now: 0) == nil {
+                throw ValidationError("--since: expected an RFC 3339 time, Unix seconds or a duration like 6h, got \(since.debugDescription)")
+            }
         }
 
         func run() async throws {
@@ -89,9 +92,7 @@ struct DeliveriesCommand: AsyncParsableCommand {
                 }
                 return
             }
-            guard let since, let time = Self.time(since, now: now) else {
-                throw ValidationError("--since: expected an RFC 3339 time, Unix seconds or a duration like 6h")
-            }
+            guard let since, let time = Self.time(since, now: now) else { return }  // validate() checked it
             let count = try await deliveries.replay(sink: sink, since: time, now: now)
             print("replaying \(count) deliver\(count == 1 ? "y" : "ies")")
         }

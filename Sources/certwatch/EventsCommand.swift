@@ -74,6 +74,7 @@ func row(_ event: CertWatchEvent) -> [String] {
     }
     if let error = event.data.error {
         detail.append("code=\(error.code.map(String.init) ?? "-") logid=\(error.logid ?? "-")")
+        if let description = error.description { detail.append(description.debugDescription) }
     }
     let watch = event.data.watch
     let order = watch.orderID ?? watch.encryptedCode ?? "-"

@@ -11,7 +11,7 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: "Database path (overrides `database` in the configuration; default ./certwatch.sqlite).")
     var db: String?
 
-    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    @Option(name: .long, help: "Log level.")
     var logLevel: Logger.Level = .info
 
     @Option(name: .long, help: "Log format: text or json.")

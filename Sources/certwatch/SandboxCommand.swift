@@ -50,7 +50,7 @@ struct SandboxCommand: AsyncParsableCommand {
             """)
     var pushURL: String?
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    @Option(help: "Log level.")
     var logLevel = "info"
 
     func validate() throws {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import CertWatch
 import Logging
 import Metrics
@@ -14,15 +15,14 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         global.bootstrapLogging()
         let configuration = try global.loadConfiguration()
-        let warnings: [String]
-        do {
-            try configuration.requireCredentials()
-            warnings = try configuration.checkTargets()
-        } catch {
-            throw CommandFailure("\(error)")
-        }
+        // What `config check` checks, before the database is opened (or created).
+        let report = ConfigCommand.Check.check(configuration)
         let logger = Logger(label: "certwatch")
-        for warning in warnings { logger.warning("\(warning)") }
+        for warning in report.warnings { logger.warning("\(warning)") }
+        guard report.errors.isEmpty else {
+            for error in report.errors.dropLast() { FileHandle.standardError.write(Data("error: \(error)\n".utf8)) }
+            throw CommandFailure(report.errors.last!)
+        }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         try await CertWatchDaemon(configuration: configuration).run(logger: logger, registry: registry)

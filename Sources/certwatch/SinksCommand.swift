@@ -5,7 +5,7 @@ import Foundation
 /// `certwatch sinks list|enable|disable`.
 struct SinksCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "sinks", abstract: "Show sinks; re-enable a sink disabled by 410 Gone.",
+        commandName: "sinks", abstract: "Show sinks; re-enable a sink disabled by a 410 Gone or a refused target.",
         subcommands: [List.self, Enable.self, Disable.self])
 
     struct List: AsyncParsableCommand {
@@ -21,12 +21,15 @@ struct SinksCommand: AsyncParsableCommand {
             let rows = names.map { name -> [String] in
                 let sink = configuration.sinks.first { $0.name == name }
                 let count = counts[name] ?? [:]
-                return [
-                    name, sink.map { $0.kind.rawValue } ?? "(not configured)",
-                    disabled[name].map { "disabled: \($0.reason)" } ?? "enabled",
-                ] + [DeliveryState.pending, .retrying, .delivered, .dead, .cancelled].map { String(count[$0] ?? 0) }
+                return [name, sink.map { $0.kind.rawValue } ?? "(not configured)", disabled[name] == nil ? "enabled" : "disabled"]
+                    + [DeliveryState.pending, .retrying, .delivered, .dead, .cancelled].map { String(count[$0] ?? 0) }
+                    + [disabled[name]?.reason ?? ""]
             }
-            print(TextTable(header: ["sink", "type", "state", "pending", "retrying", "delivered", "dead", "cancelled"], rows: rows).rendered)
+            print(
+                TextTable(
+                    header: ["sink", "type", "state", "pending", "retrying", "delivered", "dead", "cancelled", "disabled_because"],
+                    rows: rows
+                ).rendered)
         }
     }
 

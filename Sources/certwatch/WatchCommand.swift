@@ -77,7 +77,7 @@ struct WatchCommand: AsyncParsableCommand {
         func run() async throws {
             let store = try global.openStore()
             let watches = try await store.watches(matching: id)
-            guard !watches.isEmpty else { throw CommandFailure("no watch \(id) (give a w_… id, an order_id or an encrypted_code)") }
+            guard !watches.isEmpty else { throw CommandFailure("no watch \(id) (give a w_… id, an order_id, an encrypted_code or a certificate_id)") }
             for (index, watch) in watches.enumerated() {
                 if index > 0 { print("") }
                 try await show(watch, store: store)
@@ -122,7 +122,7 @@ struct WatchCommand: AsyncParsableCommand {
         func run() async throws {
             let store = try global.openStore()
             let watches = try await store.watches(matching: id).filter { $0.state != .removed }
-            guard !watches.isEmpty else { throw CommandFailure("no watch \(id) (give a w_… id, an order_id or an encrypted_code)") }
+            guard !watches.isEmpty else { throw CommandFailure("no watch \(id) (give a w_… id, an order_id, an encrypted_code or a certificate_id)") }
             for watch in watches where try await store.remove(id: watch.id, now: UnixTime.now()) {
                 print("removed \(watch.id)")
             }
@@ -133,18 +133,23 @@ struct WatchCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Poll a watch now (within the QPS budget), instead of at its next scheduled poll.",
             discussion: """
-                The running `certwatch serve` on the same database takes the poll within about a second \
-                (ahead of no other work: still inside poll.qps). Its events appear in `events list`.
+                The running `certwatch serve` on the same database takes the poll within about a second, \
+                inside poll.qps. Its events appear in `events list`; with --wait they are printed here.
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Watch id (w_…), order_id, encrypted_code or certificate_id (every watch it names).") var id: String
         @Flag(help: "Wait until the running serve has polled, then print the events that poll recorded.") var wait = false
-        @Option(help: "With --wait: give up after this many seconds (exit 1).") var timeout: Double = 30
+        @Option(help: "With --wait: give up after this many seconds (exit 1).") var timeout: Double?
+
+        func validate() throws {
+            if timeout != nil && !wait { throw ValidationError("--timeout goes with --wait") }
+            if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be more than 0 seconds") }
+        }
 
         func run() async throws {
             let store = try global.openStore()
             let watches = try await store.watches(matching: id)
-            guard !watches.isEmpty else { throw CommandFailure("no watch \(id) (give a w_… id, an order_id or an encrypted_code)") }
+            guard !watches.isEmpty else { throw CommandFailure("no watch \(id) (give a w_… id, an order_id, an encrypted_code or a certificate_id)") }
             let after = try await store.lastSequence()
             var polled: [Watch] = []
             for watch in watches {
@@ -155,17 +160,31 @@ struct WatchCommand: AsyncParsableCommand {
                     print("\(watch.id): not polled (state \(watch.state.rawValue))")
                 }
             }
-            if polled.isEmpty { throw CommandFailure("no active watch for \(id)") }
+            if polled.isEmpty {
+                throw CommandFailure("no active watch for \(id) (`certwatch watch add` registers a removed or failed one again)")
+            }
             guard wait else { return }
+            let database = try global.loadConfiguration().database
+            guard database == ":memory:" || InstanceLock.holder(database: database) != nil else {
+                throw CommandFailure(
+                    "no certwatch serve is running on \(database) (none holds \(database).lock): the poll is due and waits for it")
+            }
             try await waitForPolls(of: polled, store: store)
             let ids = Set(polled.map(\.id))
             let events = try await store.events(after: after, limit: 1_000).filter { ids.contains($0.data.watch.id) }
             print(events.isEmpty ? "polled: no change" : TextTable(header: EventsCommand.List.header, rows: events.map(row)).rendered)
+            if let failed = events.first(where: { $0.type == .watchFailed }) {
+                let error = failed.data.error
+                throw CommandFailure(
+                    "\(failed.data.watch.id) failed: code \(error?.code.map(String.init) ?? "-") \(error?.description ?? "")"
+                        + " (logid \(error?.logid ?? "-")); it is no longer polled")
+            }
         }
 
         /// Waits until every watch's poll count has grown (the running serve polled it), looking
         /// every 100 ms; throws after ``timeout`` seconds, naming the watches not polled.
         func waitForPolls(of watches: [Watch], store: Store) async throws {
+            let timeout = self.timeout ?? 30
             let deadline = ContinuousClock.now + .milliseconds(Int64(timeout * 1000))
             var waiting = watches
             while !waiting.isEmpty {
@@ -178,7 +197,7 @@ struct WatchCommand: AsyncParsableCommand {
                 guard !waiting.isEmpty else { return }
                 guard ContinuousClock.now < deadline else {
                     throw CommandFailure(
-                        "\(waiting.map(\.id).joined(separator: ", ")) not polled within \(timeout) s: is `certwatch serve` running on this database?")
+                        "\(waiting.map(\.id).joined(separator: ", ")) not polled within \(timeout) s (the QPS budget may be busy; it stays due)")
                 }
                 try await Task.sleep(for: .milliseconds(100))
             }

@@ -143,11 +143,16 @@ public struct CertWatchConfiguration: Sendable {
     public func requireCredentials() throws(ConfigurationError) {
         for key in ["douyin.client_key", "douyin.client_secret"] { _ = try file.string(key) }
         _ = try file.list("http.api_keys")
-        for (key, value) in [("douyin.client_key", douyin.clientKey), ("douyin.client_secret", douyin.clientSecret)]
-        where value.isEmpty {
+        let missing = [("douyin.client_key", douyin.clientKey), ("douyin.client_secret", douyin.clientSecret)]
+            .filter { $0.1.isEmpty }.map(\.0)
+        guard missing.isEmpty else {
+            let keys = missing.joined(separator: ", ")
+            let variables = missing.map(ConfigurationFile.environmentName).joined(separator: " and ")
+            let example = missing.map { "\($0.split(separator: ".").last!): ${DOUYIN_\($0.split(separator: ".").last!.uppercased())}" }
+                .joined(separator: ", ")
             throw ConfigurationError(
-                location: sourcePath.isEmpty ? "configuration" : sourcePath, key: key,
-                message: "required (set it in the file, e.g. ${DOUYIN_CLIENT_SECRET}, or in \(ConfigurationFile.environmentName(key)))")
+                location: sourcePath.isEmpty ? "no configuration file (give --config F)" : sourcePath, key: keys,
+                message: "required: set \(missing.count == 1 ? "it" : "them") under douyin: in the file (\(example)) or in \(variables)")
         }
     }
 
@@ -165,7 +170,8 @@ public struct CertWatchConfiguration: Sendable {
             do {
                 try TargetGuard.check(url, allowPrivate: sink.allowPrivate)
             } catch where error.unresolved {
-                warnings.append("\(file.location(of: key)): \(key): \(error) (checked again before each delivery)")
+                warnings.append(
+                    "\(file.location(of: key)): \(key): \(error.host) does not resolve here now; it is checked again before each delivery")
             } catch {
                 throw ConfigurationError(location: file.location(of: key), key: key, message: "\(error)")
             }

@@ -201,8 +201,7 @@ public final class Dispatcher: Service {
             }
             if plan.disableSink {
                 logger.error(
-                    "sink.disabled: \(response.error ?? "disabled"); its deliveries wait for `certwatch sinks enable \(sink.configuration.name)`",
-                    metadata: metadata())
+                    "sink.disabled: its deliveries wait for `certwatch sinks enable \(sink.configuration.name)`", metadata: metadata())
             }
         }
         try await deliveries.record(recorded, now: now)

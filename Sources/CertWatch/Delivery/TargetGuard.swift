@@ -43,7 +43,7 @@ public enum TargetGuard {
         guard !addresses.isEmpty else { throw Refused(host: host, reason: "the name does not resolve", unresolved: true) }
         for address in addresses {
             if let why = forbiddenReason(address) {
-                throw Refused(host: host, reason: "resolves to a \(why) address (set allow_private: true on the sink to allow)")
+                throw Refused(host: host, reason: "resolves to \(article(why)) \(why) address (set allow_private: true on the sink to allow)")
             }
         }
     }
@@ -70,12 +70,12 @@ public enum TargetGuard {
             if bytes[0..<6] == [0x00, 0x64, 0xff, 0x9b, 0x00, 0x01] { return "NAT64 local-use" }
             // 6to4 2002:a.b.c.d::/48 (RFC 3056): carries the IPv4 address a.b.c.d.
             if bytes[0] == 0x20 && bytes[1] == 0x02, let why = forbiddenReason(Array(bytes[2..<6])) {
-                return "6to4 of a \(why)"
+                return "6to4 of \(article(why)) \(why)"
             }
             // Teredo 2001:0::/32 (RFC 4380): server IPv4 in bytes 4–7, client IPv4 in 12–15 inverted.
             if bytes[0..<4] == [0x20, 0x01, 0x00, 0x00] {
-                if let why = forbiddenReason(Array(bytes[4..<8])) { return "Teredo (server) of a \(why)" }
-                if let why = forbiddenReason(bytes[12..<16].map { ~$0 }) { return "Teredo (client) of a \(why)" }
+                if let why = forbiddenReason(Array(bytes[4..<8])) { return "Teredo (server) of \(article(why)) \(why)" }
+                if let why = forbiddenReason(bytes[12..<16].map { ~$0 }) { return "Teredo (client) of \(article(why)) \(why)" }
             }
             if bytes[0] == 0xfe && bytes[1] & 0xc0 == 0x80 { return "link-local" }
             if bytes[0] & 0xfe == 0xfc { return "private (unique local)" }
@@ -131,4 +131,7 @@ public enum TargetGuard {
         var seen = Set<[UInt8]>()
         return addresses.filter { seen.insert($0).inserted }
     }
+
+    /// "a" or "an" before `word`.
+    static func article(_ word: String) -> String { word.first.map { "aeiou".contains($0) } == true ? "an" : "a" }
 }

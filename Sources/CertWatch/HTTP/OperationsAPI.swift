@@ -64,8 +64,10 @@ struct OperationsAPI: Sendable {
                 registry.makeGauge(name: "certwatch_watches", labels: [("state", state.rawValue)]).set(Int64(counts[state] ?? 0))
             }
         }
-        if let counts = try? await dispatcher?.deliveries.counts() {
-            for (sink, states) in counts {
+        if let dispatcher, let counts = try? await dispatcher.deliveries.counts() {
+            // Every configured sink, also one without deliveries yet (at 0).
+            for sink in Set(counts.keys).union(dispatcher.sinks.keys) {
+                let states = counts[sink] ?? [:]
                 for state in DeliveryState.allCases {
                     registry.makeGauge(name: "certwatch_deliveries", labels: [("sink", sink), ("state", state.rawValue)])
                         .set(Int64(states[state] ?? 0))

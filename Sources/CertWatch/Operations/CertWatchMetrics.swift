@@ -12,7 +12,8 @@ import Metrics
 /// and the error codes of `certwatch_polls_total{outcome,code}` — appear with their first
 /// occurrence.
 public enum CertWatchMetrics {
-    /// Creates the known series at their initial values: `certwatch_events_total{type}` and
+    /// Creates the known series at their initial values (the watcher sets
+    /// `certwatch_poll_base_interval_seconds` as it starts): `certwatch_events_total{type}` and
     /// `certwatch_events_unrouted_total{type}` for every ``EventType`` (`watch.*` included),
     /// `certwatch_rule_reloads_total{result="ok"|"error"}` at 0, `certwatch_rules_last_reload_ok`
     /// at 1 (the rules loaded at start checked), `certwatch_polls_total{outcome="ok",code="0"}`,

@@ -14,8 +14,8 @@ public protocol CertWatchStorage: Sendable {
     // MARK: Watches
 
     /// Registers a watch, idempotently: the same `(api, order_id)` or `(api, encrypted_code)` returns
-    /// the existing watch with the new labels merged in (a removed watch becomes active again, due at
-    /// `firstPollAt`). Returns the watch and whether it was created. Throws ``ValidationError`` for bad input.
+    /// the existing watch with the new labels merged in (a removed or failed watch becomes active again, due at
+    /// `firstPollAt`, its failure count reset). Returns the watch and whether it was created. Throws ``ValidationError`` for bad input.
     func register(_ registration: WatchRegistration, now: Int64, firstPollAt: Int64) async throws -> (watch: Watch, created: Bool)
 
     /// Registers many watches in one transaction; each input gets its own result (invalid items fail alone).

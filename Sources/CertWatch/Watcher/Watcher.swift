@@ -105,6 +105,7 @@ public final class Watcher: Service {
     /// the earliest due watch; polls in flight complete first.
     public func run() async throws {
         logger.info("watcher started", metadata: ["qps": "\(configuration.qps)", "concurrency": "\(configuration.concurrency)"])
+        _ = await activeWatchCount(now: clock.unixNow)  // sets certwatch_poll_base_interval_seconds from the start
         await withDiscardingTaskGroup { group in
             for _ in 0..<max(configuration.concurrency, 1) {
                 group.addTask { await self.work() }

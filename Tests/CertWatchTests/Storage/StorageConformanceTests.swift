@@ -85,6 +85,14 @@ struct StorageConformanceTests {
         #expect(try await storage.watch(id: first.id)?.nextPollAt == 11)
         #expect(try await storage.watch(id: "w_missing") == nil)
         #expect(try await storage.activeWatchCount() == 1)
+        // A failed watch registered again is polled again, from a clean failure count.
+        _ = try await storage.commitPoll(
+            PollCommit(watchID: first.id, polledAt: 30, nextPollAt: nil, finalState: .failed, consecutiveFailures: 1,
+                lastError: "2119001"), afterAppend: nil)
+        #expect(try await storage.watch(id: first.id)?.state == .failed)
+        let (revived, _) = try await storage.register(WatchRegistration(orderID: "1001"), now: 40, firstPollAt: 41)
+        #expect(revived.state == .active && revived.nextPollAt == 41 && revived.consecutiveFailures == 0)
+        #expect(try await storage.watch(id: first.id)?.state == .active)
     }
 
     @Test("a leased watch is not claimed twice; an expired lease is claimed again", arguments: StorageBackend.all)

@@ -51,6 +51,18 @@ public final class InstanceLock: Sendable {
         self.descriptor = descriptor
     }
 
+    /// Who holds `database` now, without taking or creating anything (for read-only commands):
+    /// the lock file's `pid N, started …` when process N is alive, else `nil` (no serve ran, or it
+    /// ended). A pid reused by another process after a crash reads as held; the command that asks
+    /// only uses the answer to explain itself.
+    public static func holder(database: String) -> String? {
+        guard let text = try? String(contentsOfFile: database + ".lock", encoding: .utf8),
+            let pidText = text.split(separator: ",").first?.split(separator: " ").last, let pid = pid_t(pidText),
+            kill(pid, 0) == 0 || errno == EPERM
+        else { return nil }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     deinit {
         // Closing the descriptor releases the lock; the file stays (its content is rewritten by the next holder).
         close(descriptor)

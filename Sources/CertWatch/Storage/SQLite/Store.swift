@@ -160,16 +160,23 @@ public final class Store: CertWatchStorage {
             watch.labels.merge(registration.labels ?? [:]) { $1 }
             if let accountID = registration.accountID { watch.accountID = accountID }
             var nextPoll = watch.nextPollAt
-            if watch.state == .removed {
+            if watch.state == .removed || watch.state == .failed {
+                // Asked for again: polled again, from a clean failure count.
                 watch.state = .active
+                watch.consecutiveFailures = 0
                 nextPoll = firstPollAt
             }
             watch.nextPollAt = nextPoll
             try db.execute(
                 sql: """
-                    UPDATE watches SET labels = ?, account_id = ?, state = ?, next_poll_at = ?, updated_at = ? WHERE id = ?
+                    UPDATE watches SET labels = ?, account_id = ?, state = ?, next_poll_at = ?, consecutive_failures = ?,
+                        updated_at = ?
+                    WHERE id = ?
                     """,
-                arguments: [Self.json(watch.labels), watch.accountID, watch.state.stored, nextPoll, now, watch.id])
+                arguments: [
+                    Self.json(watch.labels), watch.accountID, watch.state.stored, nextPoll, watch.consecutiveFailures, now,
+                    watch.id,
+                ])
             return (watch, false)
         }
         let watch = Watch(
