@@ -86,6 +86,10 @@ public final class HTTPSink: Sink {
             return SinkResponse(outcome: .failed(retryAfter: nil), error: "timed out after \(configuration.timeout)s")
         } catch let error as HTTPClientError where error == .connectTimeout {
             return SinkResponse(outcome: .failed(retryAfter: nil), error: "connect timed out after \(configuration.connectTimeout)s")
+        } catch let error as IOError {
+            // IOError's own description garbles some (`connection reset (error set): Connection refused)`): the errno says it.
+            return SinkResponse(
+                outcome: .failed(retryAfter: nil), error: "\(String(cString: strerror(error.errnoCode))) (errno \(error.errnoCode))")
         } catch {
             return SinkResponse(outcome: .failed(retryAfter: nil), error: scrub("\(error)"))
         }
