@@ -43,14 +43,26 @@ package struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddle
         }
     }
 
-    /// The methods the routes take on `path`, sorted (empty when no route's path matches).
+    /// The methods the route that serves `path` takes, sorted (empty when no route's path matches).
+    /// Of several matching routes, the router's choice: literal segments before captures, left to
+    /// right (`/v1/watches/batch` is the batch route, not `/v1/watches/{id}`).
     func allowedMethods(path: String) -> [String] {
         let segments = path.split(separator: "/")
-        var allowed = Set<String>()
+        var bestRank: [Int]?
+        var methods = Set<HTTPRequest.Method>()
         for route in routes where Self.matches(route.path, segments) {
-            allowed.formUnion(route.methods.map(\.rawValue))
+            // 2 a literal segment, 1 a capture or wildcard, 0 a trailing `**`.
+            let rank = route.path.components.map { component in
+                component == .recursiveWildcard ? 0 : component == .path(component.description[...]) ? 2 : 1
+            }
+            if let best = bestRank, !best.lexicographicallyPrecedes(rank) {
+                if best == rank { methods.formUnion(route.methods) }
+            } else {
+                bestRank = rank
+                methods = route.methods
+            }
         }
-        return allowed.sorted()
+        return methods.map(\.rawValue).sorted()
     }
 
     /// Whether `segments` (a request path split at `/`) matches the route path `path`: as many
