@@ -188,6 +188,13 @@ struct StoreTests {
                 WatchRegistration(orderID: "\(100 + index)", labels: ["store": index % 2 == 0 ? "sh" : "bj"]), now: 0, firstPollAt: 0)
         }
         #expect(try await store.watches(labels: ["store": "sh"]).count == 3)
+        // Any key is a plain value (schemathesis sent a NUL; a quote was once dropped, matching `ab`).
+        let odd = try temporaryStore()
+        _ = try await odd.register(WatchRegistration(orderID: "200", labels: ["a\"b": "1", "x.y": "2"]), now: 0, firstPollAt: 0)
+        _ = try await odd.register(WatchRegistration(orderID: "201", labels: ["ab": "1"]), now: 0, firstPollAt: 0)
+        #expect(try await odd.watches(labels: ["a\"b": "1"]).map(\.orderID) == ["200"])
+        #expect(try await odd.watches(labels: ["x.y": "2", "a\"b": "1"]).count == 1)
+        #expect(try await odd.watches(labels: ["x\u{0}": "y"]).isEmpty)
         let page1 = try await store.watches(limit: 2)
         let page2 = try await store.watches(after: page1.last?.id, limit: 2)
         let page3 = try await store.watches(after: page2.last?.id, limit: 2)
