@@ -192,7 +192,7 @@ struct CrashLoop {
         defer { try? FileManager.default.removeItem(at: directory) }
         let secret = "whsec_" + Data((0..<32).map { UInt8($0) }).base64EncodedString()
         let receipts = ReceiptBook()
-        let receiver = WebhookReceiver(secrets: [secret], keepRequests: false) { receipts.record($0) }
+        let receiver = WebhookReceiver(secrets: [secret], keepRequests: false, onReceive: { receipts.record($0) })
         var faults = FaultProfile(name: "crash-loop")
         if settings.latencyMs > 0 { faults.faults = [FaultRule(kind: .latency, probability: 1, latencyMs: settings.latencyMs)] }
         let sandbox = DouyinSandbox(configuration: SandboxConfiguration(seed: settings.seed, faults: faults), clock: .system())
