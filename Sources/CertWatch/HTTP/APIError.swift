@@ -4,8 +4,9 @@ import HTTPTypes
 import Hummingbird
 
 /// An HTTP API error, written as `{"error": {"code", "message", "field"?}}` with a 4xx status (500
-/// for `internal`) and any ``headers`` (`Allow` on a 405). Never carries stack traces or secrets. Routes throw it; as an
-/// `HTTPResponseError` the router writes it through the context's response encoder.
+/// for `internal`) and any ``headers`` (`Allow` on a 405). Never carries stack traces or secrets.
+/// Routes throw it; as an `HTTPResponseError` the router writes it through the context's response
+/// encoder.
 public struct APIError: Error, Sendable, Hashable, Encodable, HTTPResponseError {
     /// Machine-readable code: `bad_request`, `unauthorized`, `not_found`, `method_not_allowed`,
     /// `conflict`, `payload_too_large`, `validation_failed`, `internal`.
