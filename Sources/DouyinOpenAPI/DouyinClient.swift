@@ -116,6 +116,9 @@ public struct DouyinClient: Sendable {
         self.logger = logger
     }
 
+    /// How long one request may take before it fails with a timeout (`douyin.request_timeout`).
+    public var requestTimeout: Duration { http.configuration.requestTimeout }
+
     /// An HTTP client set up for Douyin: connect and read timeouts from `configuration`, redirects
     /// not followed. One per process; call `shutdown()` on it at exit.
     public static func makeHTTPClient(_ configuration: DouyinClientConfiguration) -> HTTPClient {

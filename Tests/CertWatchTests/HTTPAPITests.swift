@@ -199,6 +199,39 @@ struct HTTPAPITests {
         }
     }
 
+    @Test("a method a known path does not take is 405 with Allow; an unknown path is 404; both JSON errors")
+    func methodNotAllowed() async throws {
+        let (api, _) = try makeAPI()
+        let app = Application(router: api.makeRouter())
+        try await app.test(.router) { client in
+            for (method, uri, allow) in [
+                (HTTPRequest.Method.trace, "/v1/watches", "GET, POST"), (.put, "/v1/watches/w_0123456789abcdef", "DELETE, GET"),
+                (.get, "/v1/watches/batch", "POST"), (.delete, "/healthz", "GET"), (.head, "/openapi.yaml", "GET"),
+                (.get, "/v1/sinks/erp/enable", "POST"), (.options, "/douyin/webhook", "POST"),
+            ] {
+                try await client.execute(uri: uri, method: method, headers: auth) { response throws in
+                    #expect(response.status == .methodNotAllowed, "\(method) \(uri)")
+                    #expect(response.headers[.allow] == allow, "\(method) \(uri)")
+                    if method != .head {
+                        #expect(try json(response.body)["error"]?["code"] == .string("method_not_allowed"))
+                    }
+                }
+            }
+            // Without a key too: the method is wrong whoever asks.
+            try await client.execute(uri: "/v1/events", method: .post) { response throws in
+                #expect(response.status == .methodNotAllowed)
+            }
+            try await client.execute(uri: "/v1/nothing", method: .get, headers: auth) { response throws in
+                #expect(response.status == .notFound)
+                #expect(try json(response.body)["error"]?["code"] == .string("not_found"))
+            }
+            // Declared methods still answer as before.
+            try await client.execute(uri: "/v1/watches", method: .get, headers: auth) { response throws in
+                #expect(response.status == .ok)
+            }
+        }
+    }
+
     @Test("every registered route is in docs/openapi.yaml and vice versa")
     func openAPICoversRoutes() throws {
         let (api, _) = try makeAPI()

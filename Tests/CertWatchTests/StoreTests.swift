@@ -99,10 +99,29 @@ struct StoreTests {
         #"{"order_id": "null"}"#, #"{"order_id": "abc; DROP TABLE watches"}"#, #"{"order_id": "1 2"}"#,
         #"{"order_id": "١٢٣"}"#, #"{"encrypted_code": "a b"}"#, #"{"encrypted_code": "码"}"#,
         #"{"order_id": "1", "account_id": "è Èý®g"}"#,
+        // As docs/openapi.yaml states: an empty id is wrong, not absent; only spaces are trimmed.
+        #"{"order_id": "", "encrypted_code": "x"}"#, #"{"order_id": "1", "encrypted_code": " "}"#,
+        #"{"order_id": "\t1"}"#, #"{"order_id": "1\n"}"#, #"{"order_id": "1", "labels": {"": "x"}}"#,
     ])
     func badIDs(body: String) throws {
         let registration = try DouyinJSON.decode(WatchRegistration.self, from: Data(body.utf8))
         #expect(throws: ValidationError.self) { try registration.validated() }
+    }
+
+    @Test("what docs/openapi.yaml calls valid is accepted: null is absent, spaces trimmed, lengths in Unicode scalars")
+    func goodIDs() throws {
+        func valid(_ body: String) throws -> WatchRegistration {
+            try DouyinJSON.decode(WatchRegistration.self, from: Data(body.utf8)).validated()
+        }
+        #expect(try valid(#"{"order_id": null, "encrypted_code": "x", "api": null, "labels": null}"#).encryptedCode == "x")
+        #expect(try valid(#"{"order_id": "  12  ", "account_id": ""}"#) == WatchRegistration(orderID: "12"))
+        // 63 scalars that are fewer Characters (e + combining acute) is a key of 63.
+        let key = String(repeating: "e\u{301}", count: 31) + "k"
+        #expect(throws: Never.self) { try WatchRegistration(orderID: "1", labels: [key: "v"]).validated() }
+        #expect(throws: ValidationError.self) { try WatchRegistration(orderID: "1", labels: [key + "x": "v"]).validated() }
+        // The label filter splits at the first `:` or `=` scalar, even one a combining mark follows.
+        #expect(Watch.labelPair("a:\u{301}b").map { [$0.key, $0.value] } == ["a", "\u{301}b"])
+        #expect(Watch.labelPair("=x") == nil)
     }
 
     @Test("the limits: 32 digits, 512 characters; a JSON number names the field and says to send a string")
@@ -169,6 +188,13 @@ struct StoreTests {
                 WatchRegistration(orderID: "\(100 + index)", labels: ["store": index % 2 == 0 ? "sh" : "bj"]), now: 0, firstPollAt: 0)
         }
         #expect(try await store.watches(labels: ["store": "sh"]).count == 3)
+        // Any key is a plain value (schemathesis sent a NUL; a quote was once dropped, matching `ab`).
+        let odd = try temporaryStore()
+        _ = try await odd.register(WatchRegistration(orderID: "200", labels: ["a\"b": "1", "x.y": "2"]), now: 0, firstPollAt: 0)
+        _ = try await odd.register(WatchRegistration(orderID: "201", labels: ["ab": "1"]), now: 0, firstPollAt: 0)
+        #expect(try await odd.watches(labels: ["a\"b": "1"]).map(\.orderID) == ["200"])
+        #expect(try await odd.watches(labels: ["x.y": "2", "a\"b": "1"]).count == 1)
+        #expect(try await odd.watches(labels: ["x\u{0}": "y"]).isEmpty)
         let page1 = try await store.watches(limit: 2)
         let page2 = try await store.watches(after: page1.last?.id, limit: 2)
         let page3 = try await store.watches(after: page2.last?.id, limit: 2)

@@ -52,6 +52,29 @@ struct WatcherTests {
         }
     }
 
+    @Test("a lease lasts two request timeouts plus a margin, from the configured douyin.request_timeout")
+    func leaseFollowsRequestTimeout() async throws {
+        #expect(WatcherConfiguration.lease(requestTimeout: .seconds(15)) == 40)
+        #expect(WatcherConfiguration.lease(requestTimeout: .milliseconds(2_500)) == 15)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("cw-\(UUID().uuidString).yaml").path
+        try "douyin:\n  base_url: http://127.0.0.1:9\n  request_timeout: 5s\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let configuration = try CertWatchConfiguration.load(path: path, environment: [:])
+        let store = try temporaryStore()
+        let clock = ManualWallClock(Double(Harness.start))
+        let http = DouyinClient.makeHTTPClient(configuration.douyin)
+        let client = DouyinClient(configuration: configuration.douyin, httpClient: http)
+        let derived = Watcher(store: store, client: client, clock: clock, configuration: configuration.watcher)
+        let fixed = Watcher(store: store, client: client, clock: clock, configuration: WatcherConfiguration(lease: 7))
+        try await http.shutdown()
+        #expect(derived.lease == 20)
+        #expect(fixed.lease == 7)
+        // What the watcher claims stays leased for exactly that long.
+        let watch = try await store.register(WatchRegistration(orderID: "1001"), now: Harness.start, firstPollAt: Harness.start).watch
+        #expect(try await store.claimDue(now: Harness.start, limit: 1, lease: derived.lease).map(\.id) == [watch.id])
+        #expect(try await store.claimDue(now: Harness.start + 19, limit: 1, lease: derived.lease).isEmpty)
+        #expect(try await store.claimDue(now: Harness.start + 20, limit: 1, lease: derived.lease).map(\.id) == [watch.id])
+    }
+
     @Test("the budget is shared among the active watches, recounted once a minute; fewer watches, shorter intervals")
     func budgetSharing() async throws {
         let store = try temporaryStore()

@@ -4,11 +4,12 @@ import HTTPTypes
 import Hummingbird
 
 /// An HTTP API error, written as `{"error": {"code", "message", "field"?}}` with a 4xx status (500
-/// for `internal`). Never carries stack traces or secrets. Routes throw it; as an
-/// `HTTPResponseError` the router writes it through the context's response encoder.
+/// for `internal`) and any ``headers`` (`Allow` on a 405). Never carries stack traces or secrets.
+/// Routes throw it; as an `HTTPResponseError` the router writes it through the context's response
+/// encoder.
 public struct APIError: Error, Sendable, Hashable, Encodable, HTTPResponseError {
-    /// Machine-readable code: `bad_request`, `unauthorized`, `not_found`, `conflict`,
-    /// `payload_too_large`, `validation_failed`, `internal`.
+    /// Machine-readable code: `bad_request`, `unauthorized`, `not_found`, `method_not_allowed`,
+    /// `conflict`, `payload_too_large`, `validation_failed`, `internal`.
     public var code: String
     /// What is wrong, for people.
     public var message: String
@@ -16,6 +17,8 @@ public struct APIError: Error, Sendable, Hashable, Encodable, HTTPResponseError 
     public var field: String?
     /// The HTTP status.
     public var status: HTTPResponse.Status
+    /// Header fields sent with the error (not part of the body), e.g. `Allow` with a 405.
+    public var headers: HTTPFields = [:]
 
     /// An error answered with HTTP `status` (a code such as 409), machine-readable `code`, `message`
     /// for people and the offending `field`, if any.
@@ -42,6 +45,7 @@ public struct APIError: Error, Sendable, Hashable, Encodable, HTTPResponseError 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var response = try context.responseEncoder.encode(Envelope(error: self), from: request, context: context)
         response.status = status
+        for field in headers { response.headers.append(field) }
         return response
     }
 }

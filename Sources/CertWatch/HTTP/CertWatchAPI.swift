@@ -54,7 +54,8 @@ public struct CertWatchAPI: Sendable {
 
     /// The router with every route: one route collection per area (operations, push, watches,
     /// events, deliveries, sinks), `/v1` behind ``BearerAuthMiddleware``, every error answered with
-    /// the JSON error envelope (``APIErrorMiddleware``).
+    /// the JSON error envelope (``APIErrorMiddleware``); a method a known path does not take is 405
+    /// with `Allow` (``MethodNotAllowedMiddleware``), an unknown path 404.
     public func makeRouter() -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
         router.add(middleware: APIErrorMiddleware())
@@ -71,6 +72,8 @@ public struct CertWatchAPI: Sendable {
             v1.addRoutes(DeliveriesAPI(deliveries: dispatcher.deliveries, clock: clock, wake: wake).routes, atPath: "deliveries")
             v1.addRoutes(SinksAPI(deliveries: dispatcher.deliveries, names: Set(dispatcher.sinks.keys), clock: clock, wake: wake).routes, atPath: "sinks")
         }
+        // Last: it wraps only the router's not-found responder, and must see every route.
+        router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
         return router
     }
 }

@@ -74,18 +74,9 @@ struct DeliveriesAPI: Sendable {
             }
             state = parsed
         }
-        var before: Int64?
-        if let text = query["before"] {
-            guard let value = Int64(text) else { throw APIError.invalid("before must be a delivery id", field: "before") }
-            before = value
-        }
-        var limit = 100
-        if let text = query["limit"] {
-            guard let value = Int(text), (1...1_000).contains(value) else {
-                throw APIError.invalid("limit must be between 1 and 1000", field: "limit")
-            }
-            limit = value
-        }
+        // The same parameter checks as every list (docs/openapi.yaml states them).
+        let before = try request.integerParameter("before")
+        let limit = try request.limitParameter(default: 100, maximum: 1_000)
         let page = try await deliveries.list(state: state, sink: query["sink"].map(String.init), before: before, limit: limit)
         return Page(deliveries: page.map(View.init), nextBefore: page.count == limit ? page.last?.id : nil)
     }

@@ -56,10 +56,13 @@ public struct Watch: Sendable, Hashable, Codable {
     /// A label written `key:value` or `key=value` (split at the first of the two; the value may hold
     /// either), or `nil` when there is no key. The one form of the CLI's `--label` and HTTP's `label=`.
     public static func labelPair(_ text: String) -> (key: String, value: String)? {
-        guard let separator = text.firstIndex(where: { $0 == ":" || $0 == "=" }), separator != text.startIndex else {
+        // By Unicode scalar, as the document's pattern reads it (a `:` followed by a combining mark
+        // is one Character but still the separator).
+        let scalars = text.unicodeScalars
+        guard let separator = scalars.firstIndex(where: { $0 == ":" || $0 == "=" }), separator != scalars.startIndex else {
             return nil
         }
-        return (String(text[..<separator]), String(text[text.index(after: separator)...]))
+        return (String(scalars[..<separator]), String(scalars[scalars.index(after: separator)...]))
     }
 
     /// Whether `text` has the form of a watch id: `w_` and 16 lowercase hex digits.
@@ -146,41 +149,42 @@ public struct WatchRegistration: Sendable, Hashable, Codable {
     /// Longest `encrypted_code` accepted, in characters.
     public static let maximumEncryptedCodeLength = 512
 
-    /// Checks the registration: exactly one of `order_id` (1–32 ASCII digits) and `encrypted_code`
-    /// (1–512 printable ASCII characters, no whitespace); `account_id` 1–32 ASCII digits; label keys
-    /// 1–63 characters, values at most 255. Surrounding spaces are trimmed. Throws
+    /// Checks the registration, exactly as `docs/openapi.yaml` states it (`WatchRegistration`):
+    /// exactly one of `order_id` (1–32 ASCII digits) and `encrypted_code` (1–512 printable ASCII
+    /// characters, no whitespace) — an id given as an empty string is wrong, not absent (JSON
+    /// `null` is absent); `account_id` 0–32 ASCII digits (empty: none); label keys 1–63 Unicode
+    /// scalars, values at most 255. Surrounding spaces (U+0020) are trimmed. Throws
     /// ``ValidationError`` naming the field.
     public func validated() throws(ValidationError) -> WatchRegistration {
         var copy = self
-        copy.orderID = orderID?.trimmingCharacters(in: .whitespaces)
-        copy.encryptedCode = encryptedCode?.trimmingCharacters(in: .whitespaces)
-        copy.accountID = accountID?.trimmingCharacters(in: .whitespaces)
-        switch (copy.orderID?.isEmpty == false, copy.encryptedCode?.isEmpty == false) {
+        copy.orderID = orderID.map(Self.trimmingSpaces)
+        copy.encryptedCode = encryptedCode.map(Self.trimmingSpaces)
+        copy.accountID = accountID.map(Self.trimmingSpaces)
+        switch (copy.orderID != nil, copy.encryptedCode != nil) {
         case (true, true):
             throw ValidationError(field: "order_id", message: "give order_id or encrypted_code, not both")
         case (false, false):
             throw ValidationError(field: "order_id", message: "order_id or encrypted_code is required")
         default: break
         }
-        if copy.orderID?.isEmpty == true { copy.orderID = nil }
-        if copy.encryptedCode?.isEmpty == true { copy.encryptedCode = nil }
         if copy.accountID?.isEmpty == true { copy.accountID = nil }
         for (field, value) in [("order_id", copy.orderID), ("account_id", copy.accountID)] {
             guard let value else { continue }
-            guard value.utf8.count <= Self.maximumIDDigits, value.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else {
+            guard !value.isEmpty, value.utf8.count <= Self.maximumIDDigits, value.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else {
                 throw ValidationError(
                     field: field, message: "must be 1–\(Self.maximumIDDigits) digits, got \(Self.quoted(value))")
             }
         }
         if let code = copy.encryptedCode {
-            guard code.utf8.count <= Self.maximumEncryptedCodeLength, code.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            guard !code.isEmpty, code.utf8.count <= Self.maximumEncryptedCodeLength, code.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
                 throw ValidationError(
                     field: "encrypted_code",
                     message: "must be 1–\(Self.maximumEncryptedCodeLength) printable ASCII characters without spaces, got \(Self.quoted(code))")
             }
         }
         for (key, value) in labels ?? [:] {
-            guard !key.isEmpty, key.count <= 63, value.count <= 255 else {
+            // Counted in Unicode scalars, as JSON Schema's minLength/maxLength count.
+            guard !key.isEmpty, key.unicodeScalars.count <= 63, value.unicodeScalars.count <= 255 else {
                 throw ValidationError(field: "labels.\(key)", message: "label keys are 1–63 characters, values at most 255")
             }
         }
@@ -189,6 +193,15 @@ public struct WatchRegistration: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case orderID = "order_id", encryptedCode = "encrypted_code", api, accountID = "account_id", labels
+    }
+
+    /// `text` without leading and trailing U+0020 spaces (the only whitespace an id may carry).
+    static func trimmingSpaces(_ text: String) -> String {
+        let scalars = text.unicodeScalars
+        guard let first = scalars.firstIndex(where: { $0 != " " }), let last = scalars.lastIndex(where: { $0 != " " }) else {
+            return ""
+        }
+        return String(scalars[first...last])
     }
 
     /// `value` in quotes for an error message, cut to 40 characters.

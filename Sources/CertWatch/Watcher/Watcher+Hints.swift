@@ -19,7 +19,7 @@ extension Watcher {
             if let next, next <= now {
                 do {
                     let hinted = try await store.claimHinted(
-                        now: now, limit: max(configuration.concurrency, 1), lease: configuration.lease)
+                        now: now, limit: max(configuration.concurrency, 1), lease: lease)
                     if !hinted.isEmpty {
                         await withDiscardingTaskGroup { group in
                             for watch in hinted { group.addTask { _ = await self.poll(watch) } }

@@ -15,8 +15,10 @@ public struct WatcherConfiguration: Sendable {
     public var qps: Double
     /// Polls in flight at once (default 8).
     public var concurrency: Int
-    /// How long a claimed watch stays leased before another poll may take it, seconds.
-    public var lease: Int64
+    /// How long a claimed watch stays leased before another poll may take it, seconds; `nil`
+    /// (the default): ``lease(requestTimeout:)`` of the Douyin client's request timeout, so a poll
+    /// that a crash or a hang abandoned is taken again after about two request timeouts.
+    public var lease: Int64?
     /// Longest idle wait between checks for due watches, seconds.
     public var idleCheck: Double
     /// When failing polls make a watch stalled (`poll.stall_after_failures`, `poll.stall_after`).
@@ -24,7 +26,7 @@ public struct WatcherConfiguration: Sendable {
 
     public init(
         policy: PollPolicy = PollPolicy(), backoff: RetryBackoff = RetryBackoff(), qps: Double = 10,
-        concurrency: Int = 8, lease: Int64 = 120, idleCheck: Double = 1, stall: StallPolicy = StallPolicy()
+        concurrency: Int = 8, lease: Int64? = nil, idleCheck: Double = 1, stall: StallPolicy = StallPolicy()
     ) {
         self.stall = stall
         self.policy = policy
@@ -33,6 +35,18 @@ public struct WatcherConfiguration: Sendable {
         self.concurrency = concurrency
         self.lease = lease
         self.idleCheck = idleCheck
+    }
+
+    /// Seconds added to two request timeouts in ``lease(requestTimeout:)``: the wait for the QPS
+    /// budget and the poll's commit.
+    public static let leaseMargin: Int64 = 10
+
+    /// The lease of a claimed watch for a Douyin client whose requests time out after
+    /// `requestTimeout`: two request timeouts (a poll is one query, or a query, a token refresh
+    /// and one retry whose token call usually answers at once) plus ``leaseMargin``, in whole
+    /// seconds. 15 s (the default `douyin.request_timeout`) → 40 s.
+    public static func lease(requestTimeout: Duration) -> Int64 {
+        Int64((2 * requestTimeout.inSeconds).rounded(.up)) + leaseMargin
     }
 }
 
@@ -69,6 +83,9 @@ public final class Watcher: Service {
     public let budget: QPSBudget
     /// Settings.
     public let configuration: WatcherConfiguration
+    /// How long each claimed watch is leased, seconds: ``WatcherConfiguration/lease``, or
+    /// ``WatcherConfiguration/lease(requestTimeout:)`` of ``client``'s request timeout.
+    public let lease: Int64
     private let differ: Differ
     private let logger: Logger
     private let onAppend: @Sendable ([CertWatchEvent]) -> Void
@@ -93,6 +110,7 @@ public final class Watcher: Service {
         self.client = client
         self.clock = clock
         self.configuration = configuration
+        self.lease = configuration.lease ?? WatcherConfiguration.lease(requestTimeout: client.requestTimeout)
         self.budget = QPSBudget(qps: configuration.qps, clock: clock)
         self.differ = Differ(expiringLeadTimes: configuration.policy.expiringLeadTimes)
         self.schedule = Mutex(AdaptiveSchedule(policy: configuration.policy))
@@ -121,7 +139,7 @@ public final class Watcher: Service {
             do {
                 // A few at a time: one claim and one snapshot read serve several polls.
                 let claimed = try await store.claimDue(
-                    now: now, limit: Self.claimBatch, lease: configuration.lease,
+                    now: now, limit: Self.claimBatch, lease: lease,
                     targetedLead: configuration.policy.targetedLead)
                 if !claimed.isEmpty {
                     let previous = try await store.snapshots(watchIDs: claimed.map(\.id))
@@ -131,6 +149,9 @@ public final class Watcher: Service {
                             try await store.releaseLeases(watchIDs: claimed[index...].map(\.id))
                             break
                         }
+                        // The batch's earlier polls took the whole lease (slow answers): the rest may
+                        // already be claimed by another worker, so claim again instead.
+                        if clock.unixNow >= now + lease { break }
                         _ = await poll(watch, previous: previous[watch.id] ?? [:])
                     }
                     continue
@@ -154,7 +175,7 @@ public final class Watcher: Service {
         var outcomes: [PollOutcome] = []
         while true {
             let due = try await store.claimDue(
-                now: clock.unixNow, limit: configuration.concurrency, lease: configuration.lease,
+                now: clock.unixNow, limit: configuration.concurrency, lease: lease,
                 targetedLead: configuration.policy.targetedLead)
             if due.isEmpty { return outcomes }
             outcomes += await withTaskGroup(of: PollOutcome.self) { group in

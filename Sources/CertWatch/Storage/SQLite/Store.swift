@@ -232,8 +232,9 @@ public final class Store: CertWatchStorage {
         case nil: break
         }
         for (key, value) in labels.sorted(by: { $0.key < $1.key }) {
-            clauses.append("json_extract(labels, ?) = ?")
-            arguments += ["$.\"\(key.replacingOccurrences(of: "\"", with: ""))\"", value]
+            // By key, not by a JSON path built from it: any key (quotes, NUL, dots) is just a value.
+            clauses.append("EXISTS (SELECT 1 FROM json_each(watches.labels) AS label WHERE label.key = ? AND label.value = ?)")
+            arguments += [key, value]
         }
         if let after {
             clauses.append("id > ?")
