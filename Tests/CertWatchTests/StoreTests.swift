@@ -399,16 +399,16 @@ struct StoreMigrationTests {
     func migrationNames() {
         #expect(Store.migrator.migrations == [
             "v1-watches-certificates-events", "v2-deliveries", "v3-rule-groups", "v4-push-hints", "v5-watch-stalls",
-            "v6-targeted-polls",
+            "v6-targeted-polls", "v7-leased-index",
         ])
     }
 }
 
 @Suite("Store query plans")
 struct StoreQueryPlanTests {
-    @Test("the store's due-watch queries walk their next_poll_at index, no scan and sort", arguments: [
+    @Test("the store's due-watch queries walk their next_poll_at index (releasing leases: the leased index), no scan and sort", arguments: [
         (Store.claimDueSQL, [1, 1, 1] as [Int], "watches_due"), (Store.nextDueSQL, [1, 1], "watches_due"),
-        (Store.claimTargetedSQL, [1, 1, 1], "watches_targeted"),
+        (Store.claimTargetedSQL, [1, 1, 1], "watches_targeted"), (Store.releaseAllLeasesSQL, [], "watches_leased"),
     ])
     func dueQueriesUseIndex(sql: String, arguments: [Int], index: String) async throws {
         let store = try temporaryStore()
