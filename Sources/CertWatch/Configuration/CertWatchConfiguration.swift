@@ -6,8 +6,9 @@ import Foundation
 /// variables (`CERTWATCH_<KEY_PATH>`, e.g. `CERTWATCH_DOUYIN_BASE_URL`), secrets by reference
 /// (`client_secret: ${DOUYIN_CLIENT_SECRET}`).
 public struct CertWatchConfiguration: Sendable {
-    /// The SQLite database path (`database`, default `./certwatch.sqlite`; relative to the file's
-    /// directory when written in the file).
+    /// The database (`database`, also `CERTWATCH_DATABASE`): a SQLite file path (default
+    /// `./certwatch.sqlite`; relative to the file's directory when written in the file), or a
+    /// PostgreSQL URL `postgres://USER[:PASSWORD]@HOST:PORT/DATABASE[?sslmode=…]` (see ``storage``).
     public var database: String
     /// The Douyin client (`douyin.*`).
     public var douyin: DouyinClientConfiguration
@@ -51,6 +52,12 @@ public struct CertWatchConfiguration: Sendable {
         "sinks.*.jitter",
         "retention.events", "retention.delivery_attempts",
     ]
+
+    /// Where ``database`` points: SQLite or PostgreSQL. Throws ``ConfigurationError`` for a
+    /// malformed PostgreSQL URL.
+    public var storage: StorageLocation {
+        get throws(ConfigurationError) { try StorageLocation(database: database, location: file.location(of: "database")) }
+    }
 
     /// Loads the configuration from `path` (nil: defaults and environment only).
     /// `overrides` win over everything (command-line flags such as `--db`).
@@ -98,7 +105,12 @@ public struct CertWatchConfiguration: Sendable {
             tokenRefreshMargin: .seconds(try file.duration("douyin.token_refresh_margin") ?? 300),
             connectTimeout: .seconds(try positive(file, "douyin.connect_timeout") ?? 5),
             requestTimeout: .seconds(try positive(file, "douyin.request_timeout") ?? 15))
-        let database = try file.path("database")
+        // A PostgreSQL URL is not a path: it is never resolved against the file's directory.
+        let database = try file.string("database").map(PostgresLocation.isURL) == true ? try file.string("database") : try file.path("database")
+        // Read now so that `config check` and `serve` name a malformed URL at its place in the file.
+        if overrideDatabase == nil, let database {
+            _ = try StorageLocation(database: database, location: file.location(of: "database"))
+        }
         let rulePaths = try file.paths("rules.paths")
         let listen = try file.string("http.listen")
         // Read when used (``requireCredentials()``): only `serve` answers HTTP.
