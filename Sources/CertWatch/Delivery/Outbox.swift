@@ -30,9 +30,9 @@ public final class Outbox: Sendable {
     /// Replaces the rules (a reload).
     public func update(rules newRules: RuleSet) { rules.withLock { $0 = newRules } }
 
-    /// The ``Router`` for ``Watcher``'s `route:`: the storage backend calls it inside each poll's
+    /// The ``EventRouter`` for ``Watcher``'s `route:`: the storage backend calls it inside each poll's
     /// transaction with the events appended.
-    public var router: Router {
+    public var router: EventRouter {
         { [self] events in self.route(events) }
     }
 

@@ -9,7 +9,7 @@ import Foundation
 /// The SQLite implementation is ``Store`` (`Storage/SQLite/`), the PostgreSQL one
 /// ``PostgresStore`` (`Storage/Postgres/`); ``StorageLocation`` picks one from the `database`
 /// setting. Every method does its own I/O: callers hand in only pure, synchronous decisions
-/// (``Router``, ``GroupUpdate``) that a backend runs inside its transaction, so an async driver
+/// (``EventRouter``, ``GroupUpdate``) that a backend runs inside its transaction, so an async driver
 /// fits the same contract as GRDB's synchronous one. Times are Unix seconds: `Int64` for
 /// watches and events, `Double` (fractional) for deliveries. Every method throws the backend's
 /// errors for an unreachable or broken database, and ``StorageError`` for a stored value certwatch
@@ -98,13 +98,13 @@ public protocol CertWatchStorage: Sendable {
     /// throws (`route` included), nothing of the poll is stored. Returns the appended events with
     /// their `sequence` (strictly increasing, never reused, in commit order).
     @discardableResult
-    func commitPoll(_ poll: PollCommit, route: Router?) async throws -> [CertWatchEvent]
+    func commitPoll(_ poll: PollCommit, route: EventRouter?) async throws -> [CertWatchEvent]
 
     /// Appends events outside a poll in one transaction (ids already stored are skipped) and, when
     /// events were appended, writes what `route` returns for them in the same transaction. Returns
     /// the appended events with their `sequence`.
     @discardableResult
-    func append(_ events: [CertWatchEvent], route: Router?) async throws -> [CertWatchEvent]
+    func append(_ events: [CertWatchEvent], route: EventRouter?) async throws -> [CertWatchEvent]
 
     /// Writes `routing` (its deliveries and its grouping change: the group summaries that are due)
     /// in one transaction. Returns how many deliveries were written (ones already stored are not

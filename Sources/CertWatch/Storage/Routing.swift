@@ -48,4 +48,4 @@ public typealias GroupUpdate = @Sendable (inout GroupingState) throws -> [Planne
 /// transaction, after appending and before writing the deliveries it returns; only when at least
 /// one event was appended. It must not do I/O or wait; what it throws rolls the whole transaction
 /// back (``CertWatchStorage/commitPoll(_:route:)``, ``CertWatchStorage/append(_:route:)``).
-public typealias Router = @Sendable (_ appended: [CertWatchEvent]) throws -> Routing
+public typealias EventRouter = @Sendable (_ appended: [CertWatchEvent]) throws -> Routing

@@ -72,7 +72,7 @@ public final class Watcher: Service {
     private let differ: Differ
     private let logger: Logger
     private let onAppend: @Sendable ([CertWatchEvent]) -> Void
-    private let route: Router?
+    private let route: EventRouter?
     /// Active watches counted at a Unix second, for sharing the budget among them.
     private let activeWatches = Mutex<(count: Int, at: Int64)?>(nil)
     /// The change-rate schedule: learns from every poll's snapshots, decides every next poll.
@@ -87,7 +87,7 @@ public final class Watcher: Service {
         store: any CertWatchStorage, client: DouyinClient, clock: any WallClock = SystemWallClock(),
         configuration: WatcherConfiguration = WatcherConfiguration(), logger: Logger = Logger(label: "certwatch.watcher"),
         onAppend: @escaping @Sendable ([CertWatchEvent]) -> Void = { _ in },
-        route: Router? = nil
+        route: EventRouter? = nil
     ) {
         self.store = store
         self.client = client

@@ -310,10 +310,12 @@ struct StorageConformanceTests {
                 }
             })
         #expect(written == 1)
-        #expect(try await storage.enqueue(Routing(now: 300) { state in
-            #expect(state.pendingCount == 0)
-            return []
-        }) == 0)
+        let afterFlush = try await storage.enqueue(
+            Routing(now: 300) { state in
+                #expect(state.pendingCount == 0)
+                return []
+            })
+        #expect(afterFlush == 0)
         #expect(try await storage.deliveries(state: .pending, sink: "ding", before: nil, limit: 10).count == 1)
     }
 

@@ -316,7 +316,7 @@ extension PostgresStore {
     /// See ``CertWatchStorage/commitPoll(_:route:)``: one transaction. A poll with events takes the
     /// events lock first (sequences in commit order).
     @discardableResult
-    public func commitPoll(_ poll: PollCommit, route: Router?) async throws -> [CertWatchEvent] {
+    public func commitPoll(_ poll: PollCommit, route: EventRouter?) async throws -> [CertWatchEvent] {
         let texts = try poll.certificates.map { certificate in
             (
                 snapshot: String(decoding: try DouyinJSON.normalizedEncoded(certificate.snapshot), as: UTF8.self),
@@ -356,7 +356,7 @@ extension PostgresStore {
 
     /// See ``CertWatchStorage/append(_:route:)``: one transaction, under the events lock.
     @discardableResult
-    public func append(_ events: [CertWatchEvent], route: Router?) async throws -> [CertWatchEvent] {
+    public func append(_ events: [CertWatchEvent], route: EventRouter?) async throws -> [CertWatchEvent] {
         guard !events.isEmpty else { return [] }
         let encoded = Store.encoded(events)
         return try await transaction { connection in

@@ -411,7 +411,7 @@ public final class Store: CertWatchStorage {
     /// `route` runs inside the same transaction with them and its ``Routing`` is written there (the
     /// delivery outbox); when it throws, nothing of the poll is stored.
     @discardableResult
-    public func commitPoll(_ poll: PollCommit, route: Router? = nil) async throws -> [CertWatchEvent] {
+    public func commitPoll(_ poll: PollCommit, route: EventRouter? = nil) async throws -> [CertWatchEvent] {
         // JSON is written before taking the (single, serialized) writer.
         let texts = try poll.certificates.map { certificate in
             (
@@ -459,7 +459,7 @@ public final class Store: CertWatchStorage {
 
     /// See ``CertWatchStorage/append(_:route:)``: one write transaction.
     @discardableResult
-    public func append(_ events: [CertWatchEvent], route: Router?) async throws -> [CertWatchEvent] {
+    public func append(_ events: [CertWatchEvent], route: EventRouter?) async throws -> [CertWatchEvent] {
         let encoded = Self.encoded(events)
         return try await writer.write { db in
             let appended = try Self.append(encoded, db: db)
