@@ -46,8 +46,10 @@ import Testing
             let event = try await rig.append([testEvent("c1")])[0]
             try await rig.dispatcher.dispatchDue()
             let delivery = try await rig.delivery(of: event, sink: "hook")
-            #expect(delivery.state == .retrying)
+            // Refused at send time: the delivery waits (pending) and the sink is disabled with the reason.
+            #expect(delivery.state == .pending)
             #expect(delivery.lastError?.contains("loopback") == true)
+            #expect(try await rig.store.disabledSinks()["hook"]?.reason.contains("loopback") == true)
             #expect(receiver.requestCount == 0)
             await rig.shutdown()
         }

@@ -283,27 +283,32 @@ struct StorageConformanceTests {
     func groupingState(backend: StorageBackend) async throws {
         let storage = try await backend.make()
         let key = GroupKey(rule: "summary", values: ["sh"])
-        let events = (1...8).map { event("g\($0)") }
-        // Eight transactions add one event each to the same group, at once.
+        let events = try await storage.append((1...8).map { event("g\($0)") })
+        // Eight transactions add one event each to the same group, at once (a grouping change
+        // with no event appended: nothing but the grouping state orders them).
         try await withThrowingTaskGroup(of: Void.self) { group in
             for item in events {
                 group.addTask {
-                    try await storage.append([item]) { appended in
+                    try await storage.enqueue(
                         Routing(now: 100) { state in
-                            for event in appended {
-                                state.add(event, key: key, policy: GroupPolicy(wait: 30), sinks: ["ding"], now: 100)
-                            }
+                            state.add(item, key: key, policy: GroupPolicy(wait: 30), sinks: ["ding"], now: 100)
                             return []
-                        }
-                    }
+                        })
                 }
             }
             try await group.waitForAll()
         }
+        // A poll's grouping change commits with its events.
+        try await storage.append([event("g9")]) { appended in
+            Routing(now: 100) { state in
+                for event in appended { state.add(event, key: key, policy: GroupPolicy(wait: 30), sinks: ["ding"], now: 100) }
+                return []
+            }
+        }
         // A flush reads every one of them and writes the summary's delivery, carried by an event.
         let written = try await storage.enqueue(
             Routing(now: 200) { state in
-                #expect(state.pendingCount == 8)
+                #expect(state.pendingCount == 9)
                 let summaries = state.flush(now: 200)
                 return summaries.map { summary in
                     PlannedDelivery(event: summary.events[0], decision: RouteDecision(sink: "ding", rule: "summary", body: "\(summary.events.count)"))
