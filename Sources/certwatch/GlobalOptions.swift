@@ -45,6 +45,8 @@ struct GlobalOptions: ParsableArguments {
         }
         do {
             return try await storage.open()
+        } catch let error as PostgresStoreError {
+            throw CommandFailure("\(error)")  // names the database already
         } catch {
             throw CommandFailure("cannot open database \(storage): \(error)")
         }

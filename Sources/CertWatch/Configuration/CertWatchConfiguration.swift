@@ -56,7 +56,10 @@ public struct CertWatchConfiguration: Sendable {
     /// Where ``database`` points: SQLite or PostgreSQL. Throws ``ConfigurationError`` for a
     /// malformed PostgreSQL URL.
     public var storage: StorageLocation {
-        get throws(ConfigurationError) { try StorageLocation(database: database, location: file.location(of: "database")) }
+        get throws(ConfigurationError) {
+            let location = file.location(of: "database")
+            return try StorageLocation(database: database, location: location.isEmpty ? "database" : location)
+        }
     }
 
     /// Loads the configuration from `path` (nil: defaults and environment only).
@@ -107,9 +110,9 @@ public struct CertWatchConfiguration: Sendable {
             requestTimeout: .seconds(try positive(file, "douyin.request_timeout") ?? 15))
         // A PostgreSQL URL is not a path: it is never resolved against the file's directory.
         let database = try file.string("database").map(PostgresLocation.isURL) == true ? try file.string("database") : try file.path("database")
-        // Read now so that `config check` and `serve` name a malformed URL at its place in the file.
-        if overrideDatabase == nil, let database {
-            _ = try StorageLocation(database: database, location: file.location(of: "database"))
+        // Read now so that every command names a malformed URL where it was written.
+        if let value = overrideDatabase ?? database {
+            _ = try StorageLocation(database: value, location: overrideDatabase != nil ? "--db" : file.location(of: "database"))
         }
         let rulePaths = try file.paths("rules.paths")
         let listen = try file.string("http.listen")

@@ -37,12 +37,20 @@ public final class PostgresStore: CertWatchStorage {
         self.location = location
         self.schema = schema
         self.logger = logger
+        let tls: PostgresClient.Configuration.TLS =
+            switch Self.tls(location.tls) {
+            case nil: .disable
+            case (let configuration, let required)?: required ? .require(configuration) : .prefer(configuration)
+            }
         var configuration = PostgresClient.Configuration(
             host: location.host, port: location.port, username: location.username, password: location.password,
-            database: location.database, tls: Self.tls(location.tls))
+            database: location.database, tls: tls)
         if let schema { configuration.options.additionalStartupParameters = [("search_path", schema)] }
         configuration.options.maximumConnections = 10
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        // The pool retries a failed connection quietly; what fails reaches the caller as an error.
+        var background = logger
+        background.logLevel = .error
+        let client = PostgresClient(configuration: configuration, backgroundLogger: background)
         self.client = client
         running = Task { await client.run() }
     }
@@ -59,6 +67,13 @@ public final class PostgresStore: CertWatchStorage {
     ) async throws -> PostgresStore {
         if let schema, schema.isEmpty || !schema.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) {
             throw PostgresStoreError("schema \(schema.debugDescription) for \(location): use letters, digits and _ only")
+        }
+        // One plain connection first, so that a refused connection or login is named at once
+        // (the pool would retry it quietly until the timeout).
+        do {
+            try await probe(location, timeout: timeout)
+        } catch {
+            throw PostgresStoreError("cannot connect to \(location): \(Self.describe(error))")
         }
         let store = PostgresStore(location: location, schema: schema, logger: logger)
         do {
@@ -90,16 +105,36 @@ public final class PostgresStore: CertWatchStorage {
         await running.value
     }
 
-    private static func tls(_ mode: PostgresLocation.TLSMode) -> PostgresClient.Configuration.TLS {
+    /// The TLS settings of an `sslmode`: `nil` for none, else the configuration and whether TLS is
+    /// required (`prefer` falls back to plain TCP when the server does not offer it).
+    private static func tls(_ mode: PostgresLocation.TLSMode) -> (configuration: TLSConfiguration, required: Bool)? {
         switch mode {
-        case .disable: return .disable
+        case .disable: return nil
         case .prefer, .require:
-            // As libpq: `require` encrypts without checking the certificate.
+            // As libpq: `prefer` and `require` encrypt without checking the certificate.
             var configuration = TLSConfiguration.makeClientConfiguration()
             configuration.certificateVerification = .none
-            return mode == .prefer ? .prefer(configuration) : .require(configuration)
-        case .verifyFull: return .require(.makeClientConfiguration())
+            return (configuration, mode == .require)
+        case .verifyFull: return (.makeClientConfiguration(), true)
         }
+    }
+
+    /// Opens and closes one connection to `location` within `timeout` seconds; throws what the
+    /// connection attempt threw (refused, unknown host, login failed, TLS refused).
+    private static func probe(_ location: PostgresLocation, timeout: Double) async throws {
+        let tls: PostgresConnection.Configuration.TLS =
+            switch Self.tls(location.tls) {
+            case nil: .disable
+            case (let configuration, let required)?:
+                required
+                    ? .require(try NIOSSLContext(configuration: configuration)) : .prefer(try NIOSSLContext(configuration: configuration))
+            }
+        var configuration = PostgresConnection.Configuration(
+            host: location.host, port: location.port, username: location.username, password: location.password,
+            database: location.database, tls: tls)
+        configuration.options.connectTimeout = .milliseconds(Int64(timeout * 1_000))
+        let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: Logger(label: "certwatch.postgres.probe"))
+        try await connection.close()
     }
 
     /// An error as text, with the server's message when it sent one (`String(describing:)` of
