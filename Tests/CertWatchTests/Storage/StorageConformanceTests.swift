@@ -91,18 +91,18 @@ struct PostgresAvailability {
         }
     }
 
-    @Test("a server that refuses the connection is named at once, without the password")
+    @Test("a server that refuses the connection is named with the reason, without the password")
     func unreachable() async throws {
         let location = PostgresLocation(host: "127.0.0.1", port: 1, username: "cw", password: "hunter2", database: "certwatch", tls: .disable)
-        let started = ContinuousClock.now
         do {
-            _ = try await PostgresStore.connect(location: location, logger: quietLogger(), timeout: 10)
+            _ = try await PostgresStore.connect(location: location, logger: quietLogger(), timeout: 60)
             Issue.record("connected to 127.0.0.1:1")
         } catch let error as PostgresStoreError {
+            // The connection's own error, not the pool's silence until the timeout.
             #expect(error.description.hasPrefix("cannot connect to postgres://cw@127.0.0.1:1/certwatch?sslmode=disable: "))
+            #expect(error.description.contains("refused"))
             #expect(!error.description.contains("hunter2"))
         }
-        #expect(ContinuousClock.now - started < .seconds(5))
     }
 
     @Test("PostgreSQL runs SQLite's named migrations, in the same order")
