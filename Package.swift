@@ -9,6 +9,7 @@ let httpTypes = Target.Dependency.product(name: "HTTPTypes", package: "swift-htt
 let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummingbird")
 let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 let grdb = Target.Dependency.product(name: "GRDB", package: "GRDB.swift")
+let postgresNIO = Target.Dependency.product(name: "PostgresNIO", package: "postgres-nio")
 let yams = Target.Dependency.product(name: "Yams", package: "Yams")
 let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
 let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
@@ -37,6 +38,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swiftcsv/SwiftCSV", from: "0.10.0"),
     ],
@@ -52,7 +54,7 @@ let package = Package(
         .target(
             name: "CertWatch",
             dependencies: [
-                "DouyinOpenAPI", "CertWatchCore", grdb, asyncHTTPClient, hummingbird, serviceLifecycle,
+                "DouyinOpenAPI", "CertWatchCore", grdb, postgresNIO, asyncHTTPClient, hummingbird, serviceLifecycle,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"), logging, metrics, prometheus, crypto,
                 yams, nioCore, nioHTTP1, httpTypes, .product(name: "SwiftCSV", package: "SwiftCSV"),
             ],

@@ -28,31 +28,40 @@ public struct CertWatchDaemon: Sendable {
     ///
     /// One instance per SQLite database (``InstanceLock``): a second `serve` on the same database
     /// throws ``InstanceLock/Held`` naming the holder. Holding the database alone, it ends the watch
-    /// leases an earlier process left (a crash mid-poll), so those watches are polled at once.
+    /// leases an earlier process left (a crash mid-poll), so those watches are polled at once. On
+    /// PostgreSQL (`database: postgres://…`) several instances may share the database: claims skip
+    /// watches another one holds, and a dead instance's leases run out after the lease time.
     public func run(
         logger: Logger = Logger(label: "certwatch"), registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()
     ) async throws {
-        let lock = configuration.database == ":memory:" ? nil : try InstanceLock(database: configuration.database)
+        let storage = try configuration.storage
+        // SQLite has one writer: one instance per file. PostgreSQL takes several (claims skip locked rows).
+        let lock: InstanceLock? =
+            if case .sqlite(let path) = storage, path != ":memory:" { try InstanceLock(database: path) } else { nil }
         defer { withExtendedLifetime(lock) {} }
-        let services = try CertWatchServices(
+        let services = try await CertWatchServices.open(
             configuration: configuration, clock: clock,
             options: .init(
                 makeLogger: { label in label == "certwatch" ? logger : Logger(label: label) }, registry: registry,
                 shutdownGrace: shutdownGrace))
-        let released = try await services.store.releaseAllLeases()
+        // Holding a SQLite database alone, the leases left are a dead process's. On PostgreSQL
+        // another replica may hold them: they run out after the lease instead.
+        let released = try await (services.store as? Store)?.releaseAllLeases() ?? 0
         logger.info(
             "certwatch serving",
             metadata: [
-                "database": "\(configuration.database)", "douyin": "\(configuration.douyin.baseURL)",
+                "database": "\(storage)", "douyin": "\(configuration.douyin.baseURL)",
                 "leases_released": "\(released)",
             ])
         do {
             try await services.run()
         } catch {
             try? await services.shutdown()
+            try? await services.store.close()
             throw error
         }
         try await services.shutdown()
+        try await services.store.close()
         logger.info("certwatch stopped")
     }
 }

@@ -35,8 +35,9 @@ public struct CertWatchServices: Sendable {
         public var registry: PrometheusCollectorRegistry
         /// Where `stdout` sinks write (nil: standard output).
         public var stdout: (@Sendable (Data) -> Void)?
-        /// An open store to use instead of opening ``CertWatchConfiguration/database``.
-        public var store: Store?
+        /// An open store to use instead of opening ``CertWatchConfiguration/database`` (a PostgreSQL
+        /// database is opened by ``CertWatchServices/open(configuration:clock:options:)``).
+        public var store: (any CertWatchStorage)?
         /// The dispatcher's settings (idle check, retry jitter seed).
         public var dispatcher: DispatcherConfiguration
         /// Seconds of the clock between looks for due group summaries (default 1).
@@ -54,7 +55,7 @@ public struct CertWatchServices: Sendable {
         public init(
             makeLogger: @escaping @Sendable (_ label: String) -> Logger = { Logger(label: $0) },
             registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), stdout: (@Sendable (Data) -> Void)? = nil,
-            store: Store? = nil, dispatcher: DispatcherConfiguration = DispatcherConfiguration(), groupCheckInterval: Double = 1,
+            store: (any CertWatchStorage)? = nil, dispatcher: DispatcherConfiguration = DispatcherConfiguration(), groupCheckInterval: Double = 1,
             retentionInterval: Double = 3_600, shutdownGrace: Duration = .seconds(10),
             onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in },
             inputs: [ServiceGroupConfiguration.ServiceConfiguration] = []
@@ -76,8 +77,8 @@ public struct CertWatchServices: Sendable {
     public let configuration: CertWatchConfiguration
     /// The clock every service schedules by.
     public let clock: any WallClock
-    /// The store.
-    public let store: Store
+    /// The store: SQLite's ``Store`` or ``PostgresStore``.
+    public let store: any CertWatchStorage
     /// The Douyin client (its HTTP client is shut down by ``shutdown()``).
     public let client: DouyinClient
     /// Wakes event streams and the dispatcher when events commit.
@@ -108,17 +109,42 @@ public struct CertWatchServices: Sendable {
     public let douyinHTTP: HTTPClient
     let logger: Logger
 
-    /// Makes every service. Opens the store (unless ``Options/store``), loads the rules (the
+    /// Opens the store ``CertWatchConfiguration/database`` names (SQLite or PostgreSQL, unless
+    /// ``Options/store`` is set), then makes every service (``init(configuration:clock:options:)``).
+    /// Throws what ``StorageLocation/open(logger:connectTimeout:)`` throws, and what `init` throws.
+    public static func open(configuration: CertWatchConfiguration, clock: any WallClock = SystemWallClock(), options: Options = Options())
+        async throws -> CertWatchServices
+    {
+        var options = options
+        if options.store == nil {
+            options.store = try await configuration.storage.open(logger: options.makeLogger("certwatch.storage"))
+        }
+        return try CertWatchServices(configuration: configuration, clock: clock, options: options)
+    }
+
+    /// Makes every service. Opens the store (unless ``Options/store``: a SQLite file; a PostgreSQL
+    /// database needs ``open(configuration:clock:options:)``), loads the rules (the
     /// ``CertWatchConfiguration/rulePaths``) and creates the Douyin HTTP client; nothing runs yet.
     /// Throws when the database cannot be opened, a rule file does not check (``RuleLoadErrors``)
-    /// or `http.listen` is malformed (``ConfigurationError``).
+    /// or `http.listen` or a PostgreSQL `database` is malformed (``ConfigurationError``).
     public init(configuration: CertWatchConfiguration, clock: any WallClock = SystemWallClock(), options: Options = Options())
         throws
     {
         let makeLogger = options.makeLogger
         let logger = makeLogger("certwatch")
         let (host, port) = try Self.address(configuration.listen, location: configuration.file.location(of: "http.listen"))
-        let store = try options.store ?? Store(path: configuration.database)
+        let store: any CertWatchStorage
+        if let given = options.store {
+            store = given
+        } else {
+            switch try configuration.storage {
+            case .sqlite(let path): store = try Store(path: path)
+            case .postgres(let location):
+                throw ConfigurationError(
+                    location: configuration.file.location(of: "database"), key: "database",
+                    message: "\(location) is a PostgreSQL database: open it with CertWatchServices.open (async)")
+            }
+        }
         let rules = try Outbox.loadRules(paths: configuration.rulePaths, sinks: configuration.sinks, logger: makeLogger("certwatch.rules"))
         CertWatchMetrics.declare(sinks: configuration.sinks.map(\.name), pushEnabled: configuration.push.enabled)
         let douyinHTTP = DouyinClient.makeHTTPClient(configuration.douyin)
@@ -133,7 +159,7 @@ public struct CertWatchServices: Sendable {
             configuration: options.dispatcher, bus: bus, logger: makeLogger("certwatch.dispatcher"))
         let watcher = Watcher(
             store: store, client: client, clock: clock, configuration: configuration.watcher,
-            logger: makeLogger("certwatch.watcher"), onAppend: { bus.publish($0) }, afterAppend: outbox.afterAppend)
+            logger: makeLogger("certwatch.watcher"), onAppend: { bus.publish($0) }, route: outbox.router)
         let push: DouyinPushIntake? =
             configuration.push.enabled
             ? DouyinPushIntake(

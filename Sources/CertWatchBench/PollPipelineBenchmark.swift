@@ -80,7 +80,7 @@ public enum PollPipelineBenchmark {
                         return logger
                     }, store: store))
                 do {
-                    var measured = try await pass(kind: index == 0 ? "first sight" : "re-poll", services: services)
+                    var measured = try await pass(kind: index == 0 ? "first sight" : "re-poll", services: services, store: store)
                     if index > 0 {
                         (measured.sandboxGetsPerSecond, measured.bodyBytes, measured.cpuMillisecondsPerSandboxGet) = try await rawSandboxGets(
                             http: services.douyinHTTP, client: services.client, baseURL: baseURL, orderIDs: orderIDs,
@@ -108,8 +108,7 @@ public enum PollPipelineBenchmark {
     }
 
     /// Runs the watcher of `services` until every watch due at the start was polled once.
-    static func pass(kind: String, services: CertWatchServices) async throws -> Pass {
-        let store = services.store
+    static func pass(kind: String, services: CertWatchServices, store: Store) async throws -> Pass {
         let clock = services.clock
         let watcher = services.watcher
         let concurrency = watcher.configuration.concurrency

@@ -129,7 +129,7 @@ public struct Demo: Sendable {
                 }
                 try await services.shutdown()
                 return try await DemoSummary.collect(
-                    store: services.store, dispatcher: services.dispatcher, sandbox: sandbox, signaturesVerified: verified.value,
+                    store: store, dispatcher: services.dispatcher, sandbox: sandbox, signaturesVerified: verified.value,
                     received: receiver.requestCount, speed: speed, databasePath: databasePath, pushes: pusher.outcomes)
             }
         }

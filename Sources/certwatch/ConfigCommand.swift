@@ -29,7 +29,10 @@ struct ConfigCommand: AsyncParsableCommand {
             }
             let source = configuration.sourcePath.isEmpty ? "(no file: defaults and CERTWATCH_* variables)" : configuration.sourcePath
             print("configuration OK: \(source)")
-            print("  database  \(URL(fileURLWithPath: configuration.database).standardizedFileURL.path)")
+            switch try? configuration.storage {
+            case .postgres(let location)?: print("  database  \(location) (PostgreSQL)")
+            default: print("  database  \(URL(fileURLWithPath: configuration.database).standardizedFileURL.path)")
+            }
             print("  douyin    \(configuration.douyin.baseURL) (credentials set)")
             print("  listen    \(configuration.listen)")
             print("  sinks     \(configuration.sinks.map(\.description).joined(separator: "; "))")

@@ -18,7 +18,7 @@ struct DeliveriesCommand: AsyncParsableCommand {
         @Option(help: "At most this many.") var limit = 100
 
         func run() async throws {
-            let deliveries = DeliveryStore(store: try global.openStore())
+            let deliveries = DeliveryStore(store: try await global.openStore())
             let rows = try await deliveries.list(state: state, sink: sink, limit: limit).map { delivery in
                 [
                     String(delivery.id), delivery.sink, delivery.state.rawValue, String(delivery.attempts),
@@ -41,7 +41,7 @@ struct DeliveriesCommand: AsyncParsableCommand {
         @Argument(help: "The delivery id.") var id: Int64
 
         func run() async throws {
-            let deliveries = DeliveryStore(store: try global.openStore())
+            let deliveries = DeliveryStore(store: try await global.openStore())
             guard let delivery = try await deliveries.delivery(id: id) else { throw CommandFailure("no delivery \(id)") }
             print("delivery \(delivery.id): \(delivery.state.rawValue), \(delivery.attempts) attempt(s), sink \(delivery.sink), event \(delivery.eventID) (\(delivery.eventType), certificate \(delivery.subject))")
             let rows = try await deliveries.attempts(deliveryID: id).map { attempt in
@@ -79,7 +79,7 @@ struct DeliveriesCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let deliveries = DeliveryStore(store: try global.openStore())
+            let deliveries = DeliveryStore(store: try await global.openStore())
             let now = Date().timeIntervalSince1970
             if let id {
                 guard let state = try await deliveries.replay(id: id, now: now) else {

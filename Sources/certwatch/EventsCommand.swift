@@ -22,7 +22,7 @@ struct EventsCommand: AsyncParsableCommand {
         static let header = ["sequence", "time", "type", "subject", "order_id", "detail"]
 
         func run() async throws {
-            let store = try global.openStore()
+            let store = try await global.openStore()
             let events = try await store.events(after: after, type: type, orderID: orderId, limit: limit)
             switch format {
             case .json: for event in events { print(String(decoding: event.jsonData(), as: UTF8.self)) }
@@ -43,11 +43,11 @@ struct EventsCommand: AsyncParsableCommand {
         @Option(help: "How often to look for new events when following, seconds.") var interval: Double = 0.5
 
         func run() async throws {
-            let store = try global.openStore()
+            let store = try await global.openStore()
             var cursor: Int64
             if let after { cursor = after } else { cursor = max(0, try await store.lastSequence() - 10) }
             while true {
-                let events = try await store.events(after: cursor, limit: 500)
+                let events = try await store.events(after: cursor, type: nil, orderID: nil, limit: 500)
                 for event in events {
                     FileHandle.standardOutput.write(event.jsonData() + Data("\n".utf8))
                     cursor = event.sequence ?? cursor

@@ -26,21 +26,29 @@ struct GlobalOptions: ParsableArguments {
         }
     }
 
-    /// Opens the store named by the configuration. Unless `creating` (commands that register
-    /// watches), the database must exist: a read-only command never creates an empty one in the
-    /// wrong directory; it exits 1 naming the path and how to point at the right one.
-    func openStore(creating: Bool = false) throws -> Store {
+    /// Opens the store named by the configuration: a SQLite file or a PostgreSQL database. Unless
+    /// `creating` (commands that register watches), a SQLite database must exist: a read-only
+    /// command never creates an empty one in the wrong directory; it exits 1 naming the path and
+    /// how to point at the right one. A PostgreSQL database that cannot be reached exits 1 naming it.
+    func openStore(creating: Bool = false) async throws -> any CertWatchStorage {
         let configuration = try loadConfiguration()
-        let path = configuration.database
-        if !creating, path != ":memory:", !FileManager.default.fileExists(atPath: path) {
+        let storage: StorageLocation
+        do {
+            storage = try configuration.storage
+        } catch {
+            throw CommandFailure("\(error)")
+        }
+        if case .sqlite(let path) = storage, !creating, path != ":memory:", !FileManager.default.fileExists(atPath: path) {
             let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
             throw CommandFailure(
                 "no database at \(absolute); point at yours with --config FILE (its `database`), --db PATH or CERTWATCH_DATABASE")
         }
         do {
-            return try Store(path: path)
+            return try await storage.open()
+        } catch let error as PostgresStoreError {
+            throw CommandFailure("\(error)")  // names the database already
         } catch {
-            throw CommandFailure("cannot open database \(path): \(error)")
+            throw CommandFailure("cannot open database \(storage): \(error)")
         }
     }
 

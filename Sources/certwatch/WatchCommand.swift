@@ -37,7 +37,7 @@ struct WatchCommand: AsyncParsableCommand {
 
         func run() async throws {
             let registration = try registration()
-            let store = try global.openStore(creating: true)
+            let store = try await global.openStore(creating: true)
             let configuration = try global.loadConfiguration()
             let now = UnixTime.now()
             do {
@@ -61,7 +61,7 @@ struct WatchCommand: AsyncParsableCommand {
         @Option(help: "Output format: table or json.") var format: OutputFormat = .table
 
         func run() async throws {
-            let store = try global.openStore()
+            let store = try await global.openStore()
             let watches = try await store.watches(state: state, labels: try parseLabels(label), after: after, limit: limit)
             try printWatches(watches, format: format)
         }
@@ -75,7 +75,7 @@ struct WatchCommand: AsyncParsableCommand {
         @Option(help: "Output format: table or json.") var format: OutputFormat = .table
 
         func run() async throws {
-            let store = try global.openStore()
+            let store = try await global.openStore()
             let watches = try await store.watches(matching: id)
             guard !watches.isEmpty else { throw CommandFailure("no watch \(id) (give a w_… id, an order_id, an encrypted_code or a certificate_id)") }
             for (index, watch) in watches.enumerated() {
@@ -84,7 +84,7 @@ struct WatchCommand: AsyncParsableCommand {
             }
         }
 
-        func show(_ watch: Watch, store: Store) async throws {
+        func show(_ watch: Watch, store: any CertWatchStorage) async throws {
             let certificates = try await store.snapshots(watchID: watch.id).values.map { $0.masked() }
                 .sorted { $0.certificateID < $1.certificateID }
             switch format {
@@ -120,7 +120,7 @@ struct WatchCommand: AsyncParsableCommand {
         @Argument(help: "Watch id (w_…), order_id, encrypted_code or certificate_id (every watch it names).") var id: String
 
         func run() async throws {
-            let store = try global.openStore()
+            let store = try await global.openStore()
             let watches = try await store.watches(matching: id).filter { $0.state != .removed }
             guard !watches.isEmpty else { throw CommandFailure("no watch \(id) (give a w_… id, an order_id, an encrypted_code or a certificate_id)") }
             for watch in watches where try await store.remove(id: watch.id, now: UnixTime.now()) {
@@ -147,7 +147,7 @@ struct WatchCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = try global.openStore()
+            let store = try await global.openStore()
             let watches = try await store.watches(matching: id)
             guard !watches.isEmpty else { throw CommandFailure("no watch \(id) (give a w_… id, an order_id, an encrypted_code or a certificate_id)") }
             let after = try await store.lastSequence()
@@ -165,13 +165,14 @@ struct WatchCommand: AsyncParsableCommand {
             }
             guard wait else { return }
             let database = try global.loadConfiguration().database
-            guard database == ":memory:" || InstanceLock.holder(database: database) != nil else {
+            // On SQLite a running serve holds <database>.lock: without one, waiting is pointless.
+            guard PostgresLocation.isURL(database) || database == ":memory:" || InstanceLock.holder(database: database) != nil else {
                 throw CommandFailure(
                     "no certwatch serve is running on \(database) (none holds \(database).lock): the poll is due and waits for it")
             }
             try await waitForPolls(of: polled, store: store)
             let ids = Set(polled.map(\.id))
-            let events = try await store.events(after: after, limit: 1_000).filter { ids.contains($0.data.watch.id) }
+            let events = try await store.events(after: after, type: nil, orderID: nil, limit: 1_000).filter { ids.contains($0.data.watch.id) }
             print(events.isEmpty ? "polled: no change" : TextTable(header: EventsCommand.List.header, rows: events.map(row)).rendered)
             if let failed = events.first(where: { $0.type == .watchFailed }) {
                 let error = failed.data.error
@@ -183,7 +184,7 @@ struct WatchCommand: AsyncParsableCommand {
 
         /// Waits until every watch's poll count has grown (the running serve polled it), looking
         /// every 100 ms; throws after ``timeout`` seconds, naming the watches not polled.
-        func waitForPolls(of watches: [Watch], store: Store) async throws {
+        func waitForPolls(of watches: [Watch], store: any CertWatchStorage) async throws {
             let timeout = self.timeout ?? 30
             let deadline = ContinuousClock.now + .milliseconds(Int64(timeout * 1000))
             var waiting = watches
@@ -212,7 +213,7 @@ struct WatchCommand: AsyncParsableCommand {
         @Argument(help: "The file, or - for standard input.") var file: String
 
         func run() async throws {
-            let store = try global.openStore(creating: true)
+            let store = try await global.openStore(creating: true)
             let configuration = try global.loadConfiguration()
             let text = String(decoding: try readInput(file), as: UTF8.self)
             let rows: [WatchImport.Row]

@@ -48,7 +48,7 @@ struct CertWatchServicesTests {
             #expect(rig.log.triggered == ["http-server", "watcher", "rule-reloader", "group-flusher", "retention", "dispatcher"])
             #expect(rig.log.finished == rig.log.triggered)
             // The documented example's certificates were discovered, each event with its delivery.
-            let events = try await rig.services.store.events(limit: 10_000)
+            let events = try await rig.services.store.events(after: 0, type: nil, orderID: nil, limit: 10_000)
             #expect(events.contains { $0.type == .discovered })
             let deliveries = try await rig.services.dispatcher.deliveries.list(limit: 10_000)
             #expect(deliveries.count == events.count)
@@ -70,7 +70,7 @@ struct CertWatchServicesTests {
                 try await tasks.waitForAll()  // returns although Douyin never answered
             }
             douyin.release()
-            #expect(try await rig.services.store.events(limit: 100).isEmpty)
+            #expect(try await rig.services.store.events(after: 0, type: nil, orderID: nil, limit: 100).isEmpty)
             try await rig.services.shutdown()
         }
     }

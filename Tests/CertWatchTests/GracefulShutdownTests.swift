@@ -38,9 +38,8 @@ struct GracefulShutdownTests {
                 data: EventData(watch: WatchInfo(id: "w_1", orderID: "1")))
             let appended = try await store.append([event])
             let now = clock.now()
-            _ = try await store.transaction { transaction in
-                try transaction.enqueueDeliveries(appended.map { ($0, RouteDecision(sink: "erp", rule: "test")) }, now: now)
-            }
+            try await store.enqueue(
+                Routing(now: now, deliveries: appended.map { PlannedDelivery(event: $0, decision: RouteDecision(sink: "erp", rule: "test")) }))
             let dispatcher = Dispatcher(store: store, sinks: SinkFactory.make([sink]), clock: clock, logger: quiet)
             let group = ServiceGroup(configuration: .init(services: [dispatcher], logger: quiet))
             try await withThrowingTaskGroup(of: Void.self) { running in

@@ -83,7 +83,7 @@ struct PushLatencyTests {
 
     static func detect(sandbox: DouyinSandbox, services: CertWatchServices, ports: AsyncStream<Int>, logger: Logger) async throws {
         let clock = SystemWallClock()
-        let store = services.store
+        let store = try #require(services.store as? Store)
         let appended = services.bus.subscribe()
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await services.run(signals: AsyncStream { _ in }) }

@@ -43,7 +43,7 @@ struct StoreTests {
         try await store.commitPoll(
             PollCommit(
                 watchID: retail.id, polledAt: 10, certificates: [StoredCertificate(snapshot: snapshot, raw: .null)], nextPollAt: 300),
-            afterAppend: nil)
+            route: nil)
         #expect(try await store.watches(matching: "7230000000002418006").map(\.id) == [retail.id])
         #expect(try await store.watches(matching: "CgwIARCuhikb").map(\.id) == [retail.id])
     }

@@ -74,16 +74,17 @@ struct Harness: Sendable {
         let server = DouyinSandboxServer(sandbox: sandbox, port: 0)
         return try await server.withRunning { baseURL in
             let clock = ManualWallClock(Double(start))
+            let store = try temporaryStore()
             let services = try CertWatchServices(
                 configuration: try testConfiguration(
                     baseURL: baseURL, watcher: WatcherConfiguration(policy: policy, qps: 10_000, concurrency: 4),
                     rulePaths: rulePaths, sinks: sinks),
                 clock: clock,
                 options: .init(
-                    makeLogger: { _ in quietLogger() }, stdout: { _ in }, store: try temporaryStore(),
+                    makeLogger: { _ in quietLogger() }, stdout: { _ in }, store: store,
                     dispatcher: DispatcherConfiguration(seed: 1)))
             let harness = Harness(
-                sandbox: sandbox, services: services, store: services.store, clock: clock, watcher: services.watcher,
+                sandbox: sandbox, services: services, store: store, clock: clock, watcher: services.watcher,
                 client: services.client, baseURL: baseURL)
             do {
                 let result = try await body(harness)

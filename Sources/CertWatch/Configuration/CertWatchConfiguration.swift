@@ -6,8 +6,9 @@ import Foundation
 /// variables (`CERTWATCH_<KEY_PATH>`, e.g. `CERTWATCH_DOUYIN_BASE_URL`), secrets by reference
 /// (`client_secret: ${DOUYIN_CLIENT_SECRET}`).
 public struct CertWatchConfiguration: Sendable {
-    /// The SQLite database path (`database`, default `./certwatch.sqlite`; relative to the file's
-    /// directory when written in the file).
+    /// The database (`database`, also `CERTWATCH_DATABASE`): a SQLite file path (default
+    /// `./certwatch.sqlite`; relative to the file's directory when written in the file), or a
+    /// PostgreSQL URL `postgres://USER[:PASSWORD]@HOST:PORT/DATABASE[?sslmode=…]` (see ``storage``).
     public var database: String
     /// The Douyin client (`douyin.*`).
     public var douyin: DouyinClientConfiguration
@@ -51,6 +52,15 @@ public struct CertWatchConfiguration: Sendable {
         "sinks.*.jitter",
         "retention.events", "retention.delivery_attempts",
     ]
+
+    /// Where ``database`` points: SQLite or PostgreSQL. Throws ``ConfigurationError`` for a
+    /// malformed PostgreSQL URL.
+    public var storage: StorageLocation {
+        get throws(ConfigurationError) {
+            let location = file.location(of: "database")
+            return try StorageLocation(database: database, location: location.isEmpty ? "database" : location)
+        }
+    }
 
     /// Loads the configuration from `path` (nil: defaults and environment only).
     /// `overrides` win over everything (command-line flags such as `--db`).
@@ -98,7 +108,12 @@ public struct CertWatchConfiguration: Sendable {
             tokenRefreshMargin: .seconds(try file.duration("douyin.token_refresh_margin") ?? 300),
             connectTimeout: .seconds(try positive(file, "douyin.connect_timeout") ?? 5),
             requestTimeout: .seconds(try positive(file, "douyin.request_timeout") ?? 15))
-        let database = try file.path("database")
+        // A PostgreSQL URL is not a path: it is never resolved against the file's directory.
+        let database = try file.string("database").map(PostgresLocation.isURL) == true ? try file.string("database") : try file.path("database")
+        // Read now so that every command names a malformed URL where it was written.
+        if let value = overrideDatabase ?? database {
+            _ = try StorageLocation(database: value, location: overrideDatabase != nil ? "--db" : file.location(of: "database"))
+        }
         let rulePaths = try file.paths("rules.paths")
         let listen = try file.string("http.listen")
         // Read when used (``requireCredentials()``): only `serve` answers HTTP.

@@ -35,32 +35,30 @@ public struct GroupFlusher: Service {
         }
     }
 
-    /// Flushes every group due now; returns how many summaries were queued.
+    /// Flushes every group due now; returns how many deliveries were queued (one per summary and sink).
     @discardableResult
     public func flushDue() async throws -> Int {
-        let rules = outbox.currentRules
-        let now = clock.now()
-        return try await store.transaction { transaction in try Self.flush(rules: rules, now: now, in: transaction).count }
+        try await store.enqueue(Self.routing(rules: outbox.currentRules, now: clock.now()))
     }
 
-    /// Flushes the groups due at `now` in `transaction`: each summary becomes one delivery per sink,
+    /// The flush of the groups due at `now`, without I/O: each summary becomes one delivery per sink,
     /// carried by the group's latest event (so ordering per certificate still holds) with the
-    /// rendered summary as its body. Returns the summaries flushed.
-    @discardableResult
-    static func flush(rules: RuleSet, now: Double, in transaction: any StorageTransaction) throws -> [GroupSummary] {
-        var state = try transaction.groupingState()
-        let summaries = state.flush(now: Int64(now))
-        guard !summaries.isEmpty else { return [] }
-        var items: [(event: CertWatchEvent, decision: RouteDecision)] = []
-        for summary in summaries {
-            guard let carrier = summary.events.max(by: { ($0.sequence ?? 0) < ($1.sequence ?? 0) }) else { continue }
-            let body = rules.render(summary)
-            for sink in summary.sinks {
-                items.append((carrier, RouteDecision(sink: sink, rule: summary.key.rule, body: body)))
+    /// rendered summary as its body. When no group is due, the stored state is left as it was.
+    static func routing(rules: RuleSet, now: Double) -> Routing {
+        Routing(now: now) { state in
+            var flushed = state
+            let summaries = flushed.flush(now: Int64(now))
+            guard !summaries.isEmpty else { return [] }
+            state = flushed
+            var items: [PlannedDelivery] = []
+            for summary in summaries {
+                guard let carrier = summary.events.max(by: { ($0.sequence ?? 0) < ($1.sequence ?? 0) }) else { continue }
+                let body = rules.render(summary)
+                for sink in summary.sinks {
+                    items.append(PlannedDelivery(event: carrier, decision: RouteDecision(sink: sink, rule: summary.key.rule, body: body)))
+                }
             }
+            return items
         }
-        try transaction.enqueueDeliveries(items, now: now)
-        try transaction.saveGroupingState(state)
-        return summaries
     }
 }

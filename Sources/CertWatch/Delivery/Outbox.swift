@@ -7,7 +7,7 @@ import Synchronization
 /// (event, sink) in the same transaction as the events, so events and their deliveries commit
 /// together or not at all.
 ///
-/// Wire ``afterAppend`` into ``Watcher`` (`afterAppend:`); use ``append(_:to:)`` for events
+/// Wire ``router`` into ``Watcher`` (`route:`); use ``append(_:to:)`` for events
 /// appended outside polls. Rules can be swapped at any time (``update(rules:)``); events committed
 /// afterwards use the new rules.
 public final class Outbox: Sendable {
@@ -30,36 +30,39 @@ public final class Outbox: Sendable {
     /// Replaces the rules (a reload).
     public func update(rules newRules: RuleSet) { rules.withLock { $0 = newRules } }
 
-    /// The closure for ``Watcher``'s `afterAppend:`: runs inside the poll's transaction.
-    public var afterAppend: AfterAppend {
-        { [self] transaction, events in try self.enqueue(events, in: transaction) }
+    /// The ``EventRouter`` for ``Watcher``'s `route:`: the storage backend calls it inside each poll's
+    /// transaction with the events appended.
+    public var router: EventRouter {
+        { [self] events in self.route(events) }
     }
 
-    /// Routes `events` (already appended, with sequences) and writes their deliveries in
-    /// `transaction`. Events routed by a `group:` rule join their group (stored in the same
-    /// transaction); ``GroupFlusher`` sends the summaries.
-    /// Returns how many deliveries were written.
-    @discardableResult
-    public func enqueue(_ events: [CertWatchEvent], in transaction: any StorageTransaction) throws -> Int {
-        guard !events.isEmpty else { return 0 }
+    /// Routes `events` (already appended, with sequences) through the current rules, without I/O:
+    /// one delivery per (event, sink) a rule delivers it to, due now, and — for events a `group:`
+    /// rule takes — a grouping change adding them to their groups (``GroupFlusher`` sends the
+    /// summaries). Counts the events no rule matched (`certwatch_events_unrouted_total`).
+    public func route(_ events: [CertWatchEvent]) -> Routing {
         let ruleSet = currentRules
         let now = clock.now()
-        var items: [(event: CertWatchEvent, decision: RouteDecision)] = []
-        var groups: GroupingState?
+        var deliveries: [PlannedDelivery] = []
+        var grouped: [(event: CertWatchEvent, decisions: [RouteDecision])] = []
         for event in events {
             let outcome = ruleSet.evaluate(event, now: Int64(now))
             if outcome.unmatched {
                 CertWatchMetrics.eventUnrouted(event.type)
             }
             if outcome.decisions.contains(where: { $0.group != nil }) {
-                var state = try groups ?? transaction.groupingState()
-                ruleSet.group(event, decisions: outcome.decisions, into: &state, now: Int64(now))
-                groups = state
+                grouped.append((event, outcome.decisions))
             }
-            items += outcome.decisions.filter { $0.group == nil }.map { (event, $0) }
+            deliveries += outcome.decisions.filter { $0.group == nil }.map { PlannedDelivery(event: event, decision: $0) }
         }
-        if let groups { try transaction.saveGroupingState(groups) }
-        return try transaction.enqueueDeliveries(items, now: now)
+        guard !grouped.isEmpty else { return Routing(now: now, deliveries: deliveries) }
+        let groupedEvents = grouped
+        return Routing(now: now, deliveries: deliveries) { state in
+            for (event, decisions) in groupedEvents {
+                ruleSet.group(event, decisions: decisions, into: &state, now: Int64(now))
+            }
+            return []
+        }
     }
 
     /// Loads the rule files for `serve`, checking sink names against `sinks`. A missing default
@@ -79,10 +82,6 @@ public final class Outbox: Sendable {
     /// events appended (ids already stored are skipped).
     @discardableResult
     public func append(_ events: [CertWatchEvent], to store: any CertWatchStorage) async throws -> [CertWatchEvent] {
-        try await store.transaction { transaction in
-            let appended = try transaction.append(events)
-            try self.enqueue(appended, in: transaction)
-            return appended
-        }
+        try await store.append(events, route: router)
     }
 }

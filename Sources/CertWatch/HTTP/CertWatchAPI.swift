@@ -6,7 +6,7 @@ import Prometheus
 /// `/readyz` and `/openapi.yaml`. The routes are documented in `docs/openapi.yaml`.
 public struct CertWatchAPI: Sendable {
     /// The store.
-    public var store: Store
+    public var store: any CertWatchStorage
     /// The clock (registration times, first polls).
     public var clock: any WallClock
     /// The poll policy (first poll after registration).
@@ -33,7 +33,7 @@ public struct CertWatchAPI: Sendable {
     /// An API over `store` answering requests bearing one of `apiKeys`; the optional parts
     /// (watcher, push intake, dispatcher) add their gauges and routes when given.
     public init(
-        store: Store, clock: any WallClock = SystemWallClock(), policy: PollPolicy = PollPolicy(), apiKeys: [String],
+        store: any CertWatchStorage, clock: any WallClock = SystemWallClock(), policy: PollPolicy = PollPolicy(), apiKeys: [String],
         bodyLimit: Int = 1 << 20, bus: EventBus = EventBus(), registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
         watcher: Watcher? = nil, heartbeat: Double = 15, openAPIDocument: String? = nil, push: DouyinPushIntake? = nil,
         dispatcher: Dispatcher? = nil

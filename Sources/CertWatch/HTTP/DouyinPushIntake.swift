@@ -34,14 +34,14 @@ public struct DouyinPushIntake: Sendable {
     public var autoRegister: Bool
     /// Endpoint family for auto-registered orders (`push.api`, default `compre_retail`).
     public var api: CertificateAPI
-    let store: Store
+    let store: any CertWatchStorage
     let clock: any WallClock
     let policy: PollPolicy
     let seen: RecentIDs
     let logger: Logger
 
     public init(
-        clientSecret: String, autoRegister: Bool = false, api: CertificateAPI = .compreRetail, store: Store,
+        clientSecret: String, autoRegister: Bool = false, api: CertificateAPI = .compreRetail, store: any CertWatchStorage,
         clock: any WallClock, policy: PollPolicy, logger: Logger = Logger(label: "certwatch.push")
     ) {
         self.clientSecret = clientSecret

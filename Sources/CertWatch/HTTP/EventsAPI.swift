@@ -6,7 +6,7 @@ import ServiceLifecycle
 
 /// `/v1/events`: the event log by sequence, as pages and as a Server-Sent Events stream.
 struct EventsAPI: Sendable {
-    let store: Store
+    let store: any CertWatchStorage
     /// Wakes streams when the watcher commits.
     let bus: EventBus
     /// Seconds between SSE heartbeat comments.
@@ -74,7 +74,7 @@ struct EventsAPI: Sendable {
                 tick.yield(false)
                 for await isTimer in ticks.cancelOnGracefulShutdown() {  // the server stops first at shutdown: end streams
                     while true {
-                        let events = try await store.events(after: cursor, limit: 500)
+                        let events = try await store.events(after: cursor, type: nil, orderID: nil, limit: 500)
                         for event in events {
                             let text = "id: \(event.sequence ?? 0)\nevent: \(event.type.rawValue)\ndata: \(String(decoding: event.jsonData(), as: UTF8.self))\n\n"
                             try await writer.write(ByteBuffer(string: text))

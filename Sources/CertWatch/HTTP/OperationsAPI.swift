@@ -7,7 +7,7 @@ import Prometheus
 /// The unauthenticated operations routes: `/healthz`, `/readyz`, `/metrics` (Prometheus) and
 /// `/openapi.yaml`.
 struct OperationsAPI: Sendable {
-    let store: Store
+    let store: any CertWatchStorage
     /// The watcher, when running in this process (token check, QPS gauges).
     let watcher: Watcher?
     /// The dispatcher, when running in this process (delivery gauges).

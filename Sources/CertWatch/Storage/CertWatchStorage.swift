@@ -6,7 +6,11 @@ import Foundation
 /// leases by `FOR UPDATE SKIP LOCKED`) can implement the same contract and run the same
 /// conformance suite (`Tests/CertWatchTests/Storage/StorageConformanceTests.swift`).
 ///
-/// The SQLite implementation is ``Store`` (`Storage/SQLite/`). Times are Unix seconds: `Int64` for
+/// The SQLite implementation is ``Store`` (`Storage/SQLite/`), the PostgreSQL one
+/// ``PostgresStore`` (`Storage/Postgres/`); ``StorageLocation`` picks one from the `database`
+/// setting. Every method does its own I/O: callers hand in only pure, synchronous decisions
+/// (``EventRouter``, ``GroupUpdate``) that a backend runs inside its transaction, so an async driver
+/// fits the same contract as GRDB's synchronous one. Times are Unix seconds: `Int64` for
 /// watches and events, `Double` (fractional) for deliveries. Every method throws the backend's
 /// errors for an unreachable or broken database, and ``StorageError`` for a stored value certwatch
 /// cannot read (an unknown state names its table, column and value; it is never defaulted).
@@ -89,15 +93,24 @@ public protocol CertWatchStorage: Sendable {
 
     /// Commits one poll atomically: upserts the snapshots (an older observation never overwrites a
     /// newer one), appends the events (an id already stored is skipped), updates the watch's
-    /// schedule and state (only while it is active), then runs `afterAppend` in the same transaction
-    /// with the appended events. If anything throws, nothing of the poll is stored. Returns the
-    /// appended events with their `sequence` (strictly increasing, never reused).
+    /// schedule and state (only while it is active), then — when events were appended — calls
+    /// `route` with them in the same transaction and writes the ``Routing`` it returns. If anything
+    /// throws (`route` included), nothing of the poll is stored. Returns the appended events with
+    /// their `sequence` (strictly increasing, never reused, in commit order).
     @discardableResult
-    func commitPoll(_ poll: PollCommit, afterAppend: AfterAppend?) async throws -> [CertWatchEvent]
+    func commitPoll(_ poll: PollCommit, route: EventRouter?) async throws -> [CertWatchEvent]
 
-    /// Runs `body` in one transaction: it commits when `body` returns, and nothing of it is stored
-    /// when `body` throws (the error is rethrown).
-    func transaction<T: Sendable>(_ body: @escaping @Sendable (any StorageTransaction) throws -> T) async throws -> T
+    /// Appends events outside a poll in one transaction (ids already stored are skipped) and, when
+    /// events were appended, writes what `route` returns for them in the same transaction. Returns
+    /// the appended events with their `sequence`.
+    @discardableResult
+    func append(_ events: [CertWatchEvent], route: EventRouter?) async throws -> [CertWatchEvent]
+
+    /// Writes `routing` (its deliveries and its grouping change: the group summaries that are due)
+    /// in one transaction. Returns how many deliveries were written (ones already stored are not
+    /// counted).
+    @discardableResult
+    func enqueue(_ routing: Routing) async throws -> Int
 
     // MARK: Events
 
@@ -173,28 +186,9 @@ public protocol CertWatchStorage: Sendable {
 
     /// Throws unless the database takes a write now (readiness).
     func checkWritable() async throws
-}
 
-/// The closure run inside a poll's transaction with the events it appended (the delivery outbox
-/// writes its rows there): see ``CertWatchStorage/commitPoll(_:afterAppend:)``.
-public typealias AfterAppend = @Sendable (any StorageTransaction, [CertWatchEvent]) throws -> Void
-
-/// An open transaction of a ``CertWatchStorage`` (opaque: valid only inside the closure it is
-/// handed to). What is written through it commits or rolls back with the transaction.
-public protocol StorageTransaction {
-    /// Appends events, skipping ids already stored; returns the appended ones with their `sequence`.
-    func append(_ events: [CertWatchEvent]) throws -> [CertWatchEvent]
-
-    /// Writes one pending delivery per (event, decision), due at `now` (Unix seconds); a delivery
-    /// already stored for the same event and sink is kept. Returns how many were written.
-    @discardableResult
-    func enqueueDeliveries(_ items: [(event: CertWatchEvent, decision: RouteDecision)], now: Double) throws -> Int
-
-    /// The rules' stored grouping state (empty when none, or when what is stored no longer decodes).
-    func groupingState() throws -> GroupingState
-
-    /// Stores the rules' grouping state.
-    func saveGroupingState(_ state: GroupingState) throws
+    /// Releases the connections (PostgreSQL); the store must not be used afterwards. A no-op for SQLite.
+    func close() async throws
 }
 
 extension CertWatchStorage {
@@ -210,7 +204,8 @@ extension CertWatchStorage {
 
     /// Appends events outside a poll (skipping ids already stored), in one transaction, without
     /// deliveries (``Outbox/append(_:to:)`` routes them). Returns the appended ones with their `sequence`.
+    @discardableResult
     public func append(_ events: [CertWatchEvent]) async throws -> [CertWatchEvent] {
-        try await transaction { try $0.append(events) }
+        try await append(events, route: nil)
     }
 }

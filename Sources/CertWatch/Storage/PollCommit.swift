@@ -14,7 +14,7 @@ public struct StoredCertificate: Sendable, Hashable {
     }
 }
 
-/// Everything one poll writes (``CertWatchStorage/commitPoll(_:afterAppend:)``).
+/// Everything one poll writes (``CertWatchStorage/commitPoll(_:route:)``).
 public struct PollCommit: Sendable {
     /// The watch polled.
     public var watchID: String

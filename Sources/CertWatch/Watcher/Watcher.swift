@@ -89,7 +89,7 @@ public final class Watcher: Service {
     private let differ: Differ
     private let logger: Logger
     private let onAppend: @Sendable ([CertWatchEvent]) -> Void
-    private let afterAppend: AfterAppend?
+    private let route: EventRouter?
     /// Active watches counted at a Unix second, for sharing the budget among them.
     private let activeWatches = Mutex<(count: Int, at: Int64)?>(nil)
     /// The change-rate schedule: learns from every poll's snapshots, decides every next poll.
@@ -99,12 +99,12 @@ public final class Watcher: Service {
 
     /// - Parameters:
     ///   - onAppend: called after each commit with the events appended (wakes streams and dispatcher).
-    ///   - afterAppend: runs inside each poll's transaction with the appended events (the outbox).
+    ///   - route: routes each poll's appended events inside its transaction (``Outbox/router``).
     public init(
         store: any CertWatchStorage, client: DouyinClient, clock: any WallClock = SystemWallClock(),
         configuration: WatcherConfiguration = WatcherConfiguration(), logger: Logger = Logger(label: "certwatch.watcher"),
         onAppend: @escaping @Sendable ([CertWatchEvent]) -> Void = { _ in },
-        afterAppend: AfterAppend? = nil
+        route: EventRouter? = nil
     ) {
         self.store = store
         self.client = client
@@ -116,7 +116,7 @@ public final class Watcher: Service {
         self.schedule = Mutex(AdaptiveSchedule(policy: configuration.policy))
         self.logger = logger
         self.onAppend = onAppend
-        self.afterAppend = afterAppend
+        self.route = route
     }
 
     /// Polls until graceful shutdown with ``WatcherConfiguration/concurrency`` workers, each taking
@@ -244,7 +244,7 @@ public final class Watcher: Service {
                 PollCommit(
                     watchID: watch.id, polledAt: now, certificates: certificates, events: events, nextPollAt: nextPollAt,
                     nextPollTargeted: plan.targeted,
-                    finalState: .done, detectedBy: watch.hintedAt != nil ? .push : .poll), afterAppend: afterAppend)
+                    finalState: .done, detectedBy: watch.hintedAt != nil ? .push : .poll), route: route)
             published(appended)
             for warning in result.warnings {
                 CertWatchMetrics.decodeWarning(field: warning.field)
@@ -309,7 +309,7 @@ public final class Watcher: Service {
                 let appended = try await store.commitPoll(
                     PollCommit(
                         watchID: watch.id, polledAt: now, events: [event], nextPollAt: nil, finalState: .failed,
-                        lastError: apiError.description), afterAppend: afterAppend)
+                        lastError: apiError.description), route: route)
                 published(appended)
                 logger.warning("watch failed", metadata: ["watch": "\(watch.id)", "error": "\(apiError)"])
                 return .failed(apiError)
@@ -334,7 +334,7 @@ public final class Watcher: Service {
                 PollCommit(
                     watchID: watch.id, polledAt: now, events: events, nextPollAt: retryAt, consecutiveFailures: failures,
                     lastError: apiError.description, failingSince: failingSince, stalledSince: stalledSince),
-                afterAppend: events.isEmpty ? nil : afterAppend)
+                route: events.isEmpty ? nil : route)
             published(appended)
             if !appended.isEmpty {
                 logger.warning(

@@ -11,7 +11,7 @@ import Testing
             let watcher = Watcher(
                 store: harness.store, client: harness.client, clock: harness.clock,
                 configuration: WatcherConfiguration(policy: PollPolicy(jitter: 0), qps: 10_000, concurrency: 2),
-                logger: quietLogger(), afterAppend: outbox.afterAppend)
+                logger: quietLogger(), route: outbox.router)
             let order = try await harness.sandbox.createOrder(OrderSpec(certificates: [.init(kind: .voucher)]))
             try await harness.register(order.orderID)
             try await harness.advance(60)
@@ -33,7 +33,7 @@ import Testing
         await #expect(throws: Boom.self) {
             try await store.commitPoll(
                 PollCommit(watchID: "w_none", polledAt: 1, events: [testEvent("a")], nextPollAt: nil),
-                afterAppend: { _, _ in throw Boom() })
+                route: { _ in throw Boom() })
         }
         #expect(try await store.events().isEmpty)
     }

@@ -8,7 +8,7 @@ import Testing
 /// contract never writes (a watch whose `state` is unknown), which each backend does its own way.
 struct StorageBackend: Sendable, CustomTestStringConvertible {
     let name: String
-    let make: @Sendable () throws -> any CertWatchStorage
+    let make: @Sendable () async throws -> any CertWatchStorage
     let writeUnknownWatchState: @Sendable (any CertWatchStorage, _ watchID: String, _ state: String) async throws -> Void
     let writeUnknownDeliveryState: @Sendable (any CertWatchStorage, _ deliveryID: Int64, _ state: String) async throws -> Void
 
@@ -28,8 +28,104 @@ struct StorageBackend: Sendable, CustomTestStringConvertible {
             }
         })
 
-    /// Every backend the suite runs against (a PostgreSQL backend adds itself here).
-    static let all: [StorageBackend] = [.sqlite]
+    /// The PostgreSQL server named by `CERTWATCH_TEST_POSTGRES_URL`
+    /// (`postgres://USER[:PASSWORD]@HOST:PORT/DB`), or `nil` when it is unset: the PostgreSQL cases
+    /// are then skipped (see ``PostgresAvailability``).
+    static let postgresURL: String? = {
+        let value = ProcessInfo.processInfo.environment["CERTWATCH_TEST_POSTGRES_URL"] ?? ""
+        return value.isEmpty ? nil : value
+    }()
+
+    /// Each store in a schema of its own (`cw_test_<random>`, created empty and migrated), so the
+    /// tests run in parallel on one database; the schemas are left for the throwaway cluster.
+    static let postgres = StorageBackend(
+        name: "PostgreSQL",
+        make: {
+            let url = try #require(postgresURL, "CERTWATCH_TEST_POSTGRES_URL is not set")
+            return try await PostgresStore.connect(
+                location: try PostgresLocation(url: url), schema: "cw_test_" + randomHex(6), logger: quietLogger())
+        },
+        writeUnknownWatchState: { storage, id, state in
+            try await (storage as! PostgresStore).testingExecute("UPDATE watches SET state = $1 WHERE id = $2", [state, id])
+        },
+        writeUnknownDeliveryState: { storage, id, state in
+            try await (storage as! PostgresStore).testingExecute("UPDATE deliveries SET state = $1 WHERE id = $2::bigint", [state, "\(id)"])
+        })
+
+    /// Every backend the suite runs against: SQLite always, PostgreSQL when
+    /// `CERTWATCH_TEST_POSTGRES_URL` names a server (`.ci/run` starts one).
+    static let all: [StorageBackend] = postgresURL == nil ? [.sqlite] : [.sqlite, .postgres]
+}
+
+/// Says why the PostgreSQL cases did not run: without `CERTWATCH_TEST_POSTGRES_URL` the suite runs
+/// against SQLite only, and this test is reported as skipped with that reason.
+@Suite("Storage conformance on PostgreSQL")
+struct PostgresAvailability {
+    @Test(
+        "the conformance suite runs against PostgreSQL",
+        .enabled(if: StorageBackend.postgresURL != nil,
+                 "CERTWATCH_TEST_POSTGRES_URL is not set: the storage conformance suite ran against SQLite only (.ci/run starts a PostgreSQL)"))
+    func postgresIsReachable() async throws {
+        let storage = try await StorageBackend.postgres.make()
+        try await storage.checkWritable()
+        try await storage.close()
+    }
+
+    @Test(
+        "replicas starting together migrate once, under the advisory lock",
+        .enabled(if: StorageBackend.postgresURL != nil, "CERTWATCH_TEST_POSTGRES_URL is not set"))
+    func concurrentMigrations() async throws {
+        let location = try PostgresLocation(url: try #require(StorageBackend.postgresURL))
+        let schema = "cw_test_" + randomHex(6)
+        let stores = try await withThrowingTaskGroup(of: PostgresStore.self) { group in
+            for _ in 0..<4 {
+                group.addTask { try await PostgresStore.connect(location: location, schema: schema, logger: quietLogger()) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        // Every one of them works on the one schema.
+        _ = try await stores[0].register(WatchRegistration(orderID: "1"), now: 0, firstPollAt: 0)
+        for store in stores {
+            #expect(try await store.activeWatchCount() == 1)
+            try await store.close()
+        }
+    }
+
+    @Test("a server that refuses the connection is named with the reason, without the password")
+    func unreachable() async throws {
+        let location = PostgresLocation(host: "127.0.0.1", port: 1, username: "cw", password: "hunter2", database: "certwatch", tls: .disable)
+        do {
+            _ = try await PostgresStore.connect(location: location, logger: quietLogger(), timeout: 60)
+            Issue.record("connected to 127.0.0.1:1")
+        } catch let error as PostgresStoreError {
+            // The connection's own error, not the pool's silence until the timeout.
+            #expect(error.description.hasPrefix("cannot connect to postgres://cw@127.0.0.1:1/certwatch?sslmode=disable: "))
+            #expect(error.description.contains("refused"))
+            #expect(!error.description.contains("hunter2"))
+        }
+    }
+
+    @Test("PostgreSQL runs SQLite's named migrations, in the same order")
+    func migrationNames() {
+        #expect(PostgresStore.migrations.map(\.name) == Store.migrator.migrations)
+    }
+
+    @Test("a postgres:// database selects PostgreSQL, with sslmode; anything else is a SQLite path")
+    func locations() throws {
+        let location = try PostgresLocation(url: "postgres://cw:s3cr%40t@db.internal:6543/certwatch?sslmode=require")
+        #expect(location == PostgresLocation(host: "db.internal", port: 6543, username: "cw", password: "s3cr@t", database: "certwatch", tls: .require))
+        #expect(location.description == "postgres://cw@db.internal:6543/certwatch?sslmode=require")
+        #expect(try StorageLocation(database: "postgresql://cw@localhost/x") == .postgres(PostgresLocation(host: "localhost", username: "cw", database: "x")))
+        #expect(try StorageLocation(database: "data/certwatch.sqlite") == .sqlite(path: "data/certwatch.sqlite"))
+        #expect(throws: ConfigurationError.self) { try PostgresLocation(url: "postgres://cw:pw@localhost:5432/db?sslmode=maybe") }
+        do {
+            _ = try PostgresLocation(url: "postgres://cw:hunter2@localhost:5432/", location: "certwatch.yaml:1:11")
+            Issue.record("a URL without a database name was accepted")
+        } catch {
+            #expect(error.location == "certwatch.yaml:1:11" && error.key == "database")
+            #expect(!error.description.contains("hunter2"))
+        }
+    }
 }
 
 /// The ``CertWatchStorage`` contract, written against the protocol only, run for every backend.
@@ -52,11 +148,12 @@ struct StorageConformanceTests {
     private func appendWithDeliveries(
         _ storage: any CertWatchStorage, _ events: [CertWatchEvent], sinks: [String], now: Double
     ) async throws -> [CertWatchEvent] {
-        try await storage.transaction { transaction in
-            let appended = try transaction.append(events)
-            try transaction.enqueueDeliveries(
-                appended.flatMap { event in sinks.map { (event, RouteDecision(sink: $0, rule: "test")) } }, now: now)
-            return appended
+        try await storage.append(events) { appended in
+            Routing(
+                now: now,
+                deliveries: appended.flatMap { event in
+                    sinks.map { PlannedDelivery(event: event, decision: RouteDecision(sink: $0, rule: "test")) }
+                })
         }
     }
 
@@ -74,7 +171,7 @@ struct StorageConformanceTests {
 
     @Test("registration is idempotent by target and merges labels", arguments: StorageBackend.all)
     func registration(backend: StorageBackend) async throws {
-        let storage = try backend.make()
+        let storage = try await backend.make()
         let (first, created) = try await storage.register(
             WatchRegistration(orderID: "1001", labels: ["a": "1"]), now: 10, firstPollAt: 11)
         let (again, createdAgain) = try await storage.register(
@@ -88,7 +185,7 @@ struct StorageConformanceTests {
         // A failed watch registered again is polled again, from a clean failure count.
         _ = try await storage.commitPoll(
             PollCommit(watchID: first.id, polledAt: 30, nextPollAt: nil, finalState: .failed, consecutiveFailures: 1,
-                lastError: "2119001"), afterAppend: nil)
+                lastError: "2119001"), route: nil)
         #expect(try await storage.watch(id: first.id)?.state == .failed)
         let (revived, _) = try await storage.register(WatchRegistration(orderID: "1001"), now: 40, firstPollAt: 41)
         #expect(revived.state == .active && revived.nextPollAt == 41 && revived.consecutiveFailures == 0)
@@ -97,7 +194,7 @@ struct StorageConformanceTests {
 
     @Test("a leased watch is not claimed twice; an expired lease is claimed again", arguments: StorageBackend.all)
     func leases(backend: StorageBackend) async throws {
-        let storage = try backend.make()
+        let storage = try await backend.make()
         let late = try await register(storage, "1003", dueAt: 30)
         let early = try await register(storage, "1001", dueAt: 10)
         _ = try await register(storage, "1009", dueAt: 1_000)
@@ -111,7 +208,7 @@ struct StorageConformanceTests {
 
     @Test("targeted polls (cancel window, deadlines) are claimed after hinted ones and before routine ones due less than targetedLead earlier", arguments: StorageBackend.all)
     func targetedFirst(backend: StorageBackend) async throws {
-        let store = try backend.make()
+        let store = try await backend.make()
         var ids: [String: String] = [:]
         for (order, due) in [("11", 10), ("12", 20), ("13", 1), ("14", 500)] {
             ids[order] = try await store.register(WatchRegistration(orderID: order), now: 0, firstPollAt: Int64(due)).watch.id
@@ -119,7 +216,7 @@ struct StorageConformanceTests {
         // A poll at 1 planned a targeted poll at 50, after both routine ones.
         let first = try await store.claimDue(now: 1, limit: 1, lease: 60)
         #expect(first.map(\.orderID) == ["13"])
-        _ = try await store.commitPoll(PollCommit(watchID: ids["13"]!, polledAt: 1, nextPollAt: 50, nextPollTargeted: true), afterAppend: nil)
+        _ = try await store.commitPoll(PollCommit(watchID: ids["13"]!, polledAt: 1, nextPollAt: 50, nextPollTargeted: true), route: nil)
         _ = try await store.hint(HintTargets(orderIDs: ["14"]), now: 100)
         let claimed = try await store.claimDue(now: 100, limit: 3, lease: 60, targetedLead: 45)
         #expect(claimed.map(\.orderID) == ["14", "13", "11"])
@@ -128,14 +225,14 @@ struct StorageConformanceTests {
         // With a shorter lead, routine polls more than that older than the targeted one go first.
         #expect(try await store.claimDue(now: 100, limit: 4, lease: 60, targetedLead: 35).map(\.orderID) == ["11", "13", "12", "14"])
         // A routine plan clears the flag.
-        _ = try await store.commitPoll(PollCommit(watchID: ids["13"]!, polledAt: 100, nextPollAt: 400), afterAppend: nil)
+        _ = try await store.commitPoll(PollCommit(watchID: ids["13"]!, polledAt: 100, nextPollAt: 400), route: nil)
         #expect(
             try await store.claimDue(now: 400, limit: 4, lease: 60).map(\.orderID) == ["11", "12", "14", "13"])
     }
 
     @Test("hinted watches are claimed before routine ones, once", arguments: StorageBackend.all)
     func hintedFirst(backend: StorageBackend) async throws {
-        let storage = try backend.make()
+        let storage = try await backend.make()
         let routine = try await register(storage, "2001", dueAt: 10)
         let hinted = try await register(storage, "2002", dueAt: 5_000)
         let generation = storage.hintGeneration
@@ -153,14 +250,14 @@ struct StorageConformanceTests {
 
     @Test("a poll commits snapshots, events, deliveries and schedule together", arguments: StorageBackend.all)
     func commitPoll(backend: StorageBackend) async throws {
-        let storage = try backend.make()
+        let storage = try await backend.make()
         let watch = try await register(storage, "3001", dueAt: 10)
         _ = try await storage.claimDue(now: 100, limit: 1, lease: 60)
         let events = [event("c1", watch: watch), event("c2", watch: watch)]
         let appended = try await storage.commitPoll(
             PollCommit(watchID: watch.id, polledAt: 100, events: events, nextPollAt: 700, detectedBy: .poll),
-            afterAppend: { transaction, appended in
-                try transaction.enqueueDeliveries(appended.map { ($0, RouteDecision(sink: "hook", rule: "r")) }, now: 100)
+            route: { appended in
+                Routing(now: 100, deliveries: appended.map { PlannedDelivery(event: $0, decision: RouteDecision(sink: "hook", rule: "r")) })
             })
         #expect(appended.map(\.id) == events.map(\.id))
         #expect(try await storage.events(after: 0, type: nil, orderID: nil, limit: 10).map(\.id) == events.map(\.id))
@@ -175,16 +272,13 @@ struct StorageConformanceTests {
 
     @Test("a failure inside the poll's transaction leaves nothing", arguments: StorageBackend.all)
     func commitPollRollsBack(backend: StorageBackend) async throws {
-        let storage = try backend.make()
+        let storage = try await backend.make()
         let watch = try await register(storage, "3001", dueAt: 10)
         struct Boom: Error {}
         await #expect(throws: Boom.self) {
             try await storage.commitPoll(
                 PollCommit(watchID: watch.id, polledAt: 100, events: [event("c1", watch: watch)], nextPollAt: 700),
-                afterAppend: { transaction, appended in
-                    try transaction.enqueueDeliveries(appended.map { ($0, RouteDecision(sink: "hook", rule: "r")) }, now: 100)
-                    throw Boom()
-                })
+                route: { _ in throw Boom() })
         }
         #expect(try await storage.events(after: 0, type: nil, orderID: nil, limit: 10).isEmpty)
         #expect(try await storage.deliveries(state: nil, sink: nil, before: nil, limit: 10).isEmpty)
@@ -192,17 +286,85 @@ struct StorageConformanceTests {
         let stored = try #require(try await storage.watch(id: watch.id))
         #expect(stored.pollCount == 0 && stored.nextPollAt == 10)
         await #expect(throws: Boom.self) {
-            try await storage.transaction { transaction in
-                _ = try transaction.append([event("c2")])
-                throw Boom()
-            }
+            try await storage.append([event("c2")]) { _ in throw Boom() }
         }
         #expect(try await storage.events(after: 0, type: nil, orderID: nil, limit: 10).isEmpty)
+        // A grouping change that throws rolls its deliveries back too.
+        await #expect(throws: Boom.self) {
+            try await storage.append([event("c3")]) { appended in
+                Routing(now: 100, deliveries: appended.map { PlannedDelivery(event: $0, decision: RouteDecision(sink: "hook", rule: "r")) }) { _ in
+                    throw Boom()
+                }
+            }
+        }
+        #expect(try await storage.lastSequence() == 0)
+        #expect(try await storage.deliveries(state: nil, sink: nil, before: nil, limit: 10).isEmpty)
+    }
+
+    @Test("grouping changes are stored with their transaction and never lost to a concurrent one", arguments: StorageBackend.all)
+    func groupingState(backend: StorageBackend) async throws {
+        let storage = try await backend.make()
+        let key = GroupKey(rule: "summary", values: ["sh"])
+        let events = try await storage.append((1...8).map { event("g\($0)") })
+        // Eight transactions add one event each to the same group, at once (a grouping change
+        // with no event appended: nothing but the grouping state orders them).
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for item in events {
+                group.addTask {
+                    try await storage.enqueue(
+                        Routing(now: 100) { state in
+                            state.add(item, key: key, policy: GroupPolicy(wait: 30), sinks: ["ding"], now: 100)
+                            return []
+                        })
+                }
+            }
+            try await group.waitForAll()
+        }
+        // A poll's grouping change commits with its events.
+        try await storage.append([event("g9")]) { appended in
+            Routing(now: 100) { state in
+                for event in appended { state.add(event, key: key, policy: GroupPolicy(wait: 30), sinks: ["ding"], now: 100) }
+                return []
+            }
+        }
+        // A flush reads every one of them and writes the summary's delivery, carried by an event.
+        let written = try await storage.enqueue(
+            Routing(now: 200) { state in
+                #expect(state.pendingCount == 9)
+                let summaries = state.flush(now: 200)
+                return summaries.map { summary in
+                    PlannedDelivery(event: summary.events[0], decision: RouteDecision(sink: "ding", rule: "summary", body: "\(summary.events.count)"))
+                }
+            })
+        #expect(written == 1)
+        let afterFlush = try await storage.enqueue(
+            Routing(now: 300) { state in
+                #expect(state.pendingCount == 0)
+                return []
+            })
+        #expect(afterFlush == 0)
+        #expect(try await storage.deliveries(state: .pending, sink: "ding", before: nil, limit: 10).count == 1)
+    }
+
+    @Test("events appended at once get distinct sequences, each visible in sequence order", arguments: StorageBackend.all)
+    func concurrentSequences(backend: StorageBackend) async throws {
+        let storage = try await backend.make()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for n in 1...16 {
+                group.addTask { _ = try await storage.append([self.event("p\(n)"), self.event("q\(n)")]) }
+            }
+            try await group.waitForAll()
+        }
+        let all = try await storage.events(after: 0, type: nil, orderID: nil, limit: 100)
+        #expect(all.count == 32)
+        let sequences = all.compactMap(\.sequence)
+        #expect(zip(sequences, sequences.dropFirst()).allSatisfy { $0 < $1 })
+        #expect(try await storage.lastSequence() == sequences.last)
     }
 
     @Test("event sequences strictly increase and an event id is stored once", arguments: StorageBackend.all)
     func sequences(backend: StorageBackend) async throws {
-        let storage = try backend.make()
+        let storage = try await backend.make()
         var sequences: [Int64] = []
         for batch in 0..<3 {
             let appended = try await storage.append((1...3).map { event("c\(batch)", n: $0) })
@@ -221,7 +383,7 @@ struct StorageConformanceTests {
 
     @Test("the outbox hands out each certificate's deliveries to a sink in order", arguments: StorageBackend.all)
     func outboxOrder(backend: StorageBackend) async throws {
-        let storage = try backend.make()
+        let storage = try await backend.make()
         let events = try await appendWithDeliveries(
             storage, [event("a", n: 1), event("b", n: 1), event("a", n: 2)], sinks: ["hook", "other"], now: 100)
         func claimed(_ sink: String, excluding: Set<Int64> = []) async throws -> [String] {
@@ -245,7 +407,7 @@ struct StorageConformanceTests {
 
     @Test("a disabled sink gets nothing until it is enabled", arguments: StorageBackend.all)
     func disabledSink(backend: StorageBackend) async throws {
-        let storage = try backend.make()
+        let storage = try await backend.make()
         try await appendWithDeliveries(storage, [event("a")], sinks: ["hook"], now: 100)
         try await storage.disableSink("hook", reason: "by hand", now: 100)
         #expect(try await storage.disabledSinks()["hook"]?.reason == "by hand")
@@ -256,7 +418,7 @@ struct StorageConformanceTests {
 
     @Test("a dead delivery is replayed once, with a fresh attempt budget", arguments: StorageBackend.all)
     func replay(backend: StorageBackend) async throws {
-        let storage = try backend.make()
+        let storage = try await backend.make()
         try await appendWithDeliveries(storage, [event("a")], sinks: ["hook"], now: 100)
         let due = try await storage.claimDeliveries(sink: "hook", now: 100, limit: 1, excluding: [])
         try await storage.recordDeliveryAttempts(
@@ -275,7 +437,7 @@ struct StorageConformanceTests {
 
     @Test("replaying a retrying delivery retries it now, keeping its attempt count", arguments: StorageBackend.all)
     func replayRetrying(backend: StorageBackend) async throws {
-        let storage = try backend.make()
+        let storage = try await backend.make()
         try await appendWithDeliveries(storage, [event("a")], sinks: ["hook"], now: 100)
         let due = try await storage.claimDeliveries(sink: "hook", now: 100, limit: 1, excluding: [])
         try await storage.recordDeliveryAttempts(
@@ -294,7 +456,7 @@ struct StorageConformanceTests {
 
     @Test("retention prunes old attempts and events, keeping events with an open delivery", arguments: StorageBackend.all)
     func retention(backend: StorageBackend) async throws {
-        let storage = try backend.make()
+        let storage = try await backend.make()
         let old = (1...5).map { event("old\($0)", time: 100) }
         let events = try await appendWithDeliveries(storage, old + [event("new", time: 10_000)], sinks: ["hook"], now: 100)
         let due = try await storage.claimDeliveries(sink: "hook", now: 100, limit: 10, excluding: [])
@@ -312,7 +474,7 @@ struct StorageConformanceTests {
 
     @Test("a stored state certwatch does not know is an error naming table, column and value", arguments: StorageBackend.all)
     func unknownStateThrows(backend: StorageBackend) async throws {
-        let storage = try backend.make()
+        let storage = try await backend.make()
         let watch = try await register(storage, "3001", dueAt: 10)
         try await backend.writeUnknownWatchState(storage, watch.id, "paused")
         await #expect(throws: StorageError.unknownValue(table: "watches", column: "state", value: "paused")) {

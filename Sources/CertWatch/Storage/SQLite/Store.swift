@@ -9,7 +9,7 @@ import GRDB
 ///
 /// Tables: `watches`, `certificates` (last snapshot + raw JSON per watch × certificate), `events`
 /// (append-only; `sequence` is the cursor, `id` is unique). A poll commits its snapshots, events and
-/// the watch's next poll time in one transaction (``commitPoll(_:afterAppend:)``): a crash loses the whole poll
+/// the watch's next poll time in one transaction (``commitPoll(_:route:)``): a crash loses the whole poll
 /// or none of it, and a redone poll yields the same event ids, which are stored once.
 ///
 /// The rest of certwatch sees ``CertWatchStorage``, never the database, so the store can move to
@@ -92,8 +92,8 @@ public final class Store: CertWatchStorage {
         }
         // Delivery outbox, attempt log, sink states (Store+Deliveries.swift).
         registerDeliveryMigrations(&migrator)
-        // The rules' grouping state (SQLiteTransaction.swift).
-        SQLiteTransaction.registerMigrations(&migrator)
+        // The rules' grouping state (Store+Routing.swift).
+        registerRuleGroupMigrations(&migrator)
         // Push hints: hinted_at, certificate lookups, events.detected_by (Store+Hints.swift).
         registerHintMigrations(&migrator)
         migrator.registerMigration("v5-watch-stalls") { db in
@@ -335,17 +335,8 @@ public final class Store: CertWatchStorage {
             }
             let targeted = try due(Self.claimTargetedSQL)
             let routine = try due(Self.claimDueSQL)
-            // Merge the two ordered lists by due time, the targeted ones `targetedLead` seconds early.
-            let order = PollPolicy(targetedLead: targetedLead)
-            var merged: [Watch] = []
-            var (t, r) = (0, 0)
-            while merged.count < remaining, t < targeted.count || r < routine.count {
-                let takeTargeted = r == routine.count
-                    || (t < targeted.count
-                        && order.servesTargetedFirst(
-                            targetedDue: Double(targeted[t].nextPollAt ?? now), routineDue: Double(routine[r].nextPollAt ?? now)))
-                if takeTargeted { merged.append(targeted[t]); t += 1 } else { merged.append(routine[r]); r += 1 }
-            }
+            let merged = ClaimOrder.merge(
+                targeted: targeted, routine: routine, limit: remaining, targetedLead: targetedLead, now: now)
             let update = try db.cachedStatement(sql: "UPDATE watches SET leased_until = ? WHERE id = ?")
             for watch in merged { try update.execute(arguments: [now + lease, watch.id]) }
             return hinted + merged
@@ -432,11 +423,11 @@ public final class Store: CertWatchStorage {
 
     /// Commits one successful poll in one transaction: upserts the snapshots, appends the events
     /// (an event whose id is already stored is skipped), and updates the watch's schedule and state.
-    /// Returns the events actually appended, with their `sequence`. `afterAppend` runs inside the
-    /// same transaction with those events (the delivery outbox writes its rows there); when it
-    /// throws, nothing of the poll is stored.
+    /// Returns the events actually appended, with their `sequence`. When events were appended,
+    /// `route` runs inside the same transaction with them and its ``Routing`` is written there (the
+    /// delivery outbox); when it throws, nothing of the poll is stored.
     @discardableResult
-    public func commitPoll(_ poll: PollCommit, afterAppend: AfterAppend? = nil) async throws -> [CertWatchEvent] {
+    public func commitPoll(_ poll: PollCommit, route: EventRouter? = nil) async throws -> [CertWatchEvent] {
         // JSON is written before taking the (single, serialized) writer.
         let texts = try poll.certificates.map { certificate in
             (
@@ -477,15 +468,31 @@ public final class Store: CertWatchStorage {
                     state.stored, poll.nextPollAt, poll.nextPollTargeted, poll.polledAt, poll.consecutiveFailures, poll.lastError, poll.polledAt,
                     poll.failingSince, poll.stalledSince, poll.watchID,
                 ])
-            try afterAppend?(SQLiteTransaction(db: db), appended)
+            if let route, !appended.isEmpty { try Self.write(route(appended), db: db) }
             return appended
         }
     }
 
-    /// Runs `body` in one write transaction (see ``CertWatchStorage/transaction(_:)``).
-    public func transaction<T: Sendable>(_ body: @escaping @Sendable (any StorageTransaction) throws -> T) async throws -> T {
-        try await writer.write { db in try body(SQLiteTransaction(db: db)) }
+    /// See ``CertWatchStorage/append(_:route:)``: one write transaction.
+    @discardableResult
+    public func append(_ events: [CertWatchEvent], route: EventRouter?) async throws -> [CertWatchEvent] {
+        let encoded = Self.encoded(events)
+        return try await writer.write { db in
+            let appended = try Self.append(encoded, db: db)
+            if let route, !appended.isEmpty { try Self.write(route(appended), db: db) }
+            return appended
+        }
     }
+
+    /// See ``CertWatchStorage/enqueue(_:)``: one write transaction (none when `routing` is empty).
+    @discardableResult
+    public func enqueue(_ routing: Routing) async throws -> Int {
+        guard !routing.isEmpty else { return 0 }
+        return try await writer.write { db in try Self.write(routing, db: db) }
+    }
+
+    /// Nothing to release: the pool closes when the store is deallocated.
+    public func close() async throws {}
 
     /// Events without a sequence, each with its stored body (the CloudEvents JSON).
     static func encoded(_ events: [CertWatchEvent]) -> [(event: CertWatchEvent, body: String)] {
