@@ -208,7 +208,7 @@ struct WatchCommand: AsyncParsableCommand {
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Register many watches from a CSV file (header: order_id,encrypted_code,api,account_id,labels,label.<k>) or JSON lines.",
-            discussion: "Bad rows are reported with their line number and skipped; the rest are imported.")
+            discussion: "Bad rows are reported with their line number and skipped; the rest are imported. Exit 1 when any row was skipped.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The file, or - for standard input.") var file: String
 
@@ -254,7 +254,9 @@ struct WatchCommand: AsyncParsableCommand {
                 progress.update(min(start + batchSize, rows.count))
             }
             progress.finish()
-            print("imported \(rows.count) rows: \(created) registered, \(existing) already registered, \(bad) skipped")
+            print("read \(rows.count) rows: \(created) registered, \(existing) already registered, \(bad) skipped")
+            // The good rows are imported; a script still learns that some were not.
+            if bad > 0 { throw CommandFailure("\(bad) row\(bad == 1 ? "" : "s") skipped (listed above with their line numbers)") }
         }
     }
 }

@@ -59,6 +59,11 @@ struct StoreTests {
             #expect(held.holder?.hasPrefix("pid \(ProcessInfo.processInfo.processIdentifier), started ") == true)
             #expect(held.description.contains("in use by another certwatch serve"))
         }
+        // Another path to the same file (a symbolic link) takes the same lock.
+        try Data().write(to: URL(fileURLWithPath: database))
+        let link = database + "-link.sqlite"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: database)
+        #expect(throws: InstanceLock.Held.self) { _ = try InstanceLock(database: link) }
         #expect(first != nil)
         first = nil
         #expect(throws: Never.self) { _ = try InstanceLock(database: database) }

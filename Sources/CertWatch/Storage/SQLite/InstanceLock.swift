@@ -34,7 +34,7 @@ public final class InstanceLock: Sendable {
     /// ``Held`` when another process holds it, or a `CocoaError`-like error when the lock file
     /// cannot be created.
     public init(database: String, now: Date = Date()) throws {
-        path = database + ".lock"
+        path = Self.lockPath(database: database)
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
             throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
@@ -56,11 +56,23 @@ public final class InstanceLock: Sendable {
     /// ended). A pid reused by another process after a crash reads as held; the command that asks
     /// only uses the answer to explain itself.
     public static func holder(database: String) -> String? {
-        guard let text = try? String(contentsOfFile: database + ".lock", encoding: .utf8),
+        guard let text = try? String(contentsOfFile: lockPath(database: database), encoding: .utf8),
             let pidText = text.split(separator: ",").first?.split(separator: " ").last, let pid = pid_t(pidText),
             kill(pid, 0) == 0 || errno == EPERM
         else { return nil }
         return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// `<database>.lock` beside the real file: symbolic links in the path are resolved (of the file
+    /// and, when it does not exist yet, of its directory), so two paths to one database take one lock.
+    /// Limitation: a hard link is another path to the same file and is not detected.
+    static func lockPath(database: String) -> String {
+        let url = URL(fileURLWithPath: database)
+        let real =
+            FileManager.default.fileExists(atPath: database)
+            ? url.resolvingSymlinksInPath()
+            : url.deletingLastPathComponent().resolvingSymlinksInPath().appendingPathComponent(url.lastPathComponent)
+        return real.path + ".lock"
     }
 
     deinit {
