@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CertWatchTesting
 import Foundation
 
 #if canImport(Glibc)
@@ -29,7 +30,7 @@ enum ServeProbe {
     static func measure(database: String, executable: String) async throws -> Measurement {
         let directory = try BenchSupport.temporaryDirectory("serve")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let port = try freePort()
+        let port = try LoopbackPort.free()
         let configuration = directory.appendingPathComponent("certwatch.yaml")
         try """
         database: \(database)
@@ -84,27 +85,6 @@ enum ServeProbe {
         while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
-
-    /// A loopback port nothing listens on right now (bound to port 0, then released).
-    private static func freePort() throws -> Int {
-        let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socketFD >= 0 else { throw ServeProbeError.noPort }
-        defer { close(socketFD) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socketFD, $0, length) }
-        }
-        guard bound == 0 else { throw ServeProbeError.noPort }
-        let named = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socketFD, $0, &length) }
-        }
-        guard named == 0 else { throw ServeProbeError.noPort }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
 }
 
 /// Failures of ``ServeProbe``.
@@ -113,14 +93,11 @@ enum ServeProbeError: Error, CustomStringConvertible {
     case exited(Int32)
     /// `/healthz` did not answer 200 within 60 s.
     case notAnswering
-    /// No free loopback port could be found.
-    case noPort
 
     var description: String {
         switch self {
         case .exited(let status): "certwatch serve exited with status \(status) before it was measured"
         case .notAnswering: "certwatch serve did not answer GET /healthz within 60 s"
-        case .noPort: "no free loopback port"
         }
     }
 }

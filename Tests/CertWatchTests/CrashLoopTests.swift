@@ -224,7 +224,7 @@ struct CrashLoop {
         directory: URL, sandbox: DouyinSandbox, sandboxURL: String, receiverURL: String, secret: String, http: HTTPClient,
         receipts: ReceiptBook
     ) async throws -> Report {
-        let port = try Self.freePort()
+        let port = try LoopbackPort.free()
         let apiURL = "http://127.0.0.1:\(port)"
         let apiKey = "crash-loop-key"
         let configuration = directory.appendingPathComponent("certwatch.yaml")
@@ -428,26 +428,6 @@ struct CrashLoop {
                 after = max(after, sequence)
             }
         }
-    }
-
-    /// A loopback port nothing listens on right now (bound to port 0, then released).
-    static func freePort() throws -> Int {
-        let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socketFD >= 0 else { throw CrashLoopError("no socket") }
-        defer { close(socketFD) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socketFD, $0, length) }
-        }
-        let named = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socketFD, $0, &length) }
-        }
-        guard bound == 0, named == 0 else { throw CrashLoopError("no free loopback port") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 

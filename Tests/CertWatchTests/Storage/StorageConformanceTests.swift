@@ -416,18 +416,23 @@ struct StorageConformanceTests {
         #expect(try await storage.claimDeliveries(sink: "hook", now: 200, limit: 10, excluding: []).count == 1)
     }
 
+    /// Records a first attempt of `delivery` that failed with HTTP 500, planned as `plan`, at 100.
+    func recordFailedAttempt(_ storage: any CertWatchStorage, _ delivery: Delivery, plan: DeliveryPlan) async throws {
+        try await storage.recordDeliveryAttempts(
+            [DeliveryStore.Recorded(
+                delivery: delivery,
+                attempt: DeliveryAttempt(
+                    deliveryID: delivery.id, number: 1, startedAt: 100, duration: 0.1, status: 500, response: nil,
+                    error: "HTTP 500", outcome: plan.state),
+                plan: plan)], now: 100)
+    }
+
     @Test("a dead delivery is replayed once, with a fresh attempt budget", arguments: StorageBackend.all)
     func replay(backend: StorageBackend) async throws {
         let storage = try await backend.make()
         try await appendWithDeliveries(storage, [event("a")], sinks: ["hook"], now: 100)
         let due = try await storage.claimDeliveries(sink: "hook", now: 100, limit: 1, excluding: [])
-        try await storage.recordDeliveryAttempts(
-            [DeliveryStore.Recorded(
-                delivery: due[0].delivery,
-                attempt: DeliveryAttempt(
-                    deliveryID: due[0].delivery.id, number: 1, startedAt: 100, duration: 0.1, status: 500, response: nil,
-                    error: "HTTP 500", outcome: .dead),
-                plan: DeliveryPlan(state: .dead))], now: 100)
+        try await recordFailedAttempt(storage, due[0].delivery, plan: DeliveryPlan(state: .dead))
         #expect(try await storage.delivery(id: due[0].delivery.id)?.state == .dead)
         #expect(try await storage.replayDelivery(id: due[0].delivery.id, now: 200) == .dead)
         let replayed = try #require(try await storage.delivery(id: due[0].delivery.id))
@@ -440,13 +445,7 @@ struct StorageConformanceTests {
         let storage = try await backend.make()
         try await appendWithDeliveries(storage, [event("a")], sinks: ["hook"], now: 100)
         let due = try await storage.claimDeliveries(sink: "hook", now: 100, limit: 1, excluding: [])
-        try await storage.recordDeliveryAttempts(
-            [DeliveryStore.Recorded(
-                delivery: due[0].delivery,
-                attempt: DeliveryAttempt(
-                    deliveryID: due[0].delivery.id, number: 1, startedAt: 100, duration: 0.1, status: 500, response: nil,
-                    error: "HTTP 500", outcome: .retrying),
-                plan: DeliveryPlan(state: .retrying, nextAttemptAt: 5_000))], now: 100)
+        try await recordFailedAttempt(storage, due[0].delivery, plan: DeliveryPlan(state: .retrying, nextAttemptAt: 5_000))
         #expect(try await storage.claimDeliveries(sink: "hook", now: 200, limit: 1, excluding: []).isEmpty)
         #expect(try await storage.replayDelivery(id: due[0].delivery.id, now: 200) == .retrying)
         let retried = try #require(try await storage.delivery(id: due[0].delivery.id))
