@@ -23,7 +23,9 @@ extension CertWatchCommand {
                 try command.run()
             }
         } catch let failure as CommandFailure {
-            FileHandle.standardError.write(Data("error: \(failure)\n".utf8))
+            // One `error:` line per problem (a configuration file may have several).
+            let lines = "\(failure)".split(separator: "\n", omittingEmptySubsequences: false).map { "error: \($0)\n" }
+            FileHandle.standardError.write(Data(lines.joined().utf8))
             Foundation.exit(1)
         } catch {
             let code = exitCode(for: error)

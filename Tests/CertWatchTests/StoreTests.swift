@@ -286,6 +286,15 @@ struct ConfigurationTests {
         #expect(throws: ConfigurationError(location: "\(typo):1:1", key: "pol", message: "unknown key (did you mean \"poll\"?)")) {
             _ = try CertWatchConfiguration.load(path: typo, environment: [:])
         }
+        let typos = try write("pol:\n  qps: 3\nhttp:\n  lisen: 127.0.0.1:1\n")
+        #expect {
+            _ = try CertWatchConfiguration.load(path: typos, environment: [:])
+        } throws: { error in
+            "\(error)" == """
+                \(typos):1:1: pol: unknown key (did you mean "poll"?)
+                \(typos):4:3: http.lisen: unknown key (did you mean "http.listen"?)
+                """
+        }
         let sinkTypo = try write("sinks:\n  erp:\n    type: webhook\n    urll: https://x.example\n")
         #expect {
             _ = try CertWatchConfiguration.load(path: sinkTypo, environment: [:])

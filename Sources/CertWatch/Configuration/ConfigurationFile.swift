@@ -12,13 +12,19 @@ public struct ConfigurationError: Error, Sendable, Hashable, CustomStringConvert
     /// What is wrong.
     public var message: String
 
+    /// Further problems found in the same pass (every unknown key of a file, not only the first).
+    public var others: [ConfigurationError] = []
+
     public init(location: String, key: String? = nil, message: String) {
         self.location = location
         self.key = key
         self.message = message
     }
 
-    public var description: String { "\(location): " + (key.map { "\($0): " } ?? "") + message }
+    /// `location: key: message`, one line per problem.
+    public var description: String {
+        ([self] + others).map { "\($0.location): " + ($0.key.map { "\($0): " } ?? "") + $0.message }.joined(separator: "\n")
+    }
 }
 
 /// The YAML configuration file, flattened to key paths (`douyin.base_url`, `sinks.erp.url`), with
@@ -51,6 +57,8 @@ public struct ConfigurationFile: Sendable {
     public let path: String
     /// Entries by key path.
     public private(set) var entries: [String: Entry] = [:]
+    /// Unknown keys met while reading the file, thrown together once it is read.
+    private var unknownKeys: [ConfigurationError] = []
     private let environment: [String: String]
 
     /// Reads `path` (nil: no file, defaults and environment only) against the known key patterns.
@@ -72,6 +80,10 @@ public struct ConfigurationFile: Sendable {
                 throw ConfigurationError(location: path, message: "invalid YAML: \(error)")
             }
             if let node { try flatten(node, prefix: "", knownKeys: knownKeys) }
+            if var first = unknownKeys.first {
+                first.others = Array(unknownKeys.dropFirst())
+                throw first
+            }
         }
         for key in Set(knownKeys.filter { !$0.contains("*") } + entries.keys + Self.instances(of: knownKeys, in: Array(entries.keys))) {
             let name = Self.environmentName(key)
@@ -124,7 +136,9 @@ public struct ConfigurationFile: Sendable {
                 guard knownKeys.contains(where: { Self.matches(pattern: $0, key: path) || Self.isPrefix(path, of: $0) })
                 else {
                     let hint = Spelling.hint(for: path, among: Self.candidates(for: path, knownKeys: knownKeys))
-                    throw ConfigurationError(location: keyLocation, key: path, message: "unknown key\(hint)")
+                    // Every unknown key of the file is reported at once (thrown after the walk).
+                    unknownKeys.append(ConfigurationError(location: keyLocation, key: path, message: "unknown key\(hint)"))
+                    continue
                 }
                 try flatten(value, prefix: path, knownKeys: knownKeys)
             }
