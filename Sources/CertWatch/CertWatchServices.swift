@@ -173,7 +173,7 @@ public struct CertWatchServices: Sendable {
             dispatcher: dispatcher)
         let onServerRunning = options.onServerRunning
         let server = Application(
-            router: api.makeRouter(), configuration: .init(address: .hostname(host, port: port), serverName: "certwatch"),
+            responder: api.makeResponder(), configuration: .init(address: .hostname(host, port: port), serverName: "certwatch"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
             logger: makeLogger("certwatch.http"))
         let ruleReloader = RuleReloader(

@@ -10,12 +10,12 @@ extension CertWatchAPI {
         host: String = "127.0.0.1", logger: Logger = Logger(label: "certwatch.http"),
         _ body: @Sendable (_ baseURL: String) async throws -> T
     ) async throws -> T {
-        let router = makeRouter()
+        let responder = makeResponder()
         return try await LoopbackServer.withRunning(
             host: host, logger: logger,
             makeService: { onListening in
                 Application(
-                    router: router, configuration: .init(address: .hostname(host, port: 0), serverName: "certwatch"),
+                    responder: responder, configuration: .init(address: .hostname(host, port: 0), serverName: "certwatch"),
                     onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) }, logger: logger)
             }, body)
     }

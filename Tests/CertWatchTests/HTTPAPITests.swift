@@ -199,14 +199,15 @@ struct HTTPAPITests {
         }
     }
 
-    @Test("a method a known path does not take is 405 with Allow; an unknown path is 404; both JSON errors")
+    @Test("a method a known path does not take is 405 with Allow; an unknown path is 404; both JSON errors; HEAD is GET without the body")
     func methodNotAllowed() async throws {
         let (api, _) = try makeAPI()
-        let app = Application(router: api.makeRouter())
+        let app = Application(responder: api.makeResponder())
         try await app.test(.router) { client in
             for (method, uri, allow) in [
-                (HTTPRequest.Method.trace, "/v1/watches", "GET, POST"), (.put, "/v1/watches/w_0123456789abcdef", "DELETE, GET"),
-                (.get, "/v1/watches/batch", "POST"), (.delete, "/healthz", "GET"), (.head, "/openapi.yaml", "GET"),
+                (HTTPRequest.Method.trace, "/v1/watches", "GET, HEAD, POST"),
+                (.put, "/v1/watches/w_0123456789abcdef", "DELETE, GET, HEAD"), (.get, "/v1/watches/batch", "POST"),
+                (.delete, "/healthz", "GET, HEAD"), (.head, "/v1/watches/batch", "POST"),
                 (.get, "/v1/sinks/erp/enable", "POST"), (.options, "/douyin/webhook", "POST"),
             ] {
                 try await client.execute(uri: uri, method: method, headers: auth) { response throws in
@@ -228,6 +229,17 @@ struct HTTPAPITests {
             // Declared methods still answer as before.
             try await client.execute(uri: "/v1/watches", method: .get, headers: auth) { response throws in
                 #expect(response.status == .ok)
+            }
+            // HEAD: GET's status and headers, no body; still behind the key.
+            try await client.execute(uri: "/openapi.yaml", method: .head) { response throws in
+                #expect(response.status == .ok && response.body.readableBytes == 0)
+                #expect(response.headers[.contentType] == "application/yaml")
+            }
+            try await client.execute(uri: "/v1/watches", method: .head) { response throws in
+                #expect(response.status == .unauthorized)
+            }
+            try await client.execute(uri: "/v1/watches", method: .head, headers: auth) { response throws in
+                #expect(response.status == .ok && response.body.readableBytes == 0)
             }
         }
     }

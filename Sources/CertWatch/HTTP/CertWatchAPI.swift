@@ -76,4 +76,9 @@ public struct CertWatchAPI: Sendable {
         router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
         return router
     }
+
+    /// ``makeRouter()``'s responder, with `HEAD` answered as `GET` without the body: what `serve` runs.
+    public func makeResponder() -> some HTTPResponder<APIRequestContext> {
+        HEADResponder(base: makeRouter().buildResponder())
+    }
 }

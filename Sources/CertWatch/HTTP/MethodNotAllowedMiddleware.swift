@@ -62,6 +62,7 @@ package struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddle
                 methods = route.methods
             }
         }
+        if methods.contains(.get) { methods.insert(.head) }  // HEADResponder answers HEAD as GET
         return methods.map(\.rawValue).sorted()
     }
 
