@@ -1,6 +1,5 @@
 import ArgumentParser
 import CertWatch
-import CertWatchCore
 import Foundation
 
 /// `certwatch config check`: what `serve` checks before it starts, without starting.
@@ -21,12 +20,9 @@ struct ConfigCommand: AsyncParsableCommand {
 
         func run() async throws {
             let configuration = try global.loadConfiguration()
-            let report = Self.check(configuration)
+            let report = Preflight(configuration)
             for warning in report.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
-            guard report.errors.isEmpty else {
-                for error in report.errors.dropLast() { FileHandle.standardError.write(Data("error: \(error)\n".utf8)) }
-                throw CommandFailure(report.errors.last!)
-            }
+            guard report.errors.isEmpty else { throw CommandFailure(report.errors.joined(separator: "\n")) }
             let source = configuration.sourcePath.isEmpty ? "(no file: defaults and CERTWATCH_* variables)" : configuration.sourcePath
             print("configuration OK: \(source)")
             switch try? configuration.storage {
@@ -36,33 +32,7 @@ struct ConfigCommand: AsyncParsableCommand {
             print("  douyin    \(configuration.douyin.baseURL) (credentials set)")
             print("  listen    \(configuration.listen)")
             print("  sinks     \(configuration.sinks.map(\.description).joined(separator: "; "))")
-            print("  rules     \(report.rules) rule\(report.rules == 1 ? "" : "s") from \(configuration.rulePaths.joined(separator: ", "))")
-        }
-
-        /// Every problem `serve` stops at (errors) or logs (warnings), and how many rules load: `serve`
-        /// runs this same check before it opens the database.
-        static func check(_ configuration: CertWatchConfiguration) -> (errors: [String], warnings: [String], rules: Int) {
-            var errors: [String] = []
-            var warnings: [String] = []
-            do { try configuration.requireCredentials() } catch { errors.append("\(error)") }
-            do { warnings += try configuration.checkTargets() } catch { errors.append("\(error)") }
-            var rules = 0
-            let paths = configuration.rulePaths
-            let absent = paths.filter { !FileManager.default.fileExists(atPath: $0) }
-            if !configuration.file.contains("rules.paths"), paths == ["rules/"], !absent.isEmpty {
-                warnings.append("no rules/ directory here and no rules.paths: events are recorded but not delivered")
-            } else if !absent.isEmpty {
-                errors.append(
-                    "\(configuration.file.location(of: "rules.paths")): rules.paths: no such file or directory: "
-                        + absent.joined(separator: ", "))
-            } else {
-                do {
-                    rules = try RuleSet.load(paths: paths, knownSinks: Set(configuration.sinks.map(\.name))).rules.count
-                } catch {
-                    errors += error.diagnostics.map(\.description)
-                }
-            }
-            return (errors, warnings, rules)
+            print("  rules     \(report.ruleCount) rule\(report.ruleCount == 1 ? "" : "s") from \(configuration.rulePaths.joined(separator: ", "))")
         }
     }
 }

@@ -93,6 +93,12 @@ struct DeliveriesCommand: AsyncParsableCommand {
                 return
             }
             guard let since, let time = Self.time(since, now: now) else { return }  // validate() checked it
+            if let sink {
+                let names = Set(try global.loadConfiguration().sinks.map(\.name))
+                guard names.contains(sink) else {
+                    throw CommandFailure("no sink \(sink); configured: \(names.sorted().joined(separator: ", "))")
+                }
+            }
             let count = try await deliveries.replay(sink: sink, since: time, now: now)
             print("replaying \(count) deliver\(count == 1 ? "y" : "ies")")
         }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import CertWatch
 import Logging
 import Metrics
@@ -16,13 +15,10 @@ struct ServeCommand: AsyncParsableCommand {
         global.bootstrapLogging()
         let configuration = try global.loadConfiguration()
         // What `config check` checks, before the database is opened (or created).
-        let report = ConfigCommand.Check.check(configuration)
+        let report = Preflight(configuration)
         let logger = Logger(label: "certwatch")
         for warning in report.warnings { logger.warning("\(warning)") }
-        guard report.errors.isEmpty else {
-            for error in report.errors.dropLast() { FileHandle.standardError.write(Data("error: \(error)\n".utf8)) }
-            throw CommandFailure(report.errors.last!)
-        }
+        guard report.errors.isEmpty else { throw CommandFailure(report.errors.joined(separator: "\n")) }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         try await CertWatchDaemon(configuration: configuration).run(logger: logger, registry: registry)

@@ -382,6 +382,28 @@ struct ConfigurationTests {
         #expect(warnings.count == 1 && warnings[0].contains("sinks.erp.url") && warnings[0].contains("does not resolve"))
     }
 
+    @Test("the preflight serve and config check share collects every problem: credentials, targets, rule paths")
+    func preflightCollectsEveryProblem() throws {
+        let path = try write(
+            """
+            rules:
+              paths: [norules/]
+            sinks:
+              erp:
+                type: webhook
+                url: http://127.0.0.1:9/hooks
+            http:
+              listen: 127.0.0.1:99999
+            """)
+        let report = Preflight(try CertWatchConfiguration.load(path: path, environment: [:]))
+        #expect(report.errors.count == 4, "\(report.errors)")
+        #expect(report.errors[0].hasPrefix("\(path):8:11: http.listen: expected host:port"))
+        #expect(report.errors[1].contains("douyin.client_key, douyin.client_secret: required"))
+        #expect(report.errors[2].hasPrefix("\(path):6:10: sinks.erp.url: target 127.0.0.1 refused"))
+        #expect(report.errors[3].hasPrefix("\(path):2:10: rules.paths: no such file or directory"))
+        #expect(report.ruleCount == 0)
+    }
+
     @Test("relative paths in the file resolve against the file's directory, not the working directory")
     func relativePaths() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cw-\(UUID().uuidString)").path

@@ -69,14 +69,23 @@ public final class Outbox: Sendable {
     /// `rules/` directory yields no rules (nothing is delivered) with a warning; any other problem
     /// throws ``RuleLoadErrors`` (every diagnostic, file:line:col).
     public static func loadRules(paths: [String], sinks: [SinkConfiguration], logger: Logger) throws -> RuleSet {
-        if paths == ["rules/"], !FileManager.default.fileExists(atPath: "rules/") {
-            logger.warning("no rules/ directory: events are recorded but not delivered (set rules.paths)")
+        if defaultRulesAbsent(paths) {
+            logger.warning("\(noRulesWarning)")
             return RuleSet()
         }
         let rules = try RuleSet.load(paths: paths, knownSinks: Set(sinks.map(\.name)))
         logger.info("rules loaded", metadata: ["files": "\(rules.files.count)", "rules": "\(rules.rules.count)"])
         return rules
     }
+
+    /// Whether `paths` is the default `rules/` (no `rules.paths` set; relative to the working
+    /// directory) and there is no such directory: then nothing is delivered, with ``noRulesWarning``.
+    public static func defaultRulesAbsent(_ paths: [String]) -> Bool {
+        paths == ["rules/"] && !FileManager.default.fileExists(atPath: "rules/")
+    }
+
+    /// What `serve` and `config check` say when ``defaultRulesAbsent(_:)``.
+    public static let noRulesWarning = "no rules/ directory here and no rules.paths: events are recorded but not delivered"
 
     /// Appends events outside a poll, with their deliveries, in one transaction. Returns the
     /// events appended (ids already stored are skipped).
