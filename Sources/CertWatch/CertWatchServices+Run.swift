@@ -21,6 +21,13 @@ extension CertWatchServices {
     public func run(signals: some AsyncSequence<UnixSignal, Never> & Sendable) async throws {
         let group = self.group
         let logger = self.logger
+        // Joins the replicas before the watcher's first request (``ReplicaHeartbeat/beat()``); on
+        // failure the heartbeat service tries again as it starts.
+        do {
+            try await heartbeat.beat()
+        } catch {
+            logger.error("cannot record the first heartbeat", metadata: ["error": "\(error)"])
+        }
         var escalated = false
         do {
             try await withThrowingTaskGroup(of: Ending.self) { tasks in

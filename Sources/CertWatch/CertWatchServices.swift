@@ -18,9 +18,10 @@ import ServiceLifecycle
 /// 2. the HTTP server (`http-server`): stops accepting, finishes the requests in flight;
 /// 3. the ``watcher``: the polls in flight complete, and their events and deliveries commit;
 /// 4. the ``ruleReloader``, the ``groupFlusher`` and the ``retention`` pass;
-/// 5. the ``dispatcher``, last: it delivers until everything before it has stopped, then finishes
+/// 5. the ``dispatcher``: it delivers until everything before it has stopped, then finishes
 ///    the deliveries in flight and records them. What is still pending waits in the outbox for
-///    the next start.
+///    the next start;
+/// 6. the ``heartbeat``, last: it leaves the replica set, ending this instance's leases.
 ///
 /// A service that throws shuts the group down gracefully in the same order, and ``run()`` then
 /// rethrows its error. See ``run()`` for the signals.
@@ -93,6 +94,8 @@ public struct CertWatchServices: Sendable {
     public let groupFlusher: GroupFlusher
     /// Prunes old history.
     public let retention: RetentionService
+    /// This instance's heartbeat: membership among replicas, the QPS share (stops last, then leaves).
+    public let heartbeat: ReplicaHeartbeat
     /// Reloads the rules on SIGHUP and file change.
     public let ruleReloader: RuleReloader
     /// Douyin's push intake at `/douyin/webhook` (nil when `push.enabled` is false).
@@ -181,6 +184,9 @@ public struct CertWatchServices: Sendable {
         let retention = RetentionService(
             store: store, policy: configuration.retention, clock: clock, interval: options.retentionInterval,
             logger: makeLogger("certwatch.retention"))
+        let heartbeat = ReplicaHeartbeat(
+            store: store, budget: watcher.budget, clock: clock, interval: ReplicaHeartbeat.interval(requestTimeout: Double(client.requestTimeout.components.seconds)),
+            logger: makeLogger("certwatch.replicas"))
         let groupFlusher = GroupFlusher(
             store: store, outbox: outbox, clock: clock, interval: options.groupCheckInterval, wake: { dispatcher.wakeUp() },
             logger: makeLogger("certwatch.groups"))
@@ -191,7 +197,7 @@ public struct CertWatchServices: Sendable {
         }
         let services =
             [
-                named(dispatcher, "dispatcher"), named(retention, "retention"), named(groupFlusher, "group-flusher"),
+                named(heartbeat, "replica-heartbeat"), named(dispatcher, "dispatcher"), named(retention, "retention"), named(groupFlusher, "group-flusher"),
                 named(ruleReloader, "rule-reloader"), named(watcher, "watcher"), named(server, "http-server"),
             ] + options.inputs
         var groupConfiguration = ServiceGroupConfiguration(
@@ -208,6 +214,7 @@ public struct CertWatchServices: Sendable {
         self.dispatcher = dispatcher
         self.groupFlusher = groupFlusher
         self.retention = retention
+        self.heartbeat = heartbeat
         self.ruleReloader = ruleReloader
         self.push = push
         self.api = api

@@ -48,8 +48,10 @@ public struct RateLimiter: Sendable, Hashable {
     /// urgent caller may take it first).
     public mutating func take(now: Double) -> Double {
         refill(now: now)
-        if tokens >= 1 {
-            tokens -= 1
+        // Within a nano-token of whole: refills add up in floating point, and a wait shorter than
+        // the clock's resolution would never arrive.
+        if tokens >= 1 - 1e-9 {
+            tokens = max(0, tokens - 1)
             return 0
         }
         return (1 - tokens) / currentRate
@@ -72,11 +74,14 @@ public struct RateLimiter: Sendable, Hashable {
         }
     }
 
-    /// Changes the configured rate (and the current rate with it).
+    /// Changes the configured rate to `rate` (requests per second, > 0), keeping a slow-down in
+    /// proportion (a limiter slowed to half its rate runs at half the new one) and the bucket size.
+    /// A replica's share of the app's quota changes this way when replicas join or die.
     public mutating func setRate(_ rate: Double) {
+        guard rate > 0, rate != configuredRate else { return }
+        currentRate = max(min(minimumRate, rate), rate * currentRate / configuredRate)
         configuredRate = rate
-        currentRate = rate
-        burst = max(1, rate)
+        tokens = min(tokens, burst)
     }
 
     private mutating func refill(now: Double) {

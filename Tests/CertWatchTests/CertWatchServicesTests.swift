@@ -13,7 +13,7 @@ import UnixSignals
 /// a poll in flight at shutdown commits its event and delivery, and a second signal cancels.
 @Suite("Service assembly and shutdown")
 struct CertWatchServicesTests {
-    @Test("graceful shutdown stops the inputs, the HTTP server, the watcher, …, the dispatcher last")
+    @Test("graceful shutdown stops the inputs, the HTTP server, the watcher, …, the dispatcher, the heartbeat last")
     func shutdownOrder() async throws {
         try await FakeDouyin.with { douyin in
             let services = try CertWatchServices(
@@ -25,7 +25,7 @@ struct CertWatchServicesTests {
             try await services.shutdown()
             #expect(
                 services.shutdownOrder == [
-                    "backend", "http-server", "watcher", "rule-reloader", "group-flusher", "retention", "dispatcher",
+                    "backend", "http-server", "watcher", "rule-reloader", "group-flusher", "retention", "dispatcher", "replica-heartbeat",
                 ])
         }
     }
@@ -45,7 +45,7 @@ struct CertWatchServicesTests {
                 douyin.release()
                 try await tasks.waitForAll()
             }
-            #expect(rig.log.triggered == ["http-server", "watcher", "rule-reloader", "group-flusher", "retention", "dispatcher"])
+            #expect(rig.log.triggered == ["http-server", "watcher", "rule-reloader", "group-flusher", "retention", "dispatcher", "replica-heartbeat"])
             #expect(rig.log.finished == rig.log.triggered)
             // The documented example's certificates were discovered, each event with its delivery.
             let events = try await rig.services.store.events(after: 0, type: nil, orderID: nil, limit: 10_000)

@@ -44,6 +44,11 @@ public struct DeliveryStore: Sendable {
         }
     }
 
+    /// How long a claimed delivery stays leased to the instance that claimed it, seconds: longer
+    /// than any attempt, so only a dead instance's lease runs out (a heartbeat ends those sooner,
+    /// ``CertWatchStorage/heartbeat(now:staleAfter:slowedAt:)``; a SQLite `serve` ends them at start).
+    public static let lease = 600.0
+
     /// Up to `limit` deliveries of `sink` due at `now`, each the earliest open one of its
     /// certificate for this sink, excluding `inFlight` ids, oldest due first; nothing for a disabled
     /// sink. See ``CertWatchStorage/claimDeliveries(sink:now:limit:excluding:)``.

@@ -4,7 +4,6 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
-import Synchronization
 
 /// `POST /douyin/webhook`: Douyin's own push (券消息通知 and order messages) taken as a hint.
 ///
@@ -15,7 +14,8 @@ import Synchronization
 ///   may also be a JSON string) is answered with `{"challenge": N}`;
 /// - messages are de-duplicated by `Msg-Id` (header, else the body's `msg_id`; Douyin retries up
 ///   to 3 times): a repeat answers 200 `{"status": "duplicate"}` and polls nothing. The ids
-///   remembered are the last 10,000, in memory;
+///   handled are kept in the database for a day (``pushMessageMemory``; pruned by
+///   ``RetentionService``), so a repeat is caught by any replica and after a restart;
 /// - `life_trade_certificate_notify` and `life_trade_order_notify` in every shape
 ///   ``DouyinPushMessage`` reads name orders, certificates or encrypted codes; the watches they
 ///   name (``Store/hint(_:now:)``: by order id, by a certificate in a watch's stored snapshots, by
@@ -37,7 +37,6 @@ public struct DouyinPushIntake: Sendable {
     let store: any CertWatchStorage
     let clock: any WallClock
     let policy: PollPolicy
-    let seen: RecentIDs
     let logger: Logger
 
     public init(
@@ -50,7 +49,6 @@ public struct DouyinPushIntake: Sendable {
         self.store = store
         self.clock = clock
         self.policy = policy
-        self.seen = RecentIDs(capacity: 10_000)
         self.logger = logger
     }
 
@@ -93,14 +91,14 @@ public struct DouyinPushIntake: Sendable {
             return ["challenge": message.content["challenge"] ?? .null]
         }
         let messageID = header ?? message.messageID
-        if let messageID, seen.contains(messageID) {
+        if let messageID, try await store.pushMessageSeen(messageID) {
             Self.count(event: event, "duplicate")
             return ["status": .string("duplicate")]
         }
         guard DouyinPushMessage.hintEvents.contains(event) else {
             Self.count(event: event, "ignored")
             logger.debug("push event ignored", metadata: ["event": "\(event)"])
-            if let messageID { _ = seen.insert(messageID) }
+            try await remember(messageID)
             return ["status": .string("ignored")]
         }
         let targets = message.targets
@@ -109,7 +107,7 @@ public struct DouyinPushIntake: Sendable {
             logger.info(
                 "push without order_id, certificate_id or encrypted_code ignored",
                 metadata: ["event": "\(event)", "warnings": "\(message.warnings)"])
-            if let messageID { _ = seen.insert(messageID) }
+            try await remember(messageID)
             return ["status": .string("ignored"), "warnings": .array(message.warnings.map(JSONValue.string))]
         }
         let now = clock.unixNow
@@ -122,7 +120,7 @@ public struct DouyinPushIntake: Sendable {
             result = "registered"
         }
         // Remembered only once handled: a message that failed here is taken again when Douyin retries.
-        if let messageID { _ = seen.insert(messageID) }
+        try await remember(messageID)
         Self.count(event: event, result)
         logger.info(
             "push hint",
@@ -137,38 +135,17 @@ public struct DouyinPushIntake: Sendable {
         ]
     }
 
+    /// How long a handled `Msg-Id` is remembered, seconds: a day, far beyond Douyin's retries.
+    public static let pushMessageMemory = 86_400.0
+
+    /// Remembers a handled message's id, if it has one.
+    private func remember(_ messageID: String?) async throws {
+        if let messageID { try await store.rememberPushMessage(messageID, at: clock.now()) }
+    }
+
     /// Counts one message in `certwatch_push_messages_total{event,result}`.
     static func count(event: String?, _ result: String) {
         let label = event.map { DouyinPushMessage.hintEvents.contains($0) || $0 == "verify_webhook" ? $0 : "other" } ?? "other"
         CertWatchMetrics.pushMessage(event: label, result: result)
-    }
-}
-
-/// A bounded set of recently seen ids (oldest forgotten first).
-final class RecentIDs: Sendable {
-    private let state: Mutex<(set: Set<String>, order: [String], head: Int)>
-    private let capacity: Int
-
-    init(capacity: Int) {
-        self.capacity = capacity
-        state = Mutex((Set(), [], 0))
-    }
-
-    /// Whether `id` is remembered.
-    func contains(_ id: String) -> Bool { state.withLock { $0.set.contains(id) } }
-
-    /// Adds `id`; returns `false` if it was already there.
-    func insert(_ id: String) -> Bool {
-        state.withLock { state in
-            guard state.set.insert(id).inserted else { return false }
-            if state.order.count < capacity {
-                state.order.append(id)
-            } else {
-                state.set.remove(state.order[state.head])
-                state.order[state.head] = id
-                state.head = (state.head + 1) % capacity
-            }
-            return true
-        }
     }
 }

@@ -78,6 +78,7 @@ struct OperationsAPI: Sendable {
             let rates = await watcher.budget.rates
             registry.makeGauge(name: "certwatch_qps_budget").set(rates.configured)
             registry.makeGauge(name: "certwatch_qps_current").set(rates.current)
+            registry.makeGauge(name: "certwatch_replicas").set(Int64(await watcher.budget.replicas))
         }
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

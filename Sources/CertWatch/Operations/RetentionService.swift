@@ -19,7 +19,8 @@ public struct RetentionPolicy: Sendable, Hashable {
     }
 }
 
-/// Prunes old events, their finished deliveries and old delivery attempts in small batches, once an
+/// Prunes old events, their finished deliveries, old delivery attempts and push `Msg-Id`s older
+/// than a day (``DouyinPushIntake/pushMessageMemory``) in small batches, once an
 /// hour (and at start). Watches and certificates' last snapshots are never pruned.
 public struct RetentionService: Service {
     let store: any CertWatchStorage
@@ -72,6 +73,7 @@ public struct RetentionService: Service {
             events += deleted
             if deleted < batch { break }
         }
+        _ = try await store.prunePushMessages(before: now - DouyinPushIntake.pushMessageMemory)
         return (events, attempts)
     }
 }

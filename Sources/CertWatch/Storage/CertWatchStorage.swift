@@ -128,9 +128,13 @@ public protocol CertWatchStorage: Sendable {
 
     // MARK: Deliveries (the outbox)
 
-    /// Up to `limit` deliveries of `sink` due at `now`, each the earliest open delivery of its
+    /// Takes up to `limit` deliveries of `sink` due at `now`, each the earliest open delivery of its
     /// certificate for this sink (so one certificate's events reach a sink in `sequence` order),
     /// excluding the `inFlight` ids; oldest due first, then in outbox order. Nothing for a disabled sink.
+    /// Each is leased to this instance for ``DeliveryStore/lease`` seconds, ended by
+    /// ``recordDeliveryAttempts(_:now:)``: no other instance's claim takes it meanwhile, nor a later
+    /// delivery of its certificate to the sink. This instance's own claims skip only `inFlight`
+    /// (so what it claimed ahead and did not send, e.g. after a 410, is claimed again).
     func claimDeliveries(sink: String, now: Double, limit: Int, excluding inFlight: Set<Int64>) async throws
         -> [DeliveryStore.Due]
 
@@ -173,6 +177,33 @@ public protocol CertWatchStorage: Sendable {
     /// Replays every dead or cancelled delivery of `sink` (all sinks when `nil`) that reached that
     /// state at or after `since`. Returns how many.
     func replayDeliveries(sink: String?, since: Double, now: Double) async throws -> Int
+
+    // MARK: Replicas
+
+    /// This store's instance id (``InstanceID``): the owner written on every watch and delivery
+    /// lease taken through it, and its row in the `instances` table.
+    var instanceID: String { get }
+
+    /// Records this instance as live at `now` (Unix seconds, fractional; `slowedAt`: when Douyin last
+    /// answered this instance 2119003, if ever), then reaps the instances whose last heartbeat is
+    /// older than `now - staleAfter`: deletes their rows and ends their watch and delivery leases,
+    /// so what a dead replica held is claimed again at once. Returns the instances now live.
+    func heartbeat(now: Double, staleAfter: Double, slowedAt: Double?) async throws -> ReplicaMembership
+
+    /// Removes this instance's row and ends its leases (graceful shutdown: the other replicas take
+    /// its share of the QPS budget at their next heartbeat).
+    func leave() async throws
+
+    // MARK: Push messages
+
+    /// Whether the push message `messageID` (Douyin's `Msg-Id`) was handled already, by any instance.
+    func pushMessageSeen(_ messageID: String) async throws -> Bool
+
+    /// Remembers that the push message `messageID` was handled at `at` (Unix seconds); again is harmless.
+    func rememberPushMessage(_ messageID: String, at: Double) async throws
+
+    /// Forgets the push message ids remembered before `cutoff` (Unix seconds). Returns how many.
+    func prunePushMessages(before cutoff: Double) async throws -> Int
 
     // MARK: Retention and health
 

@@ -2,17 +2,41 @@ import CertWatchCore
 
 /// The app's global Douyin QPS budget shared by every poll: a ``RateLimiter`` behind an actor,
 /// waiting on the injected clock.
+///
+/// Replicas on one database share the app's quota: ``ReplicaHeartbeat`` gives this instance
+/// `qps ÷ live replicas` (``share(among:)``), holds a replica that joins others until they have
+/// seen it (``hold(until:)``), and passes a 2119003 answered to any replica on to every other
+/// (``slowDown()``, ``slowedAt``, ``followSlowDown()``). The bucket holds one token, so a
+/// replica never sends more than its share within any one second, even after idling.
+///
+/// Douyin counts requests by its own clock, when they arrive; requests sent exactly `1/qps`
+/// apart reach it a few milliseconds more or less apart, and one late arrival puts qps + 1 into
+/// one of its seconds. So the budget spends ``headroom`` of the quota: requests go out 10 % wider
+/// apart than qps allows, and arrival times may spread by 100 ms without any second of Douyin's
+/// exceeding the quota (measured: the replica failover test saw 5 in a second at a quota of 4
+/// without it).
 public actor QPSBudget {
     private var limiter: RateLimiter
     private let clock: any WallClock
+    /// The app's quota, requests per second, for all replicas together.
+    public let appQPS: Double
+    /// Live replicas sharing ``appQPS`` (1 alone).
+    public private(set) var replicas = 1
+    /// When Douyin last answered this instance 2119003 (Unix seconds), `nil` before.
+    public private(set) var slowedAt: Double?
+    private var heldUntil: Double?
 
     /// - Parameters:
     ///   - qps: requests per second allowed (Douyin's quota for the app; default 10).
     ///   - clock: the clock to wait on.
     public init(qps: Double, clock: any WallClock) {
-        limiter = RateLimiter(rate: qps)
+        appQPS = qps
+        limiter = RateLimiter(rate: qps * Self.headroom, burst: 1)
         self.clock = clock
     }
+
+    /// The part of the quota spent (see the type's documentation).
+    public static let headroom = 0.9
 
     /// Priority callers waiting now (routine callers let them go first).
     private var priorityWaiting = 0
@@ -27,8 +51,11 @@ public actor QPSBudget {
         while true {
             try Task.checkCancellation()
             let wait: Double
-            if priority || priorityWaiting == 0 {
-                wait = limiter.take(now: clock.now())
+            let now = clock.now()
+            if let heldUntil, now < heldUntil {
+                wait = heldUntil - now
+            } else if priority || priorityWaiting == 0 {
+                wait = limiter.take(now: now)
                 if wait == 0 { return }
             } else {
                 wait = 1 / max(limiter.currentRate, 0.001)
@@ -37,12 +64,31 @@ public actor QPSBudget {
         }
     }
 
-    /// Douyin answered 2119003: halve the rate.
-    public func slowDown() { limiter.slowDown() }
+    /// Douyin answered 2119003 to this instance: halve the rate (and remember when, for the others).
+    public func slowDown() {
+        limiter.slowDown()
+        slowedAt = clock.now()
+    }
+
+    /// Another replica was answered 2119003: halve the rate as well.
+    public func followSlowDown() { limiter.slowDown() }
 
     /// A call succeeded.
     public func succeeded() { limiter.succeeded() }
 
-    /// The configured and current rates, requests per second.
-    public var rates: (configured: Double, current: Double) { (limiter.configuredRate, limiter.currentRate) }
+    /// This instance's share of the quota: ``appQPS`` × ``headroom`` ÷ `replicas` (a slow-down kept in proportion).
+    public func share(among replicas: Int) {
+        let replicas = max(1, replicas)
+        guard replicas != self.replicas else { return }
+        self.replicas = replicas
+        limiter.setRate(appQPS * Self.headroom / Double(replicas))
+    }
+
+    /// Sends nothing before `time` (Unix seconds): a replica that joined waits until the others
+    /// have taken their smaller shares.
+    public func hold(until time: Double) { heldUntil = time }
+
+    /// The app's quota and this instance's current rate (at most ``appQPS`` × ``headroom`` ÷ ``replicas``),
+    /// requests per second.
+    public var rates: (configured: Double, current: Double) { (appQPS, limiter.currentRate) }
 }

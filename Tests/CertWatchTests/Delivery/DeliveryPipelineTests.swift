@@ -224,7 +224,7 @@ struct DeliveryClaimQueryPlanTests {
     func claimUsesTheDueIndex() async throws {
         let store = try temporaryStore()
         let plan = try await store.testingWriter.read { db in
-            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + Store.dueDeliveriesSQL, arguments: ["hook", 0.0, 8])
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + Store.dueDeliveriesSQL, arguments: ["hook", 0.0, 0.0, "me", 8])
                 .map { $0["detail"] as String }.joined(separator: "; ")
         }
         #expect(plan.contains("deliveries_due"))

@@ -180,6 +180,7 @@ import Testing
             #expect(receiver.requestCount == 1)
             // Restart on the same database.
             let reopened = try Store(path: store.path)
+            _ = try await reopened.releaseAllLeases()  // as serve does at start, holding the database alone
             let after = try DeliveryRig(sinks: [webhook(url: url)], store: reopened, clock: clock)
             #expect(try await after.delivery(of: event, sink: "hook").state == .pending)
             try await after.dispatcher.dispatchDue()

@@ -9,6 +9,8 @@ import Testing
 struct StorageBackend: Sendable, CustomTestStringConvertible {
     let name: String
     let make: @Sendable () async throws -> any CertWatchStorage
+    /// Opens a second instance (another replica, another `instanceID`) on the same database as `storage`.
+    let another: @Sendable (_ storage: any CertWatchStorage) async throws -> any CertWatchStorage
     let writeUnknownWatchState: @Sendable (any CertWatchStorage, _ watchID: String, _ state: String) async throws -> Void
     let writeUnknownDeliveryState: @Sendable (any CertWatchStorage, _ deliveryID: Int64, _ state: String) async throws -> Void
 
@@ -17,6 +19,7 @@ struct StorageBackend: Sendable, CustomTestStringConvertible {
     static let sqlite = StorageBackend(
         name: "SQLite",
         make: { try temporaryStore() },
+        another: { storage in try Store(path: (storage as! Store).path) },
         writeUnknownWatchState: { storage, id, state in
             try await (storage as! Store).testingWriter.write { db in
                 try db.execute(sql: "UPDATE watches SET state = ? WHERE id = ?", arguments: [state, id])
@@ -44,6 +47,10 @@ struct StorageBackend: Sendable, CustomTestStringConvertible {
             let url = try #require(postgresURL, "CERTWATCH_TEST_POSTGRES_URL is not set")
             return try await PostgresStore.connect(
                 location: try PostgresLocation(url: url), schema: "cw_test_" + randomHex(6), logger: quietLogger())
+        },
+        another: { storage in
+            let first = storage as! PostgresStore
+            return try await PostgresStore.connect(location: first.location, schema: first.schema, logger: quietLogger())
         },
         writeUnknownWatchState: { storage, id, state in
             try await (storage as! PostgresStore).testingExecute("UPDATE watches SET state = $1 WHERE id = $2", [state, id])
@@ -386,23 +393,99 @@ struct StorageConformanceTests {
         let storage = try await backend.make()
         let events = try await appendWithDeliveries(
             storage, [event("a", n: 1), event("b", n: 1), event("a", n: 2)], sinks: ["hook", "other"], now: 100)
-        func claimed(_ sink: String, excluding: Set<Int64> = []) async throws -> [String] {
-            try await storage.claimDeliveries(sink: sink, now: 100, limit: 10, excluding: excluding).map(\.delivery.eventID)
+        func claimed(_ sink: String, now: Double = 100, limit: Int = 10, excluding: Set<Int64> = []) async throws -> [DeliveryStore.Due] {
+            try await storage.claimDeliveries(sink: sink, now: now, limit: limit, excluding: excluding)
         }
         // a#2 waits for a#1 on each sink; b#1 is independent.
-        #expect(try await claimed("hook") == [events[0].id, events[1].id])
-        #expect(try await claimed("other") == [events[0].id, events[1].id])
+        #expect(try await claimed("hook").map(\.delivery.eventID) == [events[0].id, events[1].id])
+        #expect(try await claimed("other").map(\.delivery.eventID) == [events[0].id, events[1].id])
         // Not yet due; in-flight ids are skipped.
-        #expect(try await storage.claimDeliveries(sink: "hook", now: 99, limit: 10, excluding: []).isEmpty)
-        let first = try await storage.claimDeliveries(sink: "hook", now: 100, limit: 1, excluding: [])
-        #expect(try await claimed("hook", excluding: [first[0].delivery.id]) == [events[1].id])
-        // Recording a#1 on "hook" releases a#2 there, not on "other".
+        #expect(try await claimed("hook", now: 99).isEmpty)
+        let first = try await claimed("hook", limit: 1)
+        #expect(try await claimed("hook", excluding: [first[0].delivery.id]).map(\.delivery.eventID) == [events[1].id])
+        // Another instance finds them leased: nothing (and not a#2, which waits for a#1).
+        let other = try await backend.another(storage)
+        #expect(try await other.claimDeliveries(sink: "hook", now: 100, limit: 10, excluding: []).isEmpty)
+        // Recording a#1 on "hook" ends its lease and releases a#2 there, not on "other".
         try await recordDelivered(storage, first, now: 101)
-        #expect(try await claimed("hook") == [events[1].id, events[2].id])
-        #expect(try await claimed("other") == [events[0].id, events[1].id])
+        #expect(try await claimed("hook").map(\.delivery.eventID) == [events[1].id, events[2].id])
+        #expect(try await claimed("other").map(\.delivery.eventID) == [events[0].id, events[1].id])
         #expect(try await storage.deliveryAttempts(deliveryID: first[0].delivery.id).map(\.outcome) == [.delivered])
         #expect(try await storage.nextDeliveryDue(sinks: ["hook"]) == 100)
         #expect(try await storage.deliveryCounts()["hook"] == [.delivered: 1, .pending: 2])
+        // A lease runs out after DeliveryStore.lease (its holder died without leaving): claimed again.
+        #expect(try await other.claimDeliveries(sink: "other", now: 100, limit: 10, excluding: []).isEmpty)
+        #expect(
+            try await other.claimDeliveries(sink: "other", now: 100 + DeliveryStore.lease, limit: 10, excluding: [])
+                .map(\.delivery.eventID) == [events[0].id, events[1].id])
+        try await other.close()
+    }
+
+    @Test("two instances never claim the same delivery; one certificate's deliveries stay in order across them", arguments: StorageBackend.all)
+    func deliveryClaimsAcrossInstances(backend: StorageBackend) async throws {
+        let one = try await backend.make()
+        let two = try await backend.another(one)
+        let events = try await appendWithDeliveries(
+            one, [event("a", n: 1), event("b", n: 1), event("a", n: 2), event("c", n: 1)], sinks: ["hook"], now: 100)
+        // Claimed at once from both: every due delivery goes to exactly one of them, a#2 to neither.
+        async let first = one.claimDeliveries(sink: "hook", now: 100, limit: 2, excluding: [])
+        async let second = two.claimDeliveries(sink: "hook", now: 100, limit: 2, excluding: [])
+        let (byOne, byTwo) = try await (first, second)
+        let ids = (byOne + byTwo).map(\.delivery.eventID)
+        #expect(Set(ids) == [events[0].id, events[1].id, events[3].id] && ids.count == 3)
+        let inFlight = Set((byOne + byTwo).map(\.delivery.id))
+        #expect(try await two.claimDeliveries(sink: "hook", now: 100, limit: 10, excluding: inFlight).isEmpty)
+        // a#1 recorded by whichever took it: a#2 is next, for either instance.
+        let a1 = try #require((byOne + byTwo).first { $0.delivery.eventID == events[0].id })
+        try await recordDelivered(byOne.contains { $0.delivery.id == a1.delivery.id } ? one : two, [a1], now: 101)
+        #expect(
+            try await two.claimDeliveries(sink: "hook", now: 101, limit: 10, excluding: inFlight).map(\.delivery.eventID) == [events[2].id])
+        try await two.close()
+    }
+
+    @Test("a silent instance is reaped by another's heartbeat, which ends its watch and delivery leases; leaving ends them at once", arguments: StorageBackend.all)
+    func reapingAndLeaving(backend: StorageBackend) async throws {
+        let one = try await backend.make()
+        let two = try await backend.another(one)
+        #expect(one.instanceID != two.instanceID)
+        #expect(try await one.heartbeat(now: 100, staleAfter: 15, slowedAt: nil) == ReplicaMembership(live: 1))
+        #expect(try await two.heartbeat(now: 101, staleAfter: 15, slowedAt: nil) == ReplicaMembership(live: 2))
+        let watch = try await register(one, "2001", dueAt: 50)
+        let events = try await appendWithDeliveries(one, [event("a")], sinks: ["hook"], now: 100)
+        #expect(try await one.claimDue(now: 102, limit: 10, lease: 40).map(\.id) == [watch.id])
+        #expect(try await one.claimDeliveries(sink: "hook", now: 102, limit: 10, excluding: []).count == 1)
+        // One reports a 2119003; two sees it.
+        #expect(try await one.heartbeat(now: 105, staleAfter: 15, slowedAt: 104).live == 2)
+        #expect(try await two.heartbeat(now: 106, staleAfter: 15, slowedAt: nil).othersSlowedAt == 104)
+        #expect(try await two.claimDue(now: 110, limit: 10, lease: 40).isEmpty)
+        // One falls silent: 15 s after its last heartbeat two reaps it and takes its work, long
+        // before the watch lease (40 s) or the delivery lease would run out.
+        #expect(try await two.heartbeat(now: 120, staleAfter: 15, slowedAt: nil).reaped.isEmpty)
+        #expect(try await two.heartbeat(now: 121, staleAfter: 15, slowedAt: nil) == ReplicaMembership(live: 1, reaped: [one.instanceID]))
+        #expect(try await two.claimDue(now: 121, limit: 10, lease: 40).map(\.id) == [watch.id])
+        #expect(try await two.claimDeliveries(sink: "hook", now: 121, limit: 10, excluding: []).map(\.delivery.eventID) == [events[0].id])
+        // Two leaves: its leases end, and one (back) finds itself alone.
+        try await two.leave()
+        #expect(try await one.heartbeat(now: 122, staleAfter: 15, slowedAt: nil) == ReplicaMembership(live: 1))
+        #expect(try await one.claimDue(now: 122, limit: 10, lease: 40).map(\.id) == [watch.id])
+        #expect(try await one.claimDeliveries(sink: "hook", now: 122, limit: 10, excluding: []).count == 1)
+        try await two.close()
+    }
+
+    @Test("a push message id handled by one instance is known to every other, until pruned", arguments: StorageBackend.all)
+    func pushMessages(backend: StorageBackend) async throws {
+        let one = try await backend.make()
+        let two = try await backend.another(one)
+        #expect(try await !one.pushMessageSeen("msg-1"))
+        try await one.rememberPushMessage("msg-1", at: 100)
+        try await two.rememberPushMessage("msg-1", at: 101)  // again: harmless
+        try await two.rememberPushMessage("msg-2", at: 200)
+        #expect(try await two.pushMessageSeen("msg-1"))
+        #expect(try await one.pushMessageSeen("msg-2"))
+        #expect(try await one.prunePushMessages(before: 150) == 1)
+        #expect(try await !two.pushMessageSeen("msg-1"))
+        #expect(try await two.pushMessageSeen("msg-2"))
+        try await two.close()
     }
 
     @Test("a disabled sink gets nothing until it is enabled", arguments: StorageBackend.all)

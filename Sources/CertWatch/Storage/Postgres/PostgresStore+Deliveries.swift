@@ -55,32 +55,44 @@ extension PostgresStore {
 
     // MARK: Dispatcher
 
-    /// See ``CertWatchStorage/claimDeliveries(sink:now:limit:excluding:)``: the same query as SQLite's
-    /// (each certificate's earliest open delivery to the sink), on one connection.
+
+    /// See ``CertWatchStorage/claimDeliveries(sink:now:limit:excluding:)``: the same choice as SQLite's
+    /// (each certificate's earliest open delivery to the sink), and the rows are leased to this
+    /// instance (`leased_by`, `leased_until`: ``DeliveryStore/lease`` seconds) with `FOR UPDATE SKIP LOCKED`,
+    /// so no two replicas send one delivery at once and one certificate's deliveries to a sink stay
+    /// in order across replicas. A dead replica's leases end when a heartbeat reaps it.
     public func claimDeliveries(sink: String, now: Double, limit: Int, excluding inFlight: Set<Int64>) async throws
         -> [DeliveryStore.Due]
     {
-        try await client.withConnection { connection in
+        try await transaction { connection in
             let disabled = try await connection.count(
                 "SELECT 1 FROM sink_states WHERE name = \(sink) AND disabled_at IS NOT NULL", logger: self.logger)
             guard disabled == 0 else { return [] }
+            // Leased to this instance until it records the attempt (or leaves, or is reaped as dead):
+            // another replica's claim skips the row while this one holds it, and skips a later
+            // delivery of the same certificate while this one is open.
             let rows = try await connection.rows(
                 """
-                SELECT d.*, e.body AS event_body FROM deliveries d JOIN events e ON e.id = d.event_id
-                WHERE d.sink = \(sink) AND d.state IN ('pending', 'retrying') AND d.next_attempt_at <= \(now)
-                  AND NOT EXISTS (
-                    SELECT 1 FROM deliveries p
-                    WHERE p.sink = d.sink AND p.subject = d.subject AND p.state IN ('pending', 'retrying')
-                      AND p.event_sequence < d.event_sequence)
-                ORDER BY d.next_attempt_at, d.id LIMIT \(limit + inFlight.count)
+                WITH claimed AS (
+                    UPDATE deliveries SET leased_until = \(now + DeliveryStore.lease), leased_by = \(self.instanceID)
+                    WHERE id IN (
+                        SELECT d.id FROM deliveries d
+                        WHERE d.sink = \(sink) AND d.state IN ('pending', 'retrying') AND d.next_attempt_at <= \(now)
+                          AND (d.leased_until IS NULL OR d.leased_until <= \(now) OR d.leased_by = \(self.instanceID))
+                          AND NOT (d.id = ANY(\(Array(inFlight))))
+                          AND NOT EXISTS (
+                            SELECT 1 FROM deliveries p
+                            WHERE p.sink = d.sink AND p.subject = d.subject AND p.state IN ('pending', 'retrying')
+                              AND p.event_sequence < d.event_sequence)
+                        ORDER BY d.next_attempt_at, d.id LIMIT \(limit)
+                        FOR UPDATE SKIP LOCKED)
+                    RETURNING *)
+                SELECT c.*, e.body AS event_body FROM claimed c JOIN events e ON e.id = c.event_id
+                ORDER BY c.next_attempt_at, c.id
                 """, logger: self.logger)
-            var due: [DeliveryStore.Due] = []
-            for row in rows where due.count < limit {
-                let delivery = try Self.delivery(from: row)
-                guard !inFlight.contains(delivery.id) else { continue }
-                due.append(DeliveryStore.Due(delivery: delivery, eventBody: try row.string("event_body")))
+            return try rows.map { row in
+                DeliveryStore.Due(delivery: try Self.delivery(from: row), eventBody: try row.string("event_body"))
             }
-            return due
         }
     }
 
@@ -116,6 +128,12 @@ extension PostgresStore {
                         result.delivery.sink, reason: attempt.error ?? "disabled by the dispatcher", now: now, on: connection)
                 }
             }
+            // Replayed or cancelled meanwhile or not: the attempt is over, so is its lease.
+            try await connection.query(
+                """
+                UPDATE deliveries SET leased_until = NULL, leased_by = NULL
+                WHERE id = ANY(\(results.map(\.attempt.deliveryID))) AND leased_by = \(self.instanceID)
+                """, logger: self.logger)
         }
     }
 
@@ -250,18 +268,23 @@ extension PostgresStore {
     // MARK: Retention
 
     /// See ``CertWatchStorage/pruneDeliveryAttempts(startedBefore:limit:)``.
+    /// Another replica pruning at the same time (the `certwatch.retention` lock is taken): 0.
     public func pruneDeliveryAttempts(startedBefore cutoff: Double, limit: Int) async throws -> Int {
-        try await rows(
-            """
-            DELETE FROM delivery_attempts WHERE id IN (SELECT id FROM delivery_attempts WHERE started_at < \(cutoff) LIMIT \(limit))
-            RETURNING id
-            """
-        ).count
+        try await transaction { connection in
+            guard try await Self.tryLock("certwatch.retention", schema: self.schema, on: connection, logger: self.logger) else { return 0 }
+            return try await connection.count(
+                """
+                DELETE FROM delivery_attempts WHERE id IN (SELECT id FROM delivery_attempts WHERE started_at < \(cutoff) LIMIT \(limit))
+                RETURNING id
+                """, logger: self.logger)
+        }
     }
 
     /// See ``CertWatchStorage/pruneEvents(before:limit:)``: one transaction.
+    /// Another replica pruning at the same time (the `certwatch.retention` lock is taken): 0.
     public func pruneEvents(before cutoff: Int64, limit: Int) async throws -> Int {
         try await transaction { connection in
+            guard try await Self.tryLock("certwatch.retention", schema: self.schema, on: connection, logger: self.logger) else { return 0 }
             let ids = try await connection.rows(
                 """
                 SELECT e.id FROM events e WHERE e.time < \(cutoff)
@@ -293,6 +316,6 @@ extension PostgresStore {
     /// Ends every watch lease (see ``Store/releaseAllLeases()``): only safe while no other instance
     /// polls this database. Returns how many there were.
     public func releaseAllLeases() async throws -> Int {
-        try await rows("UPDATE watches SET leased_until = NULL WHERE leased_until IS NOT NULL RETURNING id").count
+        try await rows("UPDATE watches SET leased_until = NULL, leased_by = NULL WHERE leased_until IS NOT NULL RETURNING id").count
     }
 }

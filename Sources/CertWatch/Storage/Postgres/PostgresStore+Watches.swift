@@ -186,7 +186,8 @@ extension PostgresStore {
                 targetedLead: targetedLead, now: now)
             if !merged.isEmpty {
                 try await connection.query(
-                    "UPDATE watches SET leased_until = \(now + lease) WHERE id = ANY(\(merged.map(\.id)))", logger: self.logger)
+                    "UPDATE watches SET leased_until = \(now + lease), leased_by = \(self.instanceID) WHERE id = ANY(\(merged.map(\.id)))",
+                    logger: self.logger)
             }
             return hinted + merged
         }
@@ -209,7 +210,7 @@ extension PostgresStore {
         ).map(Self.watch(from:))
         if !watches.isEmpty {
             try await connection.query(
-                "UPDATE watches SET leased_until = \(now + lease), hinted_at = NULL WHERE id = ANY(\(watches.map(\.id)))",
+                "UPDATE watches SET leased_until = \(now + lease), leased_by = \(instanceID), hinted_at = NULL WHERE id = ANY(\(watches.map(\.id)))",
                 logger: logger)
         }
         return watches
@@ -218,7 +219,7 @@ extension PostgresStore {
     /// See ``CertWatchStorage/releaseLeases(watchIDs:)``.
     public func releaseLeases(watchIDs: [String]) async throws {
         guard !watchIDs.isEmpty else { return }
-        _ = try await rows("UPDATE watches SET leased_until = NULL WHERE id = ANY(\(watchIDs)) RETURNING id")
+        _ = try await rows("UPDATE watches SET leased_until = NULL, leased_by = NULL WHERE id = ANY(\(watchIDs)) RETURNING id")
     }
 
     /// See ``CertWatchStorage/nextDue(now:)``.
@@ -346,7 +347,7 @@ extension PostgresStore {
             try await connection.query(
                 """
                 UPDATE watches SET state = \(state.stored), next_poll_at = \(poll.nextPollAt), next_poll_targeted = \(poll.nextPollTargeted),
-                    leased_until = NULL, last_polled_at = \(poll.polledAt), poll_count = poll_count + 1,
+                    leased_until = NULL, leased_by = NULL, last_polled_at = \(poll.polledAt), poll_count = poll_count + 1,
                     consecutive_failures = \(poll.consecutiveFailures), last_error = \(poll.lastError), updated_at = \(poll.polledAt),
                     failing_since = \(poll.failingSince), stalled_since = \(poll.stalledSince)
                 WHERE id = \(poll.watchID) AND state = 'active'

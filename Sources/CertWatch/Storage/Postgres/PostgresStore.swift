@@ -32,9 +32,12 @@ public final class PostgresStore: CertWatchStorage {
     private let running: Task<Void, Never>
     /// Wakes the watcher's hint loop when a push hint is taken in this process (``hint(_:now:)``).
     let hintSignal = WakeSignal()
+    /// See ``CertWatchStorage/instanceID``.
+    public let instanceID: String
 
-    private init(location: PostgresLocation, schema: String?, logger: Logger) {
+    private init(location: PostgresLocation, schema: String?, instanceID: String, logger: Logger) {
         self.location = location
+        self.instanceID = instanceID
         self.schema = schema
         self.logger = logger
         let tls: PostgresClient.Configuration.TLS =
@@ -62,8 +65,8 @@ public final class PostgresStore: CertWatchStorage {
     /// its password) when the server cannot be reached within `timeout` seconds, refuses the
     /// login, or a migration fails.
     public static func connect(
-        location: PostgresLocation, schema: String? = nil, logger: Logger = Logger(label: "certwatch.postgres"),
-        timeout: Double = 15
+        location: PostgresLocation, schema: String? = nil, instanceID: String = InstanceID.make(),
+        logger: Logger = Logger(label: "certwatch.postgres"), timeout: Double = 15
     ) async throws -> PostgresStore {
         if let schema, schema.isEmpty || !schema.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) {
             throw PostgresStoreError("schema \(schema.debugDescription) for \(location): use letters, digits and _ only")
@@ -75,7 +78,7 @@ public final class PostgresStore: CertWatchStorage {
         } catch {
             throw PostgresStoreError("cannot connect to \(location): \(Self.describe(error))")
         }
-        let store = PostgresStore(location: location, schema: schema, logger: logger)
+        let store = PostgresStore(location: location, schema: schema, instanceID: instanceID, logger: logger)
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await store.prepare() }
@@ -177,6 +180,16 @@ public final class PostgresStore: CertWatchStorage {
     static func lock(_ name: String, schema: String? = nil, on connection: PostgresConnection, logger: Logger) async throws {
         try await connection.query(
             "SELECT pg_advisory_xact_lock(hashtext(\(name) || ':' || COALESCE(\(schema)::text, current_schema()::text, '')))", logger: logger)
+    }
+
+    /// Takes the transaction-level advisory lock named `name` (as ``lock(_:schema:on:logger:)``) if
+    /// no other transaction holds it; returns whether it did.
+    static func tryLock(_ name: String, schema: String? = nil, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
+        try await connection.rows(
+            """
+            SELECT pg_try_advisory_xact_lock(hashtext(\(name) || ':' || COALESCE(\(schema)::text, current_schema()::text, ''))) AS taken
+            """, logger: logger
+        ).first?.value("taken", as: Bool.self) ?? false
     }
 
     /// Runs a statement the contract never runs (tests plant unknown states with it). Not for production code.
@@ -313,6 +326,26 @@ public final class PostgresStore: CertWatchStorage {
             ]
         ),
         ("v7-leased-index", ["CREATE INDEX watches_leased ON watches(leased_until) WHERE leased_until IS NOT NULL"]),
+        (
+            "v8-replicas",
+            [
+                """
+                CREATE TABLE instances (
+                    id TEXT PRIMARY KEY,
+                    started_at DOUBLE PRECISION NOT NULL,
+                    heartbeat_at DOUBLE PRECISION NOT NULL,
+                    slowed_at DOUBLE PRECISION
+                )
+                """,
+                "ALTER TABLE watches ADD COLUMN leased_by TEXT",
+                "CREATE INDEX watches_leased_by ON watches(leased_by) WHERE leased_by IS NOT NULL",
+                "ALTER TABLE deliveries ADD COLUMN leased_until DOUBLE PRECISION",
+                "ALTER TABLE deliveries ADD COLUMN leased_by TEXT",
+                "CREATE INDEX deliveries_leased_by ON deliveries(leased_by) WHERE leased_by IS NOT NULL",
+                "CREATE TABLE push_messages (msg_id TEXT PRIMARY KEY, handled_at DOUBLE PRECISION NOT NULL)",
+                "CREATE INDEX push_messages_handled_at ON push_messages(handled_at)",
+            ]
+        ),
     ]
 
     /// Runs the migrations not yet applied, in one transaction under the `certwatch.migrations`

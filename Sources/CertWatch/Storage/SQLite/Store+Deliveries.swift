@@ -61,33 +61,37 @@ extension Store {
 
     // MARK: Dispatcher
 
-    /// See ``CertWatchStorage/claimDeliveries(sink:now:limit:excluding:)``: one read that first checks
-    /// the sink is enabled, then runs ``dueDeliveriesSQL`` for `limit` + `inFlight.count` rows and skips `inFlight`.
+    /// See ``CertWatchStorage/claimDeliveries(sink:now:limit:excluding:)``: one write transaction that
+    /// checks the sink is enabled, runs ``dueDeliveriesSQL`` for `limit` + `inFlight.count` rows,
+    /// skips `inFlight` and leases the rest to this instance.
     public func claimDeliveries(sink: String, now: Double, limit: Int, excluding inFlight: Set<Int64> = []) async throws
         -> [DeliveryStore.Due]
     {
-        try await writer.read { db in
+        try await writer.write { db in
             let disabled = try Bool.fetchOne(
                 db, sql: "SELECT 1 FROM sink_states WHERE name = ? AND disabled_at IS NOT NULL", arguments: [sink]) ?? false
             guard !disabled else { return [] }
             let rows = try Row.fetchCursor(
-                db.cachedStatement(sql: Self.dueDeliveriesSQL), arguments: [sink, now, limit + inFlight.count])
+                db.cachedStatement(sql: Self.dueDeliveriesSQL), arguments: [sink, now, now, self.instanceID, limit + inFlight.count])
             var due: [DeliveryStore.Due] = []
             while due.count < limit, let row = try rows.next() {
                 let delivery = try Self.delivery(from: row)
                 guard !inFlight.contains(delivery.id) else { continue }
                 due.append(DeliveryStore.Due(delivery: delivery, eventBody: row["event_body"]))
             }
+            let lease = try db.cachedStatement(sql: "UPDATE deliveries SET leased_until = ?, leased_by = ? WHERE id = ?")
+            for item in due { try lease.execute(arguments: [now + DeliveryStore.lease, self.instanceID, item.delivery.id]) }
             return due
         }
     }
 
-    /// The claim query (sink, now, limit): due deliveries, each the earliest open one of its
-    /// certificate. It walks `deliveries_due` in index order (`next_attempt_at`, then row id, the
-    /// index's last column) and stops at the limit: no sort of every due delivery per claim.
+    /// The claim query (sink, now, now, instance id, limit): due deliveries not leased to another
+    /// instance, each the earliest open one of its certificate. It walks `deliveries_due` in index order (`next_attempt_at`, then row id,
+    /// the index's last column) and stops at the limit: no sort of every due delivery per claim.
     static let dueDeliveriesSQL = """
         SELECT d.*, e.body AS event_body FROM deliveries d JOIN events e ON e.id = d.event_id
         WHERE d.sink = ? AND d.state IN \(DeliveryState.openSQL) AND d.next_attempt_at <= ?
+          AND (d.leased_until IS NULL OR d.leased_until <= ? OR d.leased_by = ?)
           AND NOT EXISTS (
             SELECT 1 FROM deliveries p
             WHERE p.sink = d.sink AND p.subject = d.subject AND p.state IN \(DeliveryState.openSQL)
@@ -138,6 +142,10 @@ extension Store {
                     try Self.disableSink(result.delivery.sink, reason: attempt.error ?? "disabled by the dispatcher", now: now, db: db)
                 }
             }
+            // Replayed or cancelled meanwhile or not: the attempt is over, so is its lease.
+            let release = try db.cachedStatement(
+                sql: "UPDATE deliveries SET leased_until = NULL, leased_by = NULL WHERE id = ? AND leased_by = ?")
+            for result in results { try release.execute(arguments: [result.attempt.deliveryID, self.instanceID]) }
         }
     }
 

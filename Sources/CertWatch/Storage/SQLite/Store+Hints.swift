@@ -80,15 +80,15 @@ extension Store {
     /// until `now + lease` and clears their hint; each returned watch carries its ``Watch/hintedAt``.
     public func claimHinted(now: Int64, limit: Int, lease: Int64 = 120) async throws -> [Watch] {
         guard limit > 0 else { return [] }
-        return try await writer.write { db in try Self.claimHinted(db: db, now: now, limit: limit, lease: lease) }
+        return try await writer.write { db in try Self.claimHinted(db: db, now: now, limit: limit, lease: lease, owner: self.instanceID) }
     }
 
-    static func claimHinted(db: Database, now: Int64, limit: Int, lease: Int64) throws -> [Watch] {
+    static func claimHinted(db: Database, now: Int64, limit: Int, lease: Int64, owner: String) throws -> [Watch] {
         guard limit > 0 else { return [] }
         let rows = try Row.fetchAll(db.cachedStatement(sql: Self.claimHintedSQL), arguments: [now, now, limit])
         let watches = try rows.map(Self.watch(from:))
-        let update = try db.cachedStatement(sql: "UPDATE watches SET leased_until = ?, hinted_at = NULL WHERE id = ?")
-        for watch in watches { try update.execute(arguments: [now + lease, watch.id]) }
+        let update = try db.cachedStatement(sql: "UPDATE watches SET leased_until = ?, leased_by = ?, hinted_at = NULL WHERE id = ?")
+        for watch in watches { try update.execute(arguments: [now + lease, owner, watch.id]) }
         return watches
     }
 

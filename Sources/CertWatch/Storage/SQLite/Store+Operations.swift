@@ -53,7 +53,7 @@ extension Store {
     package func makeEveryWatchDue(at: Int64) async throws {
         try await writer.write { db in
             try db.execute(
-                sql: "UPDATE watches SET state = \(Watch.State.active.sql), next_poll_at = ?, leased_until = NULL",
+                sql: "UPDATE watches SET state = \(Watch.State.active.sql), next_poll_at = ?, leased_until = NULL, leased_by = NULL",
                 arguments: [at])
         }
     }

@@ -21,10 +21,13 @@ public final class Store: CertWatchStorage {
     public let path: String
     /// Wakes the watcher's hint loop when a push hint is taken in this process (``hint(_:now:)``).
     let hintSignal = WakeSignal()
+    /// See ``CertWatchStorage/instanceID``.
+    public let instanceID: String
 
     /// Opens (creating if needed) the database at `path` and runs pending migrations.
     /// Throws GRDB's `DatabaseError` when the file cannot be opened or migrated.
-    public init(path: String) throws {
+    public init(path: String, instanceID: String = InstanceID.make()) throws {
+        self.instanceID = instanceID
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
@@ -118,6 +121,28 @@ public final class Store: CertWatchStorage {
             // The few leased watches, for releaseAllLeases at start: without it, a scan of every
             // watch (250 ms at 1 M watches, measured) before serve answers /healthz.
             try db.execute(sql: "CREATE INDEX watches_leased ON watches(leased_until) WHERE leased_until IS NOT NULL")
+        }
+        migrator.registerMigration("v8-replicas") { db in
+            // instances: one row per live certwatch process (heartbeat_at, Unix seconds); the owner
+            // of a lease (leased_by) is one of them. deliveries.leased_until/leased_by: a claimed
+            // delivery's lease (PostgreSQL; SQLite has one instance and keeps the claim in memory).
+            // push_messages: the Msg-Ids handled, so a repeat is skipped by any instance.
+            try db.execute(
+                sql: """
+                    CREATE TABLE instances (
+                        id TEXT PRIMARY KEY,
+                        started_at REAL NOT NULL,
+                        heartbeat_at REAL NOT NULL,
+                        slowed_at REAL
+                    );
+                    ALTER TABLE watches ADD COLUMN leased_by TEXT;
+                    CREATE INDEX watches_leased_by ON watches(leased_by) WHERE leased_by IS NOT NULL;
+                    ALTER TABLE deliveries ADD COLUMN leased_until REAL;
+                    ALTER TABLE deliveries ADD COLUMN leased_by TEXT;
+                    CREATE INDEX deliveries_leased_by ON deliveries(leased_by) WHERE leased_by IS NOT NULL;
+                    CREATE TABLE push_messages (msg_id TEXT PRIMARY KEY, handled_at REAL NOT NULL);
+                    CREATE INDEX push_messages_handled_at ON push_messages(handled_at);
+                    """)
         }
         return migrator
     }
@@ -322,7 +347,7 @@ public final class Store: CertWatchStorage {
         async throws -> [Watch]
     {
         try await writer.write { db in
-            let hinted = try Self.claimHinted(db: db, now: now, limit: limit, lease: lease)
+            let hinted = try Self.claimHinted(db: db, now: now, limit: limit, lease: lease, owner: self.instanceID)
             guard hinted.count < limit else { return hinted }
             let remaining = limit - hinted.count
             // Not hinted polls, even of a watch hinted for the next second.
@@ -337,8 +362,8 @@ public final class Store: CertWatchStorage {
             let routine = try due(Self.claimDueSQL)
             let merged = ClaimOrder.merge(
                 targeted: targeted, routine: routine, limit: remaining, targetedLead: targetedLead, now: now)
-            let update = try db.cachedStatement(sql: "UPDATE watches SET leased_until = ? WHERE id = ?")
-            for watch in merged { try update.execute(arguments: [now + lease, watch.id]) }
+            let update = try db.cachedStatement(sql: "UPDATE watches SET leased_until = ?, leased_by = ? WHERE id = ?")
+            for watch in merged { try update.execute(arguments: [now + lease, self.instanceID, watch.id]) }
             return hinted + merged
         }
     }
@@ -349,23 +374,27 @@ public final class Store: CertWatchStorage {
         let marks = Array(repeating: "?", count: watchIDs.count).joined(separator: ",")
         try await writer.write { db in
             try db.execute(
-                sql: "UPDATE watches SET leased_until = NULL WHERE id IN (\(marks))", arguments: StatementArguments(watchIDs))
+                sql: "UPDATE watches SET leased_until = NULL, leased_by = NULL WHERE id IN (\(marks))",
+                arguments: StatementArguments(watchIDs))
         }
     }
 
-    /// Ends every watch lease, returning how many there were: what an instance that holds the
-    /// database alone (``InstanceLock``) does at start, since the leases are left by a process that
-    /// is gone (a crash or `kill -9` mid-poll); those watches are due again at once instead of
-    /// after their lease.
+    /// Ends every watch and delivery lease and forgets every other instance, returning how many
+    /// watch leases there were: what an instance that holds the database alone (``InstanceLock``) does at start, since
+    /// the leases and instance rows are left by a process that is gone (a crash or `kill -9`
+    /// mid-poll); those watches are due again at once instead of after their lease.
     public func releaseAllLeases() async throws -> Int {
         try await writer.write { db in
             try db.execute(sql: Self.releaseAllLeasesSQL)
-            return db.changesCount
+            let released = db.changesCount
+            try db.execute(sql: "UPDATE deliveries SET leased_until = NULL, leased_by = NULL WHERE leased_by IS NOT NULL")
+            try db.execute(sql: "DELETE FROM instances WHERE id <> ?", arguments: [self.instanceID])
+            return released
         }
     }
 
     /// ``releaseAllLeases()``'s statement: it finds the leased watches on `watches_leased`.
-    static let releaseAllLeasesSQL = "UPDATE watches SET leased_until = NULL WHERE leased_until IS NOT NULL"
+    static let releaseAllLeasesSQL = "UPDATE watches SET leased_until = NULL, leased_by = NULL WHERE leased_until IS NOT NULL"
 
     /// The earliest `next_poll_at` of an active, unleased watch, or `nil` when none.
     public func nextDue(now: Int64) async throws -> Int64? {
@@ -458,7 +487,8 @@ public final class Store: CertWatchStorage {
             let state: Watch.State = poll.nextPollAt == nil ? poll.finalState : .active
             try db.cachedStatement(
                 sql: """
-                    UPDATE watches SET state = ?, next_poll_at = ?, next_poll_targeted = ?, leased_until = NULL, last_polled_at = ?,
+                    UPDATE watches SET state = ?, next_poll_at = ?, next_poll_targeted = ?, leased_until = NULL, leased_by = NULL,
+                        last_polled_at = ?,
                         poll_count = poll_count + 1, consecutive_failures = ?, last_error = ?, updated_at = ?,
                         failing_since = ?, stalled_since = ?
                     WHERE id = ? AND state = \(Watch.State.active.sql)
