@@ -508,7 +508,7 @@ extension StorageConformanceTests {
     @Test("backfill candidates: the window by event time, type and order, paged by sequence, each saying whether the sink has it", arguments: StorageBackend.all)
     func backfillCandidates(backend: StorageBackend) async throws {
         let storage = try await backend.make()
-        let old = consoleEvent("c1", order: "1", time: 1_000)
+        let old = consoleEvent("c1", order: "1", n: 0, time: 1_000)
         let fresh = [
             consoleEvent("c1", order: "1", type: .discovered, time: 5_000), consoleEvent("c1", order: "1", time: 5_100),
             consoleEvent("c2", order: "2", time: 5_200), consoleEvent("c3", order: "3", time: 5_300),
