@@ -191,15 +191,16 @@ sinks:
         watch = http("POST", base + "/v1/watches", {"order_id": order_id, "labels": {"store": "sh-01"}}, key=API_KEY)["watch"]
         driver.get(base + "/console/watches")
         assert order_id in text(), "the registered order is not listed"
+        # Once polled, its certificate id finds it too.
+        wait_until("the first poll's certificate.discovered",
+                   lambda: http("GET", base + f"/v1/events?order_id={order_id}", key=API_KEY)["events"], timeout=30)
         driver.find_element(By.ID, "q").send_keys(certificate_id)
         driver.find_element(By.CSS_SELECTOR, "form.filters button").click()
-        wait_until("the watch found by its certificate id",
-                   lambda: driver.find_elements(By.CSS_SELECTOR, f"a[href='/console/watches/{watch['id']}']"), timeout=20)
+        assert driver.find_elements(By.CSS_SELECTOR, f"a[href='/console/watches/{watch['id']}']"), \
+            "the watch is not found by its certificate id"
         shoot("02-watches")
 
         # 3. The events page follows the stream: the verification appears without a reload.
-        wait_until("the first poll's certificate.discovered",
-                   lambda: http("GET", base + f"/v1/events?order_id={order_id}", key=API_KEY)["events"], timeout=30)
         driver.get(base + "/console/events")
         wait_until("the live stream", lambda: driver.find_element(By.ID, "live-status").is_displayed(), timeout=15)
         http("POST", f"http://127.0.0.1:{sandbox}/sandbox/certificates/{certificate_id}/verify", {})

@@ -9,6 +9,17 @@
   var wantedType = table.dataset.type || "";
   var wantedOrder = table.dataset.order || "";
   var status = document.getElementById("live-status");
+  // The type filter's options carry each type's bilingual label.
+  var labels = {};
+  Array.prototype.forEach.call(document.querySelectorAll("#type option"), function (option) {
+    if (option.value) { labels[option.value] = option.textContent; }
+  });
+
+  // Unix seconds as the server writes them: China Standard Time (UTC+8), "2024-12-14 17:38:02".
+  function chinaTime(seconds) {
+    if (typeof seconds !== "number") { return ""; }
+    return new Date((seconds + 8 * 3600) * 1000).toISOString().slice(0, 19).replace("T", " ");
+  }
   var source = new EventSource(table.dataset.stream);
 
   function cell(row, text) {
@@ -30,10 +41,10 @@
     row.className = "fresh";
     row.dataset.sequence = message.lastEventId;
     cell(row, message.lastEventId);
-    cell(row, event.time || "");
+    cell(row, chinaTime(event.timeunix));
     var badge = document.createElement("span");
     badge.className = "badge type";
-    badge.textContent = event.type;
+    badge.textContent = labels[event.type] || event.type;
     cell(row, badge);
     var link = document.createElement("a");
     link.href = "/console/watches/" + encodeURIComponent(watch.id || "");
