@@ -17,6 +17,7 @@ public struct ConsoleConfiguration: Sendable, Hashable {
     /// How long a session lasts, seconds (`console.session_lifetime`, default 12 h; 5 min … 7 d).
     public var sessionLifetime: Int64
 
+    /// Settings with the defaults of an empty file (enabled, a random key per process, 12 h sessions).
     public init(enabled: Bool = true, sessionSecret: String? = nil, secureCookie: Bool = false, sessionLifetime: Int64 = 12 * 3_600) {
         self.enabled = enabled
         self.sessionSecret = sessionSecret

@@ -35,6 +35,7 @@ public final class PollActivity: Sendable {
     static let window = 60
     private let state = Mutex(State())
 
+    /// Nothing recorded yet.
     public init() {}
 
     /// Counts one certificate query at `now` (Unix seconds).

@@ -9,6 +9,7 @@ public struct BackfillCandidate: Sendable {
     /// cancelled one is replayed, not backfilled).
     public var hasDelivery: Bool
 
+    /// A candidate: `event` (with its sequence) and whether the sink has a delivery of it.
     public init(event: CertWatchEvent, hasDelivery: Bool) {
         self.event = event
         self.hasDelivery = hasDelivery
@@ -29,6 +30,7 @@ public struct BackfillRequest: Sendable, Hashable {
     /// Count what would be created without writing anything.
     public var dryRun: Bool
 
+    /// A backfill of `sink` from `since` (Unix seconds), optionally of one event type and one order.
     public init(sink: String, since: Int64, type: EventType? = nil, orderID: String? = nil, dryRun: Bool = false) {
         self.sink = sink
         self.since = since
