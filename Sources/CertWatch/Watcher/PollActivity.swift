@@ -26,8 +26,8 @@ public final class PollActivity: Sendable {
     }
 
     private struct State {
-        /// Queries per Unix second, for the last ``window`` seconds (index: second % window).
-        var seconds: [(second: Int64, count: Int)] = Array(repeating: (0, 0), count: PollActivity.window)
+        /// Queries per Unix second: the last ``window`` complete seconds and the current one (index: second % (window + 1)).
+        var seconds: [(second: Int64, count: Int)] = Array(repeating: (-1, 0), count: PollActivity.window + 1)
         var errors: [String: ErrorCount] = [:]
     }
 
@@ -41,7 +41,7 @@ public final class PollActivity: Sendable {
     /// Counts one certificate query at `now` (Unix seconds).
     public func recordQuery(at now: Int64) {
         state.withLock { state in
-            let slot = Int(now % Int64(Self.window))
+            let slot = Int(now.magnitude % UInt64(Self.window + 1))
             if state.seconds[slot].second != now { state.seconds[slot] = (now, 0) }
             state.seconds[slot].count += 1
         }
