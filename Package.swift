@@ -57,8 +57,9 @@ let package = Package(
                 "DouyinOpenAPI", "CertWatchCore", grdb, postgresNIO, asyncHTTPClient, hummingbird, serviceLifecycle,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"), logging, metrics, prometheus, crypto,
                 yams, nioCore, nioHTTP1, httpTypes, .product(name: "SwiftCSV", package: "SwiftCSV"),
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
-            resources: [.copy("Resources/openapi.yaml")]
+            resources: [.copy("Resources/openapi.yaml"), .copy("Resources/console")]
         ),
         // Tools around the engine, kept out of it: the local webhook receiver (`certwatch listen`) and
         // loopback servers, used by the CLI, the demo, the tests and the benchmarks.

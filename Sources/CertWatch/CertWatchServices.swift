@@ -173,7 +173,7 @@ public struct CertWatchServices: Sendable {
             store: store, clock: clock, policy: configuration.watcher.policy, apiKeys: configuration.apiKeys,
             bodyLimit: configuration.bodyLimit, bus: bus,
             registry: options.registry, watcher: watcher, openAPIDocument: OpenAPIDocument.text, push: push,
-            dispatcher: dispatcher)
+            dispatcher: dispatcher, outbox: outbox, console: configuration.console)
         let onServerRunning = options.onServerRunning
         let server = Application(
             responder: api.makeResponder(), configuration: .init(address: .hostname(host, port: port), serverName: "certwatch"),

@@ -3,12 +3,13 @@ import CertWatch
 import CertWatchBench
 import CertWatchCore
 import Foundation
+import Logging
 
 /// `certwatch deliveries list|show|replay` (and the hidden `bench`).
 struct DeliveriesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "deliveries", abstract: "Inspect deliveries, dead letters and attempts; replay them.",
-        subcommands: [List.self, Show.self, Replay.self, Bench.self])
+        subcommands: [List.self, Show.self, Replay.self, Backfill.self, Bench.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List deliveries, newest first.")
@@ -103,11 +104,58 @@ struct DeliveriesCommand: AsyncParsableCommand {
             print("replaying \(count) deliver\(count == 1 ? "y" : "ies")")
         }
 
-        static func time(_ text: String, now: Double) -> Double? {
-            if let parsed = UnixTime.parse(rfc3339: text) { return Double(parsed) }
-            if let unix = Double(text) { return unix }
-            if let ago = DurationText.seconds(text) { return now - Double(ago) }
-            return nil
+        static func time(_ text: String, now: Double) -> Double? { BackfillRequest.time(text, now: now) }
+    }
+
+    struct Backfill: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Send a sink the stored events of a window, routed by the rules as they are now.",
+            discussion: """
+                certwatch deliveries backfill --sink audit --since 7d
+                certwatch deliveries backfill --sink erp --since 2024-12-14T00:00:00+08:00 --type certificate.verified --dry-run
+                Runs the events whose time is in the window through the rule files (rules.paths) and creates a delivery,
+                due now, for each event a rule sends to the sink and the sink has no delivery of yet (a dead one: use
+                `deliveries replay`). Events a group: rule collects are counted, not backfilled. A running serve sends the
+                new deliveries within a second; so does the next serve. POST /v1/sinks/{name}/backfill does the same
+                with the rules serve has loaded.
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "The sink to backfill (configured in sinks).") var sink: String
+        @Option(help: "Since: an RFC 3339 time, Unix seconds, or a duration ago (1h, 7d).") var since: String
+        @Option(help: "Only events of this type.") var type: String?
+        @Option(help: "Only events of this order.") var orderID: String?
+        @Flag(help: "Count what would be created; write nothing.") var dryRun = false
+
+        func validate() throws {
+            if BackfillRequest.time(since, now: 0) == nil {
+                throw ValidationError("--since: expected an RFC 3339 time, Unix seconds or a duration like 7d, got \(since.debugDescription)")
+            }
+            if let type, EventType(rawValue: type) == nil {
+                throw ValidationError("--type: unknown event type \(type.debugDescription); one of \(EventType.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+        }
+
+        func run() async throws {
+            global.bootstrapLogging()
+            let configuration = try global.loadConfiguration()
+            let names = Set(configuration.sinks.map(\.name))
+            guard names.contains(sink) else {
+                throw CommandFailure("no sink \(sink); configured: \(names.sorted().joined(separator: ", "))")
+            }
+            let rules: RuleSet
+            do {
+                rules = try Outbox.loadRules(paths: configuration.rulePaths, sinks: configuration.sinks, logger: Logger(label: "certwatch.rules"))
+            } catch {
+                throw CommandFailure("\(error)")
+            }
+            let store = try await global.openStore()
+            let now = Date().timeIntervalSince1970
+            guard let start = BackfillRequest.time(since, now: now) else { return }  // validate() checked it
+            let request = BackfillRequest(
+                sink: sink, since: Int64(start), type: type.flatMap(EventType.init(rawValue:)), orderID: orderID, dryRun: dryRun)
+            let report = try await Outbox(rules: rules).backfill(request, store: store, now: now)
+            try await store.close()
+            print(report.summary)
         }
     }
 

@@ -21,7 +21,8 @@ func makeAPI(store: Store? = nil, bus: EventBus = EventBus(), bodyLimit: Int = 1
         push: DouyinPushIntake(clientSecret: "s", store: store, clock: clock, policy: PollPolicy()),
         dispatcher: Dispatcher(
             store: store, sinks: ["erp": StdoutSink(configuration: SinkConfiguration(name: "erp", kind: .stdout), write: { _ in })],
-            clock: clock))
+            clock: clock),
+        outbox: Outbox(rules: RuleSet(), clock: clock), console: ConsoleConfiguration())
     return (api, store)
 }
 
@@ -248,7 +249,10 @@ struct HTTPAPITests {
     func openAPICoversRoutes() throws {
         let (api, _) = try makeAPI()
         let router = api.makeRouter()
-        let registered = Set(router.routes.map { "\($0.method.rawValue.lowercased()) \(Self.normalize("\($0.path)"))" })
+        // The operator console (/console/…) is HTML for people, not part of the API document.
+        let registered = Set(
+            router.routes.filter { !"\($0.path)".hasPrefix("/console") }
+                .map { "\($0.method.rawValue.lowercased()) \(Self.normalize("\($0.path)"))" })
         let document = try #require(try Yams.load(yaml: OpenAPIDocument.text) as? [String: Any])
         let paths = try #require(document["paths"] as? [String: Any])
         var documented = Set<String>()

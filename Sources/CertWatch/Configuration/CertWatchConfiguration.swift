@@ -27,6 +27,8 @@ public struct CertWatchConfiguration: Sendable {
     public var retention: RetentionPolicy
     /// Douyin's push intake (`push.*`).
     public var push: PushConfiguration = PushConfiguration()
+    /// The operator console (`console.*`).
+    public var console: ConsoleConfiguration = ConsoleConfiguration()
     /// The file it was read from ("" when none).
     public var sourcePath: String
     /// The flattened file, for sections read by other parts (sinks).
@@ -45,6 +47,7 @@ public struct CertWatchConfiguration: Sendable {
         "rules.paths",
         "http.listen", "http.api_keys", "http.body_limit",
         "push.enabled", "push.auto_register", "push.api",
+        "console.enabled", "console.session_secret", "console.secure_cookie", "console.session_lifetime",
         "sinks.*.type", "sinks.*.url", "sinks.*.secret", "sinks.*.secrets", "sinks.*.format", "sinks.*.path",
         "sinks.*.allow_private", "sinks.*.retry_schedule", "sinks.*.concurrency",
         "sinks.*.headers.*", "sinks.*.pretty",
@@ -127,6 +130,7 @@ public struct CertWatchConfiguration: Sendable {
                 deliveryAttempts: try positive(file, "retention.delivery_attempts") ?? 90 * 86_400),
             sourcePath: path ?? "", file: file)
         configuration.push = try PushConfiguration(file: file)
+        configuration.console = try ConsoleConfiguration(file: file)
         configuration.sinks = try SinkConfiguration.all(from: file)
         configuration.bodyLimit = try file.integer("http.body_limit", range: 1_024...(64 << 20)) ?? configuration.bodyLimit
         return configuration

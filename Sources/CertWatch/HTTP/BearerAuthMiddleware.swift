@@ -6,11 +6,11 @@ import Hummingbird
 /// Requires `Authorization: Bearer <key>` with one of the configured keys (several for rotation),
 /// compared in constant time; otherwise it throws ``APIError`` 401. With no keys configured every request is refused.
 public struct BearerAuthMiddleware<Context: RequestContext>: RouterMiddleware {
-    private let digests: [SHA256.Digest]
+    private let keys: APIKeySet
 
     /// - Parameter keys: the accepted API keys.
     public init(keys: [String]) {
-        digests = keys.filter { !$0.isEmpty }.map { SHA256.hash(data: Data($0.utf8)) }
+        self.keys = APIKeySet(keys)
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
@@ -19,15 +19,35 @@ public struct BearerAuthMiddleware<Context: RequestContext>: RouterMiddleware {
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
             throw APIError.unauthorized
         }
-        let presented = SHA256.hash(data: Data(header.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces).utf8))
-        // Digests have equal length; compare every key without early exit.
-        var matched = false
-        for digest in digests {
+        guard keys.match(String(header.dropFirst("bearer ".count))) != nil else { throw APIError.unauthorized }
+        return try await next(request, context)
+    }
+}
+
+/// The configured API keys (`http.api_keys`) as SHA-256 digests, matched in constant time: the one
+/// check of a presented key, for `/v1` (``BearerAuthMiddleware``) and the console's sign-in.
+struct APIKeySet: Sendable {
+    private let digests: [SHA256.Digest]
+
+    /// The non-empty keys of `keys`.
+    init(_ keys: [String]) {
+        digests = keys.filter { !$0.isEmpty }.map { SHA256.hash(data: Data($0.utf8)) }
+    }
+
+    /// Whether no key is configured (then nothing matches).
+    var isEmpty: Bool { digests.isEmpty }
+
+    /// The index of the configured key `presented` is (surrounding white space ignored), or `nil`.
+    /// Every key is compared, without early exit.
+    func match(_ presented: String) -> Int? {
+        let presented = SHA256.hash(data: Data(presented.trimmingCharacters(in: .whitespaces).utf8))
+        var matched: Int?
+        for (index, digest) in digests.enumerated() {
+            // Digests have equal length; compare every byte.
             var difference: UInt8 = 0
             for (a, b) in zip(digest, presented) { difference |= a ^ b }
-            matched = matched || difference == 0
+            if difference == 0, matched == nil { matched = index }
         }
-        guard matched else { throw APIError.unauthorized }
-        return try await next(request, context)
+        return matched
     }
 }

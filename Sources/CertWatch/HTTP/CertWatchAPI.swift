@@ -1,5 +1,6 @@
 import CertWatchCore
 import Hummingbird
+import Logging
 import Prometheus
 
 /// certwatch's HTTP API (JSON under `/v1`, bearer-token auth) plus `/metrics`, `/healthz`,
@@ -29,15 +30,25 @@ public struct CertWatchAPI: Sendable {
     public var push: DouyinPushIntake?
     /// The dispatcher whose outbox `/v1/deliveries` shows (absent: those routes are not served).
     public var dispatcher: Dispatcher?
+    /// The rules in effect, for `POST /v1/sinks/{name}/backfill` and the console's backfill (absent: not served).
+    public var outbox: Outbox?
+    /// The operator console's settings (absent or not enabled: `/console/` is not served).
+    public var console: ConsoleConfiguration?
+    /// The console's sessions (signing key made once per API).
+    let consoleSessions: ConsoleSessions
 
     /// An API over `store` answering requests bearing one of `apiKeys`; the optional parts
-    /// (watcher, push intake, dispatcher) add their gauges and routes when given.
+    /// (watcher, push intake, dispatcher, outbox, console) add their gauges and routes when given.
     public init(
         store: any CertWatchStorage, clock: any WallClock = SystemWallClock(), policy: PollPolicy = PollPolicy(), apiKeys: [String],
         bodyLimit: Int = 1 << 20, bus: EventBus = EventBus(), registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
         watcher: Watcher? = nil, heartbeat: Double = 15, openAPIDocument: String? = nil, push: DouyinPushIntake? = nil,
-        dispatcher: Dispatcher? = nil
+        dispatcher: Dispatcher? = nil, outbox: Outbox? = nil, console: ConsoleConfiguration? = nil
     ) {
+        self.outbox = outbox
+        self.console = console
+        self.consoleSessions = ConsoleSessions(
+            apiKeys: apiKeys, secret: console?.sessionSecret, lifetime: console?.sessionLifetime ?? ConsoleConfiguration().sessionLifetime)
         self.push = push
         self.dispatcher = dispatcher
         self.store = store
@@ -54,7 +65,8 @@ public struct CertWatchAPI: Sendable {
 
     /// The router with every route: one route collection per area (operations, push, watches,
     /// events, deliveries, sinks), `/v1` behind ``BearerAuthMiddleware``, every error answered with
-    /// the JSON error envelope (``APIErrorMiddleware``); a method a known path does not take is 405
+    /// the JSON error envelope (``APIErrorMiddleware``), and the operator console at `/console/`
+    /// (HTML, its own sign-in; ``OperatorConsole``) when enabled; a method a known path does not take is 405
     /// with `Allow` (``MethodNotAllowedMiddleware``), an unknown path 404.
     public func makeRouter() -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
@@ -65,12 +77,24 @@ public struct CertWatchAPI: Sendable {
             ).routes)
         if let push { router.addRoutes(push.routes(bodyLimit: bodyLimit), atPath: "douyin/webhook") }
         let v1 = router.group("v1").add(middleware: BearerAuthMiddleware(keys: apiKeys))
+        let events = EventsAPI(store: store, bus: bus, heartbeat: heartbeat)
         v1.addRoutes(WatchesAPI(store: store, clock: clock, policy: policy, bodyLimit: bodyLimit).routes, atPath: "watches")
-        v1.addRoutes(EventsAPI(store: store, bus: bus, heartbeat: heartbeat).routes, atPath: "events")
+        v1.addRoutes(events.routes, atPath: "events")
         if let dispatcher {
             let wake: @Sendable () -> Void = { dispatcher.wakeUp() }
             v1.addRoutes(DeliveriesAPI(deliveries: dispatcher.deliveries, clock: clock, wake: wake).routes, atPath: "deliveries")
-            v1.addRoutes(SinksAPI(deliveries: dispatcher.deliveries, names: Set(dispatcher.sinks.keys), clock: clock, wake: wake).routes, atPath: "sinks")
+            v1.addRoutes(
+                SinksAPI(
+                    deliveries: dispatcher.deliveries, names: Set(dispatcher.sinks.keys), clock: clock, wake: wake, outbox: outbox,
+                    bodyLimit: bodyLimit
+                ).routes, atPath: "sinks")
+        }
+        if let console, console.enabled {
+            router.addRoutes(
+                OperatorConsole(
+                    store: store, clock: clock, sessions: consoleSessions, configuration: console, dispatcher: dispatcher, outbox: outbox,
+                    watcher: watcher, events: events, logger: Logger(label: "certwatch.console")
+                ).routes, atPath: "console")
         }
         // Last: it wraps only the router's not-found responder, and must see every route.
         router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))

@@ -205,6 +205,27 @@ public protocol CertWatchStorage: Sendable {
     /// Forgets the push message ids remembered before `cutoff` (Unix seconds). Returns how many.
     func prunePushMessages(before cutoff: Double) async throws -> Int
 
+    // MARK: Console and backfill (issue 15)
+
+    /// The events a backfill to `sink` considers: `time` at or after `since` (Unix seconds),
+    /// optionally of one type or one order, with a sequence after `after`; oldest first, at most
+    /// `limit` (page with the last one's sequence). Each says whether a delivery of it to `sink` is
+    /// already stored, in any state (``BackfillCandidate/hasDelivery``).
+    func backfillCandidates(sink: String, since: Int64, type: EventType?, orderID: String?, after sequence: Int64, limit: Int)
+        async throws -> [BackfillCandidate]
+
+    /// Events newest first, before the sequence `before` (from the newest when `nil`), optionally of
+    /// one type, one order and one watch, at most `limit` (the console's event list and a watch's timeline).
+    func eventsNewestFirst(before: Int64?, type: EventType?, orderID: String?, watchID: String?, limit: Int) async throws
+        -> [CertWatchEvent]
+
+    /// How many events were stored per hour from `since` (Unix seconds) on, by event `time`: the hour's
+    /// start (Unix seconds, a multiple of 3,600) → count; hours without events are absent.
+    func eventCountsByHour(since: Int64) async throws -> [Int64: Int]
+
+    /// The deliveries of these events (every sink), by delivery id.
+    func deliveries(eventIDs: [String]) async throws -> [Delivery]
+
     // MARK: Retention and health
 
     /// Deletes up to `limit` delivery attempts that started before `cutoff` (Unix seconds). Returns how many.

@@ -86,6 +86,8 @@ public final class Watcher: Service {
     /// How long each claimed watch is leased, seconds: ``WatcherConfiguration/lease``, or
     /// ``WatcherConfiguration/lease(requestTimeout:)`` of ``client``'s request timeout.
     public let lease: Int64
+    /// Queries per second and Douyin errors by code, lately (the operator console shows them).
+    public let activity = PollActivity()
     private let differ: Differ
     private let logger: Logger
     private let onAppend: @Sendable ([CertWatchEvent]) -> Void
@@ -201,6 +203,7 @@ public final class Watcher: Service {
             return .storeError("cancelled")
         }
         let started = ContinuousClock.now
+        activity.recordQuery(at: clock.unixNow)
         let result: CertificateQueryResult
         do {
             result = try await client.queryCertificates(watch.query)
@@ -303,6 +306,7 @@ public final class Watcher: Service {
             outcome: apiError.errorClass.rawValue,
             code: apiError.code.map(String.init) ?? apiError.httpStatus.map(String.init) ?? "none")
         let now = clock.unixNow
+        activity.recordError(apiError, watchID: watch.id, at: now)
         do {
             if apiError.errorClass == .permanent {
                 let event = CertWatchEvent(failure: apiError, watch: watch.info, time: now)

@@ -576,3 +576,73 @@ struct StorageConformanceTests {
         }
     }
 }
+
+// MARK: Console and backfill (issue 15)
+
+extension StorageConformanceTests {
+    /// An event of certificate `subject` of order `order` (watch `w_<order>`) at `time`, of `type`.
+    private func consoleEvent(_ subject: String, order: String, type: EventType = .verified, n: Int = 1, time: Int64) -> CertWatchEvent {
+        let info = WatchInfo(id: "w_\(order)", orderID: order)
+        return CertWatchEvent(
+            id: CertWatchEvent.eventID(subject: subject, type: type, discriminator: "\(n)"),
+            source: CertWatchEvent.source(of: info), type: type, subject: subject, time: time, data: EventData(watch: info))
+    }
+
+    @Test("backfill candidates: the window by event time, type and order, paged by sequence, each saying whether the sink has it", arguments: StorageBackend.all)
+    func backfillCandidates(backend: StorageBackend) async throws {
+        let storage = try await backend.make()
+        let old = consoleEvent("c1", order: "1", n: 0, time: 1_000)
+        let fresh = [
+            consoleEvent("c1", order: "1", type: .discovered, time: 5_000), consoleEvent("c1", order: "1", time: 5_100),
+            consoleEvent("c2", order: "2", time: 5_200), consoleEvent("c3", order: "3", time: 5_300),
+        ]
+        try await appendWithDeliveries(storage, [old] + fresh, sinks: ["erp"], now: 100)
+        // "audit" was added later: it has only the delivery of c2's verification.
+        let appended = try await storage.events(after: 0, type: nil, orderID: nil, limit: 10)
+        try await storage.enqueue(
+            Routing(now: 200, deliveries: [PlannedDelivery(event: appended[3], decision: RouteDecision(sink: "audit", rule: "r"))]))
+
+        let all = try await storage.backfillCandidates(sink: "audit", since: 5_000, type: nil, orderID: nil, after: 0, limit: 10)
+        #expect(all.map(\.event.id) == fresh.map(\.id))
+        #expect(all.map(\.hasDelivery) == [false, false, true, false])
+        #expect(all.allSatisfy { $0.event.sequence != nil })
+        let erp = try await storage.backfillCandidates(sink: "erp", since: 0, type: nil, orderID: nil, after: 0, limit: 10)
+        #expect(erp.count == 5 && erp.allSatisfy(\.hasDelivery))
+        let verified = try await storage.backfillCandidates(sink: "audit", since: 5_000, type: .verified, orderID: nil, after: 0, limit: 10)
+        #expect(verified.map(\.event.subject) == ["c1", "c2", "c3"])
+        let order1 = try await storage.backfillCandidates(sink: "audit", since: 0, type: nil, orderID: "1", after: 0, limit: 10)
+        #expect(order1.map(\.event.id) == [old.id, fresh[0].id, fresh[1].id])
+        // Paging: after the last sequence of a page comes the rest.
+        let first = try await storage.backfillCandidates(sink: "audit", since: 5_000, type: nil, orderID: nil, after: 0, limit: 2)
+        let rest = try await storage.backfillCandidates(
+            sink: "audit", since: 5_000, type: nil, orderID: nil, after: try #require(first.last?.event.sequence), limit: 10)
+        #expect((first + rest).map(\.event.id) == fresh.map(\.id))
+    }
+
+    @Test("events newest first, filtered by type, order and watch; counts per hour; deliveries by event", arguments: StorageBackend.all)
+    func consoleReads(backend: StorageBackend) async throws {
+        let storage = try await backend.make()
+        let events = [
+            consoleEvent("c1", order: "1", type: .discovered, time: 7_200), consoleEvent("c1", order: "1", time: 7_300),
+            consoleEvent("c2", order: "2", time: 10_800), consoleEvent("c1", order: "1", type: .verifyCancelled, time: 10_900),
+        ]
+        let appended = try await appendWithDeliveries(storage, events, sinks: ["erp", "audit"], now: 100)
+        let newest = try await storage.eventsNewestFirst(before: nil, type: nil, orderID: nil, watchID: nil, limit: 10)
+        #expect(newest.map(\.id) == events.reversed().map(\.id))
+        let page = try await storage.eventsNewestFirst(before: appended[2].sequence, type: nil, orderID: nil, watchID: nil, limit: 1)
+        #expect(page.map(\.id) == [events[1].id])
+        #expect(try await storage.eventsNewestFirst(before: nil, type: .verified, orderID: nil, watchID: nil, limit: 10).map(\.subject) == ["c2", "c1"])
+        #expect(try await storage.eventsNewestFirst(before: nil, type: nil, orderID: "1", watchID: "w_1", limit: 10).count == 3)
+        #expect(try await storage.eventsNewestFirst(before: nil, type: nil, orderID: nil, watchID: "w_2", limit: 10).map(\.id) == [events[2].id])
+        #expect(try await storage.eventsNewestFirst(before: nil, type: nil, orderID: "1", watchID: "w_2", limit: 10).isEmpty)
+
+        #expect(try await storage.eventCountsByHour(since: 0) == [7_200: 2, 10_800: 2])
+        #expect(try await storage.eventCountsByHour(since: 7_250) == [7_200: 1, 10_800: 2])
+
+        let deliveries = try await storage.deliveries(eventIDs: [events[0].id, events[3].id, "unknown"])
+        #expect(deliveries.count == 4)
+        #expect(Set(deliveries.map(\.eventID)) == [events[0].id, events[3].id])
+        #expect(Set(deliveries.map(\.sink)) == ["erp", "audit"])
+        #expect(try await storage.deliveries(eventIDs: []).isEmpty)
+    }
+}
