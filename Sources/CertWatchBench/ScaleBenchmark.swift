@@ -59,6 +59,9 @@ public enum ScaleBenchmark {
         public var events: Int
         /// Measured wall time, seconds.
         public var seconds: Double
+        /// Whether the workers only committed (no `claimDue`, no snapshot read): the rate of
+        /// ``CertWatchStorage/commitPoll(_:route:)`` itself.
+        public var commitOnly = false
 
         /// Commits per second, all stores together.
         public var commitsPerSecond: Double { Double(commits) / seconds }
@@ -114,7 +117,9 @@ public enum ScaleBenchmark {
             let store = try await PostgresStore.connect(location: location, schema: schema, logger: quietLogger)
             do {
                 let registerSeconds = try await register(size, into: store)
-                _ = try await store.storageBytes()  // settles the statistics' view before the size is read
+                // What autovacuum does within a minute of a bulk load: without statistics a claim
+                // sorts every due watch (BENCHMARKS.md, "Scale on PostgreSQL and SQLite").
+                try await store.analyze()
                 let bytes = Double(try await store.storageBytes())
                 var reopened: PostgresStore?
                 let startup = try await BenchSupport.time {
@@ -139,7 +144,8 @@ public enum ScaleBenchmark {
     /// The poll-commit workload (``PollCommitRate``) for `seconds` per configuration on `watches`
     /// registered watches: SQLite with `workers` and with 2 × `workers` workers on one store, and,
     /// with `postgres`, PostgreSQL with one replica and with two replicas of `workers` workers each
-    /// (a fresh schema, dropped afterwards).
+    /// (a fresh schema, analyzed after registering, dropped afterwards); then the same with commits
+    /// only (``PollCommitRate/commitOnly``): SQLite with `workers`, PostgreSQL with one and two replicas.
     public static func pollCommitRates(watches: Int, workers: Int, seconds: Double, postgres: PostgresLocation?) async throws
         -> [PollCommitRate]
     {
@@ -157,18 +163,33 @@ public enum ScaleBenchmark {
                 rate.watches = watches
                 rates.append(rate)
             }
+            var alone = try await pollCommits(
+                stores: [store], workers: workers, seconds: seconds, epoch: epoch, tag: "sqlite-alone", watchIDs: try await ids(store))
+            alone.backend = "SQLite"
+            alone.watches = watches
+            rates.append(alone)
         }
         if let postgres {
             let schema = "cw_bench_" + UUID().uuidString.prefix(8).lowercased()
             let first = try await PostgresStore.connect(location: postgres, schema: schema, logger: quietLogger)
             do {
                 _ = try await register(watches, into: first)
+                try await first.analyze()
                 let second = try await PostgresStore.connect(location: postgres, schema: schema, logger: quietLogger)
+                let watchIDs = try await ids(first)
                 for replicas in [[first], [first, second]] {
                     var rate = try await pollCommits(stores: replicas, workers: workers, seconds: seconds, epoch: epoch, tag: "pg\(replicas.count)")
                     rate.backend = "PostgreSQL"
                     rate.watches = watches
                     rates.append(rate)
+                }
+                for replicas in [[first], [first, second]] {
+                    var alone = try await pollCommits(
+                        stores: replicas, workers: workers, seconds: seconds, epoch: epoch, tag: "pg\(replicas.count)-alone",
+                        watchIDs: watchIDs)
+                    alone.backend = "PostgreSQL"
+                    alone.watches = watches
+                    rates.append(alone)
                 }
                 try await second.close()
                 try await first.dropSchema()
@@ -219,10 +240,23 @@ public enum ScaleBenchmark {
             startupMilliseconds: startup * 1000, residentBytes: BenchSupport.residentBytes())
     }
 
+    /// Every watch of `store`, by id.
+    private static func ids(_ store: any CertWatchStorage) async throws -> [Watch] {
+        var watches: [Watch] = []
+        while true {
+            let page = try await store.watches(state: nil, labels: [:], after: watches.last?.id, limit: 10_000)
+            if page.isEmpty { return watches }
+            watches += page
+        }
+    }
+
     /// Runs `workers` workers on each of `stores` for `seconds` (see ``PollCommitRate``).
     /// `epoch`: the clock reading poll times count from (microseconds after it, past every first poll).
+    /// With `watchIDs`, the workers only commit (no claim, no snapshot read): worker *k* of all
+    /// commits polls of the watches `k`, `k + n`, … (`n` workers in all), round and round.
     private static func pollCommits(
-        stores: [any CertWatchStorage], workers: Int, seconds: Double, epoch: ContinuousClock.Instant, tag: String
+        stores: [any CertWatchStorage], workers: Int, seconds: Double, epoch: ContinuousClock.Instant, tag: String,
+        watchIDs: [Watch]? = nil
     ) async throws
         -> PollCommitRate
     {
@@ -236,6 +270,20 @@ public enum ScaleBenchmark {
                     group.addTask {
                         var commits = 0
                         var events = 0
+                        if let watchIDs {
+                            let mine = stride(from: replica * workers + worker, to: watchIDs.count, by: stores.count * workers).map {
+                                watchIDs[$0]
+                            }
+                            while ContinuousClock.now < deadline, !mine.isEmpty {
+                                let watch = mine[commits % mine.count]
+                                let elapsed = Int64((ContinuousClock.now - epoch).inSeconds * 1_000_000)
+                                let poll = samplePoll(
+                                    watch, number: commits, name: "\(tag)-\(replica)-\(worker)-\(commits)", polledAt: now + 1_000 + elapsed)
+                                events += try await store.commitPoll(poll, route: nil).count
+                                commits += 1
+                            }
+                            return (commits, events)
+                        }
                         while ContinuousClock.now < deadline {
                             let claimed = try await store.claimDue(now: claimAt, limit: claimBatch, lease: 120)
                             guard !claimed.isEmpty else { break }
@@ -256,7 +304,7 @@ public enum ScaleBenchmark {
         }
         return PollCommitRate(
             backend: "", replicas: stores.count, workersPerReplica: workers, watches: 0, commits: counts.commits, events: counts.events,
-            seconds: BenchSupport.seconds(ContinuousClock.now - started))
+            seconds: BenchSupport.seconds(ContinuousClock.now - started), commitOnly: watchIDs != nil)
     }
 
     /// One poll of `watch` as the watcher commits it: one or two certificates (by `number`), an
@@ -332,9 +380,10 @@ public enum ScaleBenchmark {
                 "Poll commits (claimDue of \(claimBatch), snapshots, commitPoll with 1–2 certificates, an event every \(eventEvery)th poll)")
             for rate in rates {
                 let who = rate.backend == "SQLite" ? "sqlite" : "pg_\(rate.replicas)_replicas"
-                result.add("\(who)_\(rate.workersPerReplica * rate.replicas)_workers_commits_per_s", rate.commitsPerSecond)
+                let what = rate.commitOnly ? "commit_only" : "commits"
+                result.add("\(who)_\(rate.workersPerReplica * rate.replicas)_workers_\(what)_per_s", rate.commitsPerSecond)
                 result.say(
-                    "  \(rate.backend) \(rate.replicas) \(rate.replicas == 1 ? "store" : "replicas") × \(rate.workersPerReplica) workers"
+                    "  \(rate.commitOnly ? "commitPoll alone: " : "")\(rate.backend) \(rate.replicas) \(rate.replicas == 1 ? "store" : "replicas") × \(rate.workersPerReplica) workers"
                         + String(
                             format: " on %d watches: %.0f commits/s (%d commits, %d events in %.1f s)", rate.watches,
                             rate.commitsPerSecond, rate.commits, rate.events, rate.seconds))

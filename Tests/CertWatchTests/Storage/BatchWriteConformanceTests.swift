@@ -185,3 +185,46 @@ struct BatchWriteConformanceTests {
 private final class RoutedIDs: Sendable {
     let ids = Mutex<[String]>([])
 }
+
+/// Registrations racing on PostgreSQL: two replicas (two stores, each its own pool) registering
+/// overlapping batches at once end with one watch per target, and every result names it.
+@Suite("Storage conformance: registrations racing on PostgreSQL")
+struct RacingRegistrationTests {
+    @Test(
+        "two replicas registering overlapping batches at once create each target once",
+        .enabled(if: StorageBackend.postgresURL != nil, "CERTWATCH_TEST_POSTGRES_URL is not set"))
+    func racingReplicas() async throws {
+        let location = try PostgresLocation(url: try #require(StorageBackend.postgresURL))
+        let schema = "cw_test_" + randomHex(6)
+        let first = try await PostgresStore.connect(location: location, schema: schema, logger: quietLogger())
+        let second = try await PostgresStore.connect(location: location, schema: schema, logger: quietLogger())
+        // Four batches over 0..<600, overlapping by half, in different orders.
+        let batches: [(PostgresStore, [WatchRegistration])] = [
+            (first, (0..<300).map { WatchRegistration(orderID: "\(700_000 + $0)", labels: ["a": "1"]) }),
+            (second, (150..<450).reversed().map { WatchRegistration(orderID: "\(700_000 + $0)", labels: ["b": "2"]) }),
+            (first, (300..<600).map { WatchRegistration(orderID: "\(700_000 + $0)", labels: ["c": "3"]) }),
+            (second, (0..<600).filter { $0 % 3 == 0 }.map { WatchRegistration(orderID: "\(700_000 + $0)", labels: ["d": "4"]) }),
+        ]
+        let results = try await withThrowingTaskGroup(of: [(order: String, id: String, created: Bool)].self) { group in
+            for (store, batch) in batches {
+                group.addTask {
+                    try await store.registerMany(batch, now: 1, firstPollAt: 2).map { result in
+                        let (watch, created) = try result.get()
+                        return (watch.orderID ?? "", watch.id, created)
+                    }
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        let ids = Dictionary(grouping: results, by: \.order).mapValues { Set($0.map(\.id)) }
+        #expect(ids.count == 600 && ids.values.allSatisfy { $0.count == 1 })
+        let created = Dictionary(grouping: results.filter(\.created), by: \.order)
+        #expect(created.count == 600 && created.values.allSatisfy { $0.count == 1 })
+        #expect(try await first.activeWatchCount() == 600)
+        // Every batch's labels reached its watches.
+        let stored = try await first.watches(state: nil, labels: [:], after: nil, limit: 1_000)
+        #expect(stored.filter { $0.labels["b"] == "2" }.count == 300 && stored.filter { $0.labels["d"] == "4" }.count == 200)
+        try await first.dropSchema()
+        try await second.close()
+    }
+}

@@ -29,10 +29,8 @@ extension PostgresStore {
         for (index, registration) in registrations.enumerated() {
             do {
                 valid.append((index, try registration.validated()))
-            } catch let error as ValidationError {
-                results[index] = .failure(error)
             } catch {
-                results[index] = .failure(ValidationError(message: "\(error)"))
+                results[index] = .failure(error)
             }
         }
         if !valid.isEmpty {
@@ -89,7 +87,10 @@ extension PostgresStore {
                 folded[target] = Self.fold(
                     items[target]!.map { registrations[$0] }, into: existing[target], now: now, firstPollAt: firstPollAt)
             }
-            let inserts = pending.compactMap { folded[$0]!.created ? folded[$0]!.final : nil }
+            // Inserted in one order by every replica (by target), so two registrations inserting
+            // overlapping targets wait for each other at most one way round, never in a cycle.
+            let inserts = pending.sorted { ($0.api, $0.orderID ?? "", $0.encryptedCode ?? "") < ($1.api, $1.orderID ?? "", $1.encryptedCode ?? "") }
+                .compactMap { folded[$0]!.created ? folded[$0]!.final : nil }
             let inserted = try await insertWatches(inserts, on: connection, now: now)
             // Refused by the unique index (another replica's insert won): read again and merge.
             pending = pending.filter { folded[$0]!.created && !inserted.contains(folded[$0]!.final.id) }
