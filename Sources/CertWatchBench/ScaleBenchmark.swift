@@ -164,7 +164,7 @@ public enum ScaleBenchmark {
                 rates.append(rate)
             }
             var alone = try await pollCommits(
-                stores: [store], workers: workers, seconds: seconds, epoch: epoch, tag: "sqlite-alone", watchIDs: try await ids(store))
+                stores: [store], workers: workers, seconds: seconds, epoch: epoch, tag: "sqlite-alone", targets: try await allWatches(store))
             alone.backend = "SQLite"
             alone.watches = watches
             rates.append(alone)
@@ -176,7 +176,7 @@ public enum ScaleBenchmark {
                 _ = try await register(watches, into: first)
                 try await first.analyze()
                 let second = try await PostgresStore.connect(location: postgres, schema: schema, logger: quietLogger)
-                let watchIDs = try await ids(first)
+                let stored = try await allWatches(first)
                 for replicas in [[first], [first, second]] {
                     var rate = try await pollCommits(stores: replicas, workers: workers, seconds: seconds, epoch: epoch, tag: "pg\(replicas.count)")
                     rate.backend = "PostgreSQL"
@@ -186,7 +186,7 @@ public enum ScaleBenchmark {
                 for replicas in [[first], [first, second]] {
                     var alone = try await pollCommits(
                         stores: replicas, workers: workers, seconds: seconds, epoch: epoch, tag: "pg\(replicas.count)-alone",
-                        watchIDs: watchIDs)
+                        targets: stored)
                     alone.backend = "PostgreSQL"
                     alone.watches = watches
                     rates.append(alone)
@@ -241,7 +241,7 @@ public enum ScaleBenchmark {
     }
 
     /// Every watch of `store`, by id.
-    private static func ids(_ store: any CertWatchStorage) async throws -> [Watch] {
+    private static func allWatches(_ store: any CertWatchStorage) async throws -> [Watch] {
         var watches: [Watch] = []
         while true {
             let page = try await store.watches(state: nil, labels: [:], after: watches.last?.id, limit: 10_000)
@@ -252,11 +252,11 @@ public enum ScaleBenchmark {
 
     /// Runs `workers` workers on each of `stores` for `seconds` (see ``PollCommitRate``).
     /// `epoch`: the clock reading poll times count from (microseconds after it, past every first poll).
-    /// With `watchIDs`, the workers only commit (no claim, no snapshot read): worker *k* of all
-    /// commits polls of the watches `k`, `k + n`, … (`n` workers in all), round and round.
+    /// With `targets`, the workers only commit (no claim, no snapshot read): worker *k* of all
+    /// commits polls of the watches `targets[k]`, `targets[k + n]`, … (`n` workers in all), round and round.
     private static func pollCommits(
         stores: [any CertWatchStorage], workers: Int, seconds: Double, epoch: ContinuousClock.Instant, tag: String,
-        watchIDs: [Watch]? = nil
+        targets: [Watch]? = nil
     ) async throws
         -> PollCommitRate
     {
@@ -270,9 +270,9 @@ public enum ScaleBenchmark {
                     group.addTask {
                         var commits = 0
                         var events = 0
-                        if let watchIDs {
-                            let mine = stride(from: replica * workers + worker, to: watchIDs.count, by: stores.count * workers).map {
-                                watchIDs[$0]
+                        if let targets {
+                            let mine = stride(from: replica * workers + worker, to: targets.count, by: stores.count * workers).map {
+                                targets[$0]
                             }
                             while ContinuousClock.now < deadline, !mine.isEmpty {
                                 let watch = mine[commits % mine.count]
@@ -304,7 +304,7 @@ public enum ScaleBenchmark {
         }
         return PollCommitRate(
             backend: "", replicas: stores.count, workersPerReplica: workers, watches: 0, commits: counts.commits, events: counts.events,
-            seconds: BenchSupport.seconds(ContinuousClock.now - started), commitOnly: watchIDs != nil)
+            seconds: BenchSupport.seconds(ContinuousClock.now - started), commitOnly: targets != nil)
     }
 
     /// One poll of `watch` as the watcher commits it: one or two certificates (by `number`), an
