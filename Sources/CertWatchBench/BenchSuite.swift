@@ -1,3 +1,4 @@
+import CertWatch
 import Foundation
 
 /// Runs the named benchmarks in order; poll-pipeline and delivery get the http-ceiling of the same run.
@@ -5,10 +6,27 @@ public enum BenchSuite {
     /// Benchmark names, in the order `all` runs them.
     public static let names = ["http-ceiling", "poll-pipeline", "delivery", "schedule-efficiency", "scale", "micro"]
 
+    /// What `scale` measures beyond its defaults.
+    public struct ScaleOptions: Sendable {
+        /// Watch counts to measure (default: 100,000 and 1,000,000; `--quick`: 100,000).
+        public var sizes: [Int]?
+        /// A PostgreSQL database to measure beside SQLite (a fresh schema per size, dropped after).
+        public var postgres: PostgresLocation?
+
+        /// Options for `scale`: `sizes` (`nil`: the defaults) and a PostgreSQL database.
+        public init(sizes: [Int]? = nil, postgres: PostgresLocation? = nil) {
+            self.sizes = sizes
+            self.postgres = postgres
+        }
+    }
+
     /// Runs `name` (`all` or one of ``names``); `quick` shrinks sizes (and skips 1,000,000 watches).
-    /// `report` receives each result as soon as it is ready. Throws ``BenchSuiteError`` for an
-    /// unknown name and the benchmarks' own errors.
-    public static func run(_ name: String, quick: Bool, report: (BenchResult) -> Void) async throws -> [BenchResult] {
+    /// `scale` sets the scale benchmark's sizes and PostgreSQL database. `report` receives each
+    /// result as soon as it is ready. Throws ``BenchSuiteError`` for an unknown name and the
+    /// benchmarks' own errors (``PostgresStoreError`` for an unusable PostgreSQL database).
+    public static func run(_ name: String, quick: Bool, scale: ScaleOptions = ScaleOptions(), report: (BenchResult) -> Void)
+        async throws -> [BenchResult]
+    {
         let selected = name == "all" ? names : [name]
         guard selected.allSatisfy(names.contains) else { throw BenchSuiteError.unknown(name) }
         var results: [BenchResult] = []
@@ -40,11 +58,17 @@ public enum BenchSuite {
             case "schedule-efficiency":
                 emit(ScheduleEfficiencyBenchmark.run(watches: quick ? 2_000 : 10_000))
             case "scale":
-                let sizes = quick ? [100_000] : [100_000, 1_000_000]
+                let sizes = scale.sizes ?? (quick ? [100_000] : [100_000, 1_000_000])
                 let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+                let sqlite = try await ScaleBenchmark.run(sizes: sizes, serveExecutable: executable)
+                var postgres: [ScaleBenchmark.Size] = []
+                if let location = scale.postgres { postgres = try await ScaleBenchmark.runPostgres(sizes: sizes, location: location) }
+                // The poll-commit workload on the smallest size, at most 100,000 watches.
+                let rates = try await ScaleBenchmark.pollCommitRates(
+                    watches: min(sizes.min() ?? 100_000, 100_000), workers: 8, seconds: quick ? 3 : 10, postgres: scale.postgres)
                 emit(
                     ScaleBenchmark.result(
-                        try await ScaleBenchmark.run(sizes: sizes, serveExecutable: executable), skipped: quick ? [1_000_000] : []))
+                        sqlite, skipped: scale.sizes == nil && quick ? [1_000_000] : [], postgres: postgres, rates: rates))
             case "micro":
                 emit(try MicroBenchmark.run(seconds: quick ? 0.5 : 1.5))
             default:

@@ -48,13 +48,14 @@ public struct RateLimiter: Sendable, Hashable {
     /// urgent caller may take it first).
     public mutating func take(now: Double) -> Double {
         refill(now: now)
-        // Within a nano-token of whole: refills add up in floating point, and a wait shorter than
-        // the clock's resolution would never arrive.
-        if tokens >= 1 - 1e-9 {
+        let wait = (1 - tokens) / currentRate
+        // A wait under a microsecond is rounding in the refill (Unix seconds near 1.7e9 are
+        // 0.24 µs apart as Doubles): waiting for it could never move the clock, so it is no wait.
+        if wait < 1e-6 {
             tokens = max(0, tokens - 1)
             return 0
         }
-        return (1 - tokens) / currentRate
+        return wait
     }
 
     /// Douyin answered 2119003: halve the rate.

@@ -7,79 +7,204 @@ import PostgresNIO
 extension PostgresStore {
     // MARK: Watches
 
-    /// See ``CertWatchStorage/register(_:now:firstPollAt:)``: one transaction.
+    /// See ``CertWatchStorage/register(_:now:firstPollAt:)``: one transaction of two or three
+    /// statements (``registerMany(_:now:firstPollAt:)`` with one item).
     public func register(_ registration: WatchRegistration, now: Int64, firstPollAt: Int64) async throws -> (watch: Watch, created: Bool) {
         let registration = try registration.validated()
         return try await transaction { connection in
-            try await self.register(registration, on: connection, now: now, firstPollAt: firstPollAt)
+            try await self.register([registration], on: connection, now: now, firstPollAt: firstPollAt)[0]
         }
     }
 
-    /// See ``CertWatchStorage/registerMany(_:now:firstPollAt:)``: one transaction.
+    /// See ``CertWatchStorage/registerMany(_:now:firstPollAt:)``: one transaction of a few
+    /// statements whatever the number of registrations (array binds, `unnest`): one that locks
+    /// the existing watches of every target, one multi-row insert of the new ones, one multi-row
+    /// update of the existing ones. Each valid item gets the result it would get registered alone,
+    /// in input order (a target named twice: created by the first, merged by the second).
     public func registerMany(_ registrations: [WatchRegistration], now: Int64, firstPollAt: Int64) async throws
         -> [Result<(watch: Watch, created: Bool), ValidationError>]
     {
-        try await transaction { connection in
-            var results: [Result<(watch: Watch, created: Bool), ValidationError>] = []
-            for registration in registrations {
-                let valid: WatchRegistration
-                do {
-                    valid = try registration.validated()
-                } catch let error as ValidationError {
-                    results.append(.failure(error))
-                    continue
-                } catch {
-                    results.append(.failure(ValidationError(message: "\(error)")))
-                    continue
-                }
-                results.append(.success(try await self.register(valid, on: connection, now: now, firstPollAt: firstPollAt)))
+        var results = [Result<(watch: Watch, created: Bool), ValidationError>?](repeating: nil, count: registrations.count)
+        var valid: [(index: Int, registration: WatchRegistration)] = []
+        for (index, registration) in registrations.enumerated() {
+            do {
+                valid.append((index, try registration.validated()))
+            } catch {
+                results[index] = .failure(error)
             }
-            return results
+        }
+        if !valid.isEmpty {
+            let items = valid.map(\.registration)
+            let registered = try await transaction { connection in
+                try await self.register(items, on: connection, now: now, firstPollAt: firstPollAt)
+            }
+            for (item, result) in zip(valid, registered) { results[item.index] = .success(result) }
+        }
+        return results.map { $0! }
+    }
+
+    /// A registration's target: `(api, order_id)` or `(api, encrypted_code)` (exactly one is set).
+    private struct Target: Hashable {
+        var api: String
+        var orderID: String?
+        var encryptedCode: String?
+
+        init(_ registration: WatchRegistration) {
+            api = (registration.api ?? .compreRetail).rawValue
+            orderID = registration.orderID
+            encryptedCode = registration.encryptedCode
         }
     }
 
-    /// Registers in the caller's transaction. A registration racing another replica's for the same
-    /// target (the unique index refuses the second insert) returns the watch the other one made.
-    private func register(_ registration: WatchRegistration, on connection: PostgresConnection, now: Int64, firstPollAt: Int64)
-        async throws -> (watch: Watch, created: Bool)
+    /// What registering every item of one target does to its watch.
+    private struct Folded {
+        /// Per item of the target, in input order: the watch as registering it alone would return it.
+        var results: [(watch: Watch, created: Bool)]
+        /// The watch after the last item: the row to insert (`created`) or to update.
+        var final: Watch
+        var created: Bool
+    }
+
+    /// Registers validated registrations in the caller's transaction, in statements whose number
+    /// does not grow with the input; returns one result per registration, in order. A target
+    /// another replica inserts between the lock and the insert (the unique index refuses ours) is
+    /// read again and merged into, as if it had existed.
+    private func register(_ registrations: [WatchRegistration], on connection: PostgresConnection, now: Int64, firstPollAt: Int64)
+        async throws -> [(watch: Watch, created: Bool)]
     {
-        let api = registration.api ?? .compreRetail
-        if let existing = try await connection.rows(
-            """
-            SELECT * FROM watches WHERE api = \(api.rawValue) AND (order_id = \(registration.orderID) OR encrypted_code = \(registration.encryptedCode))
-            LIMIT 1 FOR UPDATE
-            """, logger: logger
-        ).first {
-            var watch = try Self.watch(from: existing)
-            watch.labels.merge(registration.labels ?? [:]) { $1 }
-            if let accountID = registration.accountID { watch.accountID = accountID }
-            if watch.state == .removed || watch.state == .failed {
-                // Asked for again: polled again, from a clean failure count.
-                watch.state = .active
-                watch.consecutiveFailures = 0
-                watch.nextPollAt = firstPollAt
-            }
-            try await connection.query(
-                """
-                UPDATE watches SET labels = \(Self.json(watch.labels)), account_id = \(watch.accountID), state = \(watch.state.stored),
-                    next_poll_at = \(watch.nextPollAt), consecutive_failures = \(watch.consecutiveFailures), updated_at = \(now)
-                WHERE id = \(watch.id)
-                """, logger: logger)
-            return (watch, false)
+        var items: [Target: [Int]] = [:]
+        var targets: [Target] = []
+        for (index, registration) in registrations.enumerated() {
+            let target = Target(registration)
+            if items[target] == nil { targets.append(target) }
+            items[target, default: []].append(index)
         }
-        let watch = Watch(
-            id: "w_" + randomHex(8), orderID: registration.orderID, encryptedCode: registration.encryptedCode, api: api,
-            accountID: registration.accountID, labels: registration.labels ?? [:], state: .active, createdAt: now,
-            nextPollAt: firstPollAt, lastPolledAt: nil, pollCount: 0, consecutiveFailures: 0, lastError: nil)
-        let inserted = try await connection.count(
+        var folded: [Target: Folded] = [:]
+        var pending = targets
+        for _ in 0..<5 where !pending.isEmpty {
+            let existing = try await lockWatches(of: pending, on: connection)
+            for target in pending {
+                folded[target] = Self.fold(
+                    items[target]!.map { registrations[$0] }, into: existing[target], now: now, firstPollAt: firstPollAt)
+            }
+            // Inserted in one order by every replica (by target), so two registrations inserting
+            // overlapping targets wait for each other at most one way round, never in a cycle.
+            let inserts = pending.sorted { ($0.api, $0.orderID ?? "", $0.encryptedCode ?? "") < ($1.api, $1.orderID ?? "", $1.encryptedCode ?? "") }
+                .compactMap { folded[$0]!.created ? folded[$0]!.final : nil }
+            let inserted = try await insertWatches(inserts, on: connection, now: now)
+            // Refused by the unique index (another replica's insert won): read again and merge.
+            pending = pending.filter { folded[$0]!.created && !inserted.contains(folded[$0]!.final.id) }
+        }
+        guard pending.isEmpty else {
+            throw PostgresStoreError("registering \(pending.count) watches on \(location): their inserts kept conflicting")
+        }
+        try await updateWatches(targets.compactMap { folded[$0]!.created ? nil : folded[$0]!.final }, on: connection, now: now)
+        var results = [(watch: Watch, created: Bool)?](repeating: nil, count: registrations.count)
+        for target in targets {
+            for (index, result) in zip(items[target]!, folded[target]!.results) { results[index] = result }
+        }
+        return results.map { $0! }
+    }
+
+    /// Registers one target's items in order against its stored watch (`nil`: none yet), as
+    /// ``Store`` does one by one: the first item of a new target creates the watch; each later
+    /// item (or every item of a stored watch) merges its labels and account id, and makes a
+    /// removed or failed watch active again, due at `firstPollAt` with no failures.
+    private static func fold(_ registrations: [WatchRegistration], into stored: Watch?, now: Int64, firstPollAt: Int64) -> Folded {
+        var watch = stored
+        var results: [(watch: Watch, created: Bool)] = []
+        for registration in registrations {
+            guard var current = watch else {
+                let created = Watch(
+                    id: "w_" + randomHex(8), orderID: registration.orderID, encryptedCode: registration.encryptedCode,
+                    api: registration.api ?? .compreRetail, accountID: registration.accountID, labels: registration.labels ?? [:],
+                    state: .active, createdAt: now, nextPollAt: firstPollAt, lastPolledAt: nil, pollCount: 0, consecutiveFailures: 0,
+                    lastError: nil)
+                results.append((created, true))
+                watch = created
+                continue
+            }
+            current.labels.merge(registration.labels ?? [:]) { $1 }
+            if let accountID = registration.accountID { current.accountID = accountID }
+            if current.state == .removed || current.state == .failed {
+                // Asked for again: polled again, from a clean failure count.
+                current.state = .active
+                current.consecutiveFailures = 0
+                current.nextPollAt = firstPollAt
+            }
+            results.append((current, false))
+            watch = current
+        }
+        return Folded(results: results, final: watch!, created: stored == nil)
+    }
+
+    /// The stored watches of `targets`, locked (`FOR UPDATE`, in id order) until the transaction
+    /// ends: one statement for any number of targets.
+    private func lockWatches(of targets: [Target], on connection: PostgresConnection) async throws -> [Target: Watch] {
+        let byOrder = targets.filter { $0.orderID != nil }
+        let byCode = targets.filter { $0.encryptedCode != nil }
+        let rows = try await connection.rows(
+            """
+            WITH by_order AS (
+                SELECT w.* FROM watches w
+                JOIN unnest(\(byOrder.map(\.api))::text[], \(byOrder.map { $0.orderID! })::text[]) AS t(api, order_id)
+                  ON w.api = t.api AND w.order_id = t.order_id
+                WHERE w.order_id IS NOT NULL
+                ORDER BY w.id FOR UPDATE OF w
+            ), by_code AS (
+                SELECT w.* FROM watches w
+                JOIN unnest(\(byCode.map(\.api))::text[], \(byCode.map { $0.encryptedCode! })::text[]) AS t(api, encrypted_code)
+                  ON w.api = t.api AND w.encrypted_code = t.encrypted_code
+                WHERE w.encrypted_code IS NOT NULL
+                ORDER BY w.id FOR UPDATE OF w
+            )
+            SELECT * FROM by_order UNION ALL SELECT * FROM by_code
+            """, logger: logger)
+        var watches: [Target: Watch] = [:]
+        for row in rows {
+            let watch = try Self.watch(from: row)
+            let byOrderID = Target(WatchRegistration(orderID: watch.orderID, api: watch.api))
+            let byEncryptedCode = Target(WatchRegistration(encryptedCode: watch.encryptedCode, api: watch.api))
+            // A watch stored with both an order id and a code answers either target.
+            if watch.orderID != nil { watches[byOrderID] = watch }
+            if watch.encryptedCode != nil { watches[byEncryptedCode] = watch }
+        }
+        return watches
+    }
+
+    /// Inserts new watches in one statement; returns the ids inserted (a watch whose target, or id,
+    /// is already stored is left out: `ON CONFLICT DO NOTHING`).
+    private func insertWatches(_ watches: [Watch], on connection: PostgresConnection, now: Int64) async throws -> Set<String> {
+        guard !watches.isEmpty else { return [] }
+        let rows = try await connection.rows(
             """
             INSERT INTO watches (id, order_id, encrypted_code, api, account_id, labels, state, created_at, updated_at, next_poll_at)
-            VALUES (\(watch.id), \(watch.orderID), \(watch.encryptedCode), \(api.rawValue), \(watch.accountID),
-                    \(Self.json(watch.labels)), \(Watch.State.active.rawValue), \(now), \(now), \(firstPollAt))
+            SELECT n.id, n.order_id, n.encrypted_code, n.api, n.account_id, n.labels, \(Watch.State.active.rawValue), \(now), \(now),
+                   n.next_poll_at
+            FROM unnest(\(watches.map(\.id))::text[], \(PostgresNullableArray(watches.map(\.orderID)))::text[],
+                        \(PostgresNullableArray(watches.map(\.encryptedCode)))::text[], \(watches.map(\.api.rawValue))::text[],
+                        \(PostgresNullableArray(watches.map(\.accountID)))::text[], \(watches.map { Self.json($0.labels) })::text[],
+                        \(PostgresNullableArray(watches.map(\.nextPollAt)))::bigint[])
+                 AS n(id, order_id, encrypted_code, api, account_id, labels, next_poll_at)
             ON CONFLICT DO NOTHING RETURNING id
             """, logger: logger)
-        if inserted == 0 { return try await register(registration, on: connection, now: now, firstPollAt: firstPollAt) }
-        return (watch, true)
+        return Set(try rows.map { try $0.string("id") })
+    }
+
+    /// Writes registrations into stored watches (labels, account id, state, next poll, failure
+    /// count; `updated_at` = `now`) in one statement.
+    private func updateWatches(_ watches: [Watch], on connection: PostgresConnection, now: Int64) async throws {
+        guard !watches.isEmpty else { return }
+        try await connection.query(
+            """
+            UPDATE watches SET labels = u.labels, account_id = u.account_id, state = u.state, next_poll_at = u.next_poll_at,
+                consecutive_failures = u.consecutive_failures, updated_at = \(now)
+            FROM unnest(\(watches.map(\.id))::text[], \(watches.map { Self.json($0.labels) })::text[],
+                        \(PostgresNullableArray(watches.map(\.accountID)))::text[], \(watches.map(\.state.stored))::text[],
+                        \(PostgresNullableArray(watches.map(\.nextPollAt)))::bigint[], \(watches.map(\.consecutiveFailures))::bigint[])
+                 AS u(id, labels, account_id, state, next_poll_at, consecutive_failures)
+            WHERE watches.id = u.id
+            """, logger: logger)
     }
 
     /// See ``CertWatchStorage/watch(id:)``.
@@ -316,80 +441,139 @@ extension PostgresStore {
         return result
     }
 
-    /// See ``CertWatchStorage/commitPoll(_:route:)``: one transaction. A poll with events takes the
-    /// events lock first (sequences in commit order).
+    /// See ``CertWatchStorage/commitPoll(_:route:)``. A poll without events is one statement (the
+    /// snapshots' upsert and the watch's update, no transaction around it); a poll with events is one
+    /// transaction: the events lock (sequences in commit order), then one statement that upserts
+    /// the snapshots, updates the watch and appends the events, then the routing.
     @discardableResult
     public func commitPoll(_ poll: PollCommit, route: EventRouter?) async throws -> [CertWatchEvent] {
-        let texts = try poll.certificates.map { certificate in
-            (
-                snapshot: String(decoding: try DouyinJSON.normalizedEncoded(certificate.snapshot), as: UTF8.self),
-                raw: String(decoding: certificate.raw.encoded(), as: UTF8.self)
-            )
+        var query = SQLBuilder("")
+        let watchID = query.bind(poll.watchID)
+        var parts: [String] = []
+        if let upsert = try Self.upsertCertificates(poll.certificates, watchID: watchID, into: &query) {
+            parts.append("upserted AS (\(upsert))")
         }
-        let events = Store.encoded(poll.events)
-        return try await transaction { connection in
-            if !events.isEmpty { try await Self.lock("certwatch.events", on: connection, logger: self.logger) }
-            for (certificate, text) in zip(poll.certificates, texts) {
-                let snapshot = certificate.snapshot
-                try await connection.query(
-                    """
-                    INSERT INTO certificates (watch_id, certificate_id, state, status, expire_time, snapshot, raw, observed_at)
-                    VALUES (\(poll.watchID), \(snapshot.certificateID), \(snapshot.state.rawValue), \(snapshot.status),
-                            \(snapshot.expireTime), \(text.snapshot), \(text.raw), \(snapshot.observedAt))
-                    ON CONFLICT (watch_id, certificate_id) DO UPDATE SET
-                        state = excluded.state, status = excluded.status, expire_time = excluded.expire_time,
-                        snapshot = excluded.snapshot, raw = excluded.raw, observed_at = excluded.observed_at
-                    WHERE excluded.observed_at > certificates.observed_at
-                    """, logger: self.logger)
+        let state: Watch.State = poll.nextPollAt == nil ? poll.finalState : .active
+        let update = """
+            UPDATE watches SET state = \(query.bind(state.stored)), next_poll_at = \(query.bind(poll.nextPollAt)),
+                next_poll_targeted = \(query.bind(poll.nextPollTargeted)), leased_until = NULL, leased_by = NULL,
+                last_polled_at = \(query.bind(poll.polledAt)), poll_count = poll_count + 1,
+                consecutive_failures = \(query.bind(poll.consecutiveFailures)), last_error = \(query.bind(poll.lastError)),
+                updated_at = \(query.bind(poll.polledAt)), failing_since = \(query.bind(poll.failingSince)),
+                stalled_since = \(query.bind(poll.stalledSince))
+            WHERE id = \(watchID) AND state = 'active'
+            """
+        let events = Self.distinct(Store.encoded(poll.events))
+        guard !events.isEmpty else {
+            // Nothing appended, so nothing routed: one statement is atomic without a transaction.
+            query.sql = (parts.isEmpty ? "" : "WITH " + parts.joined(separator: ", ") + " ") + update
+            let statement = query.query
+            try await client.withConnection { connection in
+                _ = try await connection.query(statement, logger: self.logger)
             }
-            let appended = try await self.append(events, on: connection, detectedBy: poll.detectedBy)
-            let state: Watch.State = poll.nextPollAt == nil ? poll.finalState : .active
-            try await connection.query(
-                """
-                UPDATE watches SET state = \(state.stored), next_poll_at = \(poll.nextPollAt), next_poll_targeted = \(poll.nextPollTargeted),
-                    leased_until = NULL, leased_by = NULL, last_polled_at = \(poll.polledAt), poll_count = poll_count + 1,
-                    consecutive_failures = \(poll.consecutiveFailures), last_error = \(poll.lastError), updated_at = \(poll.polledAt),
-                    failing_since = \(poll.failingSince), stalled_since = \(poll.stalledSince)
-                WHERE id = \(poll.watchID) AND state = 'active'
-                """, logger: self.logger)
-            if let route, !appended.isEmpty { try await self.write(route(appended), on: connection) }
-            return appended
+            return []
         }
-    }
-
-    /// See ``CertWatchStorage/append(_:route:)``: one transaction, under the events lock.
-    @discardableResult
-    public func append(_ events: [CertWatchEvent], route: EventRouter?) async throws -> [CertWatchEvent] {
-        guard !events.isEmpty else { return [] }
-        let encoded = Store.encoded(events)
+        parts.append("polled AS (\(update) RETURNING 1)")
+        let insert = Self.insertEvents(events, detectedBy: poll.detectedBy, into: &query)
+        query.sql = "WITH " + parts.joined(separator: ", ") + " " + insert
+        let statement = query.query
         return try await transaction { connection in
             try await Self.lock("certwatch.events", on: connection, logger: self.logger)
-            let appended = try await self.append(encoded, on: connection)
+            let appended = try self.appended(events, rows: try await connection.rows(statement, logger: self.logger))
             if let route, !appended.isEmpty { try await self.write(route(appended), on: connection) }
             return appended
         }
     }
 
-    /// Appends encoded events in the caller's transaction (which holds the events lock), skipping
-    /// ids already stored; returns the appended ones with their sequence.
-    private func append(_ events: [(event: CertWatchEvent, body: String)], on connection: PostgresConnection, detectedBy: Detection? = nil)
-        async throws -> [CertWatchEvent]
-    {
-        var appended: [CertWatchEvent] = []
-        for (var event, body) in events {
-            let rows = try await connection.rows(
-                """
-                INSERT INTO events (id, type, subject, watch_id, order_id, time, body, detected_by)
-                VALUES (\(event.id), \(event.type.rawValue), \(event.subject), \(event.data.watch.id), \(event.data.watch.orderID),
-                        \(event.time), \(body), \(detectedBy?.rawValue))
-                ON CONFLICT (id) DO NOTHING RETURNING sequence
-                """, logger: logger)
-            if let row = rows.first {
-                event.sequence = try row.int64("sequence")
-                appended.append(event)
-            }
+    /// See ``CertWatchStorage/append(_:route:)``: one transaction: the events lock, one insert for
+    /// all the events, the routing.
+    @discardableResult
+    public func append(_ events: [CertWatchEvent], route: EventRouter?) async throws -> [CertWatchEvent] {
+        let encoded = Self.distinct(Store.encoded(events))
+        guard !encoded.isEmpty else { return [] }
+        var query = SQLBuilder("")
+        let insert = Self.insertEvents(encoded, detectedBy: nil, into: &query)
+        query.sql = insert
+        let statement = query.query
+        return try await transaction { connection in
+            try await Self.lock("certwatch.events", on: connection, logger: self.logger)
+            let appended = try self.appended(encoded, rows: try await connection.rows(statement, logger: self.logger))
+            if let route, !appended.isEmpty { try await self.write(route(appended), on: connection) }
+            return appended
         }
-        return appended
+    }
+
+    /// The `INSERT … ON CONFLICT DO UPDATE` of a poll's snapshots as one multi-row statement, its
+    /// values bound into `query` (`watchID`: the placeholder of the watch id), or `nil` when there
+    /// are none. An older observation never overwrites a newer one: a certificate listed twice is
+    /// reduced first to what upserting its entries one by one would leave.
+    private static func upsertCertificates(_ certificates: [StoredCertificate], watchID: String, into query: inout SQLBuilder) throws
+        -> String?
+    {
+        var order: [String] = []
+        var latest: [String: StoredCertificate] = [:]
+        for certificate in certificates {
+            let id = certificate.snapshot.certificateID
+            guard let kept = latest[id] else {
+                order.append(id)
+                latest[id] = certificate
+                continue
+            }
+            if certificate.snapshot.observedAt > kept.snapshot.observedAt { latest[id] = certificate }
+        }
+        guard !order.isEmpty else { return nil }
+        let snapshots = order.map { latest[$0]!.snapshot }
+        let snapshotTexts = try snapshots.map { String(decoding: try DouyinJSON.normalizedEncoded($0), as: UTF8.self) }
+        let rawTexts = order.map { String(decoding: latest[$0]!.raw.encoded(), as: UTF8.self) }
+        return """
+            INSERT INTO certificates (watch_id, certificate_id, state, status, expire_time, snapshot, raw, observed_at)
+            SELECT \(watchID), c.* FROM unnest(\(query.bind(order))::text[], \(query.bind(snapshots.map(\.state.rawValue)))::text[],
+                \(query.bind(PostgresNullableArray(snapshots.map(\.status))))::bigint[],
+                \(query.bind(PostgresNullableArray(snapshots.map(\.expireTime))))::bigint[],
+                \(query.bind(snapshotTexts))::text[], \(query.bind(rawTexts))::text[], \(query.bind(snapshots.map(\.observedAt)))::bigint[])
+                AS c(certificate_id, state, status, expire_time, snapshot, raw, observed_at)
+            ON CONFLICT (watch_id, certificate_id) DO UPDATE SET
+                state = excluded.state, status = excluded.status, expire_time = excluded.expire_time,
+                snapshot = excluded.snapshot, raw = excluded.raw, observed_at = excluded.observed_at
+            WHERE excluded.observed_at > certificates.observed_at
+            """
+    }
+
+    /// The one `INSERT` of encoded events (ids distinct), bound into `query`: sequences are taken
+    /// in the events' order, an id already stored is skipped (`ON CONFLICT DO NOTHING`), and it
+    /// returns the `id` and `sequence` of each appended event. Run it under the events lock.
+    private static func insertEvents(_ events: [(event: CertWatchEvent, body: String)], detectedBy: Detection?, into query: inout SQLBuilder)
+        -> String
+    {
+        """
+        INSERT INTO events (id, type, subject, watch_id, order_id, time, body, detected_by)
+        SELECT e.id, e.type, e.subject, e.watch_id, e.order_id, e.time, e.body, \(query.bind(detectedBy?.rawValue))::text
+        FROM unnest(\(query.bind(events.map(\.event.id)))::text[], \(query.bind(events.map(\.event.type.rawValue)))::text[],
+                    \(query.bind(events.map(\.event.subject)))::text[], \(query.bind(events.map(\.event.data.watch.id)))::text[],
+                    \(query.bind(PostgresNullableArray(events.map(\.event.data.watch.orderID))))::text[],
+                    \(query.bind(events.map(\.event.time)))::bigint[], \(query.bind(events.map(\.body)))::text[])
+             WITH ORDINALITY AS e(id, type, subject, watch_id, order_id, time, body, position)
+        ORDER BY e.position
+        ON CONFLICT (id) DO NOTHING RETURNING id, sequence
+        """
+    }
+
+    /// The events the insert appended (`rows`: its `id`, `sequence`), in the order given, each with its sequence.
+    private func appended(_ events: [(event: CertWatchEvent, body: String)], rows: [PGRow]) throws -> [CertWatchEvent] {
+        var sequences: [String: Int64] = [:]
+        for row in rows { sequences[try row.string("id")] = try row.int64("sequence") }
+        return events.compactMap { item in
+            guard let sequence = sequences[item.event.id] else { return nil }
+            var event = item.event
+            event.sequence = sequence
+            return event
+        }
+    }
+
+    /// Encoded events without a repeated id (the first one kept, as appending them one by one would).
+    private static func distinct(_ events: [(event: CertWatchEvent, body: String)]) -> [(event: CertWatchEvent, body: String)] {
+        var seen = Set<String>()
+        return events.filter { seen.insert($0.event.id).inserted }
     }
 
     // MARK: Events

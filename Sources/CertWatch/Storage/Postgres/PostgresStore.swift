@@ -446,5 +446,11 @@ struct SQLBuilder {
         return "$\(binds.count)"
     }
 
+    /// Binds `value`, NULL for `nil`, and returns its placeholder (`$n`).
+    mutating func bind<Value: PostgresDynamicTypeEncodable>(_ value: Value?) -> String {
+        binds.append(value)
+        return "$\(binds.count)"
+    }
+
     var query: PostgresQuery { PostgresQuery(unsafeSQL: sql, binds: binds) }
 }
