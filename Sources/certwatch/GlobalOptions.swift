@@ -8,7 +8,7 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: "Configuration file (YAML). Settings can also come from CERTWATCH_* environment variables.")
     var config: String?
 
-    @Option(name: .long, help: "Database path (overrides `database` in the configuration; default ./certwatch.sqlite).")
+    @Option(name: .long, help: "SQLite file or postgres://USER@HOST:PORT/DB URL (overrides `database` in the configuration; default ./certwatch.sqlite).")
     var db: String?
 
     @Option(name: .long, help: "Log level.")

@@ -138,7 +138,7 @@ struct ReplicaFailover {
                         jitter: 0
                     """.write(to: configuration, atomically: true, encoding: .utf8)
                     let log = directory.appendingPathComponent("\(name).log")
-                    FileManager.default.createFile(atPath: log.path, contents: nil)
+                    _ = FileManager.default.createFile(atPath: log.path, contents: nil)
                     let url = "http://127.0.0.1:\(port)"
                     launchers.append(
                         (ServeLauncher(
