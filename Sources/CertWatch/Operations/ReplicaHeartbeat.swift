@@ -89,14 +89,19 @@ public final class ReplicaHeartbeat: Service, Sendable {
         return membership
     }
 
-    /// Beats every ``interval`` until graceful shutdown, then leaves.
+    /// Beats every ``interval`` until graceful shutdown, then leaves. The first beat waits an
+    /// interval when ``CertWatchServices/run()`` already joined.
     public func run() async throws {
+        var due = !state.withLock { $0.joined }
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            do {
-                try await beat()
-            } catch {
-                logger.error("heartbeat failed", metadata: ["error": "\(error)"])
+            if due {
+                do {
+                    try await beat()
+                } catch {
+                    logger.error("heartbeat failed", metadata: ["error": "\(error)"])
+                }
             }
+            due = true
             try? await cancelWhenGracefulShutdown { try await self.clock.sleep(seconds: self.interval) }
         }
         do {

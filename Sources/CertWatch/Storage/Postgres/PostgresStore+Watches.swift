@@ -72,6 +72,10 @@ extension PostgresStore {
     private func register(_ registrations: [WatchRegistration], on connection: PostgresConnection, now: Int64, firstPollAt: Int64)
         async throws -> [(watch: Watch, created: Bool)]
     {
+        // One registration at a time per database: two replicas inserting overlapping targets
+        // otherwise wait on each other's unique-index entries and deadlock (seen in the racing
+        // test under load, despite inserting in one order).
+        try await Self.lock("certwatch.registrations", schema: schema, on: connection, logger: logger)
         var items: [Target: [Int]] = [:]
         var targets: [Target] = []
         for (index, registration) in registrations.enumerated() {
