@@ -32,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
@@ -69,6 +70,7 @@ let package = Package(
             name: "DouyinSandbox",
             dependencies: [
                 "DouyinOpenAPI", hummingbird, logging, yams, nioCore, httpTypes, serviceLifecycle, asyncHTTPClient,
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             ]
         ),
         // `certwatch demo`: the sandbox, the watcher, rules and delivery together at accelerated time.

@@ -4,7 +4,7 @@
 ///
 /// - ``acquire(now:)`` takes one token, returning 0 when one was available or the seconds to wait
 ///   (reserving it); ``take(now:)`` takes one only if available (no reservation, so a priority
-///   caller can go first).
+///   caller can go first); ``giveBack()`` returns a token that was not spent.
 /// - ``slowDown()`` halves the rate (not below ``minimumRate``).
 /// - ``succeeded()`` adds ``recoveryStep`` of the configured rate after every ``recoveryWindow``
 ///   successes, up to the configured rate.
@@ -56,6 +56,11 @@ public struct RateLimiter: Sendable, Hashable {
             return 0
         }
         return wait
+    }
+
+    /// Returns a token taken but not spent (the request was not sent), up to ``burst``.
+    public mutating func giveBack() {
+        tokens = min(burst, tokens + 1)
     }
 
     /// Douyin answered 2119003: halve the rate.

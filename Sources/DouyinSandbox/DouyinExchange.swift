@@ -51,12 +51,16 @@ public struct DouyinRequest: Sendable {
     public var contentType: String?
     /// A fault asked for by the `x-sandbox-fault` header.
     public var requestedFault: FaultKind?
+    /// When the request arrived, real Unix seconds (``ArrivalStamp``); `nil`: when it is handled.
+    /// Douyin rate-limits a request at its arrival, so the QPS bucket and the request log use this.
+    public var arrivedAt: Double?
 
     public init(
         endpoint: DouyinEndpoint, method: String = "GET", path: String? = nil, query: String? = nil,
         parameters: [String: String] = [:], accessToken: String? = nil, body: Data = Data(), contentType: String? = nil,
-        requestedFault: FaultKind? = nil
+        requestedFault: FaultKind? = nil, arrivedAt: Double? = nil
     ) {
+        self.arrivedAt = arrivedAt
         self.endpoint = endpoint
         self.method = method
         switch endpoint {

@@ -14,8 +14,10 @@ extension DouyinSandbox {
         catchUp()
         let time = now
         let logid = makeLogid(at: time)
+        // The QPS bucket and the log take the request at its arrival (``DouyinRequest/arrivedAt``).
+        let arrival = clock.reading(realSecondsAgo: request.arrivedAt.map { Date().timeIntervalSince1970 - $0 } ?? 0)
         let decision = faults.decide(
-            endpoint: request.endpoint.faultEndpoint, rateTime: clock.rateTime, requested: request.requestedFault,
+            endpoint: request.endpoint.faultEndpoint, rateTime: arrival.rateTime, requested: request.requestedFault,
             orderID: request.parameters["order_id"])
         var faultName: String?
         var reply: DouyinReply
@@ -41,7 +43,7 @@ extension DouyinSandbox {
         let entryStatus = reply.status
         let entryCode = reply.errorCode
         let entryLogid = reply.logid
-        let sandboxTime = clock.now
+        let sandboxTime = arrival.now
         log.append {
             RequestLogEntry(
                 sequence: $0, time: sandboxTime, method: request.method, path: request.path, query: request.query,

@@ -49,6 +49,7 @@ public struct DouyinSandboxServer: Sendable {
         let requestedPort = port
         return Application(
             router: makeRouter(),
+            server: .http1(additionalChannelHandlers: [ArrivalStamp()]),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "certwatch-sandbox"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? requestedPort) },
             logger: logger)

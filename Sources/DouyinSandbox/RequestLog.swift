@@ -2,7 +2,7 @@
 public struct RequestLogEntry: Sendable, Hashable, Codable {
     /// Position in the log, from 1; use as `since` to read only newer entries.
     public var sequence: Int
-    /// Sandbox time of the request, Unix seconds (with fraction).
+    /// Sandbox time of the request's arrival (``ArrivalStamp``), Unix seconds (with fraction).
     public var time: Double
     /// HTTP method.
     public var method: String

@@ -63,6 +63,13 @@ public struct SandboxClock: Sendable {
         }
     }
 
+    /// ``now`` and ``rateTime`` as they were `realSeconds` of real time ago (a request that arrived
+    /// then, ``ArrivalStamp``); a manual clock does not move with real time, so it reads the same.
+    public func reading(realSecondsAgo realSeconds: Double) -> (now: Double, rateTime: Double) {
+        guard !isManual, realSeconds > 0 else { return (now, rateTime) }
+        return (now - speed * realSeconds, rateTime - realSeconds)
+    }
+
     /// Moves the clock forward by `seconds` (negative values are ignored).
     public mutating func advance(by seconds: Double) {
         if seconds > 0 { advanced += seconds }

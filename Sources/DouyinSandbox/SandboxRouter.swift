@@ -41,7 +41,8 @@ enum SandboxRouter {
                 endpoint: endpoint, method: request.method.rawValue, path: request.uri.path, query: request.uri.query,
                 parameters: parameters, accessToken: request.headers[.accessToken], body: body,
                 contentType: request.headers[.contentType],
-                requestedFault: request.headers[.sandboxFault].flatMap(FaultKind.init(rawValue:))))
+                requestedFault: request.headers[.sandboxFault].flatMap(FaultKind.init(rawValue:)),
+                arrivedAt: request.headers[.sandboxArrival].flatMap(Double.init)))
         if reply.delayMs > 0 { try await Task.sleep(for: .milliseconds(reply.delayMs)) }
         let (bytes, contentType) = reply.encoded()
         var headers = HTTPFields()

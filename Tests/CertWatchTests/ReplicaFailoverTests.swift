@@ -5,6 +5,7 @@ import DouyinOpenAPI
 import DouyinSandbox
 import Foundation
 import NIOCore
+import Synchronization
 import Testing
 
 /// Two built `certwatch serve` processes on one PostgreSQL database and the sandbox; one is killed
@@ -61,6 +62,9 @@ struct ReplicaFailover {
         var redeliveredElsewhere: [String] = []
         /// Most certificate queries the sandbox logged within one calendar second.
         var busiestSecond = 0
+        /// The busiest second's query arrivals, seconds after replica b started (negative: before) and
+        /// after the kill: where in the run it was.
+        var busiestArrivals = ""
         /// Certificate queries logged in all.
         var queries = 0
         /// Whether both replicas had polled before the kill (their `/metrics`).
@@ -75,7 +79,7 @@ struct ReplicaFailover {
             """
             replica failover: \(changes) changes (\(changesAfterKill) after the kill), \(events) events; missing \(missing.count), \
             duplicates \(duplicates.count), undelivered \(undelivered.count), delivered twice \(redelivered.count) (\(redeliveredElsewhere.count) not at the kill); \
-            \(queries) queries, busiest second \(busiestSecond) (poll.qps \(qps)); longest change → delivery \
+            \(queries) queries, busiest second \(busiestSecond) (poll.qps \(qps)) at [\(busiestArrivals)] s after b started/the kill; longest change → delivery \
             \(String(format: "%.2f", maximumDelay)) s, after the kill \(String(format: "%.2f", maximumDelayAfterKill)) s; \
             \(String(format: "%.1f", seconds)) s
             """
@@ -167,22 +171,27 @@ struct ReplicaFailover {
                 _ = try #require(try await a.launcher.waitUntilReady(processA, deadline: .now + .seconds(60)), "replica a never answered")
                 try await CrashLoop.register(orderIDs, apiURL: a.url, apiKey: apiKey, http: http)
                 let processB = try b.launcher.start()
+                let bStarted = Date().timeIntervalSince1970
                 _ = try #require(try await b.launcher.waitUntilReady(processB, deadline: .now + .seconds(60)), "replica b never answered")
 
                 let changer = Changer(sandbox: sandbox, vouchers: vouchers, cards: cards, every: 0.3...0.6, seed: seed &+ 1)
                 var random = SeededGenerator(seed: seed)
-                let killAfter = Double.random(in: 7...9, using: &random)
+                let killAfter = Double.random(in: 3...5, using: &random)
+                let killedUnix = Mutex(0.0)
                 let (changes, killedAt, pollsByBoth) = try await withThrowingTaskGroup(of: [CrashLoop.Change].self) { group in
                     group.addTask { try await changer.run() }
                     do {
+                        // Mid-run: once both replicas poll (b holds 1.5 beats after joining, and
+                        // starts slowly beside the whole suite), and a few seconds more.
+                        let pollsByBoth = try await Self.untilBothPoll(
+                            [a.url, b.url], apiKey: apiKey, http: http, deadline: .now + .seconds(30))
                         try await Task.sleep(for: .seconds(killAfter))
-                        let pollsA = try await Self.polls(apiURL: a.url, apiKey: apiKey, http: http)
-                        let pollsB = try await Self.polls(apiURL: b.url, apiKey: apiKey, http: http)
                         try await a.launcher.kill(processA)
                         let killedAt = ContinuousClock.now
+                        killedUnix.withLock { $0 = Date().timeIntervalSince1970 }
                         try await Task.sleep(for: .seconds(10))
                         changer.stop()
-                        return (try await group.next() ?? [], killedAt, pollsA > 0 && pollsB > 0)
+                        return (try await group.next() ?? [], killedAt, pollsByBoth)
                     } catch {
                         changer.stop()
                         try? await a.launcher.kill(processA)
@@ -234,6 +243,12 @@ struct ReplicaFailover {
                     report.queries += 1
                 }
                 report.busiestSecond = perSecond.values.max() ?? 0
+                if let busiest = perSecond.max(by: { $0.value < $1.value })?.key {
+                    let killed = killedUnix.withLock { $0 }
+                    report.busiestArrivals = await sandbox.requests(since: 0, limit: 100_000)
+                        .filter { $0.path.contains("certificate") && Int64($0.time.rounded(.down)) == busiest }
+                        .map { String(format: "%+.2f/%+.2f", $0.time - bStarted, $0.time - killed) }.joined(separator: " ")
+                }
                 return report
             }
         }
@@ -251,6 +266,17 @@ struct ReplicaFailover {
         try await admin.testingExecute("CREATE DATABASE \(name)", [])
         try await admin.close()
         return url.replacingOccurrences(of: "/\(location.database)", with: "/\(name)")
+    }
+
+    /// Whether every `serve` at `apiURLs` made a successful poll before `deadline` (asked twice a second).
+    static func untilBothPoll(_ apiURLs: [String], apiKey: String, http: HTTPClient, deadline: ContinuousClock.Instant) async throws -> Bool {
+        while ContinuousClock.now < deadline {
+            var all = true
+            for url in apiURLs where try await polls(apiURL: url, apiKey: apiKey, http: http) == 0 { all = false }
+            if all { return true }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        return false
     }
 
     /// The successful polls `serve` at `apiURL` made, from its `/metrics`

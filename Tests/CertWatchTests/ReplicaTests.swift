@@ -1,7 +1,9 @@
 @testable import CertWatch
 import CertWatchCore
 import Foundation
+import Synchronization
 import Testing
+import DouyinSandbox
 
 @Suite("Replicas: the shared QPS budget and the heartbeat")
 struct ReplicaTests {
@@ -91,5 +93,59 @@ struct ReplicaTests {
         #expect(ReplicaHeartbeat.interval(requestTimeout: 6) == 2)
         #expect(ReplicaHeartbeat.interval(requestTimeout: 1) == 1)
         #expect(ReplicaHeartbeat.interval(requestTimeout: 60) == 5)
+    }
+
+    @Test("a replica out of tokens claims nothing: the other polls every due watch at once")
+    func noClaimWithoutToken() async throws {
+        try await Harness.with { h in
+            for _ in 0..<8 {
+                try await h.register(try await h.sandbox.createOrder(OrderSpec(certificates: [.init(kind: .voucher)])).orderID)
+            }
+            h.clock.advance(3_600)
+            // Replica "held" shares the file, is due the same watches, and has no token for an hour.
+            let stopped = StoppedClock(h.clock.now())
+            let held = Watcher(
+                store: try Store(path: h.store.path), client: h.client, clock: stopped,
+                configuration: WatcherConfiguration(policy: h.watcher.configuration.policy, qps: 10_000, concurrency: 4),
+                logger: quietLogger())
+            await held.budget.hold(until: stopped.now() + 3_600)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await held.run() }
+                // Its four workers and its hint lane are all waiting (for a token, or for work).
+                await stopped.untilSleeping(5)
+                let outcomes = try await h.watcher.pollDue()
+                #expect(outcomes.count == 8)
+                #expect(outcomes.allSatisfy { if case .polled = $0 { true } else { false } })
+                group.cancelAll()
+            }
+        }
+    }
+}
+
+/// A clock that stands still: ``sleep(seconds:)`` returns only when cancelled, and
+/// ``untilSleeping(_:)`` waits until that many callers are asleep.
+final class StoppedClock: WallClock {
+    private let time: Double
+    private let sleeping = Mutex(0)
+    private let counts: AsyncStream<Int>
+    private let continuation: AsyncStream<Int>.Continuation
+
+    init(_ time: Double) {
+        self.time = time
+        (counts, continuation) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
+    }
+
+    func now() -> Double { time }
+
+    func sleep(seconds: Double) async throws {
+        continuation.yield(sleeping.withLock { $0 += 1; return $0 })
+        defer { sleeping.withLock { $0 -= 1 } }
+        // Not a timed wait: this clock's time never comes, so only cancellation ends it.
+        try await Task.sleep(for: .seconds(365 * 86_400))
+    }
+
+    /// Returns once `count` callers sleep at the same time.
+    func untilSleeping(_ count: Int) async {
+        for await sleeping in counts where sleeping >= count { return }
     }
 }

@@ -64,6 +64,10 @@ public actor QPSBudget {
         }
     }
 
+    /// Returns a token ``acquire(priority:)`` took for a request that was not sent (the watch it
+    /// was for had been claimed by another replica), so the next request need not wait for it.
+    public func giveBack() { limiter.giveBack() }
+
     /// Douyin answered 2119003 to this instance: halve the rate (and remember when, for the others).
     public func slowDown() {
         limiter.slowDown()

@@ -138,30 +138,16 @@ public final class Watcher: Service {
     private func work() async {
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             let now = clock.unixNow
+            var nextDue: Int64?
             do {
-                // A few at a time: one claim and one snapshot read serve several polls.
-                let claimed = try await store.claimDue(
-                    now: now, limit: Self.claimBatch, lease: lease,
-                    targetedLead: configuration.policy.targetedLead)
-                if !claimed.isEmpty {
-                    let previous = try await store.snapshots(watchIDs: claimed.map(\.id))
-                    for (index, watch) in claimed.enumerated() {
-                        if Task.isShuttingDownGracefully || Task.isCancelled {
-                            // Not polled: free them for the next start instead of waiting out the lease.
-                            try await store.releaseLeases(watchIDs: claimed[index...].map(\.id))
-                            break
-                        }
-                        // The batch's earlier polls took the whole lease (slow answers): the rest may
-                        // already be claimed by another worker, so claim again instead.
-                        if clock.unixNow >= now + lease { break }
-                        _ = await poll(watch, previous: previous[watch.id] ?? [:])
-                    }
-                    continue
-                }
+                // A read first: the token and the write that claims are taken only when a watch is due.
+                nextDue = try await store.nextDue(now: now)
+                if let nextDue, nextDue <= now, try await claimAndPoll() { continue }
+            } catch is CancellationError {
+                return
             } catch {
                 logger.error("cannot claim due watches", metadata: ["error": "\(error)"])
             }
-            let nextDue = (try? await store.nextDue(now: now)) ?? nil
             let wait = min(configuration.idleCheck, max(0.05, nextDue.map { Double($0 - now) } ?? configuration.idleCheck))
             do {
                 try await cancelWhenGracefulShutdown { try await self.clock.sleep(seconds: wait) }
@@ -169,6 +155,54 @@ public final class Watcher: Service {
                 return
             }
         }
+    }
+
+    /// Takes a token of the budget, then claims due watches and polls them; `false` when another
+    /// worker or replica had claimed them first (the token is given back).
+    ///
+    /// The token comes before the claim so an instance claims only what it can poll now: a watch
+    /// claimed ahead waits behind this instance's budget while another replica's budget idles (with
+    /// two replicas at full load, the greedier one would hold every due watch and the other poll
+    /// none, halving the app's polls). ``claimLimit`` keeps each worker's batch within about a
+    /// second of this instance's rate.
+    private func claimAndPoll() async throws -> Bool {
+        try await budget.acquire()
+        let now = clock.unixNow
+        let claimed: [Watch]
+        do {
+            claimed = try await store.claimDue(
+                now: now, limit: await claimLimit(), lease: lease, targetedLead: configuration.policy.targetedLead)
+        } catch {
+            await budget.giveBack()
+            throw error
+        }
+        guard !claimed.isEmpty else {
+            await budget.giveBack()
+            return false
+        }
+        // One claim and one snapshot read serve the batch's polls.
+        let previous = try await store.snapshots(watchIDs: claimed.map(\.id))
+        for (index, watch) in claimed.enumerated() {
+            if Task.isShuttingDownGracefully || Task.isCancelled {
+                // Not polled: free them for the next start instead of waiting out the lease.
+                if index == 0 { await budget.giveBack() }
+                try await store.releaseLeases(watchIDs: claimed[index...].map(\.id))
+                break
+            }
+            // The batch's earlier polls took the whole lease (slow answers): the rest may
+            // already be claimed by another worker, so claim again instead.
+            if clock.unixNow >= now + lease { break }
+            _ = await poll(watch, previous: previous[watch.id] ?? [:], tokenTaken: index == 0)
+        }
+        return true
+    }
+
+    /// Watches one worker claims at once: up to ``claimBatch``, as many as this instance's share of
+    /// the budget polls in about a second across its ``WatcherConfiguration/concurrency`` workers,
+    /// and at least one (at the default 10 qps and 8 workers, one).
+    private func claimLimit() async -> Int {
+        let rate = await budget.rates.current
+        return max(1, min(Self.claimBatch, Int(rate) / max(configuration.concurrency, 1)))
     }
 
     /// Polls every watch due now, up to ``WatcherConfiguration/concurrency`` at a time, until none is
@@ -195,10 +229,11 @@ public final class Watcher: Service {
     /// Watches each worker claims at once (their polls run one after another within the lease).
     static let claimBatch = 4
 
-    /// ``poll(_:)`` with the watch's stored snapshots already read (`nil`: read them here).
-    func poll(_ watch: Watch, previous known: [String: CertificateSnapshot]?) async -> PollOutcome {
+    /// ``poll(_:)`` with the watch's stored snapshots already read (`nil`: read them here);
+    /// `tokenTaken`: the caller already took this poll's token of the budget.
+    func poll(_ watch: Watch, previous known: [String: CertificateSnapshot]?, tokenTaken: Bool = false) async -> PollOutcome {
         do {
-            try await budget.acquire(priority: watch.hintedAt != nil || watch.targeted)
+            if !tokenTaken { try await budget.acquire(priority: watch.hintedAt != nil || watch.targeted) }
         } catch {
             return .storeError("cancelled")
         }
