@@ -17,7 +17,8 @@ struct ServeCommand: AsyncParsableCommand {
         // What `config check` checks, before the database is opened (or created).
         let report = Preflight(configuration)
         let logger = Logger(label: "certwatch")
-        for warning in report.warnings { logger.warning("\(warning)") }
+        // The missing rules/ directory is logged by the daemon itself, when it loads the rules.
+        for warning in report.warnings where warning != Outbox.noRulesWarning { logger.warning("\(warning)") }
         guard report.errors.isEmpty else { throw CommandFailure(report.errors.joined(separator: "\n")) }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))

@@ -276,6 +276,19 @@ struct PollPolicyTests {
         for _ in 0..<200 { limiter.succeeded() }
         #expect(limiter.currentRate == 10)
     }
+
+    @Test("rate limiter: a token given back is taken again at once, and never beyond the bucket")
+    func rateLimiterGiveBack() {
+        var limiter = RateLimiter(rate: 2, burst: 1)
+        #expect(limiter.take(now: 100) == 0)
+        #expect(limiter.take(now: 100) == 0.5)
+        limiter.giveBack()
+        #expect(limiter.take(now: 100) == 0)
+        limiter.giveBack()
+        limiter.giveBack()  // the bucket holds one
+        #expect(limiter.take(now: 100) == 0)
+        #expect(limiter.take(now: 100) == 0.5)
+    }
 }
 
 @Suite("Differ guards")

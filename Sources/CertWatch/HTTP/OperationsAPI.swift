@@ -46,7 +46,7 @@ struct OperationsAPI: Sendable {
                 _ = try await watcher.client.tokens.token()
                 checks["douyin_token"] = "ok"
             } catch let error as DouyinAPIError {
-                checks["douyin_token"] = "unavailable: \(error.errorClass.rawValue) \(error.code.map(String.init) ?? error.httpStatus.map { "HTTP \($0)" } ?? "")"
+                checks["douyin_token"] = "unavailable: \(error)"
             } catch {
                 checks["douyin_token"] = "unavailable"
             }
