@@ -133,6 +133,9 @@ struct DeliveriesCommand: AsyncParsableCommand {
             if let type, EventType(rawValue: type) == nil {
                 throw ValidationError("--type: unknown event type \(type.debugDescription); one of \(EventType.allCases.map(\.rawValue).joined(separator: ", "))")
             }
+            if let orderID, !WatchRegistration.isDouyinID(orderID) {
+                throw ValidationError("--order-id: " + WatchRegistration.orderIDMessage(orderID))
+            }
         }
 
         func run() async throws {

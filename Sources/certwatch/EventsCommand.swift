@@ -21,6 +21,12 @@ struct EventsCommand: AsyncParsableCommand {
         /// The table's columns (see ``row(_:)``).
         static let header = ["sequence", "time", "type", "subject", "order_id", "detail"]
 
+        func validate() throws {
+            if let orderId, !WatchRegistration.isDouyinID(orderId) {
+                throw ValidationError("--order-id: " + WatchRegistration.orderIDMessage(orderId))
+            }
+        }
+
         func run() async throws {
             let store = try await global.openStore()
             let events = try await store.events(after: after, type: type, orderID: orderId, limit: limit)

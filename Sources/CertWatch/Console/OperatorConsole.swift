@@ -337,7 +337,10 @@ struct OperatorConsole: Sendable {
         let typeText = query["type"].map(String.init) ?? ""
         let type = EventType(rawValue: typeText)
         if !typeText.isEmpty, type == nil { throw ConsoleResponse.page(400, "Unknown event type \(typeText).") }
-        let orderID = String((query["order_id"].map(String.init) ?? "").trimmingCharacters(in: .whitespaces).prefix(64))
+        let orderID = (query["order_id"].map(String.init) ?? "").trimmingCharacters(in: .whitespaces)
+        if !orderID.isEmpty, !WatchRegistration.isDouyinID(orderID) {
+            throw ConsoleResponse.page(400, "Order ids are 1–\(WatchRegistration.maximumIDDigits) digits: \(orderID.prefix(64)) is not one.")
+        }
         let before = query["before"].flatMap { Int64($0) }
         // The live stream starts after the newest event read here: none is missed or shown twice.
         let newest = before == nil ? try await store.lastSequence() : nil

@@ -25,7 +25,8 @@ struct EventsAPI: Sendable {
         enum CodingKeys: String, CodingKey { case events, nextAfter = "next_after" }
     }
 
-    /// `GET /v1/events`: events after a sequence, filtered by type and order id.
+    /// `GET /v1/events`: events after a sequence, filtered by type and order id. Throws ``APIError``
+    /// 422 for an unknown `type` or an `order_id` that is not 1–32 digits.
     @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Page {
         let query = request.uri.queryParameters
         let after = try request.integerParameter("after") ?? 0
@@ -34,9 +35,12 @@ struct EventsAPI: Sendable {
             guard let parsed = EventType(rawValue: text) else { throw APIError.invalid("unknown event type \(text)", field: "type") }
             type = parsed
         }
+        let orderID = query["order_id"].map(String.init)
+        if let orderID, !WatchRegistration.isDouyinID(orderID) {
+            throw APIError.invalid(WatchRegistration.orderIDMessage(orderID), field: "order_id")
+        }
         let limit = try request.limitParameter(default: 100, maximum: 1_000)
-        let events = try await store.events(
-            after: after, type: type, orderID: query["order_id"].map(String.init), limit: limit)
+        let events = try await store.events(after: after, type: type, orderID: orderID, limit: limit)
         return Page(events: events, nextAfter: events.last?.sequence ?? after)
     }
 

@@ -69,7 +69,7 @@ struct SinksAPI: Sendable {
     static let latestSince: Int64 = 253_402_300_799
 
     /// A checked ``BackfillRequest`` (the API and the console). Throws ``APIError`` 422 naming
-    /// `since` (outside 0…``latestSince``), `type` (not an event type) or `order_id` (over 64 characters).
+    /// `since` (outside 0…``latestSince``), `type` (not an event type) or `order_id` (not 1–32 digits).
     static func backfillRequest(sink: String, since: Int64, type: String?, orderID: String?, dryRun: Bool)
         throws(APIError) -> BackfillRequest
     {
@@ -81,8 +81,10 @@ struct SinksAPI: Sendable {
             guard let parsed = EventType(rawValue: type) else { throw APIError.invalid("unknown event type \(type)", field: "type") }
             eventType = parsed
         }
-        if let orderID, orderID.count > 64 { throw APIError.invalid("order_id is at most 64 characters", field: "order_id") }
         let order = orderID.flatMap { $0.isEmpty ? nil : $0 }
+        if let order, !WatchRegistration.isDouyinID(order) {
+            throw APIError.invalid(WatchRegistration.orderIDMessage(order), field: "order_id")
+        }
         return BackfillRequest(sink: sink, since: since, type: eventType, orderID: order, dryRun: dryRun)
     }
 }

@@ -146,6 +146,18 @@ public struct WatchRegistration: Sendable, Hashable, Codable {
 
     /// Longest `order_id` and `account_id` accepted, in digits (Douyin's are 19).
     public static let maximumIDDigits = 32
+    /// Whether `text` has the form of a Douyin `order_id` (or `account_id`): 1–``maximumIDDigits``
+    /// ASCII digits. Filters by order id (events, backfill) check it, so a typo is an error rather
+    /// than an empty answer.
+    public static func isDouyinID(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.count <= maximumIDDigits && text.utf8.allSatisfy { (0x30...0x39).contains($0) }
+    }
+
+    /// The message for a filter's `order_id` that is not ``isDouyinID(_:)``.
+    public static func orderIDMessage(_ text: String) -> String {
+        "order_id must be 1–\(maximumIDDigits) digits (Douyin's order ids are numeric), got \(quoted(text))"
+    }
+
     /// Longest `encrypted_code` accepted, in characters.
     public static let maximumEncryptedCodeLength = 512
 
@@ -170,7 +182,7 @@ public struct WatchRegistration: Sendable, Hashable, Codable {
         if copy.accountID?.isEmpty == true { copy.accountID = nil }
         for (field, value) in [("order_id", copy.orderID), ("account_id", copy.accountID)] {
             guard let value else { continue }
-            guard !value.isEmpty, value.utf8.count <= Self.maximumIDDigits, value.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else {
+            guard Self.isDouyinID(value) else {
                 throw ValidationError(
                     field: field, message: "must be 1–\(Self.maximumIDDigits) digits, got \(Self.quoted(value))")
             }

@@ -95,7 +95,7 @@ struct BackfillTests {
         }
     }
 
-    @Test("POST /v1/sinks/{name}/backfill: 200 with the report; 404 unknown sink; 422 naming since or type")
+    @Test("POST /v1/sinks/{name}/backfill: 200 with the report; 404 unknown sink; 422 naming since, type or order_id")
     func httpRoute() async throws {
         let (store, _) = try await storeBeforeAudit()
         let clock = ManualWallClock(2_000)
@@ -128,7 +128,10 @@ struct BackfillTests {
             ) { response throws in
                 #expect(response.status == .notFound)
             }
-            for (body, field) in [(#"{"since":-1}"#, "since"), (#"{"since":"7d"}"#, "since"), (#"{"since":0,"type":"x"}"#, "type")] {
+            for (body, field) in [
+                (#"{"since":-1}"#, "since"), (#"{"since":"7d"}"#, "since"), (#"{"since":0,"type":"x"}"#, "type"),
+                (#"{"since":0,"order_id":"abc"}"#, "order_id"),
+            ] {
                 try await client.execute(uri: "/v1/sinks/audit/backfill", method: .post, headers: auth, body: ByteBuffer(string: body)) {
                     response throws in
                     #expect(response.status == .unprocessableContent, "\(body)")
@@ -138,6 +141,11 @@ struct BackfillTests {
             try await client.execute(uri: "/v1/sinks/audit/backfill", method: .post, body: ByteBuffer(string: #"{"since":0}"#)) {
                 response throws in
                 #expect(response.status == .unauthorized)
+            }
+            // The event log's order filter checks the form too: a typo is an error, not an empty page.
+            try await client.execute(uri: "/v1/events?order_id=abc", method: .get, headers: auth) { response throws in
+                #expect(response.status == .unprocessableContent)
+                #expect(try json(response.body)["error"]?["field"] == .string("order_id"))
             }
         }
     }
