@@ -165,6 +165,47 @@ struct ConsoleTests {
         }
     }
 
+    @Test("ten wrong keys from one address: 429 with Retry-After, even for the right key, until the window passes")
+    func wrongKeysAreThrottled() async throws {
+        let (api, _, clock) = try makeConsoleAPI()
+        let app = Application(router: api.makeRouter())
+        try await app.test(.router) { client in
+            for attempt in 1...10 {
+                #expect(try await signIn(client, key: "guess-\(attempt)").response.status == .unauthorized)
+                clock.advance(10)
+            }
+            let (refusedCookie, refused) = try await signIn(client, key: "k1")
+            #expect(refused.status == .tooManyRequests && refusedCookie == nil)
+            // The first failure was 100 s ago: the window of 600 s ends in 500 s.
+            #expect(refused.headers[.retryAfter] == "500")
+            #expect(String(buffer: refused.body).contains("Too many wrong API keys"))
+            clock.advance(500)
+            #expect(try await signIn(client, key: "k1").cookie != nil)
+            // A success clears the address.
+            #expect(try await signIn(client, key: "wrong").response.status == .unauthorized)
+        }
+    }
+
+    @Test("the throttle forgets failures older than the window and keeps at most its capacity of addresses")
+    func throttleStateMachine() {
+        var throttle = SignInThrottle(limit: 2, window: 60, capacity: 2)
+        throttle.failed("a", now: 0)
+        #expect(throttle.retryAfter("a", now: 1) == nil)
+        throttle.failed("a", now: 30)
+        #expect(throttle.retryAfter("a", now: 31) == 29)
+        #expect(throttle.retryAfter("a", now: 60) == nil)
+        throttle.failed("b", now: 40)
+        throttle.failed("b", now: 41)
+        throttle.failed("c", now: 42)
+        throttle.failed("c", now: 43)
+        // Three addresses, capacity two: "a", whose latest failure is oldest, is forgotten.
+        #expect(throttle.retryAfter("b", now: 50) != nil && throttle.retryAfter("c", now: 50) != nil)
+        throttle.failed("a", now: 50)
+        #expect(throttle.retryAfter("a", now: 50) == nil)
+        throttle.succeeded("b")
+        #expect(throttle.retryAfter("b", now: 50) == nil)
+    }
+
     @Test("with a configured secret, a session signed by one replica is accepted by another; never with another secret")
     func sharedSecret() async throws {
         let secret = String(repeating: "s", count: 40)

@@ -35,6 +35,8 @@ final class ConsoleSessions: Sendable {
     let lifetime: Int64
     /// Signed-out nonces with their expiry, pruned as they expire.
     private let revoked = Mutex<[String: Int64]>([:])
+    /// Wrong keys per client address (``SignInThrottle``).
+    private let throttle = Mutex(SignInThrottle())
 
     /// - Parameters:
     ///   - apiKeys: the keys that may sign in (`http.api_keys`).
@@ -51,10 +53,20 @@ final class ConsoleSessions: Sendable {
     /// Whether any API key is configured (without one nobody can sign in).
     var canSignIn: Bool { !keys.isEmpty }
 
+    /// Seconds until `address` may try a key again at `now` (Unix seconds), or `nil` when it may now
+    /// (``SignInThrottle``).
+    func signInRetryAfter(address: String, now: Int64) -> Int64? {
+        throttle.withLock { $0.retryAfter(address, now: now) }
+    }
+
     /// A new session for `apiKey` at `now` (Unix seconds) and its cookie value, or `nil` when the key
-    /// is not one of the configured ones.
-    func signIn(apiKey: String, now: Int64) -> (session: Session, cookie: String)? {
-        guard let index = keys.match(apiKey) else { return nil }
+    /// is not one of the configured ones (counted against `address`, ``signInRetryAfter(address:now:)``).
+    func signIn(apiKey: String, now: Int64, address: String) -> (session: Session, cookie: String)? {
+        guard let index = keys.match(apiKey) else {
+            throttle.withLock { $0.failed(address, now: now) }
+            return nil
+        }
+        throttle.withLock { $0.succeeded(address) }
         let session = Session(expires: now + lifetime, keyID: keyIDs[index], nonce: Self.randomToken())
         let payload = "v1.\(session.expires).\(session.keyID).\(session.nonce)"
         return (session, payload + "." + Self.mac(key, payload))

@@ -146,7 +146,8 @@ struct OperatorConsole: Sendable {
     }
 
     /// `POST /console/sign-in`: the key checked as `/v1` checks bearer keys; a session cookie and a
-    /// 303 to `next` (a console page) when it is one of `http.api_keys`, else 401 with the form.
+    /// 303 to `next` (a console page) when it is one of `http.api_keys`, else 401 with the form; 429
+    /// with `Retry-After` while the client's address has had too many wrong keys (``SignInThrottle``).
     @Sendable func signIn(_ request: Request, context: APIRequestContext) async throws -> Response {
         let body = try await readBody(request, limit: Self.formLimit)
         let form: SignInForm
@@ -162,8 +163,17 @@ struct OperatorConsole: Sendable {
                 request, status: .forbidden, error: "The sign-in form expired (or cookies are blocked): try again. 表单已失效，请重试。",
                 next: form.next)
         }
-        guard let (_, value) = sessions.signIn(apiKey: form.apiKey ?? "", now: clock.unixNow) else {
-            logger.notice("console sign-in refused: wrong API key")
+        let address = context.remoteAddress
+        if let wait = sessions.signInRetryAfter(address: address, now: clock.unixNow) {
+            var response = try renderSignIn(
+                request, status: .tooManyRequests,
+                error: "Too many wrong API keys from this address: try again in \(wait) s. 错误次数过多，请 \(wait) 秒后重试。",
+                next: form.next)
+            response.headers[.retryAfter] = String(wait)
+            return response
+        }
+        guard let (_, value) = sessions.signIn(apiKey: form.apiKey ?? "", now: clock.unixNow, address: address) else {
+            logger.notice("console sign-in refused: wrong API key", metadata: ["address": "\(address)"])
             return try renderSignIn(
                 request, status: .unauthorized, error: "Wrong API key (one of http.api_keys). API 密钥错误。", next: form.next)
         }

@@ -9,7 +9,12 @@ public struct APIRequestContext: RequestContext {
     /// A context for one request the server took.
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
     }
+
+    /// The client's IP address as the connection shows it (a reverse proxy's, behind one), or
+    /// `unknown`.
+    public var remoteAddress: String
 
     /// certwatch's JSON encoder (ids as strings, sorted keys).
     public var responseEncoder: APIResponseEncoder { APIResponseEncoder() }
