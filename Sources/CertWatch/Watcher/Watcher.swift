@@ -136,13 +136,21 @@ public final class Watcher: Service {
     }
 
     private func work() async {
+        // Whether the last claim polled something: then claim again at once; else read first, so an
+        // idle worker takes neither a token nor the write that claims until a watch is due.
+        var busy = false
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             let now = clock.unixNow
             var nextDue: Int64?
             do {
-                // A read first: the token and the write that claims are taken only when a watch is due.
-                nextDue = try await store.nextDue(now: now)
-                if let nextDue, nextDue <= now, try await claimAndPoll() { continue }
+                let wasBusy = busy
+                busy = false
+                if !wasBusy { nextDue = try await store.nextDue(now: now) }
+                if wasBusy || (nextDue.map { $0 <= now } ?? false) {
+                    busy = try await claimAndPoll()
+                    if busy { continue }
+                    if wasBusy { nextDue = try await store.nextDue(now: now) }
+                }
             } catch is CancellationError {
                 return
             } catch {
