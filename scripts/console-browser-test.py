@@ -20,6 +20,7 @@ import time
 import urllib.request
 
 from selenium import webdriver
+from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -175,7 +176,10 @@ sinks:
         assert "登录 Sign in" in text()
         shoot("01-sign-in")
         driver.find_element(By.ID, "api_key").send_keys("wrong-key")
-        driver.find_element(By.ID, "sign-in").click()
+        refused_form = driver.find_element(By.ID, "sign-in")
+        refused_form.click()
+        # The answer is a new page: wait until the old form is gone before reading or typing.
+        WebDriverWait(driver, 10).until(EC.staleness_of(refused_form))
         assert "Wrong API key" in text(), "a wrong key was not refused"
         driver.get_log("browser")  # the 401 itself is logged as a failed resource load: expected here
         driver.find_element(By.ID, "api_key").send_keys(API_KEY)
