@@ -170,20 +170,23 @@ sinks:
         def text():
             return driver.find_element(By.TAG_NAME, "body").text
 
+        def submit(element):
+            """Clicks a button that loads a new page, and waits until the old page is gone, so
+            nothing read or typed next belongs to it (a stale element otherwise)."""
+            element.click()
+            WebDriverWait(driver, 10).until(EC.staleness_of(element))
+
         # 1. Nothing under /console/ without a session: the sign-in page.
         driver.get(base + "/console/watches")
         assert "/console/sign-in" in driver.current_url, f"no redirect to sign-in: {driver.current_url}"
         assert "登录 Sign in" in text()
         shoot("01-sign-in")
         driver.find_element(By.ID, "api_key").send_keys("wrong-key")
-        refused_form = driver.find_element(By.ID, "sign-in")
-        refused_form.click()
-        # The answer is a new page: wait until the old form is gone before reading or typing.
-        WebDriverWait(driver, 10).until(EC.staleness_of(refused_form))
+        submit(driver.find_element(By.ID, "sign-in"))
         assert "Wrong API key" in text(), "a wrong key was not refused"
         driver.get_log("browser")  # the 401 itself is logged as a failed resource load: expected here
         driver.find_element(By.ID, "api_key").send_keys(API_KEY)
-        driver.find_element(By.ID, "sign-in").click()
+        submit(driver.find_element(By.ID, "sign-in"))
         WebDriverWait(driver, 10).until(lambda d: d.current_url.endswith("/console/watches"))
         cookie = driver.get_cookie("certwatch_session")
         assert cookie and cookie["httpOnly"] and cookie.get("sameSite") == "Strict", f"session cookie: {cookie}"
@@ -199,7 +202,7 @@ sinks:
         wait_until("the first poll's certificate.discovered",
                    lambda: http("GET", base + f"/v1/events?order_id={order_id}", key=API_KEY)["events"], timeout=30)
         driver.find_element(By.ID, "q").send_keys(certificate_id)
-        driver.find_element(By.CSS_SELECTOR, "form.filters button").click()
+        submit(driver.find_element(By.CSS_SELECTOR, "form.filters button"))
         assert driver.find_elements(By.CSS_SELECTOR, f"a[href='/console/watches/{watch['id']}']"), \
             "the watch is not found by its certificate id"
         shoot("02-watches")
@@ -234,7 +237,7 @@ sinks:
         shoot("06-delivery-dead")
         processes.start("flaky", "listen", "--port", str(flaky), "--secret", SECRET)
         wait_until("the flaky receiver", lambda: socket.create_connection(("127.0.0.1", flaky), timeout=1).close() or True)
-        driver.find_element(By.ID, "replay").click()
+        submit(driver.find_element(By.ID, "replay"))
         assert "Replaying delivery" in text(), "no notice after the replay"
 
         def delivered():
@@ -246,7 +249,7 @@ sinks:
 
         # 6. Backfill (dry run by default on the form): everything is already delivered to erp.
         driver.get(base + "/console/deliveries")
-        driver.find_element(By.CSS_SELECTOR, "form[action='/console/deliveries/backfill'] button").click()
+        submit(driver.find_element(By.CSS_SELECTOR, "form[action='/console/deliveries/backfill'] button"))
         report = driver.find_element(By.ID, "backfill-report").text
         assert "backfill erp: 0 deliveries would be created (dry run)" in report, f"backfill report: {report}"
         shoot("08-backfill")
@@ -261,7 +264,7 @@ sinks:
         shoot("10-sinks")
 
         # 8. Sign out: back at sign-in, and the console is closed again.
-        driver.find_element(By.ID, "sign-out").click()
+        submit(driver.find_element(By.ID, "sign-out"))
         WebDriverWait(driver, 10).until(lambda d: "/console/sign-in" in d.current_url)
         assert "Signed out" in text()
         driver.get(base + "/console/watches")
