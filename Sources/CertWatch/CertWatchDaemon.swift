@@ -46,7 +46,7 @@ public struct CertWatchDaemon: Sendable {
                 shutdownGrace: shutdownGrace))
         // Holding a SQLite database alone, the leases left are a dead process's. On PostgreSQL
         // another replica may hold them: they run out after the lease instead.
-        let released = try await (services.store as? Store)?.releaseAllLeases() ?? 0
+        let released = try await services.store.releaseOrphanedLeases()
         logger.info(
             "certwatch serving",
             metadata: [

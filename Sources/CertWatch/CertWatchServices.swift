@@ -168,6 +168,7 @@ public struct CertWatchServices: Sendable {
             ? DouyinPushIntake(
                 clientSecret: configuration.douyin.clientSecret, autoRegister: configuration.push.autoRegister,
                 api: configuration.push.api, store: store, clock: clock, policy: configuration.watcher.policy,
+                onHint: { watcher.hintTaken() },
                 logger: makeLogger("certwatch.push")) : nil
         let api = CertWatchAPI(
             store: store, clock: clock, policy: configuration.watcher.policy, apiKeys: configuration.apiKeys,

@@ -3,7 +3,7 @@ import CertWatchCore
 import Foundation
 
 /// Delivery throughput (``DeliveryBenchmark``: durable outbox → signed webhook → local receiver)
-/// and SQLite event commits per second at several batch sizes (``CertWatchStorage/append(_:)``).
+/// and SQLite event commits per second at several batch sizes (``EventLog/append(_:)``).
 public enum DeliveryThroughputBenchmark {
     /// Event commit rate at one batch size.
     public struct Commit: Sendable {

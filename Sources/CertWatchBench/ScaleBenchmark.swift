@@ -6,7 +6,7 @@ import Logging
 
 /// Storage behaviour at 100,000 and 1,000,000 registered watches, on SQLite and (with a
 /// `postgres://` database) on PostgreSQL in the same run: database size, registration rate, time
-/// to pick the next due watch (``CertWatchStorage/claimDue(now:limit:lease:)``), start-up time of
+/// to pick the next due watch (``PollSchedule/claimDue(now:limit:lease:)``), start-up time of
 /// opening the store, the resident memory of this process afterwards, and the rate of poll
 /// commits of concurrent workers (``PollCommitRate``): one SQLite writer, one and two PostgreSQL
 /// replicas.
@@ -17,7 +17,7 @@ public enum ScaleBenchmark {
         public var backend: String = "SQLite"
         /// Watches registered.
         public var watches: Int
-        /// Registration rate (``CertWatchStorage/registerMany(_:now:firstPollAt:)`` in batches of 10,000), watches/s.
+        /// Registration rate (``WatchRegistry/registerMany(_:now:firstPollAt:)`` in batches of 10,000), watches/s.
         public var registeredPerSecond: Double
         /// SQLite: database file plus WAL after a checkpoint; PostgreSQL: the schema's tables with
         /// their indexes (`pg_total_relation_size`). Bytes.
@@ -41,7 +41,7 @@ public enum ScaleBenchmark {
 
     /// Poll commits per second of concurrent workers on one backend: each worker claims up to
     /// ``claimBatch`` due watches (`claimDue`), reads their last snapshots, and commits one poll
-    /// per watch (``CertWatchStorage/commitPoll(_:route:)``) with one or two certificates, every
+    /// per watch (``PollSchedule/commitPoll(_:route:)``) with one or two certificates, every
     /// ``eventEvery``-th poll with one event, and the next poll scheduled behind every other
     /// watch (so the workers go round all of them, never out of due watches).
     public struct PollCommitRate: Sendable {
@@ -60,7 +60,7 @@ public enum ScaleBenchmark {
         /// Measured wall time, seconds.
         public var seconds: Double
         /// Whether the workers only committed (no `claimDue`, no snapshot read): the rate of
-        /// ``CertWatchStorage/commitPoll(_:route:)`` itself.
+        /// ``PollSchedule/commitPoll(_:route:)`` itself.
         public var commitOnly = false
 
         /// Commits per second, all stores together.

@@ -109,14 +109,18 @@ public struct EventData: Sendable, Hashable, Codable {
     public var leadTime: Int64?
     /// For `watch.failed` and `watch.stalled`: the (last) error.
     public var error: WatchFailure?
+    /// How the change was first seen (`push`, `feed`, `sweep`, `poll`); absent for events stored
+    /// before detectors were recorded.
+    public var detectedBy: Detection?
     /// For `watch.stalled` and `watch.recovered`: the run of failed polls.
     public var stall: WatchStall?
 
     public init(
         watch: WatchInfo, certificate: CertificateSnapshot? = nil, verification: Verification? = nil,
         use: TimesCardUse? = nil, changes: [FieldChange] = [], leadTime: Int64? = nil, error: WatchFailure? = nil,
-        stall: WatchStall? = nil
+        stall: WatchStall? = nil, detectedBy: Detection? = nil
     ) {
+        self.detectedBy = detectedBy
         self.stall = stall
         self.watch = watch
         self.certificate = certificate
@@ -128,7 +132,7 @@ public struct EventData: Sendable, Hashable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case watch, certificate, verification, use, changes, leadTime = "lead_time", error, stall
+        case watch, certificate, verification, use, changes, leadTime = "lead_time", error, stall, detectedBy = "detected_by"
     }
 }
 

@@ -152,7 +152,7 @@ public struct Demo: Sendable {
                     try await Task.sleep(for: .milliseconds(Int64(duration * 1000)))
                 }
                 for _ in 0..<30 {
-                    let open = try await services.dispatcher.deliveries.counts().values.reduce(0) {
+                    let open = try await services.store.deliveryCounts().values.reduce(0) {
                         $0 + ($1[.pending] ?? 0) + ($1[.retrying] ?? 0)
                     }
                     if open == 0 { break }

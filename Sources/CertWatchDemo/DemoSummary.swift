@@ -110,11 +110,11 @@ public struct DemoSummary: Sendable, Codable {
             apiCalls[key, default: 0] += 1
         }
         var deliveries: [String: [String: Int]] = [:]
-        for (sink, states) in try await dispatcher.deliveries.counts() {
+        for (sink, states) in try await store.deliveryCounts() {
             deliveries[sink] = Dictionary(uniqueKeysWithValues: states.map { ($0.key.rawValue, $0.value) })
         }
         var retries: [String: Int] = [:]
-        for delivery in try await dispatcher.deliveries.list(limit: 1_000_000) {
+        for delivery in try await store.deliveries(limit: 1_000_000) {
             retries[delivery.sink, default: 0] += max(delivery.attempts - 1, 0)
         }
         let changes = await sandbox.pushLog()

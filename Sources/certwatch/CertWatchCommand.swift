@@ -13,6 +13,7 @@ struct CertWatchCommand: AsyncParsableCommand {
             ServeCommand.self,
             ConfigCommand.self,
             WatchCommand.self,
+            AccountsCommand.self,
             EventsCommand.self,
             InspectCommand.self,
             DiffCommand.self,

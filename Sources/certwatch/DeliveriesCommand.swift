@@ -19,8 +19,8 @@ struct DeliveriesCommand: AsyncParsableCommand {
         @Option(help: "At most this many.") var limit = 100
 
         func run() async throws {
-            let deliveries = DeliveryStore(store: try await global.openStore())
-            let rows = try await deliveries.list(state: state, sink: sink, limit: limit).map { delivery in
+            let deliveries = try await global.openStore()
+            let rows = try await deliveries.deliveries(state: state, sink: sink, limit: limit).map { delivery in
                 [
                     String(delivery.id), delivery.sink, delivery.state.rawValue, String(delivery.attempts),
                     delivery.nextAttemptAt.map { delivery.state.isOpen ? UnixTime.rfc3339(Int64($0)) : "-" } ?? "-",
@@ -42,10 +42,10 @@ struct DeliveriesCommand: AsyncParsableCommand {
         @Argument(help: "The delivery id.") var id: Int64
 
         func run() async throws {
-            let deliveries = DeliveryStore(store: try await global.openStore())
+            let deliveries = try await global.openStore()
             guard let delivery = try await deliveries.delivery(id: id) else { throw CommandFailure("no delivery \(id)") }
             print("delivery \(delivery.id): \(delivery.state.rawValue), \(delivery.attempts) attempt(s), sink \(delivery.sink), event \(delivery.eventID) (\(delivery.eventType), certificate \(delivery.subject))")
-            let rows = try await deliveries.attempts(deliveryID: id).map { attempt in
+            let rows = try await deliveries.deliveryAttempts(deliveryID: id).map { attempt in
                 [
                     String(attempt.number), UnixTime.rfc3339(Int64(attempt.startedAt)), String(format: "%.0fms", attempt.duration * 1000),
                     attempt.status.map(String.init) ?? "-", attempt.outcome.rawValue, attempt.error ?? "",
@@ -80,10 +80,10 @@ struct DeliveriesCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let deliveries = DeliveryStore(store: try await global.openStore())
+            let deliveries = try await global.openStore()
             let now = Date().timeIntervalSince1970
             if let id {
-                guard let state = try await deliveries.replay(id: id, now: now) else {
+                guard let state = try await deliveries.replayDelivery(id: id, now: now) else {
                     throw CommandFailure("no delivery \(id) (see `certwatch deliveries list`)")
                 }
                 if state.isOpen {
@@ -100,7 +100,7 @@ struct DeliveriesCommand: AsyncParsableCommand {
                     throw CommandFailure("no sink \(sink); configured: \(names.sorted().joined(separator: ", "))")
                 }
             }
-            let count = try await deliveries.replay(sink: sink, since: time, now: now)
+            let count = try await deliveries.replayDeliveries(sink: sink, since: time, now: now)
             print("replaying \(count) deliver\(count == 1 ? "y" : "ies")")
         }
 

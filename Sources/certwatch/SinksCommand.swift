@@ -14,9 +14,9 @@ struct SinksCommand: AsyncParsableCommand {
 
         func run() async throws {
             let configuration = try global.loadConfiguration()
-            let deliveries = DeliveryStore(store: try await global.openStore())
+            let deliveries = try await global.openStore()
             let disabled = try await deliveries.disabledSinks()
-            let counts = try await deliveries.counts()
+            let counts = try await deliveries.deliveryCounts()
             let names = Set(configuration.sinks.map(\.name)).union(counts.keys).sorted()
             let rows = names.map { name -> [String] in
                 let sink = configuration.sinks.first { $0.name == name }
@@ -41,7 +41,7 @@ struct SinksCommand: AsyncParsableCommand {
 
         func run() async throws {
             try requireConfigured(sink, global)
-            let deliveries = DeliveryStore(store: try await global.openStore())
+            let deliveries = try await global.openStore()
             let wasDisabled = try await deliveries.enableSink(sink, now: Date().timeIntervalSince1970)
             print(wasDisabled ? "enabled \(sink)" : "\(sink) was not disabled")
         }
@@ -55,7 +55,7 @@ struct SinksCommand: AsyncParsableCommand {
 
         func run() async throws {
             try requireConfigured(sink, global)
-            let deliveries = DeliveryStore(store: try await global.openStore())
+            let deliveries = try await global.openStore()
             try await deliveries.disableSink(sink, reason: reason, now: Date().timeIntervalSince1970)
             print("disabled \(sink)")
         }

@@ -50,7 +50,7 @@ struct CertWatchServicesTests {
             // The documented example's certificates were discovered, each event with its delivery.
             let events = try await rig.services.store.events(after: 0, type: nil, orderID: nil, limit: 10_000)
             #expect(events.contains { $0.type == .discovered })
-            let deliveries = try await rig.services.dispatcher.deliveries.list(limit: 10_000)
+            let deliveries = try await rig.services.store.deliveries(limit: 10_000)
             #expect(deliveries.count == events.count)
             #expect(Set(deliveries.map(\.eventID)) == Set(events.map(\.id)))
             try await rig.services.shutdown()

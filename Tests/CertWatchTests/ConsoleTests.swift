@@ -241,7 +241,7 @@ struct ConsoleTests {
             route: { appended in Routing(now: 100, deliveries: appended.map { PlannedDelivery(event: $0, decision: RouteDecision(sink: "erp", rule: "r")) }) })
         let delivery = try #require(try await store.deliveries(state: nil, sink: "erp", before: nil, limit: 1).first)
         try await store.recordDeliveryAttempts(
-            [DeliveryStore.Recorded(
+            [RecordedAttempt(
                 delivery: delivery,
                 attempt: DeliveryAttempt(deliveryID: delivery.id, number: 1, startedAt: 100, duration: 0.25, status: 500,
                                          response: "<h1>down</h1>", error: "HTTP 500", outcome: .dead),

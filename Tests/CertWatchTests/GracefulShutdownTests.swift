@@ -50,9 +50,9 @@ struct GracefulShutdownTests {
                 release.yield()
                 try await running.waitForAll()
             }
-            let deliveries = try await dispatcher.deliveries.list()
+            let deliveries = try await store.deliveries()
             #expect(deliveries.map(\.state) == [.delivered])
-            #expect(try await dispatcher.deliveries.attempts(deliveryID: deliveries[0].id).map(\.status) == [200])
+            #expect(try await store.deliveryAttempts(deliveryID: deliveries[0].id).map(\.status) == [200])
             servers.cancelAll()
         }
     }

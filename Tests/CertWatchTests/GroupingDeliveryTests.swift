@@ -32,8 +32,8 @@ struct GroupingDeliveryTests {
         #expect(try await flusher.flushDue() == 0)  // still within `wait`
         clock.advance(31)
         #expect(try await flusher.flushDue() == 2)  // sh and bj
-        let deliveries = DeliveryStore(store: store)
-        var rows = try await deliveries.list()
+        let deliveries = store
+        var rows = try await deliveries.deliveries()
         #expect(rows.count == 2)
         #expect(rows.allSatisfy { $0.sink == "ding" && $0.rule == "store-summary" && $0.body?.isEmpty == false })
 
@@ -44,7 +44,7 @@ struct GroupingDeliveryTests {
         _ = try await Outbox(rules: rules, clock: clock).append([event(4, store: "sh", time: clock.unixNow)], to: store)
         clock.advance(300)
         #expect(try await restarted.flushDue() == 1)  // the next sh update after `interval`
-        rows = try await deliveries.list()
+        rows = try await deliveries.deliveries()
         #expect(rows.count == 3)
     }
 }

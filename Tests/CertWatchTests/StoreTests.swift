@@ -435,7 +435,7 @@ struct StoreMigrationTests {
     func migrationNames() {
         #expect(Store.migrator.migrations == [
             "v1-watches-certificates-events", "v2-deliveries", "v3-rule-groups", "v4-push-hints", "v5-watch-stalls",
-            "v6-targeted-polls", "v7-leased-index", "v8-replicas",
+            "v6-targeted-polls", "v7-leased-index", "v8-replicas", "v9-accounts",
         ])
     }
 }

@@ -25,6 +25,10 @@ public struct CertWatchConfiguration: Sendable {
     public var bodyLimit: Int = 1 << 20
     /// How long history is kept (`retention.events`, `retention.delivery_attempts`).
     public var retention: RetentionPolicy
+    /// Each Douyin API's quota (`douyin.quotas.*`; the certificate query's is also ``WatcherConfiguration/qps``).
+    public var quotas: DouyinQuotas = DouyinQuotas()
+    /// The merchant accounts (`accounts.*`), saved to the database at start.
+    public var accounts: AccountsConfiguration = AccountsConfiguration()
     /// Douyin's push intake (`push.*`).
     public var push: PushConfiguration = PushConfiguration()
     /// The operator console (`console.*`).
@@ -54,7 +58,8 @@ public struct CertWatchConfiguration: Sendable {
         "sinks.*.client_key", "sinks.*.max_bytes", "sinks.*.max_files", "sinks.*.connect_timeout", "sinks.*.timeout",
         "sinks.*.jitter",
         "retention.events", "retention.delivery_attempts",
-    ]
+        "douyin.quotas.certificate_query", "douyin.quotas.order_query", "douyin.quotas.verify_record_query",
+    ] + AccountsConfiguration.knownKeys
 
     /// Where ``database`` points: SQLite or PostgreSQL. Throws ``ConfigurationError`` for a
     /// malformed PostgreSQL URL.
@@ -90,13 +95,14 @@ public struct CertWatchConfiguration: Sendable {
             jitter: try file.number("poll.jitter", range: 0...0.5) ?? defaults.jitter,
             baseShare: try file.number("poll.base_share", range: 0.05...1) ?? defaults.baseShare,
             minInterval: minInterval, maxInterval: maxInterval)
+        let quotas = try DouyinQuotas(file: file)
         let backoffDefaults = RetryBackoff()
         let watcher = WatcherConfiguration(
             policy: policy,
             backoff: RetryBackoff(
                 initial: try positive(file, "poll.retry_initial") ?? backoffDefaults.initial,
                 cap: try positive(file, "poll.retry_cap") ?? backoffDefaults.cap),
-            qps: try file.number("poll.qps", range: 0.01...100_000) ?? 10,
+            qps: quotas.certificateQuery,
             concurrency: try file.integer("poll.concurrency", range: 1...1024) ?? 8,
             stall: StallPolicy(
                 failures: Int64(try file.integer("poll.stall_after_failures", range: 0...1_000_000) ?? 5),
@@ -130,6 +136,8 @@ public struct CertWatchConfiguration: Sendable {
                 deliveryAttempts: try positive(file, "retention.delivery_attempts") ?? 90 * 86_400),
             sourcePath: path ?? "", file: file)
         configuration.push = try PushConfiguration(file: file)
+        configuration.accounts = try AccountsConfiguration(file: file)
+        configuration.quotas = quotas
         configuration.console = try ConsoleConfiguration(file: file)
         configuration.sinks = try SinkConfiguration.all(from: file)
         configuration.bodyLimit = try file.integer("http.body_limit", range: 1_024...(64 << 20)) ?? configuration.bodyLimit

@@ -314,6 +314,7 @@ enum ConsoleViews {
         case .done: return "完成 done"
         case .failed: return "失败 failed"
         case .removed: return "已移除 removed"
+        case .paused: return "已暂停 paused (未授权)"
         }
     }
 

@@ -19,7 +19,7 @@ import Logging
 /// - `GET /console/assets/console.css|console.js|favicon.svg`: the one stylesheet, script and icon (served without a
 ///   session; `Content-Security-Policy` allows only these, from this origin).
 struct OperatorConsole: Sendable {
-    let store: any CertWatchStorage
+    let store: any WatchRegistry & PollSchedule & EventLog & DeliveryQueue & DeliveryHistory
     let clock: any WallClock
     let sessions: ConsoleSessions
     let configuration: ConsoleConfiguration
@@ -453,13 +453,13 @@ struct OperatorConsole: Sendable {
         return try Self.html(try Self.templates().render("delivery", page))
     }
 
-    /// `POST /console/deliveries/{id}/replay`: ``DeliveryStore/replay(id:now:)`` (as the API's
+    /// `POST /console/deliveries/{id}/replay`: ``DeliveryQueue/replayDelivery(id:now:)`` (as the API's
     /// replay), then back to the delivery.
     @Sendable func replay(_ request: Request, context: APIRequestContext) async throws -> Response {
         _ = try await sessionAndForm(request, EmptyForm.self)
         let dispatcher = try requireDispatcher()
         let text = context.parameters.get("id") ?? ""
-        guard let id = Int64(text), let state = try await dispatcher.deliveries.replay(id: id, now: clock.now()) else {
+        guard let id = Int64(text), let state = try await store.replayDelivery(id: id, now: clock.now()) else {
             throw ConsoleResponse.page(404, "No delivery \(text).")
         }
         dispatcher.wakeUp()
@@ -482,7 +482,7 @@ struct OperatorConsole: Sendable {
         guard let since = BackfillRequest.time(form.since ?? "", now: now) else {
             throw ConsoleResponse.page(422, "Since: an RFC 3339 time, Unix seconds or a duration ago like 6h. 时间格式错误。")
         }
-        let count = try await dispatcher.deliveries.replay(sink: sink, since: since, now: now)
+        let count = try await store.replayDeliveries(sink: sink, since: since, now: now)
         dispatcher.wakeUp()
         return Self.redirect(
             "/console/deliveries?sink=\(Self.percentEncoded(sink))&notice="
@@ -533,8 +533,8 @@ struct OperatorConsole: Sendable {
 
     func sinkRows() async throws -> [ConsoleViews.SinkRow] {
         guard let dispatcher else { return [] }
-        let counts = try await dispatcher.deliveries.counts()
-        let disabled = try await dispatcher.deliveries.disabledSinks()
+        let counts = try await store.deliveryCounts()
+        let disabled = try await store.disabledSinks()
         return Set(dispatcher.sinks.keys).union(counts.keys).sorted().map { name in
             let count = counts[name] ?? [:]
             return ConsoleViews.SinkRow(
@@ -550,7 +550,7 @@ struct OperatorConsole: Sendable {
         _ = try await sessionAndForm(request, EmptyForm.self)
         let dispatcher = try requireDispatcher()
         let name = try requireSink(context.parameters.get("name"))
-        let was = try await dispatcher.deliveries.enableSink(name, now: clock.now())
+        let was = try await store.enableSink(name, now: clock.now())
         dispatcher.wakeUp()
         return Self.redirect("/console/sinks?notice=" + Self.percentEncoded(was ? "Enabled \(name). 已启用。" : "\(name) was not disabled."))
     }
@@ -563,7 +563,7 @@ struct OperatorConsole: Sendable {
         let dispatcher = try requireDispatcher()
         let name = try requireSink(context.parameters.get("name"))
         let reason = (form.reason ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        try await dispatcher.deliveries.disableSink(
+        try await store.disableSink(
             name, reason: reason.isEmpty ? "disabled in the console" : String(reason.prefix(500)), now: clock.now())
         return Self.redirect("/console/sinks?notice=" + Self.percentEncoded("Disabled \(name). 已停用。"))
     }

@@ -19,7 +19,7 @@ struct DeliveryPipeline {
     /// What to do next.
     enum Step {
         /// Send one claimed delivery; report with ``sent(_:)``.
-        case send(DeliveryStore.Due)
+        case send(DueDelivery)
         /// Claim up to `limit` due deliveries that are not `held`; report with ``claimed(_:limit:)``.
         case claim(limit: Int, excluding: Set<Int64>)
         /// Record these attempts (flush the sink first); report with ``recorded(_:)``.
@@ -32,7 +32,7 @@ struct DeliveryPipeline {
     let claimLimit: Int
 
     /// Claimed, and sent from `waitingStart` on.
-    private var waiting: [DeliveryStore.Due] = []
+    private var waiting: [DueDelivery] = []
     private var waitingStart = 0
     private(set) var held: Set<Int64> = []
     private(set) var sending = 0
@@ -80,7 +80,7 @@ struct DeliveryPipeline {
     }
 
     /// A claim returned `items` (asked for `limit`).
-    mutating func claimed(_ items: [DeliveryStore.Due], limit: Int) {
+    mutating func claimed(_ items: [DueDelivery], limit: Int) {
         storeBusy = false
         drained = items.count < limit
         waiting.removeFirst(waitingStart)  // drop what was sent (at most a claim's worth is left)

@@ -36,8 +36,8 @@ public struct DispatcherConfiguration: Sendable {
 /// ``dispatchDue()`` is the step, for tests and tools driving an injected clock: it runs the same
 /// claim → send → record pipeline as ``run()``.
 public final class Dispatcher: Service {
-    /// The outbox.
-    public let deliveries: DeliveryStore
+    /// The outbox's queue: claims, attempts recorded, the next due time.
+    public let store: any DeliveryQueue
     /// Sinks by name.
     public let sinks: [String: any Sink]
     /// The clock.
@@ -52,11 +52,11 @@ public final class Dispatcher: Service {
     /// - Parameters:
     ///   - bus: wakes the dispatcher when events commit (optional).
     public init(
-        store: any CertWatchStorage, sinks: [String: any Sink], clock: any WallClock = SystemWallClock(),
+        store: any DeliveryQueue, sinks: [String: any Sink], clock: any WallClock = SystemWallClock(),
         configuration: DispatcherConfiguration = DispatcherConfiguration(), bus: EventBus? = nil,
         logger: Logger = Logger(label: "certwatch.dispatcher")
     ) {
-        self.deliveries = DeliveryStore(store: store)
+        self.store = store
         self.sinks = sinks
         self.clock = clock
         self.configuration = configuration
@@ -89,7 +89,7 @@ public final class Dispatcher: Service {
         guard let sink = sinks[name] else { return 0 }
         enum Report: Sendable {
             case sent(Attempt)
-            case claimed([DeliveryStore.Due], limit: Int)
+            case claimed([DueDelivery], limit: Int)
             case recorded([Int64])
         }
         var pipeline = DeliveryPipeline(concurrency: sink.configuration.concurrency)
@@ -104,7 +104,7 @@ public final class Dispatcher: Service {
                     case .claim(let limit, let held):
                         group.addTask {
                             .claimed(
-                                try await self.deliveries.claim(sink: name, now: self.clock.now(), limit: limit, excluding: held),
+                                try await self.store.claimDeliveries(sink: name, now: self.clock.now(), limit: limit, excluding: held),
                                 limit: limit)
                         }
                     case .record(let finished):
@@ -133,7 +133,7 @@ public final class Dispatcher: Service {
     typealias Attempt = (delivery: Delivery, response: SinkResponse, started: Double, duration: Double)
 
     /// One attempt of a due delivery. A stored event that cannot be read is a failed attempt.
-    func send(_ due: DeliveryStore.Due, via sink: any Sink) async -> Attempt {
+    func send(_ due: DueDelivery, via sink: any Sink) async -> Attempt {
         let now = clock.now()
         do {
             return await send(try due.outbound(now: now), of: due.delivery, via: sink)
@@ -166,7 +166,7 @@ public final class Dispatcher: Service {
     /// Plans and records attempts (one transaction), logs dead letters and disabled sinks.
     func record(_ responses: [Attempt], sink: any Sink) async throws {
         let now = clock.now()
-        var recorded: [DeliveryStore.Recorded] = []
+        var recorded: [RecordedAttempt] = []
         for (delivery, response, started, duration) in responses {
             let number = delivery.attempts + 1
             let plan = random.withLock { random in
@@ -175,7 +175,7 @@ public final class Dispatcher: Service {
                     random: &random)
             }
             recorded.append(
-                DeliveryStore.Recorded(
+                RecordedAttempt(
                     delivery: delivery,
                     attempt: DeliveryAttempt(
                         deliveryID: delivery.id, number: number, startedAt: started, duration: duration,
@@ -204,7 +204,7 @@ public final class Dispatcher: Service {
                     "sink.disabled: its deliveries wait for `certwatch sinks enable \(sink.configuration.name)`", metadata: metadata())
             }
         }
-        try await deliveries.record(recorded, now: now)
+        try await store.recordDeliveryAttempts(recorded, now: now)
     }
 
     /// Runs one pipeline per sink until graceful shutdown, then shuts the sinks down.
@@ -236,7 +236,7 @@ public final class Dispatcher: Service {
                 logger.error("cannot dispatch", metadata: ["sink": "\(name)", "error": "\(error)"])
             }
             let now = clock.now()
-            let next = (try? await deliveries.nextDue(sinks: [name])) ?? nil
+            let next = (try? await store.nextDeliveryDue(sinks: [name])) ?? nil
             let wait = min(configuration.idleCheck, max(0.01, (next ?? .infinity) - now))
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.wake.wait(after: generation) }

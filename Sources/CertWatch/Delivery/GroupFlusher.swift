@@ -5,7 +5,7 @@ import ServiceLifecycle
 /// Sends group summaries when their `wait` or `interval` runs out: checks the stored groups every
 /// ``interval`` seconds of the clock and turns due groups into deliveries (then wakes the dispatcher).
 public struct GroupFlusher: Service {
-    let store: any CertWatchStorage
+    let store: any DeliveryQueue
     let outbox: Outbox
     let clock: any WallClock
     let interval: Double
@@ -13,7 +13,7 @@ public struct GroupFlusher: Service {
     let logger: Logger
 
     public init(
-        store: any CertWatchStorage, outbox: Outbox, clock: any WallClock, interval: Double = 1, wake: @escaping @Sendable () -> Void = {},
+        store: any DeliveryQueue, outbox: Outbox, clock: any WallClock, interval: Double = 1, wake: @escaping @Sendable () -> Void = {},
         logger: Logger = Logger(label: "certwatch.groups")
     ) {
         self.store = store

@@ -91,15 +91,15 @@ extension Outbox {
     /// Events read per page while backfilling.
     static let backfillPage = 500
 
-    /// Backfills `request.sink`: pages through the stored events of the window (``CertWatchStorage/backfillCandidates(sink:since:type:orderID:after:limit:)``),
+    /// Backfills `request.sink`: pages through the stored events of the window (``DeliveryQueue/backfillCandidates(sink:since:type:orderID:after:limit:)``),
     /// skips those the sink already has a delivery of, runs the rest through the rules in effect
     /// (``currentRules``) and writes one pending delivery, due now, for each event a rule delivers
-    /// to the sink (with that rule's rendered body), through ``CertWatchStorage/enqueue(_:)`` (a
+    /// to the sink (with that rule's rendered body), through ``DeliveryQueue/enqueue(_:)`` (a
     /// delivery written meanwhile by the watcher is kept, not doubled). Events a `group:` rule takes
     /// for the sink are counted, not backfilled. Nothing is written in a dry run. The dispatcher
     /// sends the new deliveries (wake it afterwards). Throws what the storage throws; a page already
     /// written stays written.
-    public func backfill(_ request: BackfillRequest, store: any CertWatchStorage, now: Double) async throws -> BackfillReport {
+    public func backfill(_ request: BackfillRequest, store: any DeliveryQueue, now: Double) async throws -> BackfillReport {
         let rules = currentRules
         var report = BackfillReport(
             sink: request.sink, since: request.since, dryRun: request.dryRun, events: 0, alreadyDelivered: 0, notRouted: 0,

@@ -90,7 +90,7 @@ public final class Outbox: Sendable {
     /// Appends events outside a poll, with their deliveries, in one transaction. Returns the
     /// events appended (ids already stored are skipped).
     @discardableResult
-    public func append(_ events: [CertWatchEvent], to store: any CertWatchStorage) async throws -> [CertWatchEvent] {
+    public func append(_ events: [CertWatchEvent], to store: any EventLog) async throws -> [CertWatchEvent] {
         try await store.append(events, route: router)
     }
 }

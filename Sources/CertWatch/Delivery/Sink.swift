@@ -56,7 +56,7 @@ public struct OutboundDelivery: Sendable {
     public func event() throws -> CertWatchEvent {
         switch form {
         case .event(let event): event
-        case .json(let json): try DeliveryStore.event(fromBody: json)
+        case .json(let json): try DueDelivery.event(fromBody: json)
         }
     }
 

@@ -34,6 +34,8 @@ public struct CertWatchAPI: Sendable {
     public var outbox: Outbox?
     /// The operator console's settings (absent or not enabled: `/console/` is not served).
     public var console: ConsoleConfiguration?
+    /// Called after `/v1/accounts` saved or removed an account (``AccountMonitor/accountsChanged()``).
+    public var accountsChanged: @Sendable () -> Void
     /// The console's sessions (signing key made once per API).
     let consoleSessions: ConsoleSessions
 
@@ -43,8 +45,10 @@ public struct CertWatchAPI: Sendable {
         store: any CertWatchStorage, clock: any WallClock = SystemWallClock(), policy: PollPolicy = PollPolicy(), apiKeys: [String],
         bodyLimit: Int = 1 << 20, bus: EventBus = EventBus(), registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
         watcher: Watcher? = nil, heartbeat: Double = 15, openAPIDocument: String? = nil, push: DouyinPushIntake? = nil,
-        dispatcher: Dispatcher? = nil, outbox: Outbox? = nil, console: ConsoleConfiguration? = nil
+        dispatcher: Dispatcher? = nil, outbox: Outbox? = nil, console: ConsoleConfiguration? = nil,
+        accountsChanged: @escaping @Sendable () -> Void = {}
     ) {
+        self.accountsChanged = accountsChanged
         self.outbox = outbox
         self.console = console
         self.consoleSessions = ConsoleSessions(
@@ -80,12 +84,14 @@ public struct CertWatchAPI: Sendable {
         let events = EventsAPI(store: store, bus: bus, heartbeat: heartbeat)
         v1.addRoutes(WatchesAPI(store: store, clock: clock, policy: policy, bodyLimit: bodyLimit).routes, atPath: "watches")
         v1.addRoutes(events.routes, atPath: "events")
+        v1.addRoutes(
+            AccountsAPI(store: store, clock: clock, bodyLimit: bodyLimit, onChange: accountsChanged).routes, atPath: "accounts")
         if let dispatcher {
             let wake: @Sendable () -> Void = { dispatcher.wakeUp() }
-            v1.addRoutes(DeliveriesAPI(deliveries: dispatcher.deliveries, clock: clock, wake: wake).routes, atPath: "deliveries")
+            v1.addRoutes(DeliveriesAPI(deliveries: store, clock: clock, wake: wake).routes, atPath: "deliveries")
             v1.addRoutes(
                 SinksAPI(
-                    deliveries: dispatcher.deliveries, names: Set(dispatcher.sinks.keys), clock: clock, wake: wake, outbox: outbox,
+                    deliveries: store, names: Set(dispatcher.sinks.keys), clock: clock, wake: wake, outbox: outbox,
                     bodyLimit: bodyLimit
                 ).routes, atPath: "sinks")
         }

@@ -4,7 +4,7 @@ import Hummingbird
 
 /// `/v1/deliveries`: inspect the outbox, replay finished (dead or delivered) deliveries.
 struct DeliveriesAPI: Sendable {
-    let deliveries: DeliveryStore
+    let deliveries: any DeliveryQueue & DeliveryHistory
     let clock: any WallClock
     /// Wakes the dispatcher after a replay.
     let wake: @Sendable () -> Void
@@ -77,7 +77,7 @@ struct DeliveriesAPI: Sendable {
         // The same parameter checks as every list (docs/openapi.yaml states them).
         let before = try request.integerParameter("before")
         let limit = try request.limitParameter(default: 100, maximum: 1_000)
-        let page = try await deliveries.list(state: state, sink: query["sink"].map(String.init), before: before, limit: limit)
+        let page = try await deliveries.deliveries(state: state, sink: query["sink"].map(String.init), before: before, limit: limit)
         return Page(deliveries: page.map(View.init), nextBefore: page.count == limit ? page.last?.id : nil)
     }
 
@@ -86,7 +86,7 @@ struct DeliveriesAPI: Sendable {
     /// retried now (Stripe's "resend", Svix's "retry"). 404 when there is no such delivery.
     @Sendable func replay(_ request: Request, context: APIRequestContext) async throws -> EditedResponse<View> {
         let text = context.parameters.get("id") ?? ""
-        guard let id = Int64(text), try await deliveries.replay(id: id, now: clock.now()) != nil,
+        guard let id = Int64(text), try await deliveries.replayDelivery(id: id, now: clock.now()) != nil,
             let replayed = try await deliveries.delivery(id: id)
         else { throw APIError.notFound("no delivery \(text)") }
         wake()

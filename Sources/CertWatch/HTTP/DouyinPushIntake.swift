@@ -18,7 +18,7 @@ import Logging
 ///   ``RetentionService``), so a repeat is caught by any replica and after a restart;
 /// - `life_trade_certificate_notify` and `life_trade_order_notify` in every shape
 ///   ``DouyinPushMessage`` reads name orders, certificates or encrypted codes; the watches they
-///   name (``Store/hint(_:now:)``: by order id, by a certificate in a watch's stored snapshots, by
+///   name (``PollSchedule/hint(_:now:)``: by order id, by a certificate in a watch's stored snapshots, by
 ///   encrypted code) are polled now, ahead of routine polls and inside the QPS budget — the poll
 ///   is the truth, the push only makes it sooner. With `auto_register`, an unknown order is
 ///   registered;
@@ -34,15 +34,19 @@ public struct DouyinPushIntake: Sendable {
     public var autoRegister: Bool
     /// Endpoint family for auto-registered orders (`push.api`, default `compre_retail`).
     public var api: CertificateAPI
-    let store: any CertWatchStorage
+    let store: any PollSchedule & WatchRegistry & PushMessageLog
+    /// Called after a hint named watches (wakes this process's watcher: ``Watcher/hintTaken()``).
+    let onHint: @Sendable () -> Void
     let clock: any WallClock
     let policy: PollPolicy
     let logger: Logger
 
     public init(
-        clientSecret: String, autoRegister: Bool = false, api: CertificateAPI = .compreRetail, store: any CertWatchStorage,
-        clock: any WallClock, policy: PollPolicy, logger: Logger = Logger(label: "certwatch.push")
+        clientSecret: String, autoRegister: Bool = false, api: CertificateAPI = .compreRetail, store: any PollSchedule & WatchRegistry & PushMessageLog,
+        clock: any WallClock, policy: PollPolicy, onHint: @escaping @Sendable () -> Void = {},
+        logger: Logger = Logger(label: "certwatch.push")
     ) {
+        self.onHint = onHint
         self.clientSecret = clientSecret
         self.autoRegister = autoRegister
         self.api = api
@@ -112,6 +116,7 @@ public struct DouyinPushIntake: Sendable {
         }
         let now = clock.unixNow
         let hinted = try await store.hint(targets, now: now)
+        if !hinted.isEmpty { onHint() }
         var result = hinted.isEmpty ? "unknown_watch" : "hinted"
         if hinted.isEmpty, autoRegister, let orderID = targets.orderIDs.first {
             _ = try await store.register(

@@ -6,7 +6,7 @@ import ServiceLifecycle
 
 /// `/v1/events`: the event log by sequence, as pages and as a Server-Sent Events stream.
 struct EventsAPI: Sendable {
-    let store: any CertWatchStorage
+    let store: any EventLog
     /// Wakes streams when the watcher commits.
     let bus: EventBus
     /// Seconds between SSE heartbeat comments.

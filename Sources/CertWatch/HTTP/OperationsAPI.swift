@@ -7,7 +7,7 @@ import Prometheus
 /// The unauthenticated operations routes: `/healthz`, `/readyz`, `/metrics` (Prometheus) and
 /// `/openapi.yaml`.
 struct OperationsAPI: Sendable {
-    let store: any CertWatchStorage
+    let store: any WatchRegistry & StorageMaintenance & DeliveryHistory
     /// The watcher, when running in this process (token check, QPS gauges).
     let watcher: Watcher?
     /// The dispatcher, when running in this process (delivery gauges).
@@ -64,7 +64,7 @@ struct OperationsAPI: Sendable {
                 registry.makeGauge(name: "certwatch_watches", labels: [("state", state.rawValue)]).set(Int64(counts[state] ?? 0))
             }
         }
-        if let dispatcher, let counts = try? await dispatcher.deliveries.counts() {
+        if let dispatcher, let counts = try? await store.deliveryCounts() {
             // Every configured sink, also one without deliveries yet (at 0).
             for sink in Set(counts.keys).union(dispatcher.sinks.keys) {
                 let states = counts[sink] ?? [:]

@@ -3,7 +3,7 @@ import Hummingbird
 
 /// `/v1/sinks`: re-enable a sink the dispatcher disabled after 410 Gone; backfill a sink.
 struct SinksAPI: Sendable {
-    let deliveries: DeliveryStore
+    let deliveries: any DeliveryQueue
     /// The configured sink names (an unknown name is a 404).
     let names: Set<String>
     let clock: any WallClock
@@ -60,7 +60,7 @@ struct SinksAPI: Sendable {
         guard let outbox else { throw APIError.notFound("backfill is not available here") }
         let backfill = try Self.backfillRequest(
             sink: name, since: body.since, type: body.type, orderID: body.orderID, dryRun: body.dryRun ?? false)
-        let report = try await outbox.backfill(backfill, store: deliveries.store, now: clock.now())
+        let report = try await outbox.backfill(backfill, store: deliveries, now: clock.now())
         if report.created > 0, !report.dryRun { wake() }
         return report
     }

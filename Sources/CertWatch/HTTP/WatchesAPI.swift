@@ -6,7 +6,7 @@ import Hummingbird
 /// `/v1/watches`: register watches (one or a batch, idempotent by order id or encrypted code),
 /// list and show them with their certificates, remove one, poll one now.
 struct WatchesAPI: Sendable {
-    let store: any CertWatchStorage
+    let store: any WatchRegistry & PollSchedule
     /// Registration times and first polls.
     let clock: any WallClock
     /// When a new watch is first polled.

@@ -69,6 +69,12 @@ public enum CertWatchMetrics {
         Counter(label: "certwatch_decode_warnings_total", dimensions: [("field", field)]).increment()
     }
 
+    /// `certwatch_account_detector_runs_total{detector,status}`: one feed or sweep run of an account
+    /// (`status`: ``DetectorState/Status``).
+    static func accountDetectorRun(detector: String, status: String) {
+        Counter(label: "certwatch_account_detector_runs_total", dimensions: [("detector", detector), ("status", status)]).increment()
+    }
+
     /// `certwatch_poll_base_interval_seconds`: the routine poll interval of a typical watch now.
     static func baseInterval(seconds: Double) { Gauge(label: "certwatch_poll_base_interval_seconds").record(seconds) }
 

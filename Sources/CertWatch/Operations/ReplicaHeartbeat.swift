@@ -6,7 +6,7 @@ import Synchronization
 /// Keeps this instance in the database's `instances` table and the QPS budget divided among the
 /// live replicas (issue: certwatch on replicas).
 ///
-/// Every ``interval`` seconds it records a heartbeat (``CertWatchStorage/heartbeat(now:staleAfter:slowedAt:)``),
+/// Every ``interval`` seconds it records a heartbeat (``ReplicaRegistry/heartbeat(now:staleAfter:slowedAt:)``),
 /// which also reaps the replicas silent for ``staleAfter`` seconds and ends their leases, so their
 /// watches and deliveries are taken over at once. From what the heartbeat finds:
 /// - this instance's share of `poll.qps` becomes qps ÷ live replicas (``QPSBudget/share(among:)``);
@@ -14,11 +14,14 @@ import Synchronization
 ///   next heartbeat has taken its smaller share: together they never exceed `poll.qps`;
 /// - a 2119003 another replica reported slows this one down too (``QPSBudget/followSlowDown()``).
 ///
-/// At graceful shutdown (it stops last) it leaves (``CertWatchStorage/leave()``): the others take
+/// At graceful shutdown (it stops last) it leaves (``ReplicaRegistry/leave()``): the others take
 /// its share at their next heartbeat. On SQLite (one instance per file) it finds itself alone.
 public final class ReplicaHeartbeat: Service, Sendable {
-    let store: any CertWatchStorage
+    let store: any ReplicaRegistry
     let budget: QPSBudget
+    /// The other APIs' quotas (order query, verify-record query): shared among replicas and held at
+    /// a join like ``budget``; a 2119003 on one of them slows only that one, in this replica.
+    let listBudgets: [QPSBudget]
     let clock: any WallClock
     /// Seconds between heartbeats.
     public let interval: Double
@@ -32,11 +35,12 @@ public final class ReplicaHeartbeat: Service, Sendable {
     ///   - interval: seconds between heartbeats (``interval(requestTimeout:)`` gives the default).
     ///   - staleAfter: seconds of silence after which a replica is reaped (three intervals by default).
     public init(
-        store: any CertWatchStorage, budget: QPSBudget, clock: any WallClock, interval: Double, staleAfter: Double? = nil,
-        logger: Logger = Logger(label: "certwatch.replicas")
+        store: any ReplicaRegistry, budget: QPSBudget, listBudgets: [QPSBudget] = [], clock: any WallClock, interval: Double,
+        staleAfter: Double? = nil, logger: Logger = Logger(label: "certwatch.replicas")
     ) {
         self.store = store
         self.budget = budget
+        self.listBudgets = listBudgets
         self.clock = clock
         self.interval = interval
         self.staleAfter = staleAfter ?? 3 * interval
@@ -69,11 +73,13 @@ public final class ReplicaHeartbeat: Service, Sendable {
             return (!state.joined, state.followed)
         }
         if joining {
-            if membership.live > 1 { await budget.hold(until: now + joinHold) }
+            if membership.live > 1 {
+                for bucket in [budget] + listBudgets { await bucket.hold(until: now + joinHold) }
+            }
             logger.info("joined", metadata: ["instance": "\(store.instanceID)", "replicas": "\(membership.live)"])
         }
         let before = await budget.replicas
-        await budget.share(among: membership.live)
+        for bucket in [budget] + listBudgets { await bucket.share(among: membership.live) }
         if membership.live != before {
             let share = await budget.rates.current
             logger.info("replicas changed", metadata: ["replicas": "\(membership.live)", "qps_share": "\(share)"])

@@ -23,14 +23,14 @@ public struct RetentionPolicy: Sendable, Hashable {
 /// than a day (``DouyinPushIntake/pushMessageMemory``) in small batches, once an
 /// hour (and at start). Watches and certificates' last snapshots are never pruned.
 public struct RetentionService: Service {
-    let store: any CertWatchStorage
+    let store: any StorageMaintenance & PushMessageLog
     let policy: RetentionPolicy
     let clock: any WallClock
     let interval: Double
     let logger: Logger
 
     public init(
-        store: any CertWatchStorage, policy: RetentionPolicy, clock: any WallClock = SystemWallClock(), interval: Double = 3_600,
+        store: any StorageMaintenance & PushMessageLog, policy: RetentionPolicy, clock: any WallClock = SystemWallClock(), interval: Double = 3_600,
         logger: Logger = Logger(label: "certwatch.retention")
     ) {
         self.store = store

@@ -1,6 +1,6 @@
 import CertWatchCore
 
-/// The order in which ``CertWatchStorage/claimDue(now:limit:lease:targetedLead:)`` hands out polls
+/// The order in which ``PollSchedule/claimDue(now:limit:lease:targetedLead:)`` hands out polls
 /// that were not hinted, shared by every backend: the due targeted and routine watches, each list
 /// earliest first, merged by due time with a targeted poll counted `targetedLead` seconds earlier
 /// than it is due (``PollPolicy/servesTargetedFirst(targetedDue:routineDue:)``).

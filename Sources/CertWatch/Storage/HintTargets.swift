@@ -10,7 +10,14 @@ public struct HintTargets: Sendable, Hashable {
     /// `encrypted_code`s: watches registered by one of these codes, or whose snapshots carry it.
     public var encryptedCodes: [String]
 
-    public init(orderIDs: [String] = [], certificateIDs: [String] = [], encryptedCodes: [String] = []) {
+    /// Who named them: ``Detection/push`` (Douyin's push), ``Detection/feed`` or ``Detection/sweep``;
+    /// the hinted poll's events say so (`detected_by`). A watch already hinted keeps its first source.
+    public var source: Detection
+
+    public init(
+        orderIDs: [String] = [], certificateIDs: [String] = [], encryptedCodes: [String] = [], source: Detection = .push
+    ) {
+        self.source = source
         self.orderIDs = orderIDs
         self.certificateIDs = certificateIDs
         self.encryptedCodes = encryptedCodes
@@ -20,15 +27,7 @@ public struct HintTargets: Sendable, Hashable {
     public var isEmpty: Bool { orderIDs.isEmpty && certificateIDs.isEmpty && encryptedCodes.isEmpty }
 }
 
-/// How an event was first seen (the `detected_by` column of `events`).
-public enum Detection: String, Sendable, Hashable, Codable {
-    /// By a poll a push hint made due (``CertWatchStorage/claimHinted(now:limit:lease:)``).
-    case push
-    /// By a routine poll.
-    case poll
-}
-
-/// One stored event with how it was detected (``CertWatchStorage/detections(after:limit:)``).
+/// One stored event with how it was detected (``EventLog/detections(after:limit:)``).
 public struct EventDetection: Sendable, Hashable {
     /// The event's `sequence`.
     public var sequence: Int64
@@ -38,7 +37,7 @@ public struct EventDetection: Sendable, Hashable {
     public var subject: String
     /// When the poll that found it committed, Unix seconds.
     public var time: Int64
-    /// `push` or `poll`; `nil` for events stored before the `v4-push-hints` migration or appended
+    /// `push`, `feed`, `sweep` or `poll`; `nil` for events stored before the `v4-push-hints` migration or appended
     /// outside a poll.
     public var detectedBy: Detection?
 }

@@ -14,7 +14,7 @@ public struct StoredCertificate: Sendable, Hashable {
     }
 }
 
-/// Everything one poll writes (``CertWatchStorage/commitPoll(_:route:)``).
+/// Everything one poll writes (``PollSchedule/commitPoll(_:route:)``).
 public struct PollCommit: Sendable {
     /// The watch polled.
     public var watchID: String

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The certwatch instances sharing one database, as a heartbeat (``CertWatchStorage/heartbeat(now:staleAfter:slowedAt:)``)
+/// The certwatch instances sharing one database, as a heartbeat (``ReplicaRegistry/heartbeat(now:staleAfter:slowedAt:)``)
 /// found them: on SQLite always this one; on PostgreSQL every replica whose heartbeat is fresh.
 public struct ReplicaMembership: Sendable, Hashable {
     /// Live instances, this one included (at least 1).

@@ -15,7 +15,7 @@ public struct PlannedDelivery: Sendable, Hashable {
 
 /// What the delivery outbox writes for some events: decided by the caller without I/O, written by
 /// the storage backend in the transaction that appends the events (or in one of its own, see
-/// ``CertWatchStorage/enqueue(_:)``), so events and their deliveries commit together or not at all.
+/// ``DeliveryQueue/enqueue(_:)``), so events and their deliveries commit together or not at all.
 public struct Routing: Sendable {
     /// When the deliveries are written and first due, Unix seconds.
     public var now: Double
@@ -47,5 +47,5 @@ public typealias GroupUpdate = @Sendable (inout GroupingState) throws -> [Planne
 /// events whose ids were already stored left out): called by the storage backend inside that
 /// transaction, after appending and before writing the deliveries it returns; only when at least
 /// one event was appended. It must not do I/O or wait; what it throws rolls the whole transaction
-/// back (``CertWatchStorage/commitPoll(_:route:)``, ``CertWatchStorage/append(_:route:)``).
+/// back (``PollSchedule/commitPoll(_:route:)``, ``EventLog/append(_:route:)``).
 public typealias EventRouter = @Sendable (_ appended: [CertWatchEvent]) throws -> Routing

@@ -17,6 +17,9 @@ public struct Watch: Sendable, Hashable, Codable {
         case failed
         /// Unregistered by the user.
         case removed
+        /// Its merchant account has not authorized the app (Douyin 2119005): not polled until a
+        /// later call for the account succeeds (``AccountRegistry/setAuthorization(_:of:reason:now:)``).
+        case paused
 
         /// The value of the `state` column (`stalled` is stored as `active`).
         var stored: String { self == .stalled ? State.active.rawValue : rawValue }
@@ -74,8 +77,10 @@ public struct Watch: Sendable, Hashable, Codable {
     /// Whether it is polled: ``State/active`` or ``State/stalled``.
     public var isPolled: Bool { state == .active || state == .stalled }
     /// When a push hint made this watch due, Unix seconds: set on a watch handed out by
-    /// ``CertWatchStorage/claimHinted(now:limit:lease:)`` (its poll is a hinted one), `nil` otherwise.
+    /// ``PollSchedule/claimHinted(now:limit:lease:)`` (its poll is a hinted one), `nil` otherwise.
     public var hintedAt: Int64? = nil
+    /// Who hinted it (``HintTargets/source``: push, feed or sweep), with ``hintedAt``.
+    public var hintedBy: Detection? = nil
     /// Whether ``nextPollAt`` is a targeted poll (a cancel window or a deadline,
     /// ``PollPolicy/Plan/targeted``): claimed ahead of routine polls, with priority for the QPS budget.
     public var targeted: Bool = false

@@ -4,7 +4,7 @@ import ServiceLifecycle
 
 extension Watcher {
     /// The hint lane of ``run()``: polls the watches a Douyin push hinted
-    /// (``Store/hint(_:now:)``) as soon as the hint is taken, up to
+    /// (``PollSchedule/hint(_:now:)``) as soon as the hint is taken (``hintTaken()``), up to
     /// ``WatcherConfiguration/concurrency`` at once, without waiting behind the routine workers'
     /// claimed batches. Each hinted poll still takes a token of the QPS budget, ahead of routine
     /// polls (``QPSBudget/acquire(priority:)``). Wakes on every hint taken in this process, and
@@ -12,7 +12,7 @@ extension Watcher {
     func pollHints() async {
         let logger = Logger(label: "certwatch.watcher.hints")
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            let generation = store.hintGeneration
+            let generation = hintSignal.generation
             let now = clock.unixNow
             // A read first: the write that claims is taken only when a hint is due.
             let next = (try? await store.nextHint(now: now)) ?? nil
@@ -32,7 +32,7 @@ extension Watcher {
             }
             let wait = min(configuration.idleCheck, max(0.05, next.map { Double($0) - clock.now() } ?? configuration.idleCheck))
             await withTaskGroup(of: Void.self) { group in
-                group.addTask { await self.store.waitForHint(after: generation) }
+                group.addTask { await self.hintSignal.wait(after: generation) }
                 group.addTask { try? await self.clock.sleep(seconds: wait) }
                 group.addTask { try? await gracefulShutdown() }
                 await group.next()

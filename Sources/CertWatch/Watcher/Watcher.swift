@@ -58,6 +58,8 @@ public enum PollOutcome: Sendable, Hashable {
     case retrying(DouyinAPIError, at: Int64)
     /// A permanent error: the watch failed (a `watch.failed` event was appended).
     case failed(DouyinAPIError)
+    /// Douyin answered 2119005 for the watch's stored account: the account's watches are paused.
+    case paused(DouyinAPIError)
     /// The store could not be read or written; the lease expires and the poll is redone.
     case storeError(String)
 }
@@ -73,8 +75,9 @@ public enum PollOutcome: Sendable, Hashable {
 /// A `Service`: ``run()`` loops until graceful shutdown, finishing the polls in flight.
 /// ``pollDue()`` and ``poll(_:)`` are the steps, callable directly by tests and tools.
 public final class Watcher: Service {
-    /// The store.
-    public let store: any CertWatchStorage
+    /// The storage roles it uses: claims and commits, the active watch count, and the accounts
+    /// (a 2119005 pauses an account's watches).
+    public let store: any PollSchedule & WatchRegistry & AccountRegistry
     /// The Douyin client.
     public let client: DouyinClient
     /// The clock.
@@ -96,6 +99,8 @@ public final class Watcher: Service {
     private let activeWatches = Mutex<(count: Int, at: Int64)?>(nil)
     /// The change-rate schedule: learns from every poll's snapshots, decides every next poll.
     private let schedule: Mutex<AdaptiveSchedule>
+    /// Wakes the hint lane when a hint is taken in this process (``hintTaken()``).
+    let hintSignal = WakeSignal()
     /// How often the active watches are counted again, seconds.
     static let activeCountInterval: Int64 = 60
 
@@ -103,7 +108,7 @@ public final class Watcher: Service {
     ///   - onAppend: called after each commit with the events appended (wakes streams and dispatcher).
     ///   - route: routes each poll's appended events inside its transaction (``Outbox/router``).
     public init(
-        store: any CertWatchStorage, client: DouyinClient, clock: any WallClock = SystemWallClock(),
+        store: any PollSchedule & WatchRegistry & AccountRegistry, client: DouyinClient, clock: any WallClock = SystemWallClock(),
         configuration: WatcherConfiguration = WatcherConfiguration(), logger: Logger = Logger(label: "certwatch.watcher"),
         onAppend: @escaping @Sendable ([CertWatchEvent]) -> Void = { _ in },
         route: EventRouter? = nil
@@ -120,6 +125,10 @@ public final class Watcher: Service {
         self.onAppend = onAppend
         self.route = route
     }
+
+    /// Says that a hint was taken in this process (``PollSchedule/hint(_:now:)`` returned watches):
+    /// the hint lane looks for hinted watches at once instead of at its next idle check.
+    public func hintTaken() { hintSignal.signal() }
 
     /// Polls until graceful shutdown with ``WatcherConfiguration/concurrency`` workers, each taking
     /// the earliest due watch; polls in flight complete first.
@@ -263,6 +272,8 @@ public final class Watcher: Service {
             if let known { previous = known } else { previous = try await store.snapshots(watchID: watch.id) }
             var certificates: [StoredCertificate] = []
             var events: [CertWatchEvent] = []
+            // A hinted poll's events were first seen by what hinted it; a routine or targeted one's by the poll.
+            let detection: Detection = watch.hintedAt != nil ? watch.hintedBy ?? .push : .poll
             if let since = watch.stalledSince {
                 events.append(
                     CertWatchEvent(
@@ -274,7 +285,11 @@ public final class Watcher: Service {
                     CertificateSnapshot(certificate, observedAt: now), from: previous[certificate.certificateID.value])
                 let transitions = differ.transitions(
                     from: previous[snapshot.certificateID], to: snapshot, now: now)
-                events += transitions.map { CertWatchEvent(transition: $0, snapshot: snapshot, watch: watch.info, time: now) }
+                events += transitions.map {
+                    var event = CertWatchEvent(transition: $0, snapshot: snapshot, watch: watch.info, time: now)
+                    event.data.detectedBy = detection
+                    return event
+                }
                 certificates.append(StoredCertificate(snapshot: snapshot, raw: certificate.raw))
             }
             var random = SystemRandomNumberGenerator()
@@ -290,7 +305,7 @@ public final class Watcher: Service {
                 PollCommit(
                     watchID: watch.id, polledAt: now, certificates: certificates, events: events, nextPollAt: nextPollAt,
                     nextPollTargeted: plan.targeted,
-                    finalState: .done, detectedBy: watch.hintedAt != nil ? .push : .poll), route: route)
+                    finalState: .done, detectedBy: detection), route: route)
             published(appended)
             for warning in result.warnings {
                 CertWatchMetrics.decodeWarning(field: warning.field)
@@ -351,6 +366,16 @@ public final class Watcher: Service {
         let now = clock.unixNow
         activity.recordError(apiError, watchID: watch.id, at: now)
         do {
+            // The merchant has not authorized the app (2119005): the account's watches pause together,
+            // and resume when a later call for the account succeeds (AccountMonitor). Only for a stored account.
+            if apiError.code == 2_119_005, let accountID = watch.accountID, try await store.account(id: accountID) != nil {
+                let paused = try await store.setAuthorization(.unauthorized, of: accountID, reason: apiError.description, now: now)
+                try await store.releaseLeases(watchIDs: [watch.id])
+                logger.warning(
+                    "the merchant has not authorized the app (2119005): the account's watches are paused",
+                    metadata: ["watch": "\(watch.id)", "account": "\(accountID)", "paused": "\(paused)", "logid": "\(apiError.logid ?? "")"])
+                return .paused(apiError)
+            }
             if apiError.errorClass == .permanent {
                 let event = CertWatchEvent(failure: apiError, watch: watch.info, time: now)
                 let appended = try await store.commitPoll(

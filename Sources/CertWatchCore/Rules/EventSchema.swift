@@ -48,6 +48,7 @@ public enum EventSchema {
         "type": EventType.allCases.map(\.rawValue),
         "data.certificate.state": CertificateState.allCases.map(\.rawValue),
         "data.watch.api": CertificateAPI.allCases.map(\.rawValue),
+        "data.detected_by": Detection.allCases.map(\.rawValue),
         "data.error.class": DouyinErrorClass.allCases.map(\.rawValue),
         "data.verification.verify_channel": VerifyChannel.allCases.map(\.rawValue),
         "data.certificate.verifications[].verify_channel": VerifyChannel.allCases.map(\.rawValue),
@@ -115,6 +116,7 @@ public enum EventSchema {
         failure.httpStatus = 200
         event.data.error = failure
         event.data.stall = WatchStall(since: 1_734_165_500, consecutiveFailures: 5)
+        event.data.detectedBy = .poll
         return event
     }
 

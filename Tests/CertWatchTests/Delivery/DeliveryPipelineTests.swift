@@ -5,9 +5,9 @@ import GRDB
 import Testing
 
 /// A due delivery with row id `id` (its own certificate).
-private func due(_ id: Int64) -> DeliveryStore.Due {
+private func due(_ id: Int64) -> DueDelivery {
     let event = testEvent("c\(id)")
-    return DeliveryStore.Due(
+    return DueDelivery(
         delivery: Delivery(
             id: id, eventID: event.id, eventSequence: id, eventType: event.type.rawValue, subject: event.subject, sink: "hook",
             rule: nil, body: nil, state: .pending, attempts: 0, nextAttemptAt: 0, createdAt: 0, updatedAt: 0, lastStatus: nil,
@@ -15,7 +15,7 @@ private func due(_ id: Int64) -> DeliveryStore.Due {
         eventBody: String(decoding: event.jsonData(), as: UTF8.self))
 }
 
-private func finished(_ item: DeliveryStore.Due, _ outcome: AttemptOutcome = .delivered) -> Dispatcher.Attempt {
+private func finished(_ item: DueDelivery, _ outcome: AttemptOutcome = .delivered) -> Dispatcher.Attempt {
     (item.delivery, SinkResponse(outcome: outcome), started: 0, duration: 0)
 }
 
@@ -134,7 +134,7 @@ struct DeliveryPipelineTests {
     func queueStaysBounded() {
         var pipeline = DeliveryPipeline(concurrency: 2)
         var next: Int64 = 1
-        var inFlight: [DeliveryStore.Due] = []
+        var inFlight: [DueDelivery] = []
         for _ in 0..<1_000 {
             for step in pipeline.next() {
                 switch step {
@@ -203,18 +203,18 @@ struct EventJSONTests {
             rule: nil, body: nil, state: .retrying, attempts: 2, nextAttemptAt: 0, createdAt: 0, updatedAt: 0, lastStatus: nil,
             lastError: nil)
         event.sequence = 42
-        let outbound = try DeliveryStore.Due(delivery: delivery, eventBody: stored).outbound(now: 100)
+        let outbound = try DueDelivery(delivery: delivery, eventBody: stored).outbound(now: 100)
         #expect(outbound.attempt == 3 && outbound.eventID == event.id && outbound.now == 100)
         #expect(outbound.eventJSON == event.jsonData())
         #expect(try outbound.event() == event)
         // A stored body of another shape (here: already with a sequence) is decoded instead.
         var other = event
         other.sequence = 1
-        let fallback = try DeliveryStore.Due(delivery: delivery, eventBody: String(decoding: other.jsonData(), as: UTF8.self))
+        let fallback = try DueDelivery(delivery: delivery, eventBody: String(decoding: other.jsonData(), as: UTF8.self))
             .outbound(now: 100)
         #expect(try fallback.event() == event)
         #expect(fallback.eventJSON == event.jsonData())
-        #expect(throws: (any Error).self) { try DeliveryStore.Due(delivery: delivery, eventBody: "{}").outbound(now: 100) }
+        #expect(throws: (any Error).self) { try DueDelivery(delivery: delivery, eventBody: "{}").outbound(now: 100) }
     }
 }
 

@@ -33,7 +33,7 @@ struct DeliveryRig: Sendable {
     let clock: ManualWallClock
     let outbox: Outbox
     let dispatcher: Dispatcher
-    var deliveries: DeliveryStore { DeliveryStore(store: store) }
+    var deliveries: Store { store }
 
     init(sinks: [SinkConfiguration], store: Store? = nil, clock: ManualWallClock? = nil, stdout: (@Sendable (Data) -> Void)? = nil) throws {
         self.store = try store ?? temporaryStore()
@@ -52,7 +52,7 @@ struct DeliveryRig: Sendable {
 
     /// The single delivery of an event to a sink.
     func delivery(of event: CertWatchEvent, sink: String) async throws -> Delivery {
-        try await deliveries.list(limit: 10_000).first { $0.eventID == event.id && $0.sink == sink }!
+        try await deliveries.deliveries(limit: 10_000).first { $0.eventID == event.id && $0.sink == sink }!
     }
 
     func shutdown() async {

@@ -26,7 +26,7 @@ import Testing
             let delivery = try await rig.delivery(of: event, sink: "hook")
             #expect(delivery.state == .delivered)
             #expect(delivery.attempts == 1)
-            let attempts = try await rig.deliveries.attempts(deliveryID: delivery.id)
+            let attempts = try await rig.deliveries.deliveryAttempts(deliveryID: delivery.id)
             #expect(attempts.count == 1 && attempts[0].status == 200 && attempts[0].response == #"{"ok":true}"#)
             await rig.shutdown()
         }
@@ -56,14 +56,14 @@ import Testing
             delivery = try await rig.delivery(of: event, sink: "hook")
             #expect(delivery.state == .dead && delivery.attempts == 4 && delivery.lastStatus == 500)
             #expect(receiver.requestCount == 4)
-            #expect(try await rig.deliveries.list(state: .dead).map(\.id) == [delivery.id])
+            #expect(try await rig.deliveries.deliveries(state: .dead).map(\.id) == [delivery.id])
             // Replay: re-sent with the same webhook-id.
             receiver.setBehaviour(ReceiverBehaviour(status: 204))
-            #expect(try await rig.deliveries.replay(id: delivery.id, now: rig.clock.now()) == .dead)
+            #expect(try await rig.deliveries.replayDelivery(id: delivery.id, now: rig.clock.now()) == .dead)
             try await rig.dispatcher.dispatchDue()
             #expect(try await rig.delivery(of: event, sink: "hook").state == .delivered)
             #expect(receiver.received.map(\.id) == Array(repeating: event.id, count: 5))
-            #expect(try await rig.deliveries.attempts(deliveryID: delivery.id).count == 5)
+            #expect(try await rig.deliveries.deliveryAttempts(deliveryID: delivery.id).count == 5)
             await rig.shutdown()
         }
     }
@@ -156,7 +156,7 @@ import Testing
         try await rig.append((1...7).map { testEvent("c\($0)") })
         #expect(try await dispatcher.dispatchDue() == 7)
         #expect(gate.maxInFlight == 3)
-        #expect(try await rig.deliveries.list().allSatisfy { $0.state == .delivered })
+        #expect(try await rig.deliveries.deliveries().allSatisfy { $0.state == .delivered })
     }
 
     @Test func crashAfterSendBeforeRecordResendsWithSameID() async throws {
@@ -223,9 +223,9 @@ import Testing
             let rig = try DeliveryRig(sinks: [webhook(url: url, retry: RetrySchedule(delays: [0]))])
             let events = try await rig.append([testEvent("a"), testEvent("b")])
             try await rig.dispatcher.dispatchDue()
-            #expect(try await rig.deliveries.list(state: .dead).count == 2)
+            #expect(try await rig.deliveries.deliveries(state: .dead).count == 2)
             receiver.setBehaviour(ReceiverBehaviour())
-            #expect(try await rig.deliveries.replay(sink: "hook", since: rig.clock.now() - 60, now: rig.clock.now()) == 2)
+            #expect(try await rig.deliveries.replayDeliveries(sink: "hook", since: rig.clock.now() - 60, now: rig.clock.now()) == 2)
             try await rig.dispatcher.dispatchDue()
             for event in events { #expect(try await rig.delivery(of: event, sink: "hook").state == .delivered) }
             await rig.shutdown()
@@ -241,7 +241,7 @@ import Testing
             let event = try await rig.append([testEvent("a")])[0]
             try await rig.dispatcher.dispatchDue()
             let delivery = try await rig.delivery(of: event, sink: "ding")
-            let attempts = try await rig.deliveries.attempts(deliveryID: delivery.id)
+            let attempts = try await rig.deliveries.deliveryAttempts(deliveryID: delivery.id)
             let text = "\(delivery) \(attempts) \(sink)"
             #expect(!text.contains(secret))
             #expect(!"\(sink)".contains("tok123456"))
@@ -267,7 +267,7 @@ import Testing
                 let subject = "c\(certificate)"
                 #expect(receiver.received.filter { $0.subject == subject }.map(\.id) == events.filter { $0.subject == subject }.map(\.id))
             }
-            #expect(try await rig.deliveries.counts()["hook"] == [.delivered: events.count])
+            #expect(try await rig.deliveries.deliveryCounts()["hook"] == [.delivered: events.count])
             await rig.shutdown()
         }
     }

@@ -20,7 +20,7 @@ import Testing
                 if case .polled(let appended) = outcome { events += appended }
             }
             #expect(!events.isEmpty)
-            let deliveries = try await DeliveryStore(store: harness.store).list(limit: 1000)
+            let deliveries = try await harness.store.deliveries(limit: 1000)
             #expect(deliveries.count == events.count * 2)
             #expect(Set(deliveries.map(\.eventID)) == Set(events.map(\.id)))
             #expect(deliveries.allSatisfy { $0.state == .pending })
@@ -53,7 +53,7 @@ import Testing
         let store = try temporaryStore()
         let outbox = Outbox(rules: rules, logger: quietLogger())
         try await outbox.append([testEvent("a", .discovered), testEvent("a", .verified)], to: store)
-        let deliveries = try await DeliveryStore(store: store).list()
+        let deliveries = try await store.deliveries()
         #expect(deliveries.count == 1)
         #expect(deliveries[0].body == "verified a")
         #expect(deliveries[0].rule == "chat")

@@ -28,7 +28,7 @@ import Testing
         #expect(!manager.fileExists(atPath: path + ".3"))
         let current = try String(contentsOfFile: path, encoding: .utf8)
         #expect(current.split(separator: "\n").allSatisfy { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) != nil })
-        #expect(try await rig.deliveries.counts()["archive"]?[.delivered] == 12)
+        #expect(try await rig.deliveries.deliveryCounts()["archive"]?[.delivered] == 12)
         await rig.shutdown()
     }
 

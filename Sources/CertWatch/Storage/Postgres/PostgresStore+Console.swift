@@ -5,7 +5,7 @@ import PostgresNIO
 
 /// The console's and the backfill's reads (issue 15), as on SQLite (``Store``).
 extension PostgresStore {
-    /// See ``CertWatchStorage/backfillCandidates(sink:since:type:orderID:after:limit:)``.
+    /// See ``DeliveryQueue/backfillCandidates(sink:since:type:orderID:after:limit:)``.
     public func backfillCandidates(
         sink: String, since: Int64, type: EventType?, orderID: String?, after sequence: Int64, limit: Int
     ) async throws -> [BackfillCandidate] {
@@ -24,7 +24,7 @@ extension PostgresStore {
         }
     }
 
-    /// See ``CertWatchStorage/eventsNewestFirst(before:type:orderID:watchID:limit:)``.
+    /// See ``EventLog/eventsNewestFirst(before:type:orderID:watchID:limit:)``.
     public func eventsNewestFirst(before: Int64?, type: EventType?, orderID: String?, watchID: String?, limit: Int)
         async throws -> [CertWatchEvent]
     {
@@ -40,7 +40,7 @@ extension PostgresStore {
         return try await rows(query.query).map(Self.event(from:))
     }
 
-    /// See ``CertWatchStorage/eventCountsByHour(since:)``.
+    /// See ``EventLog/eventCountsByHour(since:)``.
     public func eventCountsByHour(since: Int64) async throws -> [Int64: Int] {
         var counts: [Int64: Int] = [:]
         for row in try await rows(
@@ -51,7 +51,7 @@ extension PostgresStore {
         return counts
     }
 
-    /// See ``CertWatchStorage/deliveries(eventIDs:)``.
+    /// See ``DeliveryHistory/deliveries(eventIDs:)``.
     public func deliveries(eventIDs: [String]) async throws -> [Delivery] {
         guard !eventIDs.isEmpty else { return [] }
         return try await rows("SELECT * FROM deliveries WHERE event_id = ANY(\(eventIDs)) ORDER BY id").map(Self.delivery(from:))

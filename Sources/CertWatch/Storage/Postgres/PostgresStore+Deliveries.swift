@@ -7,7 +7,7 @@ import PostgresNIO
 extension PostgresStore {
     // MARK: Routing
 
-    /// See ``CertWatchStorage/enqueue(_:)``: one transaction (none when `routing` is empty).
+    /// See ``DeliveryQueue/enqueue(_:)``: one transaction (none when `routing` is empty).
     @discardableResult
     public func enqueue(_ routing: Routing) async throws -> Int {
         guard !routing.isEmpty else { return 0 }
@@ -56,13 +56,13 @@ extension PostgresStore {
     // MARK: Dispatcher
 
 
-    /// See ``CertWatchStorage/claimDeliveries(sink:now:limit:excluding:)``: the same choice as SQLite's
+    /// See ``DeliveryQueue/claimDeliveries(sink:now:limit:excluding:)``: the same choice as SQLite's
     /// (each certificate's earliest open delivery to the sink), and the rows are leased to this
-    /// instance (`leased_by`, `leased_until`: ``DeliveryStore/lease`` seconds) with `FOR UPDATE SKIP LOCKED`,
+    /// instance (`leased_by`, `leased_until`: ``DueDelivery/lease`` seconds) with `FOR UPDATE SKIP LOCKED`,
     /// so no two replicas send one delivery at once and one certificate's deliveries to a sink stay
     /// in order across replicas. A dead replica's leases end when a heartbeat reaps it.
     public func claimDeliveries(sink: String, now: Double, limit: Int, excluding inFlight: Set<Int64>) async throws
-        -> [DeliveryStore.Due]
+        -> [DueDelivery]
     {
         try await transaction { connection in
             let disabled = try await connection.count(
@@ -74,7 +74,7 @@ extension PostgresStore {
             let rows = try await connection.rows(
                 """
                 WITH claimed AS (
-                    UPDATE deliveries SET leased_until = \(now + DeliveryStore.lease), leased_by = \(self.instanceID)
+                    UPDATE deliveries SET leased_until = \(now + DueDelivery.lease), leased_by = \(self.instanceID)
                     WHERE id IN (
                         SELECT d.id FROM deliveries d
                         WHERE d.sink = \(sink) AND d.state IN ('pending', 'retrying') AND d.next_attempt_at <= \(now)
@@ -91,12 +91,12 @@ extension PostgresStore {
                 ORDER BY c.next_attempt_at, c.id
                 """, logger: self.logger)
             return try rows.map { row in
-                DeliveryStore.Due(delivery: try Self.delivery(from: row), eventBody: try row.string("event_body"))
+                DueDelivery(delivery: try Self.delivery(from: row), eventBody: try row.string("event_body"))
             }
         }
     }
 
-    /// See ``CertWatchStorage/nextDeliveryDue(sinks:)``.
+    /// See ``DeliveryQueue/nextDeliveryDue(sinks:)``.
     public func nextDeliveryDue(sinks: [String]) async throws -> Double? {
         guard !sinks.isEmpty else { return nil }
         return try await rows(
@@ -104,8 +104,8 @@ extension PostgresStore {
         ).first?.value("at", as: Double?.self)
     }
 
-    /// See ``CertWatchStorage/recordDeliveryAttempts(_:now:)``: one transaction.
-    public func recordDeliveryAttempts(_ results: [DeliveryStore.Recorded], now: Double) async throws {
+    /// See ``DeliveryQueue/recordDeliveryAttempts(_:now:)``: one transaction.
+    public func recordDeliveryAttempts(_ results: [RecordedAttempt], now: Double) async throws {
         guard !results.isEmpty else { return }
         try await transaction { connection in
             for result in results {
@@ -139,7 +139,7 @@ extension PostgresStore {
 
     // MARK: Sinks
 
-    /// See ``CertWatchStorage/disabledSinks()``.
+    /// See ``DeliveryQueue/disabledSinks()``.
     public func disabledSinks() async throws -> [String: (at: Double, reason: String)] {
         var result: [String: (at: Double, reason: String)] = [:]
         for row in try await rows("SELECT name, disabled_at, reason FROM sink_states WHERE disabled_at IS NOT NULL") {
@@ -148,7 +148,7 @@ extension PostgresStore {
         return result
     }
 
-    /// See ``CertWatchStorage/enableSink(_:now:)``.
+    /// See ``DeliveryQueue/enableSink(_:now:)``.
     @discardableResult
     public func enableSink(_ name: String, now: Double) async throws -> Bool {
         try await transaction { connection in
@@ -162,7 +162,7 @@ extension PostgresStore {
         }
     }
 
-    /// See ``CertWatchStorage/disableSink(_:reason:now:)``.
+    /// See ``DeliveryQueue/disableSink(_:reason:now:)``.
     public func disableSink(_ name: String, reason: String, now: Double) async throws {
         try await client.withConnection { connection in try await self.disableSink(name, reason: reason, now: now, on: connection) }
     }
@@ -177,7 +177,7 @@ extension PostgresStore {
 
     // MARK: Operators
 
-    /// See ``CertWatchStorage/deliveries(state:sink:before:limit:)``.
+    /// See ``DeliveryHistory/deliveries(state:sink:before:limit:)``.
     public func deliveries(state: DeliveryState?, sink: String?, before: Int64?, limit: Int) async throws -> [Delivery] {
         var query = SQLBuilder("SELECT * FROM deliveries")
         var clauses: [String] = []
@@ -190,12 +190,12 @@ extension PostgresStore {
         return try await rows(query.query).map(Self.delivery(from:))
     }
 
-    /// See ``CertWatchStorage/delivery(id:)``.
+    /// See ``DeliveryHistory/delivery(id:)``.
     public func delivery(id: Int64) async throws -> Delivery? {
         try await rows("SELECT * FROM deliveries WHERE id = \(id)").first.map(Self.delivery(from:))
     }
 
-    /// See ``CertWatchStorage/deliveryAttempts(deliveryID:)``. Throws ``StorageError`` for an unknown `outcome`.
+    /// See ``DeliveryHistory/deliveryAttempts(deliveryID:)``. Throws ``StorageError`` for an unknown `outcome`.
     public func deliveryAttempts(deliveryID: Int64) async throws -> [DeliveryAttempt] {
         try await rows("SELECT * FROM delivery_attempts WHERE delivery_id = \(deliveryID) ORDER BY number, id").map { row in
             DeliveryAttempt(
@@ -206,7 +206,7 @@ extension PostgresStore {
         }
     }
 
-    /// See ``CertWatchStorage/deliveryCounts()``. Throws ``StorageError`` for an unknown `state`.
+    /// See ``DeliveryHistory/deliveryCounts()``. Throws ``StorageError`` for an unknown `state`.
     public func deliveryCounts() async throws -> [String: [DeliveryState: Int]] {
         var result: [String: [DeliveryState: Int]] = [:]
         for row in try await rows("SELECT sink, state, COUNT(*) AS n FROM deliveries GROUP BY sink, state") {
@@ -216,7 +216,7 @@ extension PostgresStore {
         return result
     }
 
-    /// See ``CertWatchStorage/replayDelivery(id:now:)``: one transaction, the row locked.
+    /// See ``DeliveryQueue/replayDelivery(id:now:)``: one transaction, the row locked.
     public func replayDelivery(id: Int64, now: Double) async throws -> DeliveryState? {
         try await transaction { connection in
             guard let row = try await connection.rows("SELECT state FROM deliveries WHERE id = \(id) FOR UPDATE", logger: self.logger).first
@@ -238,7 +238,7 @@ extension PostgresStore {
         }
     }
 
-    /// See ``CertWatchStorage/replayDeliveries(sink:since:now:)``.
+    /// See ``DeliveryQueue/replayDeliveries(sink:since:now:)``.
     public func replayDeliveries(sink: String?, since: Double, now: Double) async throws -> Int {
         var query = SQLBuilder("")
         let (nowMark, sinceMark) = (query.bind(now), query.bind(since))
@@ -267,7 +267,7 @@ extension PostgresStore {
 
     // MARK: Retention
 
-    /// See ``CertWatchStorage/pruneDeliveryAttempts(startedBefore:limit:)``.
+    /// See ``StorageMaintenance/pruneDeliveryAttempts(startedBefore:limit:)``.
     /// Another replica pruning at the same time (the `certwatch.retention` lock is taken): 0.
     public func pruneDeliveryAttempts(startedBefore cutoff: Double, limit: Int) async throws -> Int {
         try await transaction { connection in
@@ -280,7 +280,7 @@ extension PostgresStore {
         }
     }
 
-    /// See ``CertWatchStorage/pruneEvents(before:limit:)``: one transaction.
+    /// See ``StorageMaintenance/pruneEvents(before:limit:)``: one transaction.
     /// Another replica pruning at the same time (the `certwatch.retention` lock is taken): 0.
     public func pruneEvents(before cutoff: Int64, limit: Int) async throws -> Int {
         try await transaction { connection in
@@ -304,7 +304,7 @@ extension PostgresStore {
 
     // MARK: Health
 
-    /// See ``CertWatchStorage/checkWritable()``: throws ``PostgresStoreError`` when the server takes
+    /// See ``StorageMaintenance/checkWritable()``: throws ``PostgresStoreError`` when the server takes
     /// no writes (a read-only standby or a read-only transaction default).
     public func checkWritable() async throws {
         let readOnly = try await rows("SELECT current_setting('transaction_read_only') AS ro").first?.string("ro")
@@ -312,6 +312,10 @@ extension PostgresStore {
             throw PostgresStoreError("\(location) takes no writes (transaction_read_only = \(readOnly ?? "unknown"))")
         }
     }
+
+    /// See ``ReplicaRegistry/releaseOrphanedLeases()``: releases nothing (0). Another replica may hold
+    /// the leases; a dead one's run out, or its heartbeat is reaped.
+    public func releaseOrphanedLeases() async throws -> Int { 0 }
 
     /// Ends every watch lease (see ``Store/releaseAllLeases()``): only safe while no other instance
     /// polls this database. Returns how many there were.

@@ -4,7 +4,7 @@ import PostgresNIO
 extension PostgresStore {
     // MARK: Replicas
 
-    /// See ``CertWatchStorage/heartbeat(now:staleAfter:slowedAt:)``: one transaction. Two replicas
+    /// See ``ReplicaRegistry/heartbeat(now:staleAfter:slowedAt:)``: one transaction. Two replicas
     /// reaping the same dead one at once both end its leases; doing it twice is harmless.
     public func heartbeat(now: Double, staleAfter: Double, slowedAt: Double?) async throws -> ReplicaMembership {
         try await transaction { connection in
@@ -33,7 +33,7 @@ extension PostgresStore {
         }
     }
 
-    /// See ``CertWatchStorage/leave()``.
+    /// See ``ReplicaRegistry/leave()``.
     public func leave() async throws {
         try await transaction { connection in
             try await connection.query(
@@ -46,18 +46,18 @@ extension PostgresStore {
 
     // MARK: Push messages
 
-    /// See ``CertWatchStorage/pushMessageSeen(_:)``.
+    /// See ``PushMessageLog/pushMessageSeen(_:)``.
     public func pushMessageSeen(_ messageID: String) async throws -> Bool {
         try await !rows("SELECT 1 AS seen FROM push_messages WHERE msg_id = \(messageID)").isEmpty
     }
 
-    /// See ``CertWatchStorage/rememberPushMessage(_:at:)``.
+    /// See ``PushMessageLog/rememberPushMessage(_:at:)``.
     public func rememberPushMessage(_ messageID: String, at: Double) async throws {
         _ = try await rows(
             "INSERT INTO push_messages (msg_id, handled_at) VALUES (\(messageID), \(at)) ON CONFLICT (msg_id) DO NOTHING RETURNING msg_id")
     }
 
-    /// See ``CertWatchStorage/prunePushMessages(before:)``.
+    /// See ``PushMessageLog/prunePushMessages(before:)``.
     public func prunePushMessages(before cutoff: Double) async throws -> Int {
         try await rows("DELETE FROM push_messages WHERE handled_at < \(cutoff) RETURNING msg_id").count
     }

@@ -7,7 +7,7 @@ import PostgresNIO
 extension PostgresStore {
     // MARK: Watches
 
-    /// See ``CertWatchStorage/register(_:now:firstPollAt:)``: one transaction of two or three
+    /// See ``WatchRegistry/register(_:now:firstPollAt:)``: one transaction of two or three
     /// statements (``registerMany(_:now:firstPollAt:)`` with one item).
     public func register(_ registration: WatchRegistration, now: Int64, firstPollAt: Int64) async throws -> (watch: Watch, created: Bool) {
         let registration = try registration.validated()
@@ -16,7 +16,7 @@ extension PostgresStore {
         }
     }
 
-    /// See ``CertWatchStorage/registerMany(_:now:firstPollAt:)``: one transaction of a few
+    /// See ``WatchRegistry/registerMany(_:now:firstPollAt:)``: one transaction of a few
     /// statements whatever the number of registrations (array binds, `unnest`): one that locks
     /// the existing watches of every target, one multi-row insert of the new ones, one multi-row
     /// update of the existing ones. Each valid item gets the result it would get registered alone,
@@ -211,12 +211,12 @@ extension PostgresStore {
             """, logger: logger)
     }
 
-    /// See ``CertWatchStorage/watch(id:)``.
+    /// See ``WatchRegistry/watch(id:)``.
     public func watch(id: String) async throws -> Watch? {
         try await rows("SELECT * FROM watches WHERE id = \(id)").first.map(Self.watch(from:))
     }
 
-    /// See ``CertWatchStorage/watches(matching:)``.
+    /// See ``WatchRegistry/watches(matching:)``.
     public func watches(matching reference: String) async throws -> [Watch] {
         try await client.withConnection { connection in
             var ids = try await self.watchIDs(
@@ -227,7 +227,7 @@ extension PostgresStore {
         }
     }
 
-    /// See ``CertWatchStorage/watches(state:labels:after:limit:)``.
+    /// See ``WatchRegistry/watches(state:labels:after:limit:)``.
     public func watches(state: Watch.State?, labels: [String: String], after: String?, limit: Int) async throws -> [Watch] {
         var query = SQLBuilder("SELECT * FROM watches")
         var clauses: [String] = []
@@ -247,7 +247,7 @@ extension PostgresStore {
         return try await rows(query.query).map(Self.watch(from:))
     }
 
-    /// See ``CertWatchStorage/watchCounts()``.
+    /// See ``WatchRegistry/watchCounts()``.
     public func watchCounts() async throws -> [Watch.State: Int] {
         var counts: [Watch.State: Int] = [:]
         for row in try await rows(
@@ -261,12 +261,12 @@ extension PostgresStore {
         return counts
     }
 
-    /// See ``CertWatchStorage/activeWatchCount()``.
+    /// See ``WatchRegistry/activeWatchCount()``.
     public func activeWatchCount() async throws -> Int {
         Int(try await rows("SELECT COUNT(*) AS n FROM watches WHERE state = 'active'").first?.int64("n") ?? 0)
     }
 
-    /// See ``CertWatchStorage/remove(id:now:)``.
+    /// See ``WatchRegistry/remove(id:now:)``.
     public func remove(id: String, now: Int64) async throws -> Bool {
         try await client.withConnection { connection in
             try await connection.count(
@@ -275,7 +275,7 @@ extension PostgresStore {
         }
     }
 
-    /// See ``CertWatchStorage/pollSoon(id:at:)``.
+    /// See ``WatchRegistry/pollSoon(id:at:)``.
     public func pollSoon(id: String, at: Int64) async throws -> Bool {
         try await client.withConnection { connection in
             try await connection.count(
@@ -288,7 +288,7 @@ extension PostgresStore {
 
     // MARK: Scheduling
 
-    /// See ``CertWatchStorage/claimDue(now:limit:lease:targetedLead:)``: one transaction; the rows are
+    /// See ``PollSchedule/claimDue(now:limit:lease:targetedLead:)``: one transaction; the rows are
     /// locked with `FOR UPDATE SKIP LOCKED`, so a claim running at the same time (another worker,
     /// another replica) takes other watches instead of waiting or taking the same ones.
     public func claimDue(now: Int64, limit: Int, lease: Int64, targetedLead: Int64) async throws -> [Watch] {
@@ -322,7 +322,7 @@ extension PostgresStore {
         }
     }
 
-    /// See ``CertWatchStorage/claimHinted(now:limit:lease:)``: one transaction, `FOR UPDATE SKIP LOCKED`.
+    /// See ``PollSchedule/claimHinted(now:limit:lease:)``: one transaction, `FOR UPDATE SKIP LOCKED`.
     public func claimHinted(now: Int64, limit: Int, lease: Int64) async throws -> [Watch] {
         guard limit > 0 else { return [] }
         return try await transaction { connection in try await self.claimHinted(on: connection, now: now, limit: limit, lease: lease) }
@@ -345,13 +345,13 @@ extension PostgresStore {
         return watches
     }
 
-    /// See ``CertWatchStorage/releaseLeases(watchIDs:)``.
+    /// See ``PollSchedule/releaseLeases(watchIDs:)``.
     public func releaseLeases(watchIDs: [String]) async throws {
         guard !watchIDs.isEmpty else { return }
         _ = try await rows("UPDATE watches SET leased_until = NULL, leased_by = NULL WHERE id = ANY(\(watchIDs)) RETURNING id")
     }
 
-    /// See ``CertWatchStorage/nextDue(now:)``.
+    /// See ``PollSchedule/nextDue(now:)``.
     public func nextDue(now: Int64) async throws -> Int64? {
         try await rows(
             """
@@ -366,7 +366,7 @@ extension PostgresStore {
         ).first?.optionalInt64("at")
     }
 
-    /// See ``CertWatchStorage/nextHint(now:)``.
+    /// See ``PollSchedule/nextHint(now:)``.
     public func nextHint(now: Int64) async throws -> Int64? {
         try await rows(
             """
@@ -378,7 +378,7 @@ extension PostgresStore {
 
     // MARK: Hints
 
-    /// See ``CertWatchStorage/hint(_:now:)``: one transaction, the same rules as ``Store/hint(_:now:)``.
+    /// See ``PollSchedule/hint(_:now:)``: one transaction, the same rules as ``Store/hint(_:now:)``.
     public func hint(_ targets: HintTargets, now: Int64) async throws -> [String] {
         guard !targets.isEmpty else { return [] }
         let hinted = try await transaction { connection -> [String] in
@@ -389,11 +389,13 @@ extension PostgresStore {
             var binds = PostgresBindings()
             binds.append(now)
             binds.append(ids.sorted())
+            binds.append(targets.source.rawValue)
             return try await connection.rows(
                 PostgresQuery(
                     unsafeSQL: """
                         UPDATE watches SET
                             state = 'active',
+                            hinted_by = CASE WHEN hinted_at IS NULL THEN $3 ELSE COALESCE(hinted_by, $3) END,
                             hinted_at = LEAST(COALESCE(hinted_at, \(due)), \(due)),
                             next_poll_at = LEAST(COALESCE(next_poll_at, \(due)), \(due)),
                             updated_at = $1
@@ -402,7 +404,6 @@ extension PostgresStore {
                         """, binds: binds), logger: self.logger
             ).map { try $0.string("id") }.sorted()
         }
-        if !hinted.isEmpty { hintSignal.signal() }
         return hinted
     }
 
@@ -424,17 +425,9 @@ extension PostgresStore {
         return ids
     }
 
-    /// See ``CertWatchStorage/hintGeneration``.
-    public var hintGeneration: UInt64 { hintSignal.generation }
-
-    /// See ``CertWatchStorage/waitForHint(after:)`` (hints taken by this process).
-    public func waitForHint(after generation: UInt64) async {
-        await hintSignal.wait(after: generation)
-    }
-
     // MARK: Polls
 
-    /// See ``CertWatchStorage/snapshots(watchIDs:)``.
+    /// See ``PollSchedule/snapshots(watchIDs:)``.
     public func snapshots(watchIDs: [String]) async throws -> [String: [String: CertificateSnapshot]] {
         guard !watchIDs.isEmpty else { return [:] }
         var result: [String: [String: CertificateSnapshot]] = [:]
@@ -445,7 +438,7 @@ extension PostgresStore {
         return result
     }
 
-    /// See ``CertWatchStorage/commitPoll(_:route:)``. A poll without events is one statement (the
+    /// See ``PollSchedule/commitPoll(_:route:)``. A poll without events is one statement (the
     /// snapshots' upsert and the watch's update, no transaction around it); a poll with events is one
     /// transaction: the events lock (sequences in commit order), then one statement that upserts
     /// the snapshots, updates the watch and appends the events, then the routing.
@@ -489,7 +482,7 @@ extension PostgresStore {
         }
     }
 
-    /// See ``CertWatchStorage/append(_:route:)``: one transaction: the events lock, one insert for
+    /// See ``EventLog/append(_:route:)``: one transaction: the events lock, one insert for
     /// all the events, the routing.
     @discardableResult
     public func append(_ events: [CertWatchEvent], route: EventRouter?) async throws -> [CertWatchEvent] {
@@ -551,12 +544,13 @@ extension PostgresStore {
     {
         """
         INSERT INTO events (id, type, subject, watch_id, order_id, time, body, detected_by)
-        SELECT e.id, e.type, e.subject, e.watch_id, e.order_id, e.time, e.body, \(query.bind(detectedBy?.rawValue))::text
+        SELECT e.id, e.type, e.subject, e.watch_id, e.order_id, e.time, e.body, e.detected_by
         FROM unnest(\(query.bind(events.map(\.event.id)))::text[], \(query.bind(events.map(\.event.type.rawValue)))::text[],
                     \(query.bind(events.map(\.event.subject)))::text[], \(query.bind(events.map(\.event.data.watch.id)))::text[],
                     \(query.bind(PostgresNullableArray(events.map(\.event.data.watch.orderID))))::text[],
-                    \(query.bind(events.map(\.event.time)))::bigint[], \(query.bind(events.map(\.body)))::text[])
-             WITH ORDINALITY AS e(id, type, subject, watch_id, order_id, time, body, position)
+                    \(query.bind(events.map(\.event.time)))::bigint[], \(query.bind(events.map(\.body)))::text[],
+                    \(query.bind(PostgresNullableArray(events.map { (detectedBy ?? $0.event.data.detectedBy)?.rawValue })))::text[])
+             WITH ORDINALITY AS e(id, type, subject, watch_id, order_id, time, body, detected_by, position)
         ORDER BY e.position
         ON CONFLICT (id) DO NOTHING RETURNING id, sequence
         """
@@ -582,7 +576,7 @@ extension PostgresStore {
 
     // MARK: Events
 
-    /// See ``CertWatchStorage/events(after:type:orderID:limit:)``.
+    /// See ``EventLog/events(after:type:orderID:limit:)``.
     public func events(after sequence: Int64, type: EventType?, orderID: String?, limit: Int) async throws -> [CertWatchEvent] {
         var query = SQLBuilder("")
         var clauses = ["sequence > " + query.bind(sequence)]
@@ -597,12 +591,18 @@ extension PostgresStore {
         }
     }
 
-    /// See ``CertWatchStorage/lastSequence()``.
+    /// See ``EventLog/lastSequence()``.
     public func lastSequence() async throws -> Int64 {
         try await rows("SELECT COALESCE(MAX(sequence), 0) AS n FROM events").first?.int64("n") ?? 0
     }
 
-    /// See ``CertWatchStorage/detections(after:limit:)``.
+    /// See ``EventLog/storedEventIDs(among:)``.
+    public func storedEventIDs(among ids: [String]) async throws -> Set<String> {
+        guard !ids.isEmpty else { return [] }
+        return Set(try await rows("SELECT id FROM events WHERE id = ANY(\(ids))").map { try $0.string("id") })
+    }
+
+    /// See ``EventLog/detections(after:limit:)``.
     public func detections(after sequence: Int64, limit: Int) async throws -> [EventDetection] {
         try await rows(
             "SELECT sequence, type, subject, time, detected_by FROM events WHERE sequence > \(sequence) ORDER BY sequence LIMIT \(limit)"
@@ -613,7 +613,7 @@ extension PostgresStore {
         }
     }
 
-    /// See ``CertWatchStorage/eventCountsByType()``.
+    /// See ``EventLog/eventCountsByType()``.
     public func eventCountsByType() async throws -> [String: Int] {
         var counts: [String: Int] = [:]
         for row in try await rows("SELECT type, COUNT(*) AS n FROM events GROUP BY type") {
@@ -624,25 +624,7 @@ extension PostgresStore {
 
     // MARK: Rows
 
-    static func watch(from row: PGRow) throws -> Watch {
-        var labels: [String: String] = [:]
-        if case .object(let members) = try? JSONValue(parsing: Data(try row.string("labels").utf8)) {
-            for (key, value) in members {
-                if case .string(let text) = value { labels[key] = text }
-            }
-        }
-        let stalledSince = try row.optionalInt64("stalled_since")
-        var state = try row.decoded(Watch.State.self, "state", table: "watches")
-        if state == .active, stalledSince != nil { state = .stalled }
-        return Watch(
-            id: try row.string("id"), orderID: try row.optionalString("order_id"), encryptedCode: try row.optionalString("encrypted_code"),
-            api: try row.decoded(CertificateAPI.self, "api", table: "watches"), accountID: try row.optionalString("account_id"),
-            labels: labels, state: state, createdAt: try row.int64("created_at"), nextPollAt: try row.optionalInt64("next_poll_at"),
-            lastPolledAt: try row.optionalInt64("last_polled_at"), pollCount: try row.int64("poll_count"),
-            consecutiveFailures: try row.int64("consecutive_failures"), lastError: try row.optionalString("last_error"),
-            failingSince: try row.optionalInt64("failing_since"), stalledSince: stalledSince, hintedAt: try row.optionalInt64("hinted_at"),
-            targeted: try row.value("next_poll_targeted", as: Bool.self))
-    }
+    static func watch(from row: PGRow) throws -> Watch { try Watch(row: row) }
 
     static func json(_ labels: [String: String]) -> String { Store.json(labels) }
 }

@@ -30,9 +30,7 @@ public final class PostgresStore: CertWatchStorage {
     /// The pool's run loop. A task of its own, not a child of a task group: the pool lives as long
     /// as the store, which the CLI's commands and the daemon hold across scopes of their own.
     private let running: Task<Void, Never>
-    /// Wakes the watcher's hint loop when a push hint is taken in this process (``hint(_:now:)``).
-    let hintSignal = WakeSignal()
-    /// See ``CertWatchStorage/instanceID``.
+    /// See ``ReplicaRegistry/instanceID``.
     public let instanceID: String
 
     private init(location: PostgresLocation, schema: String?, instanceID: String, logger: Logger) {
@@ -346,6 +344,33 @@ public final class PostgresStore: CertWatchStorage {
                 "CREATE INDEX push_messages_handled_at ON push_messages(handled_at)",
             ]
         ),
+        (
+            "v9-accounts",
+            [
+                """
+                CREATE TABLE accounts (
+                    account_id TEXT PRIMARY KEY,
+                    name TEXT,
+                    poi_ids TEXT NOT NULL,
+                    app TEXT,
+                    feed_enabled BIGINT NOT NULL,
+                    feed_interval BIGINT NOT NULL,
+                    sweep_enabled BIGINT NOT NULL,
+                    sweep_interval BIGINT NOT NULL,
+                    source TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    updated_at BIGINT NOT NULL,
+                    authorization_status TEXT NOT NULL,
+                    unauthorized_since BIGINT,
+                    authorization_reason TEXT,
+                    feed_state TEXT,
+                    sweep_state TEXT
+                )
+                """,
+                "CREATE INDEX watches_account ON watches(account_id, state) WHERE account_id IS NOT NULL",
+                "ALTER TABLE watches ADD COLUMN hinted_by TEXT",
+            ]
+        ),
     ]
 
     /// Runs the migrations not yet applied, in one transaction under the `certwatch.migrations`
@@ -387,7 +412,7 @@ public struct PostgresStoreError: Error, Sendable, CustomStringConvertible {
 }
 
 /// A row read by column name.
-struct PGRow {
+struct PGRow: StorageRow {
     let row: PostgresRandomAccessRow
 
     init(_ row: PostgresRow) { self.row = row.makeRandomAccess() }
@@ -400,6 +425,7 @@ struct PGRow {
     func optionalString(_ column: String) throws -> String? { try value(column) }
     func int64(_ column: String) throws -> Int64 { try value(column) }
     func optionalInt64(_ column: String) throws -> Int64? { try value(column) }
+    func bool(_ column: String) throws -> Bool { try value(column) }
 
     /// The value of `column` as `T`: ``StorageError/unknownValue(table:column:value:)`` for a value
     /// `T` does not know (never defaulted), naming the table's column `reportedAs` (default: `column`).

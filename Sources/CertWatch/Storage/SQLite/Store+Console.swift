@@ -6,7 +6,7 @@ import GRDB
 /// The console's and the backfill's reads (issue 15): events by window with their delivery to one
 /// sink, events newest first, events per hour, deliveries by event.
 extension Store {
-    /// See ``CertWatchStorage/backfillCandidates(sink:since:type:orderID:after:limit:)``: pages by
+    /// See ``DeliveryQueue/backfillCandidates(sink:since:type:orderID:after:limit:)``: pages by
     /// sequence; the `UNIQUE (event_id, sink)` index answers whether the sink has the event.
     public func backfillCandidates(
         sink: String, since: Int64, type: EventType?, orderID: String?, after sequence: Int64, limit: Int
@@ -34,7 +34,7 @@ extension Store {
         }
     }
 
-    /// See ``CertWatchStorage/eventsNewestFirst(before:type:orderID:watchID:limit:)``.
+    /// See ``EventLog/eventsNewestFirst(before:type:orderID:watchID:limit:)``.
     public func eventsNewestFirst(before: Int64?, type: EventType?, orderID: String?, watchID: String?, limit: Int)
         async throws -> [CertWatchEvent]
     {
@@ -66,7 +66,7 @@ extension Store {
         }
     }
 
-    /// See ``CertWatchStorage/eventCountsByHour(since:)``.
+    /// See ``EventLog/eventCountsByHour(since:)``.
     public func eventCountsByHour(since: Int64) async throws -> [Int64: Int] {
         try await writer.read { db in
             var counts: [Int64: Int] = [:]
@@ -80,7 +80,7 @@ extension Store {
         }
     }
 
-    /// See ``CertWatchStorage/deliveries(eventIDs:)``.
+    /// See ``DeliveryHistory/deliveries(eventIDs:)``.
     public func deliveries(eventIDs: [String]) async throws -> [Delivery] {
         guard !eventIDs.isEmpty else { return [] }
         let marks = Array(repeating: "?", count: eventIDs.count).joined(separator: ",")

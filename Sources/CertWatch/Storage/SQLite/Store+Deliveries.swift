@@ -61,11 +61,11 @@ extension Store {
 
     // MARK: Dispatcher
 
-    /// See ``CertWatchStorage/claimDeliveries(sink:now:limit:excluding:)``: one write transaction that
+    /// See ``DeliveryQueue/claimDeliveries(sink:now:limit:excluding:)``: one write transaction that
     /// checks the sink is enabled, runs ``dueDeliveriesSQL`` for `limit` + `inFlight.count` rows,
     /// skips `inFlight` and leases the rest to this instance.
     public func claimDeliveries(sink: String, now: Double, limit: Int, excluding inFlight: Set<Int64> = []) async throws
-        -> [DeliveryStore.Due]
+        -> [DueDelivery]
     {
         try await writer.write { db in
             let disabled = try Bool.fetchOne(
@@ -73,14 +73,14 @@ extension Store {
             guard !disabled else { return [] }
             let rows = try Row.fetchCursor(
                 db.cachedStatement(sql: Self.dueDeliveriesSQL), arguments: [sink, now, now, self.instanceID, limit + inFlight.count])
-            var due: [DeliveryStore.Due] = []
+            var due: [DueDelivery] = []
             while due.count < limit, let row = try rows.next() {
                 let delivery = try Self.delivery(from: row)
                 guard !inFlight.contains(delivery.id) else { continue }
-                due.append(DeliveryStore.Due(delivery: delivery, eventBody: row["event_body"]))
+                due.append(DueDelivery(delivery: delivery, eventBody: row["event_body"]))
             }
             let lease = try db.cachedStatement(sql: "UPDATE deliveries SET leased_until = ?, leased_by = ? WHERE id = ?")
-            for item in due { try lease.execute(arguments: [now + DeliveryStore.lease, self.instanceID, item.delivery.id]) }
+            for item in due { try lease.execute(arguments: [now + DueDelivery.lease, self.instanceID, item.delivery.id]) }
             return due
         }
     }
@@ -99,7 +99,7 @@ extension Store {
         ORDER BY d.next_attempt_at, d.id LIMIT ?
         """
 
-    /// See ``CertWatchStorage/nextDeliveryDue(sinks:)`` (Unix seconds).
+    /// See ``DeliveryQueue/nextDeliveryDue(sinks:)`` (Unix seconds).
     public func nextDeliveryDue(sinks: [String]) async throws -> Double? {
         guard !sinks.isEmpty else { return nil }
         let placeholders = Array(repeating: "?", count: sinks.count).joined(separator: ",")
@@ -113,8 +113,8 @@ extension Store {
         }
     }
 
-    /// See ``CertWatchStorage/recordDeliveryAttempts(_:now:)``: one write transaction.
-    public func recordDeliveryAttempts(_ results: [DeliveryStore.Recorded], now: Double) async throws {
+    /// See ``DeliveryQueue/recordDeliveryAttempts(_:now:)``: one write transaction.
+    public func recordDeliveryAttempts(_ results: [RecordedAttempt], now: Double) async throws {
         guard !results.isEmpty else { return }
         try await writer.write { db in
             let insert = try db.cachedStatement(
@@ -151,7 +151,7 @@ extension Store {
 
     // MARK: Sinks
 
-    /// See ``CertWatchStorage/disabledSinks()``.
+    /// See ``DeliveryQueue/disabledSinks()``.
     public func disabledSinks() async throws -> [String: (at: Double, reason: String)] {
         try await writer.read { db in
             var result: [String: (at: Double, reason: String)] = [:]
@@ -162,7 +162,7 @@ extension Store {
         }
     }
 
-    /// See ``CertWatchStorage/enableSink(_:now:)``.
+    /// See ``DeliveryQueue/enableSink(_:now:)``.
     @discardableResult
     public func enableSink(_ name: String, now: Double) async throws -> Bool {
         try await writer.write { db in
@@ -177,7 +177,7 @@ extension Store {
         }
     }
 
-    /// See ``CertWatchStorage/disableSink(_:reason:now:)``.
+    /// See ``DeliveryQueue/disableSink(_:reason:now:)``.
     public func disableSink(_ name: String, reason: String, now: Double) async throws {
         try await writer.write { db in try Self.disableSink(name, reason: reason, now: now, db: db) }
     }
@@ -192,7 +192,7 @@ extension Store {
 
     // MARK: Operators
 
-    /// See ``CertWatchStorage/deliveries(state:sink:before:limit:)``.
+    /// See ``DeliveryHistory/deliveries(state:sink:before:limit:)``.
     public func deliveries(state: DeliveryState? = nil, sink: String? = nil, before: Int64? = nil, limit: Int = 100)
         async throws -> [Delivery]
     {
@@ -219,14 +219,14 @@ extension Store {
         }
     }
 
-    /// See ``CertWatchStorage/delivery(id:)``.
+    /// See ``DeliveryHistory/delivery(id:)``.
     public func delivery(id: Int64) async throws -> Delivery? {
         try await writer.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM deliveries WHERE id = ?", arguments: [id]).map(Self.delivery(from:))
         }
     }
 
-    /// See ``CertWatchStorage/deliveryAttempts(deliveryID:)``. Throws ``StorageError`` for an unknown `outcome`.
+    /// See ``DeliveryHistory/deliveryAttempts(deliveryID:)``. Throws ``StorageError`` for an unknown `outcome`.
     public func deliveryAttempts(deliveryID: Int64) async throws -> [DeliveryAttempt] {
         try await writer.read { db in
             try Row.fetchAll(
@@ -240,7 +240,7 @@ extension Store {
         }
     }
 
-    /// See ``CertWatchStorage/deliveryCounts()``. Throws ``StorageError`` for an unknown `state`.
+    /// See ``DeliveryHistory/deliveryCounts()``. Throws ``StorageError`` for an unknown `state`.
     public func deliveryCounts() async throws -> [String: [DeliveryState: Int]] {
         try await writer.read { db in
             var result: [String: [DeliveryState: Int]] = [:]
@@ -251,7 +251,7 @@ extension Store {
         }
     }
 
-    /// See ``CertWatchStorage/replayDelivery(id:now:)``.
+    /// See ``DeliveryQueue/replayDelivery(id:now:)``.
     public func replayDelivery(id: Int64, now: Double) async throws -> DeliveryState? {
         try await writer.write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT state FROM deliveries WHERE id = ?", arguments: [id]) else {
@@ -274,7 +274,7 @@ extension Store {
         }
     }
 
-    /// See ``CertWatchStorage/replayDeliveries(sink:since:now:)``.
+    /// See ``DeliveryQueue/replayDeliveries(sink:since:now:)``.
     public func replayDeliveries(sink: String?, since: Double, now: Double) async throws -> Int {
         try await writer.write { db in
             var sql = """

@@ -35,12 +35,11 @@ extension Store {
             var hinted: [String] = []
             let update = try db.cachedStatement(sql: Self.hintSQL)
             for id in ids.sorted() {
-                try update.execute(arguments: ["now": now, "id": id])
+                try update.execute(arguments: ["now": now, "id": id, "by": targets.source.rawValue])
                 if db.changesCount > 0 { hinted.append(id) }
             }
             return hinted
         }
-        if !ids.isEmpty { hintSignal.signal() }
         return ids
     }
 
@@ -62,10 +61,11 @@ extension Store {
         return ids
     }
 
-    /// Makes one watch hinted (arguments `now`, `id`); see ``hint(_:now:)``.
+    /// Makes one watch hinted (arguments `now`, `id`, `by`: the hint's source); see ``hint(_:now:)``.
     static let hintSQL = """
         UPDATE watches SET
             state = \(Watch.State.active.sql),
+            hinted_by = CASE WHEN hinted_at IS NULL THEN :by ELSE COALESCE(hinted_by, :by) END,
             hinted_at = MIN(COALESCE(hinted_at, \(Store.due)), \(Store.due)),
             next_poll_at = MIN(COALESCE(next_poll_at, \(Store.due)), \(Store.due)),
             updated_at = :now
@@ -112,15 +112,6 @@ extension Store {
         }
     }
 
-    /// How many hints have been taken in this process (read it before looking for hinted watches,
-    /// then ``waitForHint(after:)``).
-    public var hintGeneration: UInt64 { hintSignal.generation }
-
-    /// Returns once a hint was taken after `generation` was read (at once if one was), or when the
-    /// task is cancelled.
-    public func waitForHint(after generation: UInt64) async {
-        await hintSignal.wait(after: generation)
-    }
 
     /// Events after `sequence` with how each was detected, oldest first, at most `limit`.
     public func detections(after sequence: Int64 = 0, limit: Int = 100_000) async throws -> [EventDetection] {
@@ -133,6 +124,20 @@ extension Store {
                     sequence: row["sequence"], type: row["type"], subject: row["subject"], time: row["time"],
                     detectedBy: try row.decodedIfPresent(Detection.self, "detected_by", table: "events"))
             }
+        }
+    }
+
+    /// See ``EventLog/storedEventIDs(among:)``: by the primary key, 500 at a time.
+    public func storedEventIDs(among ids: [String]) async throws -> Set<String> {
+        guard !ids.isEmpty else { return [] }
+        return try await writer.read { db in
+            var stored = Set<String>()
+            for start in stride(from: 0, to: ids.count, by: 500) {
+                let chunk = Array(ids[start..<min(start + 500, ids.count)])
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                stored.formUnion(try String.fetchAll(db, sql: "SELECT id FROM events WHERE id IN (\(marks))", arguments: StatementArguments(chunk)))
+            }
+            return stored
         }
     }
 }

@@ -6,7 +6,7 @@ import GRDB
 extension Store {
     // MARK: Retention
 
-    /// See ``CertWatchStorage/pruneDeliveryAttempts(startedBefore:limit:)``: one transaction.
+    /// See ``StorageMaintenance/pruneDeliveryAttempts(startedBefore:limit:)``: one transaction.
     public func pruneDeliveryAttempts(startedBefore cutoff: Double, limit: Int) async throws -> Int {
         try await writer.write { db in
             try db.execute(
@@ -16,7 +16,7 @@ extension Store {
         }
     }
 
-    /// See ``CertWatchStorage/pruneEvents(before:limit:)``: one transaction.
+    /// See ``StorageMaintenance/pruneEvents(before:limit:)``: one transaction.
     public func pruneEvents(before cutoff: Int64, limit: Int) async throws -> Int {
         try await writer.write { db in
             let ids = try String.fetchAll(
@@ -41,7 +41,7 @@ extension Store {
 
     // MARK: Health
 
-    /// See ``CertWatchStorage/checkWritable()``: a write transaction on the single writer.
+    /// See ``StorageMaintenance/checkWritable()``: a write transaction on the single writer.
     public func checkWritable() async throws {
         try await writer.write { db in try db.execute(sql: "SELECT 1") }
     }

@@ -4,7 +4,7 @@ import GRDB
 extension Store {
     // MARK: Replicas
 
-    /// See ``CertWatchStorage/heartbeat(now:staleAfter:slowedAt:)``: one transaction. A SQLite file
+    /// See ``ReplicaRegistry/heartbeat(now:staleAfter:slowedAt:)``: one transaction. A SQLite file
     /// has one instance (``InstanceLock``), so this finds itself alone, unless a process that
     /// died without leaving is still inside `staleAfter`.
     public func heartbeat(now: Double, staleAfter: Double, slowedAt: Double?) async throws -> ReplicaMembership {
@@ -31,7 +31,7 @@ extension Store {
         }
     }
 
-    /// See ``CertWatchStorage/leave()``.
+    /// See ``ReplicaRegistry/leave()``.
     public func leave() async throws {
         try await writer.write { db in
             try db.execute(sql: "UPDATE watches SET leased_until = NULL, leased_by = NULL WHERE leased_by = ?", arguments: [self.instanceID])
@@ -42,14 +42,14 @@ extension Store {
 
     // MARK: Push messages
 
-    /// See ``CertWatchStorage/pushMessageSeen(_:)``.
+    /// See ``PushMessageLog/pushMessageSeen(_:)``.
     public func pushMessageSeen(_ messageID: String) async throws -> Bool {
         try await writer.read { db in
             try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM push_messages WHERE msg_id = ?)", arguments: [messageID]) ?? false
         }
     }
 
-    /// See ``CertWatchStorage/rememberPushMessage(_:at:)``.
+    /// See ``PushMessageLog/rememberPushMessage(_:at:)``.
     public func rememberPushMessage(_ messageID: String, at: Double) async throws {
         try await writer.write { db in
             try db.execute(
@@ -58,7 +58,7 @@ extension Store {
         }
     }
 
-    /// See ``CertWatchStorage/prunePushMessages(before:)``.
+    /// See ``PushMessageLog/prunePushMessages(before:)``.
     public func prunePushMessages(before cutoff: Double) async throws -> Int {
         try await writer.write { db in
             try db.execute(sql: "DELETE FROM push_messages WHERE handled_at < ?", arguments: [cutoff])

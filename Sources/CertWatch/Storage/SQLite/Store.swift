@@ -19,9 +19,7 @@ public final class Store: CertWatchStorage {
     let writer: any DatabaseWriter
     /// The database file.
     public let path: String
-    /// Wakes the watcher's hint loop when a push hint is taken in this process (``hint(_:now:)``).
-    let hintSignal = WakeSignal()
-    /// See ``CertWatchStorage/instanceID``.
+    /// See ``ReplicaRegistry/instanceID``.
     public let instanceID: String
 
     /// Opens (creating if needed) the database at `path` and runs pending migrations.
@@ -142,6 +140,33 @@ public final class Store: CertWatchStorage {
                     CREATE INDEX deliveries_leased_by ON deliveries(leased_by) WHERE leased_by IS NOT NULL;
                     CREATE TABLE push_messages (msg_id TEXT PRIMARY KEY, handled_at REAL NOT NULL);
                     CREATE INDEX push_messages_handled_at ON push_messages(handled_at);
+                    """)
+        }
+        migrator.registerMigration("v9-accounts") { db in
+            // accounts: the merchant accounts (Account), their detectors' state as JSON. A watch's
+            // account_id is its account: the index pauses and resumes them together.
+            try db.execute(
+                sql: """
+                    CREATE TABLE accounts (
+                        account_id TEXT PRIMARY KEY,
+                        name TEXT,
+                        poi_ids TEXT NOT NULL,
+                        app TEXT,
+                        feed_enabled INTEGER NOT NULL,
+                        feed_interval INTEGER NOT NULL,
+                        sweep_enabled INTEGER NOT NULL,
+                        sweep_interval INTEGER NOT NULL,
+                        source TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL,
+                        authorization_status TEXT NOT NULL,
+                        unauthorized_since INTEGER,
+                        authorization_reason TEXT,
+                        feed_state TEXT,
+                        sweep_state TEXT
+                    );
+                    CREATE INDEX watches_account ON watches(account_id, state) WHERE account_id IS NOT NULL;
+                    ALTER TABLE watches ADD COLUMN hinted_by TEXT;
                     """)
         }
         return migrator
@@ -393,6 +418,10 @@ public final class Store: CertWatchStorage {
         }
     }
 
+    /// See ``ReplicaRegistry/releaseOrphanedLeases()``: a SQLite file has one `serve` (``InstanceLock``),
+    /// so every lease left is a dead process's: ``releaseAllLeases()``.
+    public func releaseOrphanedLeases() async throws -> Int { try await releaseAllLeases() }
+
     /// ``releaseAllLeases()``'s statement: it finds the leased watches on `watches_leased`.
     static let releaseAllLeasesSQL = "UPDATE watches SET leased_until = NULL, leased_by = NULL WHERE leased_until IS NOT NULL"
 
@@ -503,7 +532,7 @@ public final class Store: CertWatchStorage {
         }
     }
 
-    /// See ``CertWatchStorage/append(_:route:)``: one write transaction.
+    /// See ``EventLog/append(_:route:)``: one write transaction.
     @discardableResult
     public func append(_ events: [CertWatchEvent], route: EventRouter?) async throws -> [CertWatchEvent] {
         let encoded = Self.encoded(events)
@@ -514,7 +543,7 @@ public final class Store: CertWatchStorage {
         }
     }
 
-    /// See ``CertWatchStorage/enqueue(_:)``: one write transaction (none when `routing` is empty).
+    /// See ``DeliveryQueue/enqueue(_:)``: one write transaction (none when `routing` is empty).
     @discardableResult
     public func enqueue(_ routing: Routing) async throws -> Int {
         guard !routing.isEmpty else { return 0 }
@@ -548,7 +577,7 @@ public final class Store: CertWatchStorage {
             ).execute(
                 arguments: [
                     event.id, event.type.rawValue, event.subject, event.data.watch.id, event.data.watch.orderID, event.time,
-                    body, detectedBy?.rawValue,
+                    body, (detectedBy ?? event.data.detectedBy)?.rawValue,
                 ])
             if db.changesCount > 0 {
                 event.sequence = db.lastInsertedRowID
@@ -608,26 +637,7 @@ public final class Store: CertWatchStorage {
 
     // MARK: Rows
 
-    static func watch(from row: Row) throws -> Watch {
-        let labelsText: String = row["labels"]
-        var labels: [String: String] = [:]
-        if case .object(let members) = try? JSONValue(parsing: Data(labelsText.utf8)) {
-            for (key, value) in members {
-                if case .string(let text) = value { labels[key] = text }
-            }
-        }
-        let stalledSince: Int64? = row["stalled_since"]
-        var state = try row.decoded(Watch.State.self, "state", table: "watches")
-        if state == .active, stalledSince != nil { state = .stalled }
-        return Watch(
-            id: row["id"], orderID: row["order_id"], encryptedCode: row["encrypted_code"],
-            api: try row.decoded(CertificateAPI.self, "api", table: "watches"), accountID: row["account_id"], labels: labels,
-            state: state, createdAt: row["created_at"],
-            nextPollAt: row["next_poll_at"], lastPolledAt: row["last_polled_at"], pollCount: row["poll_count"],
-            consecutiveFailures: row["consecutive_failures"], lastError: row["last_error"],
-            failingSince: row["failing_since"], stalledSince: stalledSince, hintedAt: row["hinted_at"],
-            targeted: row["next_poll_targeted"])
-    }
+    static func watch(from row: Row) throws -> Watch { try Watch(row: row) }
 
     static func json(_ labels: [String: String]) -> String {
         String(decoding: JSONValue.object(labels.mapValues(JSONValue.string)).encoded(), as: UTF8.self)

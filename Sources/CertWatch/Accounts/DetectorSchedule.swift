@@ -1,0 +1,61 @@
+import Foundation
+
+/// When each account's detectors run: a pure decision over the accounts and the clock (no I/O),
+/// the model for ``AccountMonitor``.
+///
+/// A detector runs when it is enabled, not ``DetectorState/Status/notPermitted`` (2190004: the
+/// app lacks the API's scope; saving the account again retries it), and its interval has passed
+/// since its last run — at once when it never ran (the sweep at start covers what happened while
+/// certwatch was down). The window a run asks Douyin for starts at the detector's high-water mark
+/// less ``overlap`` (clock skew between Douyin's servers, and records written late), never
+/// further back than ``maxLookback``; a first run looks back ``firstLookback``.
+public struct DetectorSchedule: Sendable, Hashable {
+    /// Seconds each window reaches back before the high-water mark (default 60).
+    public var overlap: Int64
+    /// How far a first run reaches back, seconds (default 86,400: a day).
+    public var firstLookback: Int64
+    /// The longest window, seconds (default 7 days): after a long outage, older changes are the
+    /// daily reconciliation's to find.
+    public var maxLookback: Int64
+
+    public init(overlap: Int64 = 60, firstLookback: Int64 = 86_400, maxLookback: Int64 = 7 * 86_400) {
+        self.overlap = overlap
+        self.firstLookback = firstLookback
+        self.maxLookback = maxLookback
+    }
+
+    /// One run to make.
+    public struct Run: Sendable, Hashable {
+        /// `account_id`.
+        public var accountID: String
+        /// Which detector.
+        public var detector: AccountDetector
+    }
+
+    /// The runs due at `now` and when the next one (not due yet) will be, Unix seconds (`nil`: none
+    /// is scheduled).
+    public func plan(_ accounts: [Account], now: Int64) -> (due: [Run], next: Int64?) {
+        var due: [Run] = []
+        var next: Int64?
+        for account in accounts {
+            for detector in AccountDetector.allCases {
+                let schedule = detector == .feed ? account.settings.feed : account.settings.sweep
+                let state = account.state(of: detector)
+                guard schedule.enabled, state.status != .notPermitted else { continue }
+                let at = state.lastRunAt.map { $0 + schedule.interval } ?? now
+                if at <= now {
+                    due.append(Run(accountID: account.accountID, detector: detector))
+                } else {
+                    next = min(next ?? at, at)
+                }
+            }
+        }
+        return (due, next)
+    }
+
+    /// The window `[start, end]` (Unix seconds) a run at `now` asks for, from the high-water mark.
+    public func window(highWater: Int64?, now: Int64) -> (start: Int64, end: Int64) {
+        let start = highWater.map { $0 - overlap } ?? now - firstLookback
+        return (max(start, now - maxLookback), now)
+    }
+}
