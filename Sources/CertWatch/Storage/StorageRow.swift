@@ -15,6 +15,10 @@ protocol StorageRow {
     func optionalInt64(_ column: String) throws -> Int64?
     /// The truth value of `column` (SQLite: an integer, PostgreSQL: a `BOOLEAN`).
     func bool(_ column: String) throws -> Bool
+    /// The floating-point number of `column` (fractional Unix seconds).
+    func double(_ column: String) throws -> Double
+    /// The floating-point number of `column`, `nil` for NULL.
+    func optionalDouble(_ column: String) throws -> Double?
 }
 
 extension StorageRow {

@@ -58,9 +58,5 @@ extension PostgresStore {
     }
 
     /// An event row (`sequence`, `body`).
-    static func event(from row: PGRow) throws -> CertWatchEvent {
-        var event = try DouyinJSON.decode(CertWatchEvent.self, from: Data(try row.string("body").utf8))
-        event.sequence = try row.int64("sequence")
-        return event
-    }
+    static func event(from row: PGRow) throws -> CertWatchEvent { try StoredEvent.event(row: row) }
 }

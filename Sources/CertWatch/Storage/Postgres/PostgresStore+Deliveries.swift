@@ -77,12 +77,12 @@ extension PostgresStore {
                     UPDATE deliveries SET leased_until = \(now + DueDelivery.lease), leased_by = \(self.instanceID)
                     WHERE id IN (
                         SELECT d.id FROM deliveries d
-                        WHERE d.sink = \(sink) AND d.state IN ('pending', 'retrying') AND d.next_attempt_at <= \(now)
+                        WHERE d.sink = \(sink) AND d.state IN \(unescaped: DeliveryState.openSQL) AND d.next_attempt_at <= \(now)
                           AND (d.leased_until IS NULL OR d.leased_until <= \(now) OR d.leased_by = \(self.instanceID))
                           AND NOT (d.id = ANY(\(Array(inFlight))))
                           AND NOT EXISTS (
                             SELECT 1 FROM deliveries p
-                            WHERE p.sink = d.sink AND p.subject = d.subject AND p.state IN ('pending', 'retrying')
+                            WHERE p.sink = d.sink AND p.subject = d.subject AND p.state IN \(unescaped: DeliveryState.openSQL)
                               AND p.event_sequence < d.event_sequence)
                         ORDER BY d.next_attempt_at, d.id LIMIT \(limit)
                         FOR UPDATE SKIP LOCKED)
@@ -100,7 +100,7 @@ extension PostgresStore {
     public func nextDeliveryDue(sinks: [String]) async throws -> Double? {
         guard !sinks.isEmpty else { return nil }
         return try await rows(
-            "SELECT MIN(next_attempt_at) AS at FROM deliveries WHERE state IN ('pending', 'retrying') AND sink = ANY(\(sinks))"
+            "SELECT MIN(next_attempt_at) AS at FROM deliveries WHERE state IN \(unescaped: DeliveryState.openSQL) AND sink = ANY(\(sinks))"
         ).first?.value("at", as: Double?.self)
     }
 
@@ -121,7 +121,7 @@ extension PostgresStore {
                     UPDATE deliveries SET state = \(result.plan.state.rawValue), attempts = \(attempt.number),
                         next_attempt_at = \(result.plan.nextAttemptAt), updated_at = \(now), last_status = \(attempt.status),
                         last_error = \(attempt.error)
-                    WHERE id = \(attempt.deliveryID) AND attempts = \(attempt.number - 1) AND state IN ('pending', 'retrying')
+                    WHERE id = \(attempt.deliveryID) AND attempts = \(attempt.number - 1) AND state IN \(unescaped: DeliveryState.openSQL)
                     """, logger: self.logger)
                 if result.plan.disableSink {
                     try await self.disableSink(
@@ -156,7 +156,7 @@ extension PostgresStore {
             try await connection.query(
                 """
                 UPDATE deliveries SET next_attempt_at = LEAST(next_attempt_at, \(now)), updated_at = \(now)
-                WHERE sink = \(name) AND state IN ('pending', 'retrying')
+                WHERE sink = \(name) AND state IN \(unescaped: DeliveryState.openSQL)
                 """, logger: self.logger)
             return wasDisabled
         }
@@ -243,8 +243,8 @@ extension PostgresStore {
         var query = SQLBuilder("")
         let (nowMark, sinceMark) = (query.bind(now), query.bind(since))
         query.sql = """
-            UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = \(nowMark), updated_at = \(nowMark)
-            WHERE state IN ('dead', 'cancelled') AND updated_at >= \(sinceMark)
+            UPDATE deliveries SET state = \(DeliveryState.pendingSQL), attempts = 0, next_attempt_at = \(nowMark), updated_at = \(nowMark)
+            WHERE state IN \(DeliveryState.failedSQL) AND updated_at >= \(sinceMark)
             """
         if let sink {
             let sinkMark = query.bind(sink)
@@ -254,16 +254,7 @@ extension PostgresStore {
         return try await rows(query.query).count
     }
 
-    static func delivery(from row: PGRow) throws -> Delivery {
-        Delivery(
-            id: try row.int64("id"), eventID: try row.string("event_id"), eventSequence: try row.int64("event_sequence"),
-            eventType: try row.string("event_type"), subject: try row.string("subject"), sink: try row.string("sink"),
-            rule: try row.optionalString("rule"), body: try row.optionalString("body"),
-            state: try row.decoded(DeliveryState.self, "state", table: "deliveries"), attempts: try row.value("attempts", as: Int.self),
-            nextAttemptAt: try row.value("next_attempt_at", as: Double?.self), createdAt: try row.value("created_at", as: Double.self),
-            updatedAt: try row.value("updated_at", as: Double.self), lastStatus: try row.value("last_status", as: Int?.self),
-            lastError: try row.optionalString("last_error"))
-    }
+    static func delivery(from row: PGRow) throws -> Delivery { try Delivery(row: row) }
 
     // MARK: Retention
 
@@ -288,7 +279,7 @@ extension PostgresStore {
             let ids = try await connection.rows(
                 """
                 SELECT e.id FROM events e WHERE e.time < \(cutoff)
-                AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.state IN ('pending', 'retrying'))
+                AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.state IN \(unescaped: DeliveryState.openSQL))
                 ORDER BY e.sequence LIMIT \(limit)
                 """, logger: self.logger
             ).map { try $0.string("id") }

@@ -187,7 +187,7 @@ extension PostgresStore {
                    n.next_poll_at
             FROM unnest(\(watches.map(\.id))::text[], \(PostgresNullableArray(watches.map(\.orderID)))::text[],
                         \(PostgresNullableArray(watches.map(\.encryptedCode)))::text[], \(watches.map(\.api.rawValue))::text[],
-                        \(PostgresNullableArray(watches.map(\.accountID)))::text[], \(watches.map { Self.json($0.labels) })::text[],
+                        \(PostgresNullableArray(watches.map(\.accountID)))::text[], \(watches.map { StoredEvent.labelsJSON($0.labels) })::text[],
                         \(PostgresNullableArray(watches.map(\.nextPollAt)))::bigint[])
                  AS n(id, order_id, encrypted_code, api, account_id, labels, next_poll_at)
             ON CONFLICT DO NOTHING RETURNING id
@@ -203,7 +203,7 @@ extension PostgresStore {
             """
             UPDATE watches SET labels = u.labels, account_id = u.account_id, state = u.state, next_poll_at = u.next_poll_at,
                 consecutive_failures = u.consecutive_failures, updated_at = \(now)
-            FROM unnest(\(watches.map(\.id))::text[], \(watches.map { Self.json($0.labels) })::text[],
+            FROM unnest(\(watches.map(\.id))::text[], \(watches.map { StoredEvent.labelsJSON($0.labels) })::text[],
                         \(PostgresNullableArray(watches.map(\.accountID)))::text[], \(watches.map(\.state.stored))::text[],
                         \(PostgresNullableArray(watches.map(\.nextPollAt)))::bigint[], \(watches.map(\.consecutiveFailures))::bigint[])
                  AS u(id, labels, account_id, state, next_poll_at, consecutive_failures)
@@ -232,8 +232,8 @@ extension PostgresStore {
         var query = SQLBuilder("SELECT * FROM watches")
         var clauses: [String] = []
         switch state {
-        case .stalled?: clauses.append("state = 'active' AND stalled_since IS NOT NULL")
-        case .active?: clauses.append("state = 'active' AND stalled_since IS NULL")
+        case .stalled?: clauses.append("state = \(Watch.State.activeSQL) AND stalled_since IS NOT NULL")
+        case .active?: clauses.append("state = \(Watch.State.activeSQL) AND stalled_since IS NULL")
         case let state?: clauses.append("state = \(query.bind(state.stored))")
         case nil: break
         }
@@ -252,7 +252,7 @@ extension PostgresStore {
         var counts: [Watch.State: Int] = [:]
         for row in try await rows(
             """
-            SELECT CASE WHEN state = 'active' AND stalled_since IS NOT NULL THEN 'stalled' ELSE state END AS shown, COUNT(*) AS n
+            SELECT CASE WHEN state = \(unescaped: Watch.State.activeSQL) AND stalled_since IS NOT NULL THEN \(unescaped: Watch.State.stalled.sql) ELSE state END AS shown, COUNT(*) AS n
             FROM watches GROUP BY shown
             """)
         {
@@ -263,7 +263,7 @@ extension PostgresStore {
 
     /// See ``WatchRegistry/activeWatchCount()``.
     public func activeWatchCount() async throws -> Int {
-        Int(try await rows("SELECT COUNT(*) AS n FROM watches WHERE state = 'active'").first?.int64("n") ?? 0)
+        Int(try await rows("SELECT COUNT(*) AS n FROM watches WHERE state = \(unescaped: Watch.State.activeSQL)").first?.int64("n") ?? 0)
     }
 
     /// See ``WatchRegistry/remove(id:now:)``.
@@ -281,7 +281,7 @@ extension PostgresStore {
             try await connection.count(
                 """
                 UPDATE watches SET next_poll_at = LEAST(COALESCE(next_poll_at, \(at)), \(at))
-                WHERE id = \(id) AND state = 'active' RETURNING id
+                WHERE id = \(id) AND state = \(unescaped: Watch.State.activeSQL) RETURNING id
                 """, logger: self.logger) > 0
         }
     }
@@ -300,7 +300,7 @@ extension PostgresStore {
                 try await connection.rows(
                     """
                     SELECT * FROM watches
-                    WHERE state = 'active' AND next_poll_targeted = \(targeted) AND next_poll_at <= \(now)
+                    WHERE state = \(unescaped: Watch.State.activeSQL) AND next_poll_targeted = \(targeted) AND next_poll_at <= \(now)
                       AND (leased_until IS NULL OR leased_until <= \(now))
                     ORDER BY next_poll_at LIMIT \(remaining) FOR UPDATE SKIP LOCKED
                     """, logger: self.logger
@@ -333,7 +333,7 @@ extension PostgresStore {
         let watches = try await connection.rows(
             """
             SELECT * FROM watches
-            WHERE state = 'active' AND hinted_at IS NOT NULL AND hinted_at <= \(now) AND (leased_until IS NULL OR leased_until <= \(now))
+            WHERE state = \(unescaped: Watch.State.activeSQL) AND hinted_at IS NOT NULL AND hinted_at <= \(now) AND (leased_until IS NULL OR leased_until <= \(now))
             ORDER BY hinted_at LIMIT \(limit) FOR UPDATE SKIP LOCKED
             """, logger: logger
         ).map(Self.watch(from:))
@@ -357,10 +357,10 @@ extension PostgresStore {
             """
             SELECT MIN(at) AS at FROM (
                 SELECT MIN(next_poll_at) AS at FROM watches
-                WHERE state = 'active' AND (leased_until IS NULL OR leased_until <= \(now))
+                WHERE state = \(unescaped: Watch.State.activeSQL) AND (leased_until IS NULL OR leased_until <= \(now))
                 UNION ALL
                 SELECT MIN(hinted_at) FROM watches
-                WHERE state = 'active' AND hinted_at IS NOT NULL AND (leased_until IS NULL OR leased_until <= \(now))
+                WHERE state = \(unescaped: Watch.State.activeSQL) AND hinted_at IS NOT NULL AND (leased_until IS NULL OR leased_until <= \(now))
             ) due
             """
         ).first?.optionalInt64("at")
@@ -371,7 +371,7 @@ extension PostgresStore {
         try await rows(
             """
             SELECT MIN(hinted_at) AS at FROM watches
-            WHERE state = 'active' AND hinted_at IS NOT NULL AND (leased_until IS NULL OR leased_until <= \(now))
+            WHERE state = \(unescaped: Watch.State.activeSQL) AND hinted_at IS NOT NULL AND (leased_until IS NULL OR leased_until <= \(now))
             """
         ).first?.optionalInt64("at")
     }
@@ -394,12 +394,12 @@ extension PostgresStore {
                 PostgresQuery(
                     unsafeSQL: """
                         UPDATE watches SET
-                            state = 'active',
+                            state = \(Watch.State.activeSQL),
                             hinted_by = CASE WHEN hinted_at IS NULL THEN $3 ELSE COALESCE(hinted_by, $3) END,
                             hinted_at = LEAST(COALESCE(hinted_at, \(due)), \(due)),
                             next_poll_at = LEAST(COALESCE(next_poll_at, \(due)), \(due)),
                             updated_at = $1
-                        WHERE id = ANY($2) AND state IN ('active', 'done')
+                        WHERE id = ANY($2) AND state IN \(Watch.State.hintableSQL)
                         RETURNING id
                         """, binds: binds), logger: self.logger
             ).map { try $0.string("id") }.sorted()
@@ -458,9 +458,9 @@ extension PostgresStore {
                 consecutive_failures = \(query.bind(poll.consecutiveFailures)), last_error = \(query.bind(poll.lastError)),
                 updated_at = \(query.bind(poll.polledAt)), failing_since = \(query.bind(poll.failingSince)),
                 stalled_since = \(query.bind(poll.stalledSince))
-            WHERE id = \(watchID) AND state = 'active'
+            WHERE id = \(watchID) AND state = \(Watch.State.activeSQL)
             """
-        let events = Self.distinct(Store.encoded(poll.events))
+        let events = Self.distinct(StoredEvent.encoded(poll.events))
         guard !events.isEmpty else {
             // Nothing appended, so nothing routed: one statement is atomic without a transaction.
             query.sql = (parts.isEmpty ? "" : "WITH " + parts.joined(separator: ", ") + " ") + update
@@ -486,7 +486,7 @@ extension PostgresStore {
     /// all the events, the routing.
     @discardableResult
     public func append(_ events: [CertWatchEvent], route: EventRouter?) async throws -> [CertWatchEvent] {
-        let encoded = Self.distinct(Store.encoded(events))
+        let encoded = Self.distinct(StoredEvent.encoded(events))
         guard !encoded.isEmpty else { return [] }
         var query = SQLBuilder("")
         let insert = Self.insertEvents(encoded, detectedBy: nil, into: &query)
@@ -626,5 +626,4 @@ extension PostgresStore {
 
     static func watch(from row: PGRow) throws -> Watch { try Watch(row: row) }
 
-    static func json(_ labels: [String: String]) -> String { Store.json(labels) }
 }

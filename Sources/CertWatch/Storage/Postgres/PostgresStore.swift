@@ -226,7 +226,7 @@ public final class PostgresStore: CertWatchStorage {
                 """,
                 "CREATE UNIQUE INDEX watches_order ON watches(api, order_id) WHERE order_id IS NOT NULL",
                 "CREATE UNIQUE INDEX watches_code ON watches(api, encrypted_code) WHERE encrypted_code IS NOT NULL",
-                "CREATE INDEX watches_due ON watches(next_poll_at) WHERE state = 'active'",
+                "CREATE INDEX watches_due ON watches(next_poll_at) WHERE state = \(Watch.State.activeSQL)",
                 "CREATE INDEX watches_state ON watches(state, id)",
                 """
                 CREATE TABLE certificates (
@@ -281,8 +281,8 @@ public final class PostgresStore: CertWatchStorage {
                     UNIQUE (event_id, sink)
                 )
                 """,
-                "CREATE INDEX deliveries_due ON deliveries(sink, next_attempt_at, id) WHERE state IN ('pending', 'retrying')",
-                "CREATE INDEX deliveries_open ON deliveries(sink, subject, event_sequence) WHERE state IN ('pending', 'retrying')",
+                "CREATE INDEX deliveries_due ON deliveries(sink, next_attempt_at, id) WHERE state IN \(DeliveryState.openSQL)",
+                "CREATE INDEX deliveries_open ON deliveries(sink, subject, event_sequence) WHERE state IN \(DeliveryState.openSQL)",
                 "CREATE INDEX deliveries_state ON deliveries(state, sink, updated_at)",
                 """
                 CREATE TABLE delivery_attempts (
@@ -306,7 +306,7 @@ public final class PostgresStore: CertWatchStorage {
             "v4-push-hints",
             [
                 "ALTER TABLE watches ADD COLUMN hinted_at BIGINT",
-                "CREATE INDEX watches_hinted ON watches(hinted_at) WHERE state = 'active' AND hinted_at IS NOT NULL",
+                "CREATE INDEX watches_hinted ON watches(hinted_at) WHERE state = \(Watch.State.activeSQL) AND hinted_at IS NOT NULL",
                 "CREATE INDEX certificates_certificate ON certificates(certificate_id)",
                 "CREATE INDEX certificates_encrypted_code ON certificates(((snapshot::jsonb) ->> 'encrypted_code'))",
                 "ALTER TABLE events ADD COLUMN detected_by TEXT",
@@ -320,7 +320,7 @@ public final class PostgresStore: CertWatchStorage {
             "v6-targeted-polls",
             [
                 "ALTER TABLE watches ADD COLUMN next_poll_targeted BOOLEAN NOT NULL DEFAULT false",
-                "CREATE INDEX watches_targeted ON watches(next_poll_at) WHERE state = 'active' AND next_poll_targeted",
+                "CREATE INDEX watches_targeted ON watches(next_poll_at) WHERE state = \(Watch.State.activeSQL) AND next_poll_targeted",
             ]
         ),
         ("v7-leased-index", ["CREATE INDEX watches_leased ON watches(leased_until) WHERE leased_until IS NOT NULL"]),
@@ -426,6 +426,8 @@ struct PGRow: StorageRow {
     func int64(_ column: String) throws -> Int64 { try value(column) }
     func optionalInt64(_ column: String) throws -> Int64? { try value(column) }
     func bool(_ column: String) throws -> Bool { try value(column) }
+    func double(_ column: String) throws -> Double { try value(column) }
+    func optionalDouble(_ column: String) throws -> Double? { try value(column) }
 
     /// The value of `column` as `T`: ``StorageError/unknownValue(table:column:value:)`` for a value
     /// `T` does not know (never defaulted), naming the table's column `reportedAs` (default: `column`).

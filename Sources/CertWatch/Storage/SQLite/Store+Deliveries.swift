@@ -291,12 +291,5 @@ extension Store {
         }
     }
 
-    static func delivery(from row: Row) throws -> Delivery {
-        Delivery(
-            id: row["id"], eventID: row["event_id"], eventSequence: row["event_sequence"], eventType: row["event_type"],
-            subject: row["subject"], sink: row["sink"], rule: row["rule"], body: row["body"],
-            state: try row.decoded(DeliveryState.self, "state", table: "deliveries"), attempts: row["attempts"],
-            nextAttemptAt: row["next_attempt_at"], createdAt: row["created_at"], updatedAt: row["updated_at"],
-            lastStatus: row["last_status"], lastError: row["last_error"])
-    }
+    static func delivery(from row: Row) throws -> Delivery { try Delivery(row: row) }
 }

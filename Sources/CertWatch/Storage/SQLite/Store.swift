@@ -229,7 +229,7 @@ public final class Store: CertWatchStorage {
                     WHERE id = ?
                     """,
                 arguments: [
-                    Self.json(watch.labels), watch.accountID, watch.state.stored, nextPoll, watch.consecutiveFailures, now,
+                    StoredEvent.labelsJSON(watch.labels), watch.accountID, watch.state.stored, nextPoll, watch.consecutiveFailures, now,
                     watch.id,
                 ])
             return (watch, false)
@@ -246,7 +246,7 @@ public final class Store: CertWatchStorage {
                 """
         ).execute(
             arguments: [
-                watch.id, watch.orderID, watch.encryptedCode, api.rawValue, watch.accountID, Self.json(watch.labels), now,
+                watch.id, watch.orderID, watch.encryptedCode, api.rawValue, watch.accountID, StoredEvent.labelsJSON(watch.labels), now,
                 now, firstPollAt,
             ])
         return (watch, true)
@@ -493,7 +493,7 @@ public final class Store: CertWatchStorage {
                 raw: String(decoding: certificate.raw.encoded(), as: UTF8.self)
             )
         }
-        let events = Self.encoded(poll.events)
+        let events = StoredEvent.encoded(poll.events)
         return try await writer.write { db in
             for (certificate, text) in zip(poll.certificates, texts) {
                 let snapshot = certificate.snapshot
@@ -535,7 +535,7 @@ public final class Store: CertWatchStorage {
     /// See ``EventLog/append(_:route:)``: one write transaction.
     @discardableResult
     public func append(_ events: [CertWatchEvent], route: EventRouter?) async throws -> [CertWatchEvent] {
-        let encoded = Self.encoded(events)
+        let encoded = StoredEvent.encoded(events)
         return try await writer.write { db in
             let appended = try Self.append(encoded, db: db)
             if let route, !appended.isEmpty { try Self.write(route(appended), db: db) }
@@ -552,15 +552,6 @@ public final class Store: CertWatchStorage {
 
     /// Nothing to release: the pool closes when the store is deallocated.
     public func close() async throws {}
-
-    /// Events without a sequence, each with its stored body (the CloudEvents JSON).
-    static func encoded(_ events: [CertWatchEvent]) -> [(event: CertWatchEvent, body: String)] {
-        events.map { event in
-            var event = event
-            event.sequence = nil
-            return (event, String(decoding: event.jsonData(), as: UTF8.self))
-        }
-    }
 
     /// Appends encoded events inside the caller's transaction, skipping ids already stored; returns
     /// the appended ones with their sequence.
@@ -628,20 +619,11 @@ public final class Store: CertWatchStorage {
         try await writer.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(sequence) FROM events") ?? 0 }
     }
 
-    static func event(from row: Row) throws -> CertWatchEvent {
-        let body: String = row["body"]
-        var event = try DouyinJSON.decode(CertWatchEvent.self, from: Data(body.utf8))
-        event.sequence = row["sequence"]
-        return event
-    }
+    static func event(from row: Row) throws -> CertWatchEvent { try StoredEvent.event(row: row) }
 
     // MARK: Rows
 
     static func watch(from row: Row) throws -> Watch { try Watch(row: row) }
-
-    static func json(_ labels: [String: String]) -> String {
-        String(decoding: JSONValue.object(labels.mapValues(JSONValue.string)).encoded(), as: UTF8.self)
-    }
 }
 
 /// `count` random bytes as lowercase hex.
