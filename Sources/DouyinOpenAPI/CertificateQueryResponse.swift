@@ -146,7 +146,6 @@ public struct CertificateQueryResponse: Codable, Sendable, Hashable {
     public func businessError(httpStatus: Int? = nil) -> DouyinAPIError? {
         envelopeError(httpStatus: httpStatus)
     }
-    }
 
     /// Contradictions within the answer, as warnings (they never fail a poll): one `certificate_id`
     /// twice in a list, `times_used` above `times_count`, a negative counter or `expire_time`, a

@@ -112,8 +112,9 @@ struct VerifyRecordQueryResponse: Decodable, DouyinEnvelope {
                 }
             }
         }
-        response.data?.records = attach(response.data?.records, "records")
-        response.data?.recordsV2 = attach(response.data?.recordsV2, "records_v2")
+        let (records, recordsV2) = (response.data?.records, response.data?.recordsV2)
+        response.data?.records = attach(records, "records")
+        response.data?.recordsV2 = attach(recordsV2, "records_v2")
         response.warnings = collected.all
         return response
     }

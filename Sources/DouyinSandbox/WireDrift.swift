@@ -94,12 +94,12 @@ public struct WireDrift: Sendable, Hashable {
     }
 
     /// Integer fields of list-API items that may arrive as decimal strings.
-    static let listNumericKeys: Set<String> = [
+    static let listNumericKeys: Set<String> = Set([
         "order_status", "order_type", "original_amount", "pay_amount", "payment_discount", "count", "item_status",
         "refund_amount", "verify_type", "status", "poi_id", "coupon_pay_amount", "list_market_amount",
         "merchant_ticket_amount", "brand_ticket_amount", "origin_list_market_amount", "payment_discount_amount",
         "platform_discount_amount", "market_price", "groupon_type", "sold_start_time",
-    ].union(listTimeKeys)
+    ]).union(listTimeKeys)
     /// Unix-second fields of list-API items (milliseconds under drift).
     static let listTimeKeys: Set<String> = [
         "create_order_time", "update_order_time", "pay_time", "item_update_time", "refund_time", "verify_time", "cancel_time",
