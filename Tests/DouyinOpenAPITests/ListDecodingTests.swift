@@ -107,55 +107,56 @@ struct ListDecodingTests {
         #expect(Set(page.warnings.map(\.path)) == ["data.orders[0].sku_name", "data.orders[0].pay_amount", "data.page.total"])
     }
 
+    /// The error reading `text` as an order page (`orders`) or a verify-record page, `nil` when it reads.
+    static func readError(_ text: String, orders: Bool, httpStatus: Int = 200) -> DouyinAPIError? {
+        do {
+            if orders {
+                _ = try OrderQueryPage.read(body: body(text), httpStatus: httpStatus)
+            } else {
+                _ = try VerifyRecordPage.read(body: body(text), httpStatus: httpStatus)
+            }
+            return nil
+        } catch {
+            return error
+        }
+    }
+
     @Test("a field state is derived from that cannot be read is a decoding error naming its JSON path")
     func unreadableStateFields() throws {
-        let cases: [(String, (Data) throws(DouyinAPIError) -> Void, String)] = [
-            (#"{"data":{"orders":[{"order_id":"1","update_order_time":"soon"}]}}"#, { b throws(DouyinAPIError) in _ = try OrderQueryPage.read(body: b) },
-             "data.orders[0].update_order_time"),
-            (#"{"data":{"orders":[{"order_status":1}]}}"#, { b throws(DouyinAPIError) in _ = try OrderQueryPage.read(body: b) },
-             "data.orders[0].order_id"),
-            (#"{"data":{"orders":[{"order_id":"1","certificate":[{"item_status":1}]}]}}"#,
-             { b throws(DouyinAPIError) in _ = try OrderQueryPage.read(body: b) }, "data.orders[0].certificate[0].certificate_id"),
-            (#"{"data":{"records":[{"cursor":"1","verify_id":"9"}]}}"#,
-             { b throws(DouyinAPIError) in _ = try VerifyRecordPage.read(body: b) }, "data.records[0].verify_time"),
-            (#"{"data":{"records":[{"verify_id":"9","verify_time":1}]}}"#,
-             { b throws(DouyinAPIError) in _ = try VerifyRecordPage.read(body: b) }, "data.records[0].cursor"),
-            (#"{"data":{"records":[],"has_more":"perhaps"}}"#,
-             { b throws(DouyinAPIError) in _ = try VerifyRecordPage.read(body: b) }, "data.has_more"),
+        let cases: [(String, Bool, String)] = [
+            (#"{"data":{"orders":[{"order_id":"1","update_order_time":"soon"}]}}"#, true, "data.orders[0].update_order_time"),
+            (#"{"data":{"orders":[{"order_status":1}]}}"#, true, "data.orders[0].order_id"),
+            (#"{"data":{"orders":[{"order_id":"1","certificate":[{"item_status":1}]}]}}"#, true,
+             "data.orders[0].certificate[0].certificate_id"),
+            (#"{"data":{"orders":[],"page":{"page_num":"first"}}}"#, true, "data.page.page_num"),
+            (#"{"data":{"records":[{"cursor":"1","verify_id":"9"}]}}"#, false, "data.records[0].verify_time"),
+            (#"{"data":{"records":[{"verify_id":"9","verify_time":1}]}}"#, false, "data.records[0].cursor"),
+            (#"{"data":{"records":[{"cursor":"1","verify_id":"9","verify_time":1,"status":"x"}]}}"#, false,
+             "data.records[0].status"),
+            (#"{"data":{"records":[],"has_more":"perhaps"}}"#, false, "data.has_more"),
         ]
-        for (text, read, path) in cases {
-            do {
-                try read(body(text))
-                Issue.record("\(path): decoded")
-            } catch {
-                #expect(error.errorClass == .retry)
-                guard case .invalidBody(let decoding?) = error.source else {
-                    Issue.record("\(path): \(error)")
-                    continue
-                }
-                #expect(decoding.path == path)
+        for (text, orders, path) in cases {
+            let error = try #require(Self.readError(text, orders: orders), "\(path)")
+            #expect(error.errorClass == .retry)
+            guard case .invalidBody(let decoding?) = error.source else {
+                Issue.record("\(path): \(error)")
+                continue
             }
+            #expect(decoding.path == path)
         }
     }
 
     @Test("business errors and HTTP errors are classified as for the certificate query, with the logid")
     func errors() throws {
         let deauthorized = #"{"data":{"error_code":2119005,"description":"应用未获商家授权"},"extra":{"error_code":2119005,"logid":"L9"}}"#
-        for read in [
-            { (b: Data) throws(DouyinAPIError) in _ = try OrderQueryPage.read(body: b) },
-            { (b: Data) throws(DouyinAPIError) in _ = try VerifyRecordPage.read(body: b) },
-        ] {
-            #expect { try read(body(deauthorized)) } throws: { error in
-                let error = error as? DouyinAPIError
-                return error?.errorClass == .permanent && error?.code == 2_119_005 && error?.logid == "L9"
-            }
-            #expect { try read(body(#"{"data":{"error_code":2119003},"extra":{"error_code":2119003}}"#)) } throws: {
-                ($0 as? DouyinAPIError)?.errorClass == .slowDown
-            }
-            #expect { try read(body("<html>502</html>")) } throws: { ($0 as? DouyinAPIError)?.errorClass == .retry }
-        }
-        #expect { _ = try OrderQueryPage.read(body: body("<html>502</html>"), httpStatus: 502) } throws: {
-            ($0 as? DouyinAPIError)?.source == .httpStatus(502)
+        for orders in [true, false] {
+            let error = try #require(Self.readError(deauthorized, orders: orders))
+            #expect(error.errorClass == .permanent && error.code == 2_119_005 && error.logid == "L9")
+            #expect(error.errorDescription == "应用未获商家授权")
+            let slow = Self.readError(#"{"data":{"error_code":2119003},"extra":{"error_code":"2119003"}}"#, orders: orders)
+            #expect(slow?.errorClass == .slowDown)
+            #expect(Self.readError("<html>502</html>", orders: orders)?.errorClass == .retry)
+            #expect(Self.readError("<html>502</html>", orders: orders, httpStatus: 502)?.source == .httpStatus(502))
         }
     }
 }
