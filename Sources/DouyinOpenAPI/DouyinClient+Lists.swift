@@ -33,8 +33,7 @@ extension DouyinClient {
     ) {
         var loop = PageLoop(maxPages: maxPages)
         var request = query
-        var ids: [String] = []
-        var byID: [String: DouyinOrder] = [:]
+        var orders = UniqueItems<DouyinOrder>()
         var warnings: [DouyinDecodeWarning] = []
         var total: Int?
         var logid: String?
@@ -44,22 +43,16 @@ extension DouyinClient {
             warnings += page.warnings
             total = page.total ?? total
             var fresh = 0
-            for order in page.orders {
-                if byID[order.orderID] == nil {
-                    ids.append(order.orderID)
-                    fresh += 1
-                }
-                byID[order.orderID] = order
-            }
+            for order in page.orders where orders.add(order, id: order.orderID) { fresh += 1 }
             guard
                 let next = try loop.nextPage(
                     requested: request.pageNum, size: request.pageSize, answered: page.pageNum, count: page.orders.count,
-                    fresh: fresh, seen: ids.count, total: page.total, logid: logid)
+                    fresh: fresh, seen: orders.count, total: page.total, logid: logid)
             else { break }
             request.pageNum = next
         }
-        warnings += loop.finish(total: total, collected: ids.count, path: "data.page.total")
-        return (ids.compactMap { byID[$0] }, loop.pages, warnings, logid)
+        warnings += loop.finish(total: total, collected: orders.count, path: "data.page.total")
+        return (orders.items, loop.pages, warnings, logid)
     }
 
     /// Every verification of `query`'s window, from `query.cursor` on, page by page (the next page
@@ -77,8 +70,7 @@ extension DouyinClient {
     ) {
         var loop = PageLoop(maxPages: maxPages)
         var request = query
-        var ids: [String] = []
-        var byID: [String: VerifyHistoryRecord] = [:]
+        var records = UniqueItems<VerifyHistoryRecord>()
         var warnings: [DouyinDecodeWarning] = []
         var total: Int?
         var logid: String?
@@ -87,10 +79,7 @@ extension DouyinClient {
             logid = page.logid ?? logid
             warnings += page.warnings
             total = page.total ?? total
-            for record in page.records {
-                if byID[record.verifyID] == nil { ids.append(record.verifyID) }
-                byID[record.verifyID] = record
-            }
+            for record in page.records { records.add(record, id: record.verifyID) }
             guard
                 let next = try loop.nextCursor(
                     cursor: request.cursor, size: request.size, count: page.records.count, last: page.nextCursor,
@@ -98,7 +87,7 @@ extension DouyinClient {
             else { break }
             request.cursor = next
         }
-        warnings += loop.finish(total: total, collected: ids.count, path: "data.total")
-        return (ids.compactMap { byID[$0] }, loop.pages, warnings, logid)
+        warnings += loop.finish(total: total, collected: records.count, path: "data.total")
+        return (records.items, loop.pages, warnings, logid)
     }
 }

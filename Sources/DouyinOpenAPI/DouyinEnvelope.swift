@@ -51,6 +51,57 @@ enum DouyinEnvelopeReader {
     }
 }
 
+/// The `data` of a list API answer: its items, and the envelope's `error_code` / `description`.
+protocol DouyinListData: Decodable {
+    /// `data.error_code`.
+    var errorCode: Int64? { get }
+    /// `data.description`.
+    var description: String? { get }
+    /// Sets each item's `raw` from `data` as parsed.
+    mutating func attachRaw(from data: JSONValue?)
+}
+
+/// A list API answer, `{"data": Data, "extra": …}`: one parse into a ``JSONValue`` tree, one typed
+/// decode from it (with the warnings), and each item's raw JSON from the same tree.
+struct DouyinListResponse<Data: DouyinListData>: Decodable, DouyinEnvelope {
+    var data: Data?
+    var extra: ResponseExtra?
+    /// What decoding normalized or set aside.
+    var warnings: [DouyinDecodeWarning] = []
+
+    enum CodingKeys: String, CodingKey { case data, extra }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        data = try c.decodeIfPresent(Data.self, forKey: .data)
+        extra = try c.decodeIfPresent(ResponseExtra.self, forKey: .extra)
+    }
+
+    var dataErrorCode: Int64? { data?.errorCode }
+    var dataDescription: String? { data?.description }
+
+    /// Decodes a body. Throws ``DouyinDecodingError`` (empty, not JSON, an unreadable field naming its path).
+    static func decode(_ body: Foundation.Data) throws(DouyinDecodingError) -> Self {
+        let tree = try JSONValue(parsing: body)
+        let collected = DouyinDecodeWarnings()
+        var response = try DouyinJSON.decode(Self.self, from: tree, warnings: collected)
+        response.data?.attachRaw(from: tree["data"])
+        response.warnings = collected.all
+        return response
+    }
+}
+
+/// `list` with each item's `raw` set from `items[index]` (the same list as parsed).
+func attachingRaw<Item>(_ list: [Item]?, from items: JSONValue?, _ set: (inout Item, JSONValue) -> Void) -> [Item]? {
+    list.map { list in
+        list.enumerated().map { index, item in
+            var copy = item
+            set(&copy, items?[index] ?? .null)
+            return copy
+        }
+    }
+}
+
 extension CertificateQueryResponse: DouyinEnvelope {
     var dataErrorCode: Int64? { data?.errorCode }
     var dataDescription: String? { data?.description }

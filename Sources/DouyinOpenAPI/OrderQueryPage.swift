@@ -48,7 +48,11 @@ public struct OrderQueryPage: Sendable, Hashable {
 }
 
 /// The answer of 订单查询: `{"data": {"orders": […], "page": {…}, "error_code", "description"}, "extra": …}`.
-struct OrderQueryResponse: Decodable, DouyinEnvelope {
+typealias OrderQueryResponse = DouyinListResponse<OrderQueryData>
+
+/// `data` of 订单查询.
+struct OrderQueryData: DouyinListData {
+    /// `data.page`.
     struct Page: Decodable {
         var pageNum: Int?
         var pageSize: Int?
@@ -65,50 +69,21 @@ struct OrderQueryResponse: Decodable, DouyinEnvelope {
         }
     }
 
-    struct Data: Decodable {
-        var orders: [DouyinOrder]?
-        var page: Page?
-        var errorCode: Int64?
-        var description: String?
-        enum CodingKeys: String, CodingKey { case orders, page, errorCode = "error_code", description }
-
-        init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            orders = try c.decodeIfPresent([DouyinOrder].self, forKey: .orders)
-            page = try c.decodeIfPresent(Page.self, forKey: .page)
-            errorCode = try c.decodeIfPresent(Int64.self, forKey: .errorCode)
-            description = c.decodeSetAsideIfPresent(String.self, forKey: .description, warningsFrom: decoder)
-        }
-    }
-
-    var data: Data?
-    var extra: ResponseExtra?
-    var warnings: [DouyinDecodeWarning] = []
-
-    enum CodingKeys: String, CodingKey { case data, extra }
+    var orders: [DouyinOrder]?
+    var page: Page?
+    var errorCode: Int64?
+    var description: String?
+    enum CodingKeys: String, CodingKey { case orders, page, errorCode = "error_code", description }
 
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        data = try c.decodeIfPresent(Data.self, forKey: .data)
-        extra = try c.decodeIfPresent(ResponseExtra.self, forKey: .extra)
+        orders = try c.decodeIfPresent([DouyinOrder].self, forKey: .orders)
+        page = try c.decodeIfPresent(Page.self, forKey: .page)
+        errorCode = try c.decodeIfPresent(Int64.self, forKey: .errorCode)
+        description = c.decodeSetAsideIfPresent(String.self, forKey: .description, warningsFrom: decoder)
     }
 
-    var dataErrorCode: Int64? { data?.errorCode }
-    var dataDescription: String? { data?.description }
-
-    /// One parse, then the typed decode; each order's ``DouyinOrder/raw`` comes from the same tree.
-    static func decode(_ body: Foundation.Data) throws(DouyinDecodingError) -> OrderQueryResponse {
-        let tree = try JSONValue(parsing: body)
-        let collected = DouyinDecodeWarnings()
-        var response = try DouyinJSON.decode(OrderQueryResponse.self, from: tree, warnings: collected)
-        if let orders = response.data?.orders {
-            response.data?.orders = orders.enumerated().map { index, order in
-                var copy = order
-                copy.raw = tree["data"]?["orders"]?[index] ?? .null
-                return copy
-            }
-        }
-        response.warnings = collected.all
-        return response
+    mutating func attachRaw(from data: JSONValue?) {
+        orders = attachingRaw(orders, from: data?["orders"]) { $0.raw = $1 }
     }
 }

@@ -58,64 +58,34 @@ public struct VerifyRecordPage: Sendable, Hashable {
 }
 
 /// The answer of 验券历史查询: `{"data": {"records": […], "records_v2": […], "total", "has_more", …}, "extra": …}`.
-struct VerifyRecordQueryResponse: Decodable, DouyinEnvelope {
-    struct Data: Decodable {
-        var records: [VerifyHistoryRecord]?
-        var recordsV2: [VerifyHistoryRecord]?
-        var total: Int?
-        var hasMore: Bool?
-        var errorCode: Int64?
-        var description: String?
-        enum CodingKeys: String, CodingKey {
-            case records, recordsV2 = "records_v2", total, hasMore = "has_more", errorCode = "error_code", description
-        }
+typealias VerifyRecordQueryResponse = DouyinListResponse<VerifyRecordQueryData>
 
-        /// `has_more` decides whether a page loop goes on and must be readable; `total` reads as
-        /// `nil` with a warning when it is not an integer.
-        init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            records = try c.decodeIfPresent([VerifyHistoryRecord].self, forKey: .records)
-            recordsV2 = try c.decodeIfPresent([VerifyHistoryRecord].self, forKey: .recordsV2)
-            hasMore = try c.decodeIfPresent(Bool.self, forKey: .hasMore)
-            total = c.decodeSetAsideIfPresent(Int.self, forKey: .total, warningsFrom: decoder)
-            errorCode = try c.decodeIfPresent(Int64.self, forKey: .errorCode)
-            description = c.decodeSetAsideIfPresent(String.self, forKey: .description, warningsFrom: decoder)
-        }
+/// `data` of 验券历史查询.
+struct VerifyRecordQueryData: DouyinListData {
+    var records: [VerifyHistoryRecord]?
+    var recordsV2: [VerifyHistoryRecord]?
+    var total: Int?
+    var hasMore: Bool?
+    var errorCode: Int64?
+    var description: String?
+    enum CodingKeys: String, CodingKey {
+        case records, recordsV2 = "records_v2", total, hasMore = "has_more", errorCode = "error_code", description
     }
 
-    var data: Data?
-    var extra: ResponseExtra?
-    var warnings: [DouyinDecodeWarning] = []
-
-    enum CodingKeys: String, CodingKey { case data, extra }
-
+    /// `has_more` decides whether a page loop goes on and must be readable; `total` reads as `nil`
+    /// with a warning when it is not an integer.
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        data = try c.decodeIfPresent(Data.self, forKey: .data)
-        extra = try c.decodeIfPresent(ResponseExtra.self, forKey: .extra)
+        records = try c.decodeIfPresent([VerifyHistoryRecord].self, forKey: .records)
+        recordsV2 = try c.decodeIfPresent([VerifyHistoryRecord].self, forKey: .recordsV2)
+        hasMore = try c.decodeIfPresent(Bool.self, forKey: .hasMore)
+        total = c.decodeSetAsideIfPresent(Int.self, forKey: .total, warningsFrom: decoder)
+        errorCode = try c.decodeIfPresent(Int64.self, forKey: .errorCode)
+        description = c.decodeSetAsideIfPresent(String.self, forKey: .description, warningsFrom: decoder)
     }
 
-    var dataErrorCode: Int64? { data?.errorCode }
-    var dataDescription: String? { data?.description }
-
-    /// One parse, then the typed decode; each record's ``VerifyHistoryRecord/raw`` comes from the same tree.
-    static func decode(_ body: Foundation.Data) throws(DouyinDecodingError) -> VerifyRecordQueryResponse {
-        let tree = try JSONValue(parsing: body)
-        let collected = DouyinDecodeWarnings()
-        var response = try DouyinJSON.decode(VerifyRecordQueryResponse.self, from: tree, warnings: collected)
-        func attach(_ list: [VerifyHistoryRecord]?, _ key: String) -> [VerifyHistoryRecord]? {
-            list.map { items in
-                items.enumerated().map { index, record in
-                    var copy = record
-                    copy.raw = tree["data"]?[key]?[index] ?? .null
-                    return copy
-                }
-            }
-        }
-        let (records, recordsV2) = (response.data?.records, response.data?.recordsV2)
-        response.data?.records = attach(records, "records")
-        response.data?.recordsV2 = attach(recordsV2, "records_v2")
-        response.warnings = collected.all
-        return response
+    mutating func attachRaw(from data: JSONValue?) {
+        records = attachingRaw(records, from: data?["records"]) { $0.raw = $1 }
+        recordsV2 = attachingRaw(recordsV2, from: data?["records_v2"]) { $0.raw = $1 }
     }
 }

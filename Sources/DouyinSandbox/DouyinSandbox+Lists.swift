@@ -43,16 +43,37 @@ extension DouyinSandbox {
         return nil
     }
 
+    /// What the checks both list APIs start with decided.
+    enum ListAdmission {
+        /// Go on for this `account_id`.
+        case admitted(accountID: String)
+        /// Answer this.
+        case denied(DouyinReply)
+    }
+
+    /// The checks both list APIs start with: token and scope (``gate(_:api:logid:at:)``), then
+    /// `account_id` (required: 2100005) and its authorization (2119005).
+    func admitList(_ request: DouyinRequest, api: DouyinAPIKind, logid: String, at time: Int64) -> ListAdmission {
+        if let denied = gate(request, api: api, logid: logid, at: time) { return .denied(denied) }
+        guard let accountID = Self.nonEmpty(request.parameters["account_id"]) else {
+            return .denied(
+                errorReply(
+                    request.endpoint, code: DouyinErrorCatalog.invalidParameter, logid: logid, at: time,
+                    subDescription: "account_id is required"))
+        }
+        if access.deauthorizedAccounts.contains(accountID) {
+            return .denied(errorReply(request.endpoint, code: DouyinErrorCatalog.notAuthorized, logid: logid, at: time))
+        }
+        return .admitted(accountID: accountID)
+    }
+
     func queryOrders(_ request: DouyinRequest, logid: String, at time: Int64, paging: FaultKind?) -> DouyinReply {
-        if let denied = gate(request, api: .orderQuery, logid: logid, at: time) { return denied }
-        let fail = { (code: Int64, sub: String) in
-            self.errorReply(request.endpoint, code: code, logid: logid, at: time, subDescription: sub)
+        let accountID: String
+        switch admitList(request, api: .orderQuery, logid: logid, at: time) {
+        case .denied(let reply): return reply
+        case .admitted(let account): accountID = account
         }
         let parameters = request.parameters
-        guard let accountID = Self.nonEmpty(parameters["account_id"]) else {
-            return fail(DouyinErrorCatalog.invalidParameter, "account_id is required")
-        }
-        if access.deauthorizedAccounts.contains(accountID) { return fail(DouyinErrorCatalog.notAuthorized, "") }
         let pageNum: Int64
         let pageSize: Int64
         let windows: [(String, String, KeyPath<SandboxLedger.Order, Int64>)] = [
@@ -71,7 +92,8 @@ extension DouyinSandbox {
                 bounds.append(((start ?? 0)...(end ?? .max), field))
             }
         } catch {
-            return fail(DouyinErrorCatalog.invalidParameter, error.message)
+            return errorReply(
+                request.endpoint, code: DouyinErrorCatalog.invalidParameter, logid: logid, at: time, subDescription: error.message)
         }
         let orderID = Self.nonEmpty(parameters["order_id"])
         let matching = orderList.filter { id in
@@ -94,15 +116,12 @@ extension DouyinSandbox {
     }
 
     func queryVerifyRecords(_ request: DouyinRequest, logid: String, at time: Int64, paging: FaultKind?) -> DouyinReply {
-        if let denied = gate(request, api: .verifyRecordQuery, logid: logid, at: time) { return denied }
-        let fail = { (code: Int64, sub: String) in
-            self.errorReply(request.endpoint, code: code, logid: logid, at: time, subDescription: sub)
+        let accountID: String
+        switch admitList(request, api: .verifyRecordQuery, logid: logid, at: time) {
+        case .denied(let reply): return reply
+        case .admitted(let account): accountID = account
         }
         let parameters = request.parameters
-        guard let accountID = Self.nonEmpty(parameters["account_id"]) else {
-            return fail(DouyinErrorCatalog.invalidParameter, "account_id is required")
-        }
-        if access.deauthorizedAccounts.contains(accountID) { return fail(DouyinErrorCatalog.notAuthorized, "") }
         let cursor: Int64
         let size: Int64
         let window: ClosedRange<Int64>
@@ -118,7 +137,8 @@ extension DouyinSandbox {
             guard start <= end else { throw ParameterProblem(message: "start_time is after end_time") }
             (cursor, size, window) = (position, count, start...end)
         } catch {
-            return fail(DouyinErrorCatalog.invalidParameter, error.message)
+            return errorReply(
+                request.endpoint, code: DouyinErrorCatalog.invalidParameter, logid: logid, at: time, subDescription: error.message)
         }
         let stores = Set(
             (parameters["poi_ids"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
