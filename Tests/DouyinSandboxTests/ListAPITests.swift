@@ -153,6 +153,33 @@ struct ListAPITests {
         }
     }
 
+    @Test("orders of any account from the admin API and from scenarios reach both list APIs")
+    func anyAccountEndToEnd() async throws {
+        let scenario = try Scenario.parse(
+            yaml: """
+                name: two-merchants
+                steps:
+                  - at: 0s
+                    create: {order: A, certificates: [{kind: voucher}], account_id: "\(Self.other)"}
+                  - at: 60s
+                    verify: {order: A}
+                """)
+        try await SandboxHarness.run(configuration: SandboxConfiguration(scenario: scenario)) { harness in
+            let (status, created) = try await harness.json(
+                .POST, "/sandbox/orders", body: #"{"certificates": [{"kind": "voucher"}], "account_id": "7100000000000000777"}"#)
+            #expect(status == 201)
+            let adminOrder = try #require(created["order_id"]?.string)
+            let viaAdmin = try await harness.client.queryOrders(OrderQuery(accountID: "7100000000000000777"))
+            #expect(viaAdmin.orders.map(\.orderID) == [adminOrder])
+            let scenarioOrder = try #require(await harness.sandbox.orderID(forLabel: "A"))
+            #expect(try await harness.client.queryOrders(OrderQuery(accountID: Self.other)).orders.map(\.orderID) == [scenarioOrder])
+            try await harness.sandbox.advanceClock(by: 60)
+            let records = try await harness.client.allVerifyRecords(VerifyRecordQuery(accountID: Self.other))
+            #expect(records.records.map(\.verifyTime) == [Self.start + 60])
+            #expect(try await harness.client.allVerifyRecords(VerifyRecordQuery(accountID: Self.merchant)).records.isEmpty)
+        }
+    }
+
     @Test("parameter errors are 2100005 naming the field")
     func parameterErrors() async throws {
         try await SandboxHarness.run { harness in
