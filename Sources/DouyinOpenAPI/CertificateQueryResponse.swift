@@ -144,10 +144,7 @@ public struct CertificateQueryResponse: Codable, Sendable, Hashable {
     /// The business error this envelope reports, or `nil` when `extra.error_code` and
     /// `data.error_code` are both 0 or absent.
     public func businessError(httpStatus: Int? = nil) -> DouyinAPIError? {
-        let code = [extra?.errorCode, data?.errorCode].compactMap { $0 }.first { $0 != 0 }
-        return code.map {
-            DouyinAPIError(businessCode: $0, extra: extra, dataDescription: data?.description, httpStatus: httpStatus)
-        }
+        envelopeError(httpStatus: httpStatus)
     }
 
     /// Contradictions within the answer, as warnings (they never fail a poll): one `certificate_id`

@@ -44,6 +44,10 @@ public struct DouyinAPIError: Error, Sendable, Hashable, CustomStringConvertible
         case timeout
         /// The body was empty, not JSON, too large, or had a field of the wrong type.
         case invalidBody(DouyinDecodingError?)
+        /// A page loop over a list API (``DouyinClient/allOrders(_:maxPages:)``,
+        /// ``DouyinClient/allVerifyRecords(_:maxPages:)``) could not finish: a repeated cursor, a page
+        /// number that did not advance, or more pages than allowed. Class ``DouyinErrorClass/retry``.
+        case paging(DouyinPagingProblem)
     }
 
     /// What to do about it.
@@ -100,6 +104,7 @@ public struct DouyinAPIError: Error, Sendable, Hashable, CustomStringConvertible
         case .transport: parts.append("transport")
         case .timeout: parts.append("timeout")
         case .invalidBody(let error): parts.append("invalid body" + (error.map { ": \($0)" } ?? ""))
+        case .paging(let problem): parts.append("paging: \(problem)")
         }
         if let code { parts.append("code \(code)") }
         if let subErrorCode { parts.append("sub_error_code \(subErrorCode)") }

@@ -64,22 +64,13 @@ public struct CertificateQueryResult: Sendable, Hashable {
     /// an HTTP status outside 2xx (5xx and 429: `retry`); a body that is empty, not JSON or has a
     /// field of the wrong type (`retry`, carrying the ``DouyinDecodingError``).
     public static func read(body: Data, httpStatus: Int = 200) throws(DouyinAPIError) -> CertificateQueryResult {
-        let response: CertificateQueryResponse
-        do {
-            response = try CertificateQueryResponse.decode(body)
-        } catch {
-            guard (200..<300).contains(httpStatus) else { throw .httpError(httpStatus) }
-            throw DouyinAPIError(errorClass: .retry, source: .invalidBody(error), httpStatus: httpStatus)
-        }
-        if let error = response.businessError(httpStatus: httpStatus) { throw error }
-        guard (200..<300).contains(httpStatus) else { throw .httpError(httpStatus, logid: response.extra?.logid) }
-        do {
-            return CertificateQueryResult(
-                certificates: try response.mergedCertificates(), logid: response.extra?.logid,
-                serverNow: response.extra?.now, warnings: response.warnings + response.consistencyWarnings())
-        } catch {
-            throw DouyinAPIError(errorClass: .retry, source: .invalidBody(error), httpStatus: httpStatus)
-        }
+        try DouyinEnvelopeReader.read(
+            body: body, httpStatus: httpStatus, decode: CertificateQueryResponse.decode,
+            build: { response throws(DouyinDecodingError) in
+                CertificateQueryResult(
+                    certificates: try response.mergedCertificates(), logid: response.extra?.logid,
+                    serverNow: response.extra?.now, warnings: response.warnings + response.consistencyWarnings())
+            })
     }
 }
 
@@ -133,7 +124,7 @@ public struct DouyinClient: Sendable {
         if let orderID = query.orderID { items.append(("order_id", orderID)) }
         if let encryptedCode = query.encryptedCode { items.append(("encrypted_code", encryptedCode)) }
         if let accountID = query.accountID { items.append(("account_id", accountID)) }
-        return try await call(path: query.api.queryPath, query: items, accountID: query.accountID)
+        return try await call(path: query.api.queryPath, query: items, accountID: query.accountID, read: CertificateQueryResult.read)
     }
 
     /// Gets one certificate by `encrypted_code` (`GET /goodlife/v1/fulfilment/certificate/get/`).
@@ -142,12 +133,16 @@ public struct DouyinClient: Sendable {
     {
         var items = [("encrypted_code", encryptedCode)]
         if let accountID { items.append(("account_id", accountID)) }
-        return try await call(path: CertificateAPI.getPath, query: items, accountID: accountID)
+        return try await call(path: CertificateAPI.getPath, query: items, accountID: accountID, read: CertificateQueryResult.read)
     }
 
-    private func call(
-        path: String, query: [(String, String)], accountID: String?
-    ) async throws(DouyinAPIError) -> CertificateQueryResult {
+    /// One GET of a Douyin Open API: `access-token`, and `Rpc-Transit-Life-Account` when `accountID`
+    /// is given; `read` turns the answer into the result. On a ``DouyinErrorClass/refreshToken``
+    /// error the token is refreshed once and the call retried once.
+    func call<Result>(
+        path: String, query: [(String, String)], accountID: String?,
+        read: (_ body: Data, _ httpStatus: Int) throws(DouyinAPIError) -> Result
+    ) async throws(DouyinAPIError) -> Result {
         let url = http.url(path: path, query: query)
         var refreshed = false
         while true {
@@ -163,7 +158,7 @@ public struct DouyinClient: Sendable {
             if let accountID { headers.append(("Rpc-Transit-Life-Account", accountID)) }
             let (status, body) = try await http.send(.GET, url: url, headers: headers)
             do {
-                return try CertificateQueryResult.read(body: body, httpStatus: status)
+                return try read(body, status)
             } catch where error.errorClass == .refreshToken && !refreshed {
                 logger.info(
                     "access token rejected, refreshing once",

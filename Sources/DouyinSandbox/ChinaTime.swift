@@ -19,6 +19,13 @@ enum ChinaTime {
         return (year, month, day, secondOfDay / 3_600, secondOfDay / 60 % 60, secondOfDay % 60)
     }
 
+    /// The start (00:00 UTC+8) of the China day holding Unix time `seconds`, Unix seconds.
+    static func startOfDay(_ seconds: Int64) -> Int64 {
+        let local = seconds + 8 * 3_600
+        let days = local >= 0 ? local / 86_400 : (local - 86_399) / 86_400
+        return days * 86_400 - 8 * 3_600
+    }
+
     /// `yyyyMMddHHmmss`, the prefix of a Douyin `logid`.
     static func logidPrefix(_ seconds: Int64) -> String {
         let (y, mo, d, h, mi, s) = components(seconds)

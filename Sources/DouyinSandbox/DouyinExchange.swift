@@ -11,6 +11,10 @@ public enum DouyinEndpoint: Sendable, Hashable {
     case query(CertificateAPI)
     /// `GET /goodlife/v1/fulfilment/certificate/get/`.
     case get
+    /// 订单查询 `GET /goodlife/v1/trade/order/query/`.
+    case orderQuery
+    /// 验券历史查询 `GET /goodlife/v1/fulfilment/certificate/verify_record/query/`.
+    case verifyRecordQuery
 
     /// The endpoint serving `path` (with or without the trailing slash), if any.
     public init?(path: String) {
@@ -21,6 +25,8 @@ public enum DouyinEndpoint: Sendable, Hashable {
         case CertificateAPI.compreRetail.queryPath: self = .query(.compreRetail)
         case CertificateAPI.fulfilment.queryPath: self = .query(.fulfilment)
         case CertificateAPI.getPath: self = .get
+        case DouyinListAPI.orderQueryPath: self = .orderQuery
+        case DouyinListAPI.verifyRecordQueryPath: self = .verifyRecordQuery
         default: return nil
         }
     }
@@ -30,6 +36,18 @@ public enum DouyinEndpoint: Sendable, Hashable {
         case .clientToken, .stableClientToken: return .token
         case .query: return .query
         case .get: return .get
+        case .orderQuery: return .orderQuery
+        case .verifyRecordQuery: return .verifyRecordQuery
+        }
+    }
+
+    /// The API whose scope and QPS quota this endpoint uses (`nil` for the token endpoints).
+    public var apiKind: DouyinAPIKind? {
+        switch self {
+        case .clientToken, .stableClientToken: return nil
+        case .query, .get: return .certificateQuery
+        case .orderQuery: return .orderQuery
+        case .verifyRecordQuery: return .verifyRecordQuery
         }
     }
 }
@@ -68,6 +86,8 @@ public struct DouyinRequest: Sendable {
         case .stableClientToken: self.path = path ?? "/oauth/stable_client_token/"
         case .query(let api): self.path = path ?? api.queryPath
         case .get: self.path = path ?? CertificateAPI.getPath
+        case .orderQuery: self.path = path ?? DouyinListAPI.orderQueryPath
+        case .verifyRecordQuery: self.path = path ?? DouyinListAPI.verifyRecordQueryPath
         }
         self.query = query
         self.parameters = parameters
@@ -91,6 +111,8 @@ public struct DouyinReply: Sendable {
         case token(ClientTokenResponse)
         /// Literal text (HTML error pages, malformed JSON).
         case text(String, contentType: String)
+        /// A JSON envelope built as a tree (the list APIs' answers).
+        case json(JSONValue)
     }
 
     /// HTTP status.
@@ -111,6 +133,15 @@ public struct DouyinReply: Sendable {
         case .certificates(let response), .certificateList(let response, _):
             return response.extra?.errorCode ?? response.data?.errorCode
         case .token(let response): return response.data?.errorCode
+        case .json(let tree):
+            for code in [tree["extra"]?["error_code"], tree["data"]?["error_code"]] {
+                switch code {
+                case .int(let value)?: return value
+                case .uint(let value)?: return Int64(exactly: value)
+                default: continue
+                }
+            }
+            return nil
         case .text: return nil
         }
     }
@@ -135,6 +166,7 @@ public struct DouyinReply: Sendable {
                 }
             }
         case .token(let response): bytes = (try? DouyinJSON.wireEncoded(response)) ?? Data()
+        case .json(let tree): bytes = tree.encoded()
         case .text(let text, let type):
             bytes = Data(text.utf8)
             contentType = type

@@ -4,10 +4,13 @@ import Foundation
 extension DouyinSandbox {
     /// Answers one request to a Douyin-facing endpoint and records it in the request log.
     ///
-    /// Order of checks: the QPS bucket (2119003) and injected faults; then for the query endpoints
-    /// the `access-token` (missing/unknown 2190002, expired 2190008), the parameters (neither or both
-    /// of `order_id` / `encrypted_code`: 2100005; the get endpoint needs `encrypted_code`), the
-    /// lookup (unknown order or code, or another `account_id`: 2119001); for the token endpoints the
+    /// Order of checks: the API's QPS bucket (2119003; the certificate query's from the fault
+    /// profile, each list API's from the configuration) and injected faults; then for the query
+    /// endpoints the `access-token` (missing/unknown 2190002, expired 2190008), the API's scope
+    /// (revoked: 2190004), the parameters (neither or both of `order_id` / `encrypted_code`: 2100005;
+    /// the get endpoint needs `encrypted_code`), a deauthorized `account_id` (2119005), the lookup
+    /// (unknown order or code, or another `account_id`: 2119001), a certificate of a deauthorized
+    /// account (2119005); for the list APIs see DouyinSandbox+Lists.swift; for the token endpoints the
     /// frequency limit (10020), the body (10002), `client_key` (10003) and `client_secret` (10013).
     /// Business errors are HTTP 200 with the error envelope, as Douyin sends them.
     public func handle(_ request: DouyinRequest) -> DouyinReply {
@@ -34,7 +37,7 @@ extension DouyinSandbox {
         if decision.latencyMs > 0, faultName == nil { faultName = "latency" }
         if let drift = decision.drift, request.endpoint.faultEndpoint != .token {
             switch reply.body {
-            case .certificates, .certificateList:
+            case .certificates, .certificateList, .json:
                 reply.drift = drift
                 if faultName == nil { faultName = "drift" }
             case .token, .text: break
@@ -47,15 +50,19 @@ extension DouyinSandbox {
         log.append {
             RequestLogEntry(
                 sequence: $0, time: sandboxTime, method: request.method, path: request.path, query: request.query,
-                httpStatus: entryStatus, errorCode: entryCode, fault: faultName, logid: entryLogid)
+                httpStatus: entryStatus, errorCode: entryCode, fault: faultName, logid: entryLogid,
+                api: request.endpoint.apiKind)
         }
         return reply
     }
 
-    private func answer(_ request: DouyinRequest, logid: String, at time: Int64) -> DouyinReply {
+    /// The answer without injected faults, except a list API's `paging` fault (``FaultKind/isPaging``).
+    private func answer(_ request: DouyinRequest, logid: String, at time: Int64, paging: FaultKind? = nil) -> DouyinReply {
         switch request.endpoint {
         case .clientToken, .stableClientToken: return issueToken(request, logid: logid, at: time)
         case .query, .get: return queryCertificates(request, logid: logid, at: time)
+        case .orderQuery: return queryOrders(request, logid: logid, at: time, paging: paging)
+        case .verifyRecordQuery: return queryVerifyRecords(request, logid: logid, at: time, paging: paging)
         }
     }
 
@@ -63,14 +70,7 @@ extension DouyinSandbox {
         let fail = { (code: Int64, sub: String) in
             self.errorReply(request.endpoint, code: code, logid: logid, at: time, subDescription: sub)
         }
-        guard let token = request.accessToken, !token.isEmpty else {
-            return fail(DouyinErrorCatalog.invalidToken, "access-token header is missing")
-        }
-        switch tokens.validity(of: token, at: time) {
-        case .unknown: return fail(DouyinErrorCatalog.invalidToken, "")
-        case .expired: return fail(DouyinErrorCatalog.tokenExpired, "")
-        case .valid: break
-        }
+        if let denied = gate(request, api: .certificateQuery, logid: logid, at: time) { return denied }
         let orderID = request.parameters["order_id"].flatMap { $0.isEmpty ? nil : $0 }
         let encryptedCode = request.parameters["encrypted_code"].flatMap { $0.isEmpty ? nil : $0 }
         let accountID = request.parameters["account_id"].flatMap { $0.isEmpty ? nil : $0 }
@@ -88,7 +88,13 @@ extension DouyinSandbox {
                 found = byEncryptedCode[encryptedCode].flatMap { certificates[$0] }.map { [$0] } ?? []
             }
         }
+        if let accountID, access.deauthorizedAccounts.contains(accountID) {
+            return fail(DouyinErrorCatalog.notAuthorized, "")
+        }
         if let accountID { found = found.filter { $0.accountID == accountID } }
+        if found.contains(where: { access.deauthorizedAccounts.contains($0.accountID) }) {
+            return fail(DouyinErrorCatalog.notAuthorized, "")
+        }
         guard !found.isEmpty else {
             return fail(DouyinErrorCatalog.orderNotFound, orderID != nil ? "订单不存在" : "券码不存在")
         }
@@ -190,6 +196,8 @@ extension DouyinSandbox {
                 logid: nil)
         case .latency, .drift:
             return answer(request, logid: logid, at: time)
+        case .emptyPage, .repeatedCursor, .totalMismatch:
+            return answer(request, logid: logid, at: time, paging: fault.kind)
         }
     }
 
@@ -201,7 +209,7 @@ extension DouyinSandbox {
             return DouyinReply(
                 status: 200, body: .token(ClientTokenResponse(data: .init(errorCode: code, description: description), message: "error")),
                 logid: logid)
-        case .query, .get:
+        case .query, .get, .orderQuery, .verifyRecordQuery:
             let response = CertificateQueryResponse(
                 data: CertificateQueryData(errorCode: code, description: description),
                 extra: ResponseExtra(

@@ -34,6 +34,12 @@ public actor DouyinSandbox {
     var encodedCertificates: [UInt64: (key: CertificateRenderKey, bytes: Data)] = [:]
     /// The pushes of verify, verify_cancel and refund (recorded once a pusher attaches; DouyinSandbox+Push.swift).
     var pushes = SandboxPushQueue(seed: 0)
+    /// What the list APIs read: each order's account and times, every verification ever made
+    /// (DouyinSandbox+Lists.swift).
+    var ledger: SandboxLedger
+    /// Accounts that withdrew the app's authorization, and APIs the app has no scope for
+    /// (DouyinSandbox+Access.swift).
+    var access: SandboxAccess
 
     /// - Parameters:
     ///   - configuration: credentials, token rules, seed, faults, scenario.
@@ -45,8 +51,11 @@ public actor DouyinSandbox {
         self.logidRNG = SeededGenerator(seed: configuration.seed ^ 0x6C6F_6769_64)
         self.tokens = TokenStore(
             lifetime: configuration.tokenLifetime, grace: configuration.tokenGracePeriod, seed: configuration.seed)
-        self.faults = FaultInjector(profile: configuration.faults, seed: configuration.seed)
+        self.faults = FaultInjector(
+            profile: configuration.faults, seed: configuration.seed, listQuotas: configuration.listQuotas)
         self.log = RequestLog(capacity: configuration.requestLogCapacity)
+        self.ledger = SandboxLedger(seed: configuration.seed, feedFidelity: configuration.feedFidelity)
+        self.access = SandboxAccess(revokedScopes: configuration.revokedScopes)
         self.scenarioStart = clock.nowSeconds
     }
 
@@ -176,6 +185,7 @@ public actor DouyinSandbox {
         }
         orders[orderID] = ids
         orderList.append(orderID)
+        ledger.recordOrder(orderID, accountID: spec.accountID ?? configuration.accountID, at: time)
         if let label {
             labels[label] = orderID
             orderLabels[orderID] = label
@@ -313,6 +323,7 @@ public actor DouyinSandbox {
         certificate.revision += 1
         certificates[id] = certificate
         recordPush(from: before, to: certificate, at: time)
+        ledger.recordChange(from: before, to: certificate, at: time)
         return certificate.rendered(at: now)
     }
 
@@ -321,10 +332,11 @@ public actor DouyinSandbox {
     /// The current fault profile.
     public func faultProfile() -> FaultProfile { faults.profile }
 
-    /// Replaces the fault profile (restarting its draws and its token bucket). Throws `invalid_argument`.
+    /// Replaces the fault profile (restarting its draws and every QPS bucket, the list APIs'
+    /// included). Throws `invalid_argument`.
     public func setFaultProfile(_ profile: FaultProfile) throws(SandboxAdminError) {
         try profile.validate()
-        faults = FaultInjector(profile: profile, seed: configuration.seed)
+        faults = FaultInjector(profile: profile, seed: configuration.seed, listQuotas: configuration.listQuotas)
     }
 
     /// Queues a one-shot fault for the next `count` matching requests. Throws `invalid_argument`.
@@ -354,14 +366,17 @@ public actor DouyinSandbox {
         return (configuration.scenario?.name, scenarioStart, scenarioResults, total - nextStep)
     }
 
-    /// Forgets every order, token, request and scenario step, restores the configured fault profile
-    /// and re-seeds, then restarts the scenario at the current sandbox time. The clock keeps running.
+    /// Forgets every order, token, request, verification history and scenario step, restores the
+    /// configured fault profile, scopes and authorizations (every account authorized again) and
+    /// re-seeds, then restarts the scenario at the current sandbox time. The clock keeps running.
     public func reset() {
         rng = SeededGenerator(seed: configuration.seed)
         tokens = TokenStore(
             lifetime: configuration.tokenLifetime, grace: configuration.tokenGracePeriod, seed: configuration.seed &+ sequence)
-        faults = FaultInjector(profile: configuration.faults, seed: configuration.seed)
+        faults = FaultInjector(profile: configuration.faults, seed: configuration.seed, listQuotas: configuration.listQuotas)
         log = RequestLog(capacity: configuration.requestLogCapacity)
+        ledger = SandboxLedger(seed: configuration.seed, feedFidelity: configuration.feedFidelity)
+        access = SandboxAccess(revokedScopes: configuration.revokedScopes)
         certificates = [:]
         orders = [:]
         orderList = []

@@ -16,13 +16,18 @@ struct FaultDecision: Sendable {
 struct FaultInjector: Sendable {
     private(set) var profile: FaultProfile
     private var rng: SeededGenerator
-    private var bucket: TokenBucket?
+    /// One QPS bucket per API: the certificate query's from the profile (`qps`, `burst`), the list
+    /// APIs' from `listQuotas` (bucket size = quota). An API without a bucket is unlimited.
+    private var buckets: [DouyinAPIKind: TokenBucket] = [:]
     private var queue: [QueuedFault] = []
 
-    init(profile: FaultProfile, seed: UInt64) {
+    init(profile: FaultProfile, seed: UInt64, listQuotas: [DouyinAPIKind: Double] = [:]) {
         self.profile = profile
         self.rng = SeededGenerator(seed: profile.seed ?? seed)
-        self.bucket = profile.qps.map { TokenBucket(rate: $0, capacity: profile.burst ?? max($0, 1)) }
+        for (api, qps) in listQuotas where qps > 0 { buckets[api] = TokenBucket(rate: qps, capacity: max(qps, 1)) }
+        if let qps = profile.qps {
+            buckets[.certificateQuery] = TokenBucket(rate: qps, capacity: profile.burst ?? max(qps, 1))
+        }
     }
 
     /// Queued one-shot faults still pending.
@@ -41,9 +46,9 @@ struct FaultInjector: Sendable {
         let draws = profile.faults.map { _ in rng.unit() }
         // The drift seed is drawn whenever a drift can happen, so it too depends only on seed and order.
         let driftSeed: UInt64? = profile.faults.contains(where: { $0.kind == .drift }) ? rng.next() : nil
-        if endpoint != .token, var bucket {
+        if let api = endpoint.apiKind, var bucket = buckets[api] {
             decision.rateLimited = !bucket.take(at: rateTime)
-            self.bucket = bucket
+            buckets[api] = bucket
             if decision.rateLimited { return decision }
         }
         if let index = queue.firstIndex(where: { $0.rule.applies(to: endpoint, orderID: orderID) }) {

@@ -1,3 +1,4 @@
+import DouyinOpenAPI
 import Foundation
 
 /// A kind of injected fault.
@@ -16,7 +17,13 @@ import Foundation
 /// | `malformed_json` | HTTP 200, `content-type: application/json`, a body that is not JSON |
 /// | `truncated_body` | HTTP 200, the real answer cut in half |
 /// | `html_error` | HTTP 200, an HTML error page (as a WAF or captive portal sends) |
-/// | `drift` | the answer (success or error) in Douyin's drifted shapes, same meaning (see ``WireDrift``); stacks with others, query and get endpoints only |
+/// | `drift` | the answer (success or error) in Douyin's drifted shapes, same meaning (see ``WireDrift``); stacks with others, not the token endpoints |
+/// | `empty_page` | list APIs: the page holds no orders / records but says more remain (`has_more` true, `total` unchanged) |
+/// | `repeated_cursor` | list APIs: a verify-record page's last record carries the request's own `cursor`; an order page answers page 1 (`page_num` 1) whatever page was asked for (on page 1 itself: no change) |
+/// | `total_mismatch` | list APIs: `total` is 3 more than the window holds |
+///
+/// The paging kinds (`empty_page`, `repeated_cursor`, `total_mismatch`) apply to the list endpoints
+/// by default (`endpoints: [order_query, verify_record_query]`); every other kind to `[query, get]`.
 public enum FaultKind: String, Sendable, Hashable, Codable, CaseIterable {
     case busy
     case systemBusy = "system_busy"
@@ -32,6 +39,15 @@ public enum FaultKind: String, Sendable, Hashable, Codable, CaseIterable {
     case truncatedBody = "truncated_body"
     case htmlError = "html_error"
     case drift
+    case emptyPage = "empty_page"
+    case repeatedCursor = "repeated_cursor"
+    case totalMismatch = "total_mismatch"
+
+    /// Whether this kind reshapes a list API's page (and applies to the list endpoints by default).
+    var isPaging: Bool { [.emptyPage, .repeatedCursor, .totalMismatch].contains(self) }
+
+    /// The endpoints a rule of this kind applies to when it names none.
+    var defaultEndpoints: [FaultEndpoint] { isPaging ? [.orderQuery, .verifyRecordQuery] : [.query, .get] }
 
     /// The business code this kind answers with, if it is a business error.
     var businessCode: Int64? {
@@ -54,6 +70,20 @@ public enum FaultEndpoint: String, Sendable, Hashable, Codable, CaseIterable {
     case get
     /// Both client-token endpoints.
     case token
+    /// 订单查询 `/goodlife/v1/trade/order/query/`.
+    case orderQuery = "order_query"
+    /// 验券历史查询 `/goodlife/v1/fulfilment/certificate/verify_record/query/`.
+    case verifyRecordQuery = "verify_record_query"
+
+    /// The API whose QPS quota this endpoint uses (`nil` for the token endpoints).
+    var apiKind: DouyinAPIKind? {
+        switch self {
+        case .query, .get: return .certificateQuery
+        case .token: return nil
+        case .orderQuery: return .orderQuery
+        case .verifyRecordQuery: return .verifyRecordQuery
+        }
+    }
 }
 
 /// One fault of a profile: with `probability`, requests to `endpoints` get `kind`.
@@ -67,7 +97,7 @@ public struct FaultRule: Sendable, Hashable, Codable {
     public var latencyMs: Int?
     /// For `timeout`: how long the request is held, milliseconds (default 30000).
     public var timeoutMs: Int?
-    /// Default `[query, get]`.
+    /// Default `[query, get]`; `[order_query, verify_record_query]` for the paging kinds.
     public var endpoints: [FaultEndpoint]?
     /// Only queries for these `order_id`s (absent: every request), e.g. to make one watch fail.
     public var orderIDs: [String]?
@@ -91,7 +121,7 @@ public struct FaultRule: Sendable, Hashable, Codable {
     }
 
     func applies(to endpoint: FaultEndpoint, orderID: String?) -> Bool {
-        guard (endpoints ?? [.query, .get]).contains(endpoint) else { return false }
+        guard (endpoints ?? kind.defaultEndpoints).contains(endpoint) else { return false }
         return orderIDs.map { ids in orderID.map(ids.contains) ?? false } ?? true
     }
 
@@ -142,7 +172,9 @@ public struct FaultRule: Sendable, Hashable, Codable {
 public struct FaultProfile: Sendable, Hashable, Codable {
     public var name: String?
     public var seed: UInt64?
-    /// Query quota, requests per second, over the query and get endpoints together.
+    /// Certificate-query quota, requests per second, over the query and get endpoints together
+    /// (the list APIs have their own, ``SandboxConfiguration/orderQueryQPS`` and
+    /// ``SandboxConfiguration/verifyRecordQueryQPS``).
     public var qps: Double?
     /// Token-bucket capacity; default `qps`.
     public var burst: Double?
@@ -181,9 +213,10 @@ public struct FaultProfile: Sendable, Hashable, Codable {
     /// `none`; `busy30` (30 % 2100004); `rate-limited` (qps 5, burst 5);
     /// `flaky` (5 % busy, 2 % 2119002, 2 % HTTP 502, 1 % 504, 1 % truncated, 1 % HTML, 10 % +300 ms);
     /// `token-chaos` (5 % early token expiry);
-    /// `wild` (80 % of query and get answers in drifted shapes, see ``WireDrift``: numbers as
-    /// strings, string error codes, millisecond times, unknown fields, errors only in `data`, odd
-    /// descriptive types, a trailing newline — the same state as the clean answer; no added errors).
+    /// `wild` (80 % of query, get and list-API answers in drifted shapes, see ``WireDrift``: numbers
+    /// as strings, ids as numbers or strings, string error codes, millisecond times, unknown fields,
+    /// errors only in `data`, odd descriptive types, `records_v2` beside or instead of `records`, a
+    /// trailing newline — the same state as the clean answer; no added errors).
     public static let builtins: [String: FaultProfile] = [
         "none": .none,
         "busy30": FaultProfile(name: "busy30", faults: [FaultRule(kind: .busy, probability: 0.3)]),
@@ -197,7 +230,9 @@ public struct FaultProfile: Sendable, Hashable, Codable {
                 FaultRule(kind: .latency, probability: 0.1, latencyMs: 300),
             ]),
         "token-chaos": FaultProfile(name: "token-chaos", faults: [FaultRule(kind: .tokenExpired, probability: 0.05)]),
-        "wild": FaultProfile(name: "wild", faults: [FaultRule(kind: .drift, probability: 0.8)]),
+        "wild": FaultProfile(
+            name: "wild",
+            faults: [FaultRule(kind: .drift, probability: 0.8, endpoints: [.query, .get, .orderQuery, .verifyRecordQuery])]),
     ]
 
     /// A built-in profile by name, or a YAML/JSON file at that path.

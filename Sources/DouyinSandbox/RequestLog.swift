@@ -1,3 +1,5 @@
+import DouyinOpenAPI
+
 /// One request to the Douyin-facing endpoints, as recorded for `GET /sandbox/requests`.
 public struct RequestLogEntry: Sendable, Hashable, Codable {
     /// Position in the log, from 1; use as `since` to read only newer entries.
@@ -18,9 +20,12 @@ public struct RequestLogEntry: Sendable, Hashable, Codable {
     public var fault: String?
     /// `extra.logid` of the answer, if any.
     public var logid: String?
+    /// The API (quota bucket) the request counted against (`nil` for the token endpoints), so a
+    /// check can group by API: never more admitted answers of one API in a second than its quota.
+    public var api: DouyinAPIKind?
 
     enum CodingKeys: String, CodingKey {
-        case sequence, time, method, path, query, httpStatus = "http_status", errorCode = "error_code", fault, logid
+        case sequence, time, method, path, query, httpStatus = "http_status", errorCode = "error_code", fault, logid, api
     }
 }
 

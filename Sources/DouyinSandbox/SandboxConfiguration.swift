@@ -1,3 +1,5 @@
+import DouyinOpenAPI
+
 /// Settings of a ``DouyinSandbox``.
 public struct SandboxConfiguration: Sendable {
     /// The accepted `client_key`; default `sandbox_key`.
@@ -20,11 +22,27 @@ public struct SandboxConfiguration: Sendable {
     public var accountID: String
     /// The store (`poi_id`) verifications happen at unless told otherwise.
     public var poiID: UInt64
+    /// 订单查询's own QPS quota, requests per second (bucket size the same); default 10. Over it the
+    /// sandbox answers 2119003. Douyin gives each API its own scope and quota; 10 is a plausible
+    /// default for a list API, not a documented number.
+    public var orderQueryQPS: Double
+    /// 验券历史查询's own QPS quota, requests per second (bucket size the same); default 5. Over it
+    /// the sandbox answers 2119003.
+    public var verifyRecordQueryQPS: Double
+    /// `feed_fidelity`, 0…1, default 1: the share of certificate state changes (verify, times-card
+    /// use, cancel, refund request / approval / rejection, expire) that move their order's
+    /// `update_order_time`, drawn from a generator seeded by ``seed``. Douyin does not document which
+    /// changes move it; below 1 the change feed misses some, as a real one may.
+    public var feedFidelity: Double
+    /// APIs the app has no scope for at start and after reset: they answer 2190004 (应用未获得该能力).
+    public var revokedScopes: Set<DouyinAPIKind>
 
     public init(
         clientKey: String = "sandbox_key", clientSecret: String = "sandbox_secret", tokenLifetime: Int64 = 7_200,
         tokenGracePeriod: Int64 = 300, seed: UInt64 = 1, faults: FaultProfile = .none, scenario: Scenario? = nil,
-        requestLogCapacity: Int = 10_000, accountID: String = "7100000000000000001", poiID: UInt64 = 7_100_000_000_000_000_101
+        requestLogCapacity: Int = 10_000, accountID: String = "7100000000000000001", poiID: UInt64 = 7_100_000_000_000_000_101,
+        orderQueryQPS: Double = 10, verifyRecordQueryQPS: Double = 5, feedFidelity: Double = 1,
+        revokedScopes: Set<DouyinAPIKind> = []
     ) {
         self.clientKey = clientKey
         self.clientSecret = clientSecret
@@ -36,6 +54,15 @@ public struct SandboxConfiguration: Sendable {
         self.requestLogCapacity = requestLogCapacity
         self.accountID = accountID
         self.poiID = poiID
+        self.orderQueryQPS = orderQueryQPS
+        self.verifyRecordQueryQPS = verifyRecordQueryQPS
+        self.feedFidelity = feedFidelity
+        self.revokedScopes = revokedScopes
+    }
+
+    /// The list APIs' QPS quotas, by API (the certificate query's is the fault profile's `qps`).
+    var listQuotas: [DouyinAPIKind: Double] {
+        [.orderQuery: orderQueryQPS, .verifyRecordQuery: verifyRecordQueryQPS]
     }
 }
 

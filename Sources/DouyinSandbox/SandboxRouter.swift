@@ -21,7 +21,7 @@ enum SandboxRouter {
             let path = DouyinRequest(endpoint: endpoint).path
             router.post(RouterPath(path)) { request, _ in try await douyin(endpoint, request, sandbox) }
         }
-        for endpoint in [DouyinEndpoint.query(.compreRetail), .query(.fulfilment), .get] {
+        for endpoint in [DouyinEndpoint.query(.compreRetail), .query(.fulfilment), .get, .orderQuery, .verifyRecordQuery] {
             let path = DouyinRequest(endpoint: endpoint).path
             router.get(RouterPath(path)) { request, _ in try await douyin(endpoint, request, sandbox) }
         }
@@ -125,6 +125,31 @@ enum SandboxRouter {
                 let fault = try SandboxInput.json(QueuedFault.self, from: try await body(request))
                 try await sandbox.enqueueFault(fault)
                 return json(FaultsAnswer(profile: await sandbox.faultProfile(), pending: await sandbox.pendingFaults()))
+            }
+        }
+        admin.get("access") { _, _ in json(await sandbox.accessState()) }
+        admin.post("accounts/:account_id/:action") { _, context in
+            await respond { () async throws(SandboxAdminError) in
+                let accountID = context.parameters.get("account_id") ?? ""
+                switch context.parameters.get("action") ?? "" {
+                case "deauthorize": return json(try await sandbox.deauthorize(accountID: accountID))
+                case "authorize": return json(try await sandbox.authorize(accountID: accountID))
+                case let other: throw .notFound("no action \(other); use authorize or deauthorize", field: "action")
+                }
+            }
+        }
+        admin.post("scopes/:api/:action") { _, context in
+            await respond { () async throws(SandboxAdminError) in
+                let name = context.parameters.get("api") ?? ""
+                guard let api = DouyinAPIKind(rawValue: name) else {
+                    throw .notFound(
+                        "no API \(name); use \(DouyinAPIKind.allCases.map(\.rawValue).joined(separator: ", "))", field: "api")
+                }
+                switch context.parameters.get("action") ?? "" {
+                case "revoke": return json(await sandbox.revokeScope(api))
+                case "grant": return json(await sandbox.grantScope(api))
+                case let other: throw .notFound("no action \(other); use grant or revoke", field: "action")
+                }
             }
         }
         admin.post("tokens/expire") { _, _ in
@@ -258,6 +283,7 @@ struct AdminIndex: Encodable {
         "POST /sandbox/certificates/{certificate_id}/verify|use|cancel|refund|request_refund|approve_refund|reject_refund|expire", "GET /sandbox/clock",
         "POST /sandbox/clock/advance", "GET /sandbox/faults", "PUT /sandbox/faults", "POST /sandbox/faults/next",
         "POST /sandbox/tokens/expire", "POST /sandbox/reset", "GET /sandbox/requests?since=N&limit=N",
-        "GET /sandbox/scenario",
+        "GET /sandbox/scenario", "GET /sandbox/access", "POST /sandbox/accounts/{account_id}/authorize|deauthorize",
+        "POST /sandbox/scopes/{certificate_query|order_query|verify_record_query}/grant|revoke",
     ]
 }

@@ -16,6 +16,13 @@ import Foundation
 /// | error only in `data` | an error answer without `extra.error_code` / `description` / `sub_*` (the code only in `data`) |
 /// | odd descriptive types | `sku.market_price` as a non-numeric string (`"面议"`), `book_info` as a string holding its JSON |
 /// | trailing newline | the body ends with `\n` |
+/// | ids as numbers (list APIs) | decimal-string ids of orders and verify records (`order_id`, `certificate_id`, `sku_id`, `poi_id`, `verify_id`, `order_item_id`, `cursor`) as JSON numbers, field by field at random |
+/// | `records_v2` (verify records) | the records under `records_v2` instead of `records`, or under both |
+///
+/// The list APIs' answers (`data.orders`, `data.records`) drift the same way: numbers as strings
+/// (their counters, amounts, times, `data.page`, `data.total`), milliseconds for their times
+/// (`create_order_time`, `update_order_time`, `pay_time`, `item_update_time`, `refund_time`,
+/// `verify_time`, `cancel_time`), unknown members in each item; `has_more` and `can_cancel` stay booleans.
 ///
 /// Never drifted into an unreadable form: the fields state is derived from (`certificate_id`,
 /// `status`, `verify` / `verify_records`, `time_card` counts, `expire_time`, `can_cancel`) stay
@@ -52,13 +59,18 @@ public struct WireDrift: Sendable, Hashable {
         public var oddDescriptiveTypes = false
         /// The body ends with a newline.
         public var trailingNewline = false
+        /// List APIs: decimal-string ids as JSON numbers, field by field.
+        public var idsAsNumbers = false
+        /// Verify records: 0 under `records` (as documented), 1 under `records_v2` only, 2 under both.
+        public var recordsShape = 0
 
         /// No drift at all.
         public init() {}
 
         init(
             numbersAsStrings: Bool, stringErrorCodes: Bool, milliseconds: Bool, unknownFields: Bool, errorOnlyInData: Bool,
-            oddDescriptiveTypes: Bool, trailingNewline: Bool
+            oddDescriptiveTypes: Bool, trailingNewline: Bool, idsAsNumbers: Bool,
+            recordsShape: Int
         ) {
             self.numbersAsStrings = numbersAsStrings
             self.stringErrorCodes = stringErrorCodes
@@ -67,6 +79,8 @@ public struct WireDrift: Sendable, Hashable {
             self.errorOnlyInData = errorOnlyInData
             self.oddDescriptiveTypes = oddDescriptiveTypes
             self.trailingNewline = trailingNewline
+            self.idsAsNumbers = idsAsNumbers
+            self.recordsShape = recordsShape
         }
     }
 
@@ -76,8 +90,24 @@ public struct WireDrift: Sendable, Hashable {
         return Choice(
             numbersAsStrings: rng.unit() < 0.5, stringErrorCodes: rng.unit() < 0.5, milliseconds: rng.unit() < 0.5,
             unknownFields: rng.unit() < 0.5, errorOnlyInData: rng.unit() < 0.5, oddDescriptiveTypes: rng.unit() < 0.25,
-            trailingNewline: rng.unit() < 0.5)
+            trailingNewline: rng.unit() < 0.5, idsAsNumbers: rng.unit() < 0.5, recordsShape: Int(rng.next() % 3))
     }
+
+    /// Integer fields of list-API items that may arrive as decimal strings.
+    static let listNumericKeys: Set<String> = Set([
+        "order_status", "order_type", "original_amount", "pay_amount", "payment_discount", "count", "item_status",
+        "refund_amount", "verify_type", "status", "poi_id", "coupon_pay_amount", "list_market_amount",
+        "merchant_ticket_amount", "brand_ticket_amount", "origin_list_market_amount", "payment_discount_amount",
+        "platform_discount_amount", "market_price", "groupon_type", "sold_start_time",
+    ]).union(listTimeKeys)
+    /// Unix-second fields of list-API items (milliseconds under drift).
+    static let listTimeKeys: Set<String> = [
+        "create_order_time", "update_order_time", "pay_time", "item_update_time", "refund_time", "verify_time", "cancel_time",
+    ]
+    /// Id fields of list-API items that may arrive as JSON numbers.
+    static let listIDKeys: Set<String> = [
+        "order_id", "certificate_id", "sku_id", "poi_id", "verify_id", "order_item_id", "cursor",
+    ]
 
     /// Integer fields of a certificate (any depth) that may arrive as decimal strings.
     static let numericKeys: Set<String> = [
@@ -99,8 +129,9 @@ public struct WireDrift: Sendable, Hashable {
                 }
             }
             if let one = data["certificate"] { data["certificate"] = certificate(one, choice, &rng) }
+            listAnswer(&data, choice, &rng)
             errorCodes(&data, choice)
-            if choice.unknownFields { data["has_more"] = .bool(false) }
+            if choice.unknownFields, data["has_more"] == nil { data["has_more"] = .bool(false) }
             root["data"] = .object(data)
         }
         if case .object(var extra)? = root["extra"] {
@@ -119,6 +150,75 @@ public struct WireDrift: Sendable, Hashable {
         var bytes = JSONValue.object(root).encoded()
         if choice.trailingNewline { bytes.append(UInt8(ascii: "\n")) }
         return bytes
+    }
+
+    /// Drifts `data.orders`, `data.records`, `data.page` and `data.total` of a list-API answer.
+    private func listAnswer(_ data: inout [String: JSONValue], _ choice: Choice, _ rng: inout SeededGenerator) {
+        if case .array(let orders)? = data["orders"] {
+            data["orders"] = .array(orders.map { listItem($0, choice, &rng) })
+        }
+        if case .array(let records)? = data["records"] {
+            let drifted = JSONValue.array(records.map { listItem($0, choice, &rng) })
+            switch choice.recordsShape {
+            case 1:
+                data["records"] = nil
+                data["records_v2"] = drifted
+            case 2:
+                data["records"] = drifted
+                data["records_v2"] = drifted
+            default:
+                data["records"] = drifted
+            }
+        }
+        guard choice.numbersAsStrings else { return }
+        if case .object(var page)? = data["page"] {
+            for key in ["page_num", "page_size", "total"] { page[key] = page[key].map(Self.string) }
+            data["page"] = .object(page)
+        }
+        data["total"] = data["total"].map(Self.string)
+    }
+
+    private func listItem(_ value: JSONValue, _ choice: Choice, _ rng: inout SeededGenerator) -> JSONValue {
+        var result = value
+        if choice.milliseconds { result = Self.scalingTimes(result, keys: Self.listTimeKeys) }
+        if choice.unknownFields, case .object(var members) = result {
+            members["biz_type"] = .int(1_010)
+            result = .object(members)
+        }
+        if choice.idsAsNumbers { result = Self.numberingIDs(result, &rng) }
+        if choice.numbersAsStrings { result = Self.stringifying(result, &rng, keys: Self.listNumericKeys) }
+        return result
+    }
+
+    /// Every member under `keys` (any depth) × 1000.
+    static func scalingTimes(_ value: JSONValue, keys: Set<String>) -> JSONValue {
+        switch value {
+        case .object(let members):
+            var result: [String: JSONValue] = [:]
+            for (key, member) in members { result[key] = keys.contains(key) ? milliseconds(member) : scalingTimes(member, keys: keys) }
+            return .object(result)
+        case .array(let elements): return .array(elements.map { scalingTimes($0, keys: keys) })
+        default: return value
+        }
+    }
+
+    /// Turns, field by field at random, decimal-string ids under ``listIDKeys`` into JSON numbers.
+    static func numberingIDs(_ value: JSONValue, _ rng: inout SeededGenerator) -> JSONValue {
+        switch value {
+        case .object(let members):
+            var result: [String: JSONValue] = [:]
+            for key in members.keys.sorted() {
+                let member = members[key]!
+                if listIDKeys.contains(key), case .string(let text) = member, let number = UInt64(text), String(number) == text {
+                    result[key] = rng.unit() < 0.5 ? .uint(number) : member
+                } else {
+                    result[key] = numberingIDs(member, &rng)
+                }
+            }
+            return .object(result)
+        case .array(let elements): return .array(elements.map { numberingIDs($0, &rng) })
+        default: return value
+        }
     }
 
     private func errorCodes(_ object: inout [String: JSONValue], _ choice: Choice) {
@@ -164,7 +264,7 @@ public struct WireDrift: Sendable, Hashable {
     }
 
     /// Turns, field by field at random, the integers under ``numericKeys`` into decimal strings.
-    static func stringifying(_ value: JSONValue, _ rng: inout SeededGenerator) -> JSONValue {
+    static func stringifying(_ value: JSONValue, _ rng: inout SeededGenerator, keys: Set<String> = numericKeys) -> JSONValue {
         switch value {
         case .object(let members):
             var result: [String: JSONValue] = [:]
@@ -173,14 +273,14 @@ public struct WireDrift: Sendable, Hashable {
                 let member = members[key]!
                 switch member {
                 case .int, .uint:
-                    result[key] = numericKeys.contains(key) && rng.unit() < 0.5 ? string(member) : member
+                    result[key] = keys.contains(key) && rng.unit() < 0.5 ? string(member) : member
                 default:
-                    result[key] = stringifying(member, &rng)
+                    result[key] = stringifying(member, &rng, keys: keys)
                 }
             }
             return .object(result)
         case .array(let elements):
-            return .array(elements.map { stringifying($0, &rng) })
+            return .array(elements.map { stringifying($0, &rng, keys: keys) })
         default:
             return value
         }

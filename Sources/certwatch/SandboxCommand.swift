@@ -50,12 +50,25 @@ struct SandboxCommand: AsyncParsableCommand {
             """)
     var pushURL: String?
 
+    @Option(help: "Share (0…1) of certificate changes that move their order's update_order_time in the order query.")
+    var feedFidelity: Double = 1
+
+    @Option(help: "QPS quota of the order query (订单查询); over it the sandbox answers 2119003.")
+    var orderQueryQPS: Double = 10
+
+    @Option(help: "QPS quota of the verify-record query (验券历史查询); over it the sandbox answers 2119003.")
+    var verifyRecordQueryQPS: Double = 5
+
     @Option(help: "Log level.")
     var logLevel = "info"
 
     func validate() throws {
         if let speed, !(speed > 0 && speed <= 1_000_000) { throw ValidationError("--speed must be > 0 and ≤ 1000000") }
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0…65535") }
+        guard (0...1).contains(feedFidelity) else { throw ValidationError("--feed-fidelity must be 0…1") }
+        for (name, qps) in [("--order-query-qps", orderQueryQPS), ("--verify-record-query-qps", verifyRecordQueryQPS)] {
+            guard qps > 0, qps <= 1_000_000 else { throw ValidationError("\(name) must be > 0 and ≤ 1000000") }
+        }
         guard tokenLifetime > 0, tokenGrace >= 0 else { throw ValidationError("--token-lifetime must be > 0, --token-grace ≥ 0") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
         if let pushURL, !(pushURL.hasPrefix("http://") || pushURL.hasPrefix("https://")) || URL(string: pushURL)?.host == nil {
@@ -75,7 +88,8 @@ struct SandboxCommand: AsyncParsableCommand {
         let clockSpeed = speed ?? loadedScenario?.speed ?? 1
         let configuration = SandboxConfiguration(
             clientKey: clientKey, clientSecret: clientSecret, tokenLifetime: tokenLifetime, tokenGracePeriod: tokenGrace,
-            seed: seed, faults: profile, scenario: loadedScenario)
+            seed: seed, faults: profile, scenario: loadedScenario, orderQueryQPS: orderQueryQPS,
+            verifyRecordQueryQPS: verifyRecordQueryQPS, feedFidelity: feedFidelity)
         let sandbox = DouyinSandbox(configuration: configuration, clock: .system(speed: clockSpeed))
         var logger = Logger(label: "certwatch.sandbox")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
