@@ -20,8 +20,10 @@ extension DouyinClient {
 
     /// Every order of `query`'s window, from `query.pageNum` on, page by page, at most `maxPages`
     /// pages (at least 1). Orders are de-duplicated by `order_id` (a later copy wins, in the place of
-    /// the first). Full pages are followed; a short page ends; an empty page is followed while
-    /// `total` says more remain, at most three in a row (then a warning).
+    /// the first). Full pages are followed (full: as many orders as the smaller of the asked and the
+    /// answered `page_size`, so a page Douyin capped below the asked size is not taken for the last);
+    /// a short page ends; an empty page is followed while `total` says more remain, at most three in
+    /// a row (then a warning).
     ///
     /// Throws ``DouyinAPIError``: any page's error; ``DouyinPagingProblem/tooManyPages(_:)`` when more
     /// remain after `maxPages`; ``DouyinPagingProblem/pageDidNotAdvance(requested:answered:)`` when
@@ -46,7 +48,8 @@ extension DouyinClient {
             for order in page.orders where orders.add(order, id: order.orderID) { fresh += 1 }
             guard
                 let next = try loop.nextPage(
-                    requested: request.pageNum, size: request.pageSize, answered: page.pageNum, count: page.orders.count,
+                    requested: request.pageNum, size: min(request.pageSize, page.pageSize ?? request.pageSize),
+                    answered: page.pageNum, count: page.orders.count,
                     fresh: fresh, seen: orders.count, total: page.total, logid: logid)
             else { break }
             request.pageNum = next

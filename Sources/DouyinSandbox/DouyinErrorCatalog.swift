@@ -8,11 +8,12 @@ public enum DouyinErrorCatalog {
     public static let unknown: Int64 = 2_100_001
     /// 2100004 系统繁忙 (fault `busy`).
     public static let busy: Int64 = 2_100_004
-    /// 2100005 参数不合法: neither or both of `order_id` / `encrypted_code`.
+    /// 2100005 参数不合法: neither or both of `order_id` / `encrypted_code`; for the list APIs a
+    /// missing `account_id` (`cursor`, `size`) or a value out of range, named in `sub_description`.
     public static let invalidParameter: Int64 = 2_100_005
     /// 2190002 access_token无效: missing, unknown or malformed `access-token`.
     public static let invalidToken: Int64 = 2_190_002
-    /// 2190004 应用未获得该能力.
+    /// 2190004 应用未获得该能力: the app's scope for the API is revoked (`POST /sandbox/scopes/{api}/revoke`).
     public static let noCapability: Int64 = 2_190_004
     /// 2190008 access_token过期: expired (or replaced and past its grace period, or fault `token_expired`).
     public static let tokenExpired: Int64 = 2_190_008
@@ -22,9 +23,10 @@ public enum DouyinErrorCatalog {
     public static let orderNotFound: Int64 = 2_119_001
     /// 2119002 系统繁忙 (fault `system_busy`).
     public static let systemBusy: Int64 = 2_119_002
-    /// 2119003 请求太过频繁: the QPS token bucket of the fault profile is empty.
+    /// 2119003 请求太过频繁: the API's QPS token bucket is empty (the certificate query's from the
+    /// fault profile, each list API's from ``SandboxConfiguration``).
     public static let tooFrequent: Int64 = 2_119_003
-    /// 2119005 应用未获商家授权.
+    /// 2119005 应用未获商家授权: the merchant account is deauthorized (`POST /sandbox/accounts/{account_id}/deauthorize`).
     public static let notAuthorized: Int64 = 2_119_005
     /// 5000001 服务器打瞌睡了.
     public static let serverSleepy: Int64 = 5_000_001

@@ -40,4 +40,22 @@ extension ClientTokenProviderTests {
             #expect(stub.count == 2)
         }
     }
+
+    @Test("a page Douyin capped below the asked page_size is not taken for the last one")
+    func cappedPageSize() async throws {
+        let stub = TokenStub()
+        let router = Router()
+        stub.install(on: router)
+        router.get(RouterPath(DouyinListAPI.orderQueryPath)) { request, _ -> Response in
+            let page = Int(request.uri.queryParameters["page_num"] ?? "1") ?? 1
+            let ids = page == 1 ? ["1", "2"] : page == 2 ? ["3"] : []
+            let orders = ids.map { #"{"order_id":"\#($0)","certificate":[]}"# }.joined(separator: ",")
+            return TokenStub.json(#"{"data":{"orders":[\#(orders)],"page":{"page_num":\#(page),"page_size":2,"total":3}},"extra":{"logid":"L\#(page)"}}"#)
+        }
+        try await withClient(router) { client async throws in
+            let all = try await client.allOrders(OrderQuery(accountID: "acc"))
+            #expect(all.orders.map(\.orderID) == ["1", "2", "3"])
+            #expect(all.pages == 2 && all.warnings.isEmpty && all.logid == "L2")
+        }
+    }
 }
