@@ -16,7 +16,8 @@ import ServiceLifecycle
 ///
 /// 1. ``Options/inputs`` (the demo's merchant backend and Douyin pusher): nothing new comes in;
 /// 2. the HTTP server (`http-server`): stops accepting, finishes the requests in flight;
-/// 3. the ``watcher``: the polls in flight complete, and their events and deliveries commit;
+/// 3. the ``accounts`` monitor (feed and sweep runs in flight complete), then the ``watcher``: the
+///    polls in flight complete, and their events and deliveries commit;
 /// 4. the ``ruleReloader``, the ``groupFlusher`` and the ``retention`` pass;
 /// 5. the ``dispatcher``: it delivers until everything before it has stopped, then finishes
 ///    the deliveries in flight and records them. What is still pending waits in the outbox for
@@ -88,6 +89,8 @@ public struct CertWatchServices: Sendable {
     public let outbox: Outbox
     /// Polls due watches.
     public let watcher: Watcher
+    /// The merchant accounts' change feed and sweep.
+    public let accounts: AccountMonitor
     /// Sends deliveries to the sinks.
     public let dispatcher: Dispatcher
     /// Sends group summaries when they are due.
@@ -163,6 +166,11 @@ public struct CertWatchServices: Sendable {
         let watcher = Watcher(
             store: store, client: client, clock: clock, configuration: configuration.watcher,
             logger: makeLogger("certwatch.watcher"), onAppend: { bus.publish($0) }, route: outbox.router)
+        let accounts = AccountMonitor(
+            store: store, client: client, clock: clock, orderQPS: configuration.quotas.orderQuery,
+            verifyRecordQPS: configuration.quotas.verifyRecordQuery, api: configuration.push.api,
+            fileAccounts: configuration.accounts.accounts, route: outbox.router, onAppend: { bus.publish($0) },
+            onHint: { watcher.hintTaken() }, logger: makeLogger("certwatch.accounts"))
         let push: DouyinPushIntake? =
             configuration.push.enabled
             ? DouyinPushIntake(
@@ -174,7 +182,8 @@ public struct CertWatchServices: Sendable {
             store: store, clock: clock, policy: configuration.watcher.policy, apiKeys: configuration.apiKeys,
             bodyLimit: configuration.bodyLimit, bus: bus,
             registry: options.registry, watcher: watcher, openAPIDocument: OpenAPIDocument.text, push: push,
-            dispatcher: dispatcher, outbox: outbox, console: configuration.console)
+            dispatcher: dispatcher, outbox: outbox, console: configuration.console,
+            accountsChanged: { accounts.accountsChanged() })
         let onServerRunning = options.onServerRunning
         let server = Application(
             responder: api.makeResponder(), configuration: .init(address: .hostname(host, port: port), serverName: "certwatch"),
@@ -186,7 +195,7 @@ public struct CertWatchServices: Sendable {
             store: store, policy: configuration.retention, clock: clock, interval: options.retentionInterval,
             logger: makeLogger("certwatch.retention"))
         let heartbeat = ReplicaHeartbeat(
-            store: store, budget: watcher.budget, clock: clock, interval: ReplicaHeartbeat.interval(requestTimeout: Double(client.requestTimeout.components.seconds)),
+            store: store, budget: watcher.budget, listBudgets: [accounts.orderBudget, accounts.verifyRecordBudget], clock: clock, interval: ReplicaHeartbeat.interval(requestTimeout: Double(client.requestTimeout.components.seconds)),
             logger: makeLogger("certwatch.replicas"))
         let groupFlusher = GroupFlusher(
             store: store, outbox: outbox, clock: clock, interval: options.groupCheckInterval, wake: { dispatcher.wakeUp() },
@@ -199,7 +208,8 @@ public struct CertWatchServices: Sendable {
         let services =
             [
                 named(heartbeat, "replica-heartbeat"), named(dispatcher, "dispatcher"), named(retention, "retention"), named(groupFlusher, "group-flusher"),
-                named(ruleReloader, "rule-reloader"), named(watcher, "watcher"), named(server, "http-server"),
+                named(ruleReloader, "rule-reloader"), named(watcher, "watcher"), named(accounts, "account-monitor"),
+                named(server, "http-server"),
             ] + options.inputs
         var groupConfiguration = ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
@@ -212,6 +222,7 @@ public struct CertWatchServices: Sendable {
         self.bus = bus
         self.outbox = outbox
         self.watcher = watcher
+        self.accounts = accounts
         self.dispatcher = dispatcher
         self.groupFlusher = groupFlusher
         self.retention = retention

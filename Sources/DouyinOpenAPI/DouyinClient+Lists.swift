@@ -29,8 +29,11 @@ extension DouyinClient {
     /// remain after `maxPages`; ``DouyinPagingProblem/pageDidNotAdvance(requested:answered:)`` when
     /// Douyin answers another page than asked, or a page of orders already read (all class `retry`).
     /// A `total` that disagrees with what the pages held is a warning.
+    /// - Parameter beforePage: awaited before each page's request (the caller's quota: a token per page).
     /// - Returns: the orders, how many pages were read, every warning, the last page's `logid`.
-    public func allOrders(_ query: OrderQuery, maxPages: Int = 100) async throws(DouyinAPIError) -> (
+    public func allOrders(
+        _ query: OrderQuery, maxPages: Int = 100, beforePage: @Sendable () async throws -> Void = {}
+    ) async throws(DouyinAPIError) -> (
         orders: [DouyinOrder], pages: Int, warnings: [DouyinDecodeWarning], logid: String?
     ) {
         var loop = PageLoop(maxPages: maxPages)
@@ -40,6 +43,7 @@ extension DouyinClient {
         var total: Int?
         var logid: String?
         while true {
+            try await Self.pace(beforePage)
             let page = try await queryOrders(request)
             logid = page.logid ?? logid
             warnings += page.warnings
@@ -67,8 +71,11 @@ extension DouyinClient {
     /// Throws ``DouyinAPIError``: any page's error; ``DouyinPagingProblem/tooManyPages(_:)`` when more
     /// remain after `maxPages`; ``DouyinPagingProblem/repeatedCursor(_:)`` when a page ends on a cursor
     /// already asked for (all class `retry`). A `total` that disagrees with what the pages held is a warning.
+    /// - Parameter beforePage: awaited before each page's request (the caller's quota: a token per page).
     /// - Returns: the records, how many pages were read, every warning, the last page's `logid`.
-    public func allVerifyRecords(_ query: VerifyRecordQuery, maxPages: Int = 100) async throws(DouyinAPIError) -> (
+    public func allVerifyRecords(
+        _ query: VerifyRecordQuery, maxPages: Int = 100, beforePage: @Sendable () async throws -> Void = {}
+    ) async throws(DouyinAPIError) -> (
         records: [VerifyHistoryRecord], pages: Int, warnings: [DouyinDecodeWarning], logid: String?
     ) {
         var loop = PageLoop(maxPages: maxPages)
@@ -78,6 +85,7 @@ extension DouyinClient {
         var total: Int?
         var logid: String?
         while true {
+            try await Self.pace(beforePage)
             let page = try await queryVerifyRecords(request)
             logid = page.logid ?? logid
             warnings += page.warnings
@@ -92,5 +100,15 @@ extension DouyinClient {
         }
         warnings += loop.finish(total: total, collected: records.count, path: "data.total")
         return (records.items, loop.pages, warnings, logid)
+    }
+
+    /// Runs a page loop's `beforePage` (the caller's quota: it waits for a token). Its error — a
+    /// cancellation — ends the loop as a `retry` error.
+    static func pace(_ beforePage: @Sendable () async throws -> Void) async throws(DouyinAPIError) {
+        do {
+            try await beforePage()
+        } catch {
+            throw DouyinAPIError(errorClass: .retry, source: .transport, detail: "stopped before the next page: \(error)")
+        }
     }
 }

@@ -25,7 +25,7 @@ struct CertWatchServicesTests {
             try await services.shutdown()
             #expect(
                 services.shutdownOrder == [
-                    "backend", "http-server", "watcher", "rule-reloader", "group-flusher", "retention", "dispatcher", "replica-heartbeat",
+                    "backend", "http-server", "account-monitor", "watcher", "rule-reloader", "group-flusher", "retention", "dispatcher", "replica-heartbeat",
                 ])
         }
     }
@@ -45,7 +45,7 @@ struct CertWatchServicesTests {
                 douyin.release()
                 try await tasks.waitForAll()
             }
-            #expect(rig.log.triggered == ["http-server", "watcher", "rule-reloader", "group-flusher", "retention", "dispatcher", "replica-heartbeat"])
+            #expect(rig.log.triggered == ["http-server", "account-monitor", "watcher", "rule-reloader", "group-flusher", "retention", "dispatcher", "replica-heartbeat"])
             #expect(rig.log.finished == rig.log.triggered)
             // The documented example's certificates were discovered, each event with its delivery.
             let events = try await rig.services.store.events(after: 0, type: nil, orderID: nil, limit: 10_000)
