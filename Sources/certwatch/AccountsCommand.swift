@@ -13,7 +13,7 @@ struct AccountsCommand: AsyncParsableCommand {
             A merchant account's change feed (the order query by update time, every 15 s) and sweep \
             (orders created and verifications recorded, every 5 min) find every change Douyin records for \
             it, registered or not. A running serve picks up changes within a second (POST /v1/accounts) \
-            or at its next look (this command, at most 60 s).
+            or within 5 s (this command).
             """,
         subcommands: [Add.self, List.self, Show.self, Remove.self])
 

@@ -96,7 +96,8 @@ public final class AccountMonitor: Service {
                 logger.error("cannot read the accounts", metadata: ["error": "\(error)"])
                 next = clock.unixNow + 5
             }
-            let wait = max(0.05, min(60, next.map { Double($0) - clock.now() } ?? 60))
+            // At least every 5 s: accounts saved by another process (the CLI, another replica) start soon.
+            let wait = max(0.05, min(5, next.map { Double($0) - clock.now() } ?? 5))
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.changed.wait(after: generation) }
                 group.addTask { try? await self.clock.sleep(seconds: wait) }
