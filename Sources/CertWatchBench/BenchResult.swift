@@ -2,46 +2,46 @@ import DouyinOpenAPI
 import Foundation
 
 /// One benchmark's output: named figures (for `--json`) and the human-readable lines.
-public struct BenchResult: Sendable {
+package struct BenchResult: Sendable {
     /// The benchmark name (`http-ceiling`, `poll-pipeline`, …).
-    public var name: String
+    package var name: String
     /// Figures by key, in insertion order; units are in the key (`_per_s`, `_ms`, `_bytes`, `_s`, ratios bare).
-    public var figures: [(key: String, value: Double)] = []
+    package var figures: [(key: String, value: Double)] = []
     /// Lines printed for people.
-    public var lines: [String] = []
+    package var lines: [String] = []
 
     /// An empty result named `name`.
-    public init(name: String) { self.name = name }
+    package init(name: String) { self.name = name }
 
     /// Adds a figure.
-    public mutating func add(_ key: String, _ value: Double) { figures.append((key, value)) }
+    package mutating func add(_ key: String, _ value: Double) { figures.append((key, value)) }
 
     /// Adds a line of text.
-    public mutating func say(_ line: String) { lines.append(line) }
+    package mutating func say(_ line: String) { lines.append(line) }
 
     /// The figures as a JSON object text (keys in insertion order; non-finite numbers as `null`).
-    public func jsonObject() -> String {
+    package func jsonObject() -> String {
         let body = figures.map { "\(BenchJSON.quote($0.key)): \(BenchJSON.number($0.value))" }.joined(separator: ", ")
         return "{\(body)}"
     }
 }
 
 /// Minimal JSON writing that keeps key order (Foundation's encoder sorts or scrambles it).
-public enum BenchJSON {
+package enum BenchJSON {
     /// A JSON string literal (``JSONValue``'s writer).
-    public static func quote(_ text: String) -> String {
+    package static func quote(_ text: String) -> String {
         String(decoding: JSONValue.string(text).encoded(), as: UTF8.self)
     }
 
     /// A JSON number (`null` when not finite; integers without a fraction).
-    public static func number(_ value: Double) -> String {
+    package static func number(_ value: Double) -> String {
         guard value.isFinite else { return "null" }
         if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
         return String(format: "%.6g", value)
     }
 
     /// One JSON object holding each result under its name, plus `machine`.
-    public static func document(_ results: [BenchResult], machine: MachineInfo) -> String {
+    package static func document(_ results: [BenchResult], machine: MachineInfo) -> String {
         var parts = ["\"machine\": \(machine.jsonObject())"]
         parts += results.map { "\(quote($0.name)): \($0.jsonObject())" }
         return "{\n  " + parts.joined(separator: ",\n  ") + "\n}"
@@ -49,26 +49,26 @@ public enum BenchJSON {
 }
 
 /// Timing, statistics and process helpers shared by the benchmarks.
-public enum BenchSupport {
+package enum BenchSupport {
     /// Seconds in a `Duration` (``Swift/Duration/inSeconds``).
-    public static func seconds(_ duration: Duration) -> Double { duration.inSeconds }
+    package static func seconds(_ duration: Duration) -> Double { duration.inSeconds }
 
     /// Seconds taken by `body`.
-    public static func time(_ body: () throws -> Void) rethrows -> Double {
+    package static func time(_ body: () throws -> Void) rethrows -> Double {
         let start = ContinuousClock.now
         try body()
         return seconds(ContinuousClock.now - start)
     }
 
     /// Seconds taken by `body`.
-    public static func time(_ body: () async throws -> Void) async rethrows -> Double {
+    package static func time(_ body: () async throws -> Void) async rethrows -> Double {
         let start = ContinuousClock.now
         try await body()
         return seconds(ContinuousClock.now - start)
     }
 
     /// CPU time (user + system) this process has used so far, seconds (`getrusage`); 0 when unavailable.
-    public static func cpuSeconds() -> Double {
+    package static func cpuSeconds() -> Double {
         var usage = rusage()
         #if os(Linux)
         let who = __rusage_who_t(RUSAGE_SELF.rawValue)
@@ -81,21 +81,21 @@ public enum BenchSupport {
     }
 
     /// CPU time of the calling thread so far, seconds (`CLOCK_THREAD_CPUTIME_ID`); 0 where unavailable.
-    public static func threadCPUSeconds() -> Double {
+    package static func threadCPUSeconds() -> Double {
         var spec = timespec()
         guard clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spec) == 0 else { return 0 }
         return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
     }
 
     /// The `p`-quantile (0…1, nearest rank) of `values`; NaN when empty.
-    public static func percentile(_ sorted: [Double], _ p: Double) -> Double {
+    package static func percentile(_ sorted: [Double], _ p: Double) -> Double {
         guard !sorted.isEmpty else { return .nan }
         let rank = Int((p * Double(sorted.count)).rounded(.up)) - 1
         return sorted[min(max(rank, 0), sorted.count - 1)]
     }
 
     /// The resident set size of this process (`VmRSS` of /proc/self/status), bytes; 0 when unreadable.
-    public static func residentBytes(pid: Int32? = nil) -> Double {
+    package static func residentBytes(pid: Int32? = nil) -> Double {
         let path = "/proc/\(pid.map(String.init) ?? "self")/status"
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return 0 }
         for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
@@ -106,19 +106,19 @@ public enum BenchSupport {
     }
 
     /// A fresh temporary directory for a benchmark's database files.
-    public static func temporaryDirectory(_ name: String) throws -> URL {
+    package static func temporaryDirectory(_ name: String) throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("certwatch-bench-\(name)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
 
     /// Size of a file in bytes (0 when missing).
-    public static func fileSize(_ path: String) -> Double {
+    package static func fileSize(_ path: String) -> Double {
         ((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? NSNumber)?.doubleValue ?? 0
     }
 
     /// `1234567` → `1.23M`, for compact text.
-    public static func compact(_ value: Double) -> String {
+    package static func compact(_ value: Double) -> String {
         if !value.isFinite { return "n/a" }
         if abs(value) >= 1e6 { return String(format: "%.2fM", value / 1e6) }
         if abs(value) >= 1e4 { return String(format: "%.1fk", value / 1e3) }
@@ -127,16 +127,16 @@ public enum BenchSupport {
 }
 
 /// The machine a run happened on.
-public struct MachineInfo: Sendable {
+package struct MachineInfo: Sendable {
     /// Online processors (`nproc`).
-    public var processors: Int
+    package var processors: Int
     /// `model name` of /proc/cpuinfo.
-    public var cpuModel: String
+    package var cpuModel: String
     /// The compiler that built this binary.
-    public var swiftVersion: String
+    package var swiftVersion: String
 
     /// Reads the current machine.
-    public static func current() -> MachineInfo {
+    package static func current() -> MachineInfo {
         let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
         let model = cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }
             .map { $0.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "" } ?? "unknown"
@@ -152,10 +152,10 @@ public struct MachineInfo: Sendable {
     }
 
     /// One line for people.
-    public var description: String { "\(processors) cores · \(cpuModel) · Swift \(swiftVersion) · release build expected" }
+    package var description: String { "\(processors) cores · \(cpuModel) · Swift \(swiftVersion) · release build expected" }
 
     /// As a JSON object.
-    public func jsonObject() -> String {
+    package func jsonObject() -> String {
         "{\"processors\": \(processors), \"cpu_model\": \(BenchJSON.quote(cpuModel)), \"swift\": \(BenchJSON.quote(swiftVersion))}"
     }
 }

@@ -2,19 +2,19 @@ import CertWatch
 import Foundation
 
 /// Runs the named benchmarks in order; poll-pipeline and delivery get the http-ceiling of the same run.
-public enum BenchSuite {
+package enum BenchSuite {
     /// Benchmark names, in the order `all` runs them.
-    public static let names = ["http-ceiling", "poll-pipeline", "delivery", "schedule-efficiency", "scale", "micro"]
+    package static let names = ["http-ceiling", "poll-pipeline", "delivery", "schedule-efficiency", "scale", "micro"]
 
     /// What `scale` measures beyond its defaults.
-    public struct ScaleOptions: Sendable {
+    package struct ScaleOptions: Sendable {
         /// Watch counts to measure (default: 100,000 and 1,000,000; `--quick`: 100,000).
-        public var sizes: [Int]?
+        package var sizes: [Int]?
         /// A PostgreSQL database to measure beside SQLite (a fresh schema per size, dropped after).
-        public var postgres: PostgresLocation?
+        package var postgres: PostgresLocation?
 
         /// Options for `scale`: `sizes` (`nil`: the defaults) and a PostgreSQL database.
-        public init(sizes: [Int]? = nil, postgres: PostgresLocation? = nil) {
+        package init(sizes: [Int]? = nil, postgres: PostgresLocation? = nil) {
             self.sizes = sizes
             self.postgres = postgres
         }
@@ -24,7 +24,7 @@ public enum BenchSuite {
     /// `scale` sets the scale benchmark's sizes and PostgreSQL database. `report` receives each
     /// result as soon as it is ready. Throws ``BenchSuiteError`` for an unknown name and the
     /// benchmarks' own errors (``PostgresStoreError`` for an unusable PostgreSQL database).
-    public static func run(_ name: String, quick: Bool, scale: ScaleOptions = ScaleOptions(), report: (BenchResult) -> Void)
+    package static func run(_ name: String, quick: Bool, scale: ScaleOptions = ScaleOptions(), report: (BenchResult) -> Void)
         async throws -> [BenchResult]
     {
         let selected = name == "all" ? names : [name]
@@ -80,11 +80,11 @@ public enum BenchSuite {
 }
 
 /// Failures of ``BenchSuite``.
-public enum BenchSuiteError: Error, Sendable, CustomStringConvertible {
+package enum BenchSuiteError: Error, Sendable, CustomStringConvertible {
     /// Not `all` nor a benchmark name.
     case unknown(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .unknown(let name): "unknown benchmark '\(name)'; one of: all, \(BenchSuite.names.joined(separator: ", "))"
         }

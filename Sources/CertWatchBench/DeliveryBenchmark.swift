@@ -5,35 +5,35 @@ import Foundation
 import Logging
 
 /// What ``DeliveryBenchmark/run(count:concurrency:)`` measured.
-public struct DeliveryBenchmarkResult: Sendable, CustomStringConvertible {
+package struct DeliveryBenchmarkResult: Sendable, CustomStringConvertible {
     /// Deliveries (and raw POSTs) made.
-    public var count: Int
+    package var count: Int
     /// In-flight limit used for both.
-    public var concurrency: Int
+    package var concurrency: Int
     /// Time to append the events with their deliveries (one transaction), seconds.
-    public var enqueueSeconds: Double
+    package var enqueueSeconds: Double
     /// Time for the dispatcher to drain the outbox (signed, recorded), seconds.
-    public var outboxSeconds: Double
+    package var outboxSeconds: Double
     /// Time for the same HTTP client to make `count` raw POSTs of a pre-built signed request, seconds.
-    public var rawSeconds: Double
+    package var rawSeconds: Double
     /// Requests the receiver saw (deliveries + raw POSTs).
-    public var received: Int
+    package var received: Int
     /// CPU time (user + system) of the whole process — dispatcher, HTTP client, receiver, SQLite —
     /// while the outbox drained, seconds.
-    public var outboxCPUSeconds: Double = 0
+    package var outboxCPUSeconds: Double = 0
     /// CPU time of the process during the raw POSTs, seconds.
-    public var rawCPUSeconds: Double = 0
+    package var rawCPUSeconds: Double = 0
 
     /// Durable-outbox deliveries per second.
-    public var deliveriesPerSecond: Double { Double(count) / outboxSeconds }
+    package var deliveriesPerSecond: Double { Double(count) / outboxSeconds }
     /// Raw POSTs per second.
-    public var rawPostsPerSecond: Double { Double(count) / rawSeconds }
+    package var rawPostsPerSecond: Double { Double(count) / rawSeconds }
     /// Process CPU per delivery, microseconds (steadier than the rates on a shared machine).
-    public var outboxCPUMicroseconds: Double { outboxCPUSeconds / Double(count) * 1e6 }
+    package var outboxCPUMicroseconds: Double { outboxCPUSeconds / Double(count) * 1e6 }
     /// Process CPU per raw POST, microseconds.
-    public var rawCPUMicroseconds: Double { rawCPUSeconds / Double(count) * 1e6 }
+    package var rawCPUMicroseconds: Double { rawCPUSeconds / Double(count) * 1e6 }
 
-    public var description: String {
+    package var description: String {
         String(
             format:
                 "%d deliveries, concurrency %d: outbox %.0f deliveries/s (%.2fs, enqueue %.2fs, %.0f µs CPU each) · raw POST %.0f/s (%.2fs, %.0f µs CPU each) · outbox/raw %.0f%%",
@@ -45,10 +45,10 @@ public struct DeliveryBenchmarkResult: Sendable, CustomStringConvertible {
 /// Measures delivery throughput to a local receiver in one run: the durable outbox (claim, sign,
 /// POST, record every attempt in SQLite) next to raw POSTs of the same HTTP client to the same
 /// receiver. Used by `certwatch deliveries bench`.
-public enum DeliveryBenchmark {
+package enum DeliveryBenchmark {
     /// Runs the benchmark with `count` events (distinct certificates) and `concurrency` in flight.
     /// `databasePath` nil: a temporary file. Throws store and server errors.
-    public static func run(count: Int = 2000, concurrency: Int = 8, databasePath: String? = nil) async throws
+    package static func run(count: Int = 2000, concurrency: Int = 8, databasePath: String? = nil) async throws
         -> DeliveryBenchmarkResult
     {
         let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -115,7 +115,7 @@ public enum DeliveryBenchmark {
 
     /// `count` distinct `certificate.verified` events of one watch each (`tag` keeps ids distinct
     /// between runs on the same database), at Unix second `time`.
-    public static func sampleEvents(count: Int, tag: String, time: Int64) -> [CertWatchEvent] {
+    package static func sampleEvents(count: Int, tag: String, time: Int64) -> [CertWatchEvent] {
         (0..<count).map { index in
             let watch = WatchInfo(id: "w_\(tag)_\(index)", orderID: "\(tag)-\(index)")
             return CertWatchEvent(

@@ -4,19 +4,19 @@ import Foundation
 
 /// Delivery throughput (``DeliveryBenchmark``: durable outbox → signed webhook → local receiver)
 /// and SQLite event commits per second at several batch sizes (``EventLog/append(_:)``).
-public enum DeliveryThroughputBenchmark {
+package enum DeliveryThroughputBenchmark {
     /// Event commit rate at one batch size.
-    public struct Commit: Sendable {
+    package struct Commit: Sendable {
         /// Events per transaction.
-        public var batch: Int
+        package var batch: Int
         /// Events appended.
-        public var events: Int
+        package var events: Int
         /// Events committed per second.
-        public var eventsPerSecond: Double
+        package var eventsPerSecond: Double
     }
 
     /// Runs the outbox benchmark with `count` deliveries at `concurrency`, then the commit rates.
-    public static func run(count: Int, concurrency: Int, commitEvents: Int) async throws -> (DeliveryBenchmarkResult, [Commit]) {
+    package static func run(count: Int, concurrency: Int, commitEvents: Int) async throws -> (DeliveryBenchmarkResult, [Commit]) {
         let delivery = try await DeliveryBenchmark.run(count: count, concurrency: concurrency)
         let directory = try BenchSupport.temporaryDirectory("events")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -37,7 +37,7 @@ public enum DeliveryThroughputBenchmark {
     }
 
     /// The benchmark as a printable result; `postCeiling` is the POST rate at the same concurrency.
-    public static func result(_ delivery: DeliveryBenchmarkResult, _ commits: [Commit], postCeiling: Double?) -> BenchResult {
+    package static func result(_ delivery: DeliveryBenchmarkResult, _ commits: [Commit], postCeiling: Double?) -> BenchResult {
         var result = BenchResult(name: "delivery")
         let ratio = postCeiling.map { delivery.deliveriesPerSecond / $0 } ?? .nan
         let rawRatio = delivery.deliveriesPerSecond / delivery.rawPostsPerSecond

@@ -10,30 +10,30 @@ import NIOCore
 /// Loopback request rate of the project's HTTP client (AsyncHTTPClient configured as
 /// `DouyinClient.makeHTTPClient` does) against a trivial in-process Hummingbird handler: the limit
 /// the poll pipeline and delivery are measured against.
-public enum HTTPCeilingBenchmark {
+package enum HTTPCeilingBenchmark {
     /// One measured level.
-    public struct Level: Sendable {
+    package struct Level: Sendable {
         /// `GET` or `POST`.
-        public var method: String
+        package var method: String
         /// Requests in flight.
-        public var concurrency: Int
+        package var concurrency: Int
         /// Requests made.
-        public var requests: Int
+        package var requests: Int
         /// Requests per second.
-        public var requestsPerSecond: Double
+        package var requestsPerSecond: Double
         /// Median latency, milliseconds.
-        public var p50Milliseconds: Double
+        package var p50Milliseconds: Double
         /// 99th-percentile latency, milliseconds.
-        public var p99Milliseconds: Double
+        package var p99Milliseconds: Double
         /// Mean response body, bytes.
-        public var meanBodyBytes: Double = 0
+        package var meanBodyBytes: Double = 0
     }
 
     /// A small JSON body of the size of a typical webhook event (≈ 1 KiB), posted by the POST levels.
     static let postBody = ByteBuffer(string: "{\"event\":\"" + String(repeating: "x", count: 1000) + "\"}")
 
     /// Measures GET and POST at each concurrency with `requests(concurrency)` requests.
-    public static func run(concurrencies: [Int] = [1, 8, 64], requests: @Sendable (Int) -> Int) async throws -> [Level] {
+    package static func run(concurrencies: [Int] = [1, 8, 64], requests: @Sendable (Int) -> Int) async throws -> [Level] {
         let router = Router()
         router.get("/get") { _, _ in "{\"ok\":true}" }
         router.post("/post") { request, _ -> HTTPResponse.Status in
@@ -139,7 +139,7 @@ public enum HTTPCeilingBenchmark {
     }
 
     /// The benchmark as a printable result.
-    public static func result(_ levels: [Level]) -> BenchResult {
+    package static func result(_ levels: [Level]) -> BenchResult {
         var result = BenchResult(name: "http-ceiling")
         result.say("raw loopback rate of the project's HTTP client (AsyncHTTPClient, DouyinClient settings) vs a trivial Hummingbird handler")
         for level in levels {
@@ -159,7 +159,7 @@ public enum HTTPCeilingBenchmark {
 }
 
 /// Failures of ``HTTPCeilingBenchmark``.
-public enum HTTPCeilingError: Error, Sendable {
+package enum HTTPCeilingError: Error, Sendable {
     /// The handler answered outside 2xx.
     case status(Int)
     /// The server stopped before listening.

@@ -4,12 +4,12 @@ import Foundation
 
 /// Pure hot paths: the differ (snapshots/s), rule evaluation with 100 rules (events/s) and
 /// decoding of the documented example response (responses/s).
-public enum MicroBenchmark {
+package enum MicroBenchmark {
     /// Where the documented example lives, relative to the repository root (the current directory).
-    public static let fixturePath = "Tests/DouyinOpenAPITests/Fixtures/compre_retail_query_ok.json"
+    package static let fixturePath = "Tests/DouyinOpenAPITests/Fixtures/compre_retail_query_ok.json"
 
     /// Runs each for about `seconds` seconds. Throws ``MicroBenchmarkError`` when the fixture is missing.
-    public static func run(seconds: Double = 1.5) throws -> BenchResult {
+    package static func run(seconds: Double = 1.5) throws -> BenchResult {
         guard let body = FileManager.default.contents(atPath: fixturePath) else {
             throw MicroBenchmarkError.fixtureMissing(FileManager.default.currentDirectoryPath + "/" + fixturePath)
         }
@@ -80,11 +80,11 @@ public enum MicroBenchmark {
 }
 
 /// Failures of ``MicroBenchmark``.
-public enum MicroBenchmarkError: Error, Sendable, CustomStringConvertible {
+package enum MicroBenchmarkError: Error, Sendable, CustomStringConvertible {
     /// The documented example is not at the expected path.
     case fixtureMissing(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .fixtureMissing(let path): "the documented example is missing at \(path); run from the repository root"
         }

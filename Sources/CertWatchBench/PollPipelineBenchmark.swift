@@ -8,38 +8,38 @@ import Logging
 
 /// Polls per second of the real ``Watcher`` (claim, HTTP query, decode, diff, one commit per poll)
 /// against the in-process sandbox with its QPS limit lifted.
-public enum PollPipelineBenchmark {
+package enum PollPipelineBenchmark {
     /// One measured pass.
-    public struct Pass: Sendable {
+    package struct Pass: Sendable {
         /// What the pass was (`first sight`: every certificate new; `re-poll`: unchanged certificates).
-        public var kind: String
+        package var kind: String
         /// Watcher workers.
-        public var concurrency: Int
+        package var concurrency: Int
         /// Polls made.
-        public var polls: Int
+        package var polls: Int
         /// Events appended.
-        public var events: Int
+        package var events: Int
         /// Wall time, seconds.
-        public var seconds: Double
+        package var seconds: Double
         /// CPU time of the whole process (watcher, sandbox, HTTP on both sides) during the pass, seconds.
-        public var cpuSeconds: Double = .nan
+        package var cpuSeconds: Double = .nan
         /// Polls per second.
-        public var pollsPerSecond: Double { Double(polls) / seconds }
+        package var pollsPerSecond: Double { Double(polls) / seconds }
         /// CPU milliseconds per poll (both ends of the loopback included).
-        public var cpuMillisecondsPerPoll: Double { cpuSeconds / Double(polls) * 1000 }
+        package var cpuMillisecondsPerPoll: Double { cpuSeconds / Double(polls) * 1000 }
         /// CPU milliseconds per raw sandbox GET (both ends included).
-        public var cpuMillisecondsPerSandboxGet: Double = .nan
+        package var cpuMillisecondsPerSandboxGet: Double = .nan
         /// Raw GETs of the same sandbox query (same client, token and concurrency; bodies read, not
         /// decoded) per second: what loopback HTTP and the in-process sandbox allow for these bodies.
-        public var sandboxGetsPerSecond: Double = .nan
+        package var sandboxGetsPerSecond: Double = .nan
         /// Mean response body of those GETs, bytes.
-        public var bodyBytes: Double = .nan
+        package var bodyBytes: Double = .nan
     }
 
     /// Registers `watches` orders (the sandbox's random mix, seeded) and runs the watcher's workers
     /// until every watch was polled once, for each `(kind, concurrency)` in `passes`; the first pass
     /// sees every certificate for the first time, later passes re-poll (all made due again).
-    public static func run(watches: Int = 10_000, concurrencies: [Int] = [8, 64]) async throws -> [Pass] {
+    package static func run(watches: Int = 10_000, concurrencies: [Int] = [8, 64]) async throws -> [Pass] {
         let clock = SystemWallClock()
         let start = clock.unixNow
         let sandbox = DouyinSandbox(configuration: SandboxConfiguration(faults: FaultProfile()))
@@ -167,7 +167,7 @@ public enum PollPipelineBenchmark {
     }
 
     /// The benchmark as a printable result; `ceiling` gives GET requests/s at a concurrency.
-    public static func result(_ passes: [Pass], ceiling: (Int) -> Double?) -> BenchResult {
+    package static func result(_ passes: [Pass], ceiling: (Int) -> Double?) -> BenchResult {
         var result = BenchResult(name: "poll-pipeline")
         result.say("real Watcher (claim → GET sandbox → decode → diff → commit) over loopback, sandbox QPS limit lifted")
         for pass in passes {

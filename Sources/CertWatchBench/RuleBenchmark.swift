@@ -4,25 +4,25 @@ import Foundation
 
 /// Measures rule evaluation throughput: `ruleCount` realistic rules (type filters, label and amount
 /// conditions, string functions, a regex, a template every tenth rule), routing `events` events.
-public enum RuleBenchmark {
+package enum RuleBenchmark {
     /// The result of a run.
-    public struct Result: Sendable {
+    package struct Result: Sendable {
         /// Events routed per second.
-        public var eventsPerSecond: Double
+        package var eventsPerSecond: Double
         /// Total deliveries decided (to keep the work observable).
-        public var deliveries: Int
+        package var deliveries: Int
         /// Wall time of the routing loop, seconds.
-        public var seconds: Double
+        package var seconds: Double
         /// Rules in the set.
-        public var ruleCount: Int
+        package var ruleCount: Int
         /// Events routed per second of this thread's CPU time (stable on a busy machine).
-        public var eventsPerCPUSecond: Double = 0
+        package var eventsPerCPUSecond: Double = 0
         /// Why the generated rules did not load (a bug), if they did not.
-        public var loadError: String? = nil
+        package var loadError: String? = nil
     }
 
     /// The generated rule file text.
-    public static func rulesYAML(ruleCount: Int) -> String {
+    package static func rulesYAML(ruleCount: Int) -> String {
         var yaml = "rules:\n"
         let types = EventType.allCases.map(\.rawValue)
         for i in 0..<ruleCount {
@@ -53,7 +53,7 @@ public enum RuleBenchmark {
     }
 
     /// Sample events with varied types, stores and amounts.
-    public static func sampleEvents(count: Int) -> [CertWatchEvent] {
+    package static func sampleEvents(count: Int) -> [CertWatchEvent] {
         (0..<count).map { i in
             var event = RuleTestRunner.baseEvent(type: EventType.allCases[i % EventType.allCases.count], time: 1_734_169_100 + Int64(i))
             event.id = "evt_bench_\(i)"
@@ -64,7 +64,7 @@ public enum RuleBenchmark {
     }
 
     /// Loads `ruleCount` rules and routes `events` events (cycled over 1,000 distinct samples).
-    public static func run(ruleCount: Int = 100, events: Int = 20_000) -> Result {
+    package static func run(ruleCount: Int = 100, events: Int = 20_000) -> Result {
         let ruleSet: RuleSet
         do {
             ruleSet = try RuleSet.parse(sources: [(file: "bench.yaml", text: rulesYAML(ruleCount: ruleCount))], knownSinks: nil)

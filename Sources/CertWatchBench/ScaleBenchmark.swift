@@ -10,33 +10,33 @@ import Logging
 /// opening the store, the resident memory of this process afterwards, and the rate of poll
 /// commits of concurrent workers (``PollCommitRate``): one SQLite writer, one and two PostgreSQL
 /// replicas.
-public enum ScaleBenchmark {
+package enum ScaleBenchmark {
     /// One measured size on one backend.
-    public struct Size: Sendable {
+    package struct Size: Sendable {
         /// `SQLite` or `PostgreSQL`.
-        public var backend: String = "SQLite"
+        package var backend: String = "SQLite"
         /// Watches registered.
-        public var watches: Int
+        package var watches: Int
         /// Registration rate (``WatchRegistry/registerMany(_:now:firstPollAt:)`` in batches of 10,000), watches/s.
-        public var registeredPerSecond: Double
+        package var registeredPerSecond: Double
         /// SQLite: database file plus WAL after a checkpoint; PostgreSQL: the schema's tables with
         /// their indexes (`pg_total_relation_size`). Bytes.
-        public var databaseBytes: Double
+        package var databaseBytes: Double
         /// Mean time of `claimDue(limit: 1)` over ``claimCount`` claims, milliseconds.
-        public var claimMilliseconds: Double
+        package var claimMilliseconds: Double
         /// 99th percentile of the same, milliseconds.
-        public var claimP99Milliseconds: Double
+        package var claimP99Milliseconds: Double
         /// Mean time of `nextDue`, milliseconds.
-        public var nextDueMilliseconds: Double
+        package var nextDueMilliseconds: Double
         /// Opening the existing store (SQLite: file and migrations check; PostgreSQL: a new pool,
         /// its connection and the migrations check) and answering the first `nextDue`, milliseconds.
-        public var startupMilliseconds: Double
+        package var startupMilliseconds: Double
         /// VmRSS of this process after reopening and claiming, bytes.
-        public var residentBytes: Double
+        package var residentBytes: Double
         /// `certwatch serve` on this database: spawn to `/healthz` 200, milliseconds (``ServeProbe``; SQLite only).
-        public var serveStartupMilliseconds: Double = .nan
+        package var serveStartupMilliseconds: Double = .nan
         /// VmRSS of that `serve` process after it ran 5 s, bytes.
-        public var serveResidentBytes: Double = .nan
+        package var serveResidentBytes: Double = .nan
     }
 
     /// Poll commits per second of concurrent workers on one backend: each worker claims up to
@@ -44,27 +44,27 @@ public enum ScaleBenchmark {
     /// per watch (``PollSchedule/commitPoll(_:route:)``) with one or two certificates, every
     /// ``eventEvery``-th poll with one event, and the next poll scheduled behind every other
     /// watch (so the workers go round all of them, never out of due watches).
-    public struct PollCommitRate: Sendable {
+    package struct PollCommitRate: Sendable {
         /// `SQLite` or `PostgreSQL`.
-        public var backend: String
+        package var backend: String
         /// Stores (PostgreSQL: replicas, each a `PostgresStore` with its own pool) sharing the database.
-        public var replicas: Int
+        package var replicas: Int
         /// Concurrent workers per store.
-        public var workersPerReplica: Int
+        package var workersPerReplica: Int
         /// Watches registered in the database measured.
-        public var watches: Int
+        package var watches: Int
         /// Polls committed in ``seconds``.
-        public var commits: Int
+        package var commits: Int
         /// Events appended by those polls.
-        public var events: Int
+        package var events: Int
         /// Measured wall time, seconds.
-        public var seconds: Double
+        package var seconds: Double
         /// Whether the workers only committed (no `claimDue`, no snapshot read): the rate of
         /// ``PollSchedule/commitPoll(_:route:)`` itself.
-        public var commitOnly = false
+        package var commitOnly = false
 
         /// Commits per second, all stores together.
-        public var commitsPerSecond: Double { Double(commits) / seconds }
+        package var commitsPerSecond: Double { Double(commits) / seconds }
     }
 
     /// `claimDue` calls timed per size (few: at 1,000,000 watches a SQLite claim sorts every
@@ -79,7 +79,7 @@ public enum ScaleBenchmark {
 
     /// Measures each size in `sizes` on SQLite; with `serveExecutable` (this `certwatch` binary)
     /// also starts `certwatch serve` on each database (start-up time, resident memory).
-    public static func run(sizes: [Int], serveExecutable: String? = nil) async throws -> [Size] {
+    package static func run(sizes: [Int], serveExecutable: String? = nil) async throws -> [Size] {
         var results: [Size] = []
         for size in sizes {
             let directory = try BenchSupport.temporaryDirectory("scale")
@@ -110,7 +110,7 @@ public enum ScaleBenchmark {
     /// Measures each size in `sizes` on the PostgreSQL database at `location`, each in a fresh
     /// schema of its own (`cw_bench_<random>`) that is dropped afterwards. Throws
     /// ``PostgresStoreError`` when the database cannot be used.
-    public static func runPostgres(sizes: [Int], location: PostgresLocation) async throws -> [Size] {
+    package static func runPostgres(sizes: [Int], location: PostgresLocation) async throws -> [Size] {
         var results: [Size] = []
         for size in sizes {
             let schema = "cw_bench_" + UUID().uuidString.prefix(8).lowercased()
@@ -146,7 +146,7 @@ public enum ScaleBenchmark {
     /// with `postgres`, PostgreSQL with one replica and with two replicas of `workers` workers each
     /// (a fresh schema, analyzed after registering, dropped afterwards); then the same with commits
     /// only (``PollCommitRate/commitOnly``): SQLite with `workers`, PostgreSQL with one and two replicas.
-    public static func pollCommitRates(watches: Int, workers: Int, seconds: Double, postgres: PostgresLocation?) async throws
+    package static func pollCommitRates(watches: Int, workers: Int, seconds: Double, postgres: PostgresLocation?) async throws
         -> [PollCommitRate]
     {
         var rates: [PollCommitRate] = []
@@ -332,7 +332,7 @@ public enum ScaleBenchmark {
 
     /// The benchmark as a printable result: SQLite `sizes` (and `skipped`), PostgreSQL `postgres`,
     /// and the poll-commit `rates`.
-    public static func result(_ sizes: [Size], skipped: [Int], postgres: [Size] = [], rates: [PollCommitRate] = []) -> BenchResult {
+    package static func result(_ sizes: [Size], skipped: [Int], postgres: [Size] = [], rates: [PollCommitRate] = []) -> BenchResult {
         var result = BenchResult(name: "scale")
         func key(_ size: Size) -> String {
             let count = size.watches >= 1_000_000 ? "\(size.watches / 1_000_000)m" : "\(size.watches / 1_000)k"

@@ -5,7 +5,7 @@ import Synchronization
 
 /// `bench schedule-efficiency`: the adaptive schedule against uniform fixed-interval polling and
 /// main's fixed split, with and without Douyin's pushes, on simulated days (``ScheduleSimulation``).
-public enum ScheduleEfficiencyBenchmark {
+package enum ScheduleEfficiencyBenchmark {
     /// Uniform intervals tried when looking for the one that matches the adaptive p50s, seconds.
     static let sweep: [Int64] = [2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60, 90, 120, 180, 200, 240, 300, 450, 600, 1000]
 
@@ -17,7 +17,7 @@ public enum ScheduleEfficiencyBenchmark {
     /// No run without a budget: the schedule then polls every watch at `poll.min_interval` (no natural
     /// demand to measure, and ≈ 30 M simulated polls); today's `adaptive_unlimited_*` keys report the
     /// largest budget simulated (50 QPS).
-    public static func run(watches: Int = 10_000, seed: UInt64 = 2024) -> BenchResult {
+    package static func run(watches: Int = 10_000, seed: UInt64 = 2024) -> BenchResult {
         let simulation = ScheduleSimulation(watchCount: watches, seed: seed)
         var result = BenchResult(name: "schedule-efficiency")
         let counts = simulation.eventCounts()

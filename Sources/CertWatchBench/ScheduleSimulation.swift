@@ -26,24 +26,24 @@ import Foundation
 /// (after it, for `expired`); a verification cancelled before any poll saw it leaves no trace, so
 /// both its `verified` and its `verify_cancelled` count as missed; a `cancel_window_closed` needs a
 /// poll that saw the verification while it was still cancellable.
-public struct ScheduleSimulation: Sendable {
+package struct ScheduleSimulation: Sendable {
     /// Event types in the model, in report order.
-    public static let eventTypes: [EventType] = [
+    package static let eventTypes: [EventType] = [
         .verified, .verifyCancelled, .cancelWindowClosed, .timesCardUsed, .expiringSoon, .expired, .refunded,
     ]
 
     /// Start of the scored day, Unix seconds (00:00 UTC, 08:00 in China).
-    public let dayStart: Int64 = 1_734_192_000
+    package let dayStart: Int64 = 1_734_192_000
     /// Length of the scored day, seconds.
-    public let dayLength: Int64 = 86_400
+    package let dayLength: Int64 = 86_400
     /// Simulated before the scored day (the schedule learns), seconds.
-    public let warmUp: Int64 = 86_400
+    package let warmUp: Int64 = 86_400
     /// Simulated after the scored day (late events can be detected; not scored), seconds.
-    public let tail: Int64 = 7_200
+    package let tail: Int64 = 7_200
     /// How long a verification stays cancellable, seconds.
-    public let cancelWindow: Int64 = 3_600
+    package let cancelWindow: Int64 = 3_600
     /// Watches active at the start of the warm-up day.
-    public let backlog: Int
+    package let backlog: Int
     /// The watches' hidden timelines (backlog first, then those bought during the simulation).
     let watches: [SimulatedWatch]
     /// The stores.
@@ -55,9 +55,9 @@ public struct ScheduleSimulation: Sendable {
     let pushes: [(watch: Int, time: Int64)]
 
     /// Simulation start, Unix seconds.
-    public var simulationStart: Int64 { dayStart - warmUp }
+    package var simulationStart: Int64 { dayStart - warmUp }
     /// Simulation end, Unix seconds.
-    public var simulationEnd: Int64 { dayStart + dayLength + tail }
+    package var simulationEnd: Int64 { dayStart + dayLength + tail }
 
     struct Store: Sendable {
         var poi: String
@@ -102,7 +102,7 @@ public struct ScheduleSimulation: Sendable {
 
     /// Draws the stores and timelines from `seed`: `watchCount` watches active at the start of the
     /// warm-up day, plus those bought during the simulation at the same daily rate.
-    public init(watchCount: Int, seed: UInt64) {
+    package init(watchCount: Int, seed: UInt64) {
         var random = SeededGenerator(seed: seed)
         var stores: [Store] = []
         var popularity: [Double] = []
@@ -191,10 +191,10 @@ public struct ScheduleSimulation: Sendable {
     }
 
     /// Number of watches (backlog and bought during the simulation).
-    public var watchCount: Int { watches.count }
+    package var watchCount: Int { watches.count }
 
     /// Ground-truth events of the scored day per type.
-    public func eventCounts() -> [EventType: Int] {
+    package func eventCounts() -> [EventType: Int] {
         events.reduce(into: [:]) { $0[$1.type, default: 0] += 1 }
     }
 
@@ -224,30 +224,30 @@ public struct ScheduleSimulation: Sendable {
     // MARK: Runs
 
     /// What one schedule achieved over the scored day.
-    public struct Outcome: Sendable {
+    package struct Outcome: Sendable {
         /// Name of the schedule.
-        public var name: String
+        package var name: String
         /// API calls made during the scored day.
-        public var calls: Int
+        package var calls: Int
         /// Busiest minute of the scored day, calls per second.
-        public var peakQPS: Double
+        package var peakQPS: Double
         /// Detection latencies per type, seconds, sorted.
-        public var latencies: [EventType: [Double]]
+        package var latencies: [EventType: [Double]]
         /// Events never detected (per type).
-        public var missed: [EventType: Int]
+        package var missed: [EventType: Int]
         /// All detection latencies, seconds, sorted.
-        public var all: [Double]
+        package var all: [Double]
 
         /// Median latency of `type` (all events when nil), seconds.
-        public func p50(_ type: EventType? = nil) -> Double {
+        package func p50(_ type: EventType? = nil) -> Double {
             BenchSupport.percentile(type.map { latencies[$0] ?? [] } ?? all, 0.5)
         }
         /// 99th-percentile latency of `type` (all events when nil), seconds.
-        public func p99(_ type: EventType? = nil) -> Double {
+        package func p99(_ type: EventType? = nil) -> Double {
             BenchSupport.percentile(type.map { latencies[$0] ?? [] } ?? all, 0.99)
         }
         /// Missed events, all types.
-        public var missedTotal: Int { missed.values.reduce(0, +) }
+        package var missedTotal: Int { missed.values.reduce(0, +) }
     }
 
     /// Scores a schedule given `firstPoll(watch, atOrAfter:)` (nil: no poll until the simulation ends).
@@ -282,13 +282,13 @@ public struct ScheduleSimulation: Sendable {
     }
 
     /// The uniform interval that makes `calls` calls during the scored day, seconds.
-    public func uniformInterval(calls: Int) -> Int64 {
+    package func uniformInterval(calls: Int) -> Int64 {
         max(1, Int64((scoredCoverage / Double(max(calls, 1))).rounded()))
     }
 
     /// Every watch polled every `interval` seconds from a random phase once registered, never
     /// stopping (the naive cron job).
-    public func uniform(interval: Int64, seed: UInt64 = 7) -> Outcome {
+    package func uniform(interval: Int64, seed: UInt64 = 7) -> Outcome {
         var random = SeededGenerator(seed: seed)
         let phases = watches.indices.map { _ in Int64.random(in: 0..<interval, using: &random) }
         let end = simulationEnd
@@ -311,7 +311,7 @@ public struct ScheduleSimulation: Sendable {
     }
 
     /// Which scheduling code a run uses.
-    public enum Scheduler: Sendable {
+    package enum Scheduler: Sendable {
         /// ``AdaptiveSchedule``: routine intervals by learned change rate under the budget (the watcher's).
         case adaptive
         /// Main's fixed split: ``PollPolicy/fitted(qps:activeWatches:)`` and ``PollPolicy/next(after:now:random:)``.
@@ -319,15 +319,15 @@ public struct ScheduleSimulation: Sendable {
     }
 
     /// How Douyin's pushes reach certwatch in a run.
-    public struct PushDelivery: Sendable {
+    package struct PushDelivery: Sendable {
         /// Share of pushes that arrive (the rest are lost).
-        public var arriving: Double
+        package var arriving: Double
         /// Share of arriving pushes sent twice.
-        public var duplicated: Double = 0.1
+        package var duplicated: Double = 0.1
         /// Delay of each arriving copy, seconds.
-        public var delay: ClosedRange<Double> = 0...3
+        package var delay: ClosedRange<Double> = 0...3
 
-        public init(arriving: Double) { self.arriving = arriving }
+        package init(arriving: Double) { self.arriving = arriving }
     }
 
     /// A schedule run on the virtual clock: polls earliest-due first, at most `qps` calls per second
@@ -338,7 +338,7 @@ public struct ScheduleSimulation: Sendable {
     ///
     /// Without a budget every routine interval is `poll.min_interval` whatever was learned, so that
     /// run starts one hour before the scored day instead of a day (the warm-up teaches nothing).
-    public func run(
+    package func run(
         _ scheduler: Scheduler, qps: Double?, push: PushDelivery? = nil, policy: PollPolicy = PollPolicy(), seed: UInt64 = 11
     ) -> Outcome {
         let simulationStart = qps == nil ? dayStart - 3_600 : self.simulationStart

@@ -18,9 +18,9 @@ import ServiceLifecycle
 /// delayed and reordered as the profile's `push` keys say) to certwatch's own `/douyin/webhook` on
 /// loopback, so the summary can show how many changes were first seen after a push hint and how
 /// many by a routine poll.
-public struct Demo: Sendable {
+package struct Demo: Sendable {
     /// Output format of the event lines.
-    public enum Format: String, Sendable, CaseIterable {
+    package enum Format: String, Sendable, CaseIterable {
         /// Readable lines.
         case text
         /// One CloudEvents JSON object per line (the summary goes to stderr).
@@ -28,23 +28,23 @@ public struct Demo: Sendable {
     }
 
     /// Real seconds the scenario's day is squeezed into (default 40).
-    public var duration: Double
+    package var duration: Double
     /// Seed of the sandbox's faults and data.
-    public var seed: UInt64
+    package var seed: UInt64
     /// Fault profile: a built-in name (`demo`, `none`, `wild`, `busy30`, `flaky`, `token-chaos`, `rate-limited`) or a YAML file.
-    public var faults: String
+    package var faults: String
     /// Keep serving after the scenario (until Ctrl-C).
-    public var keepRunning: Bool
+    package var keepRunning: Bool
     /// Database path (default: a temporary file, removed afterwards).
-    public var databasePath: String?
+    package var databasePath: String?
     /// The scenario file.
-    public var scenarioPath: String
+    package var scenarioPath: String
     /// Rule files or directories.
-    public var rulePaths: [String]
+    package var rulePaths: [String]
     /// Output format.
-    public var format: Format
+    package var format: Format
 
-    public init(
+    package init(
         duration: Double = 40, seed: UInt64 = 42, faults: String = "demo", keepRunning: Bool = false,
         databasePath: String? = nil, scenarioPath: String = "deploy/sandbox/scenarios/pickup-store-day.yaml",
         rulePaths: [String] = ["rules/"], format: Format = .text
@@ -67,14 +67,14 @@ public struct Demo: Sendable {
 
     /// The demo's fault profile: Douyin busy now and then, early token expiry, a QPS quota, and
     /// pushes that are sometimes lost (30 %), repeated (10 %), late (up to 30 s) or overtaken (10 %).
-    public static let demoFaults = FaultProfile(
+    package static let demoFaults = FaultProfile(
         name: "demo", qps: 30, burst: 10,
         faults: [FaultRule(kind: .busy, probability: 0.04), FaultRule(kind: .tokenExpired, probability: 0.01)],
         push: PushFaults(loss: 0.3, duplicate: 0.1, delayMaxSeconds: 30, reorder: 0.1, reorderDelaySeconds: 120))
 
     /// Runs the demo; writes event lines through `emit` and returns the summary.
     /// Throws ``DemoError`` when the scenario, rules or fault profile cannot be loaded.
-    public func run(emit: @escaping @Sendable (String) -> Void) async throws -> DemoSummary {
+    package func run(emit: @escaping @Sendable (String) -> Void) async throws -> DemoSummary {
         let (scenario, profile) = try loadInputs()
         let day = Double(Self.dayLength(scenario))
         let speed = day / max(duration, 1)
@@ -275,7 +275,7 @@ extension Demo {
     /// budget is not simulated (it only delays polls by seconds). No rules or delivery: returns
     /// every event detected and what the sandbox answered. `origin` is the day's start (Unix
     /// seconds; default 2025-12-01 08:00 in China). Throws ``DemoError`` for bad inputs.
-    public func detectDay(origin: Int64 = 1_764_547_200, step: Double = 60) async throws -> Day {
+    package func detectDay(origin: Int64 = 1_764_547_200, step: Double = 60) async throws -> Day {
         let (scenario, profile) = try loadInputs()
         let quiet = Self.quietLogger
         let sandbox = DouyinSandbox(
@@ -320,13 +320,13 @@ extension Demo {
     }
 
     /// What ``detectDay(origin:step:)`` saw.
-    public struct Day: Sendable {
+    package struct Day: Sendable {
         /// Every event detected, oldest first.
-        public var events: [CertWatchEvent]
+        package var events: [CertWatchEvent]
         /// Requests the sandbox answered (within its request log, 10,000 by default).
-        public var requests: Int
+        package var requests: Int
         /// Of those, answers in drifted shapes (fault `drift`, the `wild` profile).
-        public var driftedAnswers: Int
+        package var driftedAnswers: Int
     }
 }
 
@@ -365,9 +365,9 @@ final class Counter: Sendable {
 }
 
 /// A demo that cannot start.
-public struct DemoError: Error, CustomStringConvertible, Sendable {
-    public var message: String
-    public var description: String { message }
+package struct DemoError: Error, CustomStringConvertible, Sendable {
+    package var message: String
+    package var description: String { message }
 }
 
 import Synchronization

@@ -4,29 +4,29 @@ import DouyinSandbox
 import Foundation
 
 /// What a demo run did, counted from the store, the outbox and the sandbox's request log.
-public struct DemoSummary: Sendable, Codable {
+package struct DemoSummary: Sendable, Codable {
     /// Events by type.
-    public var eventsByType: [String: Int]
+    package var eventsByType: [String: Int]
     /// Douyin API requests by outcome (`ok`; `drift`, answered correctly in Douyin's drifted shapes
     /// by the `wild` profile; `latency`; or the error code / HTTP status).
-    public var apiCalls: [String: Int]
+    package var apiCalls: [String: Int]
     /// Deliveries by sink and state.
-    public var deliveries: [String: [String: Int]]
+    package var deliveries: [String: [String: Int]]
     /// Attempts beyond the first, by sink.
-    public var retries: [String: Int]
+    package var retries: [String: Int]
     /// Webhook deliveries whose Standard Webhooks signature the receiver verified.
-    public var signaturesVerified: Int
+    package var signaturesVerified: Int
     /// Webhook requests the receiver got.
-    public var webhookRequests: Int
+    package var webhookRequests: Int
     /// Sandbox seconds per real second.
-    public var speed: Double
+    package var speed: Double
     /// The database kept, if any.
-    public var databasePath: String?
+    package var databasePath: String?
     /// Per pushable event type, how the changes were first seen: after a push hint or by a routine poll.
-    public var detection: [String: DetectionRow]
+    package var detection: [String: DetectionRow]
     /// The sandbox's pushes: `changes` pushed, `lost` by the fault profile, and the intake's answers
     /// (`2xx`, a status, `error`).
-    public var pushes: [String: Int]
+    package var pushes: [String: Int]
 
     enum CodingKeys: String, CodingKey {
         case eventsByType = "events_by_type", apiCalls = "api_calls", deliveries, retries
@@ -37,15 +37,15 @@ public struct DemoSummary: Sendable, Codable {
     /// How the changes behind one event type were first seen. Detection latency = the event's time
     /// (when the poll that found it committed) minus the sandbox's time of the change, in sandbox
     /// seconds.
-    public struct DetectionRow: Sendable, Codable, Hashable {
+    package struct DetectionRow: Sendable, Codable, Hashable {
         /// Events first seen by a poll a push hint made due.
-        public var push: Int = 0
+        package var push: Int = 0
         /// Median detection latency of those, seconds.
-        public var pushP50: Int64?
+        package var pushP50: Int64?
         /// Events first seen by a routine poll.
-        public var poll: Int = 0
+        package var poll: Int = 0
         /// Median detection latency of those, seconds.
-        public var pollP50: Int64?
+        package var pollP50: Int64?
 
         enum CodingKeys: String, CodingKey { case push, pushP50 = "push_p50_s", poll, pollP50 = "poll_p50_s" }
     }
@@ -129,7 +129,7 @@ public struct DemoSummary: Sendable, Codable {
     }
 
     /// The summary as readable lines.
-    public var text: String {
+    package var text: String {
         var lines = ["", "── summary " + String(repeating: "─", count: 50)]
         lines.append("events (\(eventsByType.values.reduce(0, +))):")
         for (type, count) in eventsByType.sorted(by: { $0.key < $1.key }) { lines.append("  \(type.padding(toLength: 36, withPad: " ", startingAt: 0)) \(count)") }

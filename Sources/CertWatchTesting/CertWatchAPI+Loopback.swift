@@ -6,7 +6,7 @@ extension CertWatchAPI {
     /// Serves these routes on `host` at a port the system chooses while `body` runs (the demo's
     /// push intake, tests); `body` gets the base URL (`http://127.0.0.1:PORT`). Throws what `body`
     /// or the server throws.
-    public func withRunning<T: Sendable>(
+    package func withRunning<T: Sendable>(
         host: String = "127.0.0.1", logger: Logger = Logger(label: "certwatch.http"),
         _ body: @Sendable (_ baseURL: String) async throws -> T
     ) async throws -> T {

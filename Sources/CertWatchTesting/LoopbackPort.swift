@@ -11,15 +11,15 @@ import Darwin
 /// A free port on 127.0.0.1, for a child process (`certwatch serve`) that must be told its port
 /// before it starts: bound to port 0, named, then released. Another process may take it in
 /// between; callers that can, listen on port 0 themselves instead.
-public enum LoopbackPort {
+package enum LoopbackPort {
     /// No port could be bound.
-    public struct Unavailable: Error, CustomStringConvertible {
+    package struct Unavailable: Error, CustomStringConvertible {
         /// What failed (`socket`, `bind`, `getsockname`) and its errno.
-        public var description: String
+        package var description: String
     }
 
     /// A loopback port nothing listens on right now. Throws ``Unavailable``.
-    public static func free() throws -> Int {
+    package static func free() throws -> Int {
         let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard socketFD >= 0 else { throw Unavailable(description: "socket: errno \(errno)") }
         defer { close(socketFD) }

@@ -3,13 +3,13 @@ import ServiceLifecycle
 
 /// Runs an HTTP service on a port the system chooses, for exactly as long as a body runs: the
 /// `certwatch listen` receiver in tests and the demo, and the benchmarks' trivial handler.
-public enum LoopbackServer {
+package enum LoopbackServer {
     /// Starts the service `makeService` builds (it must call the callback it gets with the port it
     /// bound), waits until it listens, runs `body` with `http://host:port`, then shuts the service
     /// down gracefully (in-flight requests get `shutdownGrace`). Returns what `body` returns.
     /// Throws what `body` or the service throws; `CancellationError` when the service stopped
     /// before it listened.
-    public static func withRunning<T: Sendable>(
+    package static func withRunning<T: Sendable>(
         host: String = "127.0.0.1", shutdownGrace: Duration = .seconds(2), logger: Logger,
         makeService: (_ onListening: @escaping @Sendable (Int) async -> Void) -> any Service,
         _ body: @Sendable (_ baseURL: String) async throws -> T

@@ -7,48 +7,48 @@ import ServiceLifecycle
 import Synchronization
 
 /// One request a ``WebhookReceiver`` took.
-public struct ReceivedWebhook: Sendable, Hashable {
+package struct ReceivedWebhook: Sendable, Hashable {
     /// `webhook-id` (or `msg-id` for douyin-push).
-    public var id: String?
+    package var id: String?
     /// `webhook-timestamp`.
-    public var timestamp: String?
+    package var timestamp: String?
     /// The request path.
-    public var path: String
+    package var path: String
     /// Whether the Standard Webhooks signature verified (`nil`: the receiver has no secret).
-    public var verified: Bool?
+    package var verified: Bool?
     /// Why verification failed.
-    public var verificationError: String?
+    package var verificationError: String?
     /// The body.
-    public var body: Data
+    package var body: Data
     /// Lower-cased header names to values.
-    public var headers: [String: String]
+    package var headers: [String: String]
     /// The status answered.
-    public var status: Int
+    package var status: Int
 
     /// The body as a JSON object, if it is one.
-    public var json: [String: Any]? { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] }
+    package var json: [String: Any]? { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] }
     /// `subject` of a CloudEvents body.
-    public var subject: String? { json?["subject"] as? String }
+    package var subject: String? { json?["subject"] as? String }
     /// `type` of a CloudEvents body.
-    public var type: String? { json?["type"] as? String }
+    package var type: String? { json?["type"] as? String }
 }
 
 /// How a ``WebhookReceiver`` answers.
-public struct ReceiverBehaviour: Sendable {
+package struct ReceiverBehaviour: Sendable {
     /// Status for accepted requests (default 200).
-    public var status: Int
+    package var status: Int
     /// Fraction of requests answered with `failStatus` instead (0…1).
-    public var failRate: Double
+    package var failRate: Double
     /// Status of failed requests (default 503).
-    public var failStatus: Int
+    package var failStatus: Int
     /// `Retry-After` to send with 429/503 answers.
-    public var retryAfter: String?
+    package var retryAfter: String?
     /// Delay before answering, seconds.
-    public var delay: Double
+    package var delay: Double
     /// A per-request override: return a status to answer with, or `nil` for the rules above.
-    public var decide: (@Sendable (ReceivedWebhook) -> Int?)?
+    package var decide: (@Sendable (ReceivedWebhook) -> Int?)?
 
-    public init(
+    package init(
         status: Int = 200, failRate: Double = 0, failStatus: Int = 503, retryAfter: String? = nil, delay: Double = 0,
         decide: (@Sendable (ReceivedWebhook) -> Int?)? = nil
     ) {
@@ -65,11 +65,11 @@ public struct ReceiverBehaviour: Sendable {
 /// Webhooks signatures against its secrets (timestamp tolerance 5 min; a bad signature is answered
 /// 401), records every request, and answers as its ``ReceiverBehaviour`` says (changeable while
 /// running).
-public final class WebhookReceiver: Sendable {
+package final class WebhookReceiver: Sendable {
     /// Secrets to verify with (`whsec_…`); empty: no verification.
-    public let secrets: [String]
+    package let secrets: [String]
     /// Timestamp tolerance, seconds.
-    public let tolerance: Double
+    package let tolerance: Double
     private let now: @Sendable () -> Double
     private let state = Mutex<(behaviour: ReceiverBehaviour, received: [ReceivedWebhook], keep: Bool)>(
         (ReceiverBehaviour(), [], true))
@@ -79,7 +79,7 @@ public final class WebhookReceiver: Sendable {
     /// - Parameters:
     ///   - keepRequests: keep every request in ``received`` (turn off for benchmarks).
     ///   - onReceive: called for every request (the CLI prints).
-    public init(
+    package init(
         secrets: [String] = [], tolerance: Double = 300, behaviour: ReceiverBehaviour = ReceiverBehaviour(),
         keepRequests: Bool = true, now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
         onReceive: @escaping @Sendable (ReceivedWebhook) -> Void = { _ in }
@@ -92,15 +92,15 @@ public final class WebhookReceiver: Sendable {
     }
 
     /// The requests taken so far, oldest first.
-    public var received: [ReceivedWebhook] { state.withLock { $0.received } }
+    package var received: [ReceivedWebhook] { state.withLock { $0.received } }
     /// How many requests were taken.
-    public var requestCount: Int { count.load(ordering: .relaxed) }
+    package var requestCount: Int { count.load(ordering: .relaxed) }
 
     /// Changes how the receiver answers from now on.
-    public func setBehaviour(_ behaviour: ReceiverBehaviour) { state.withLock { $0.behaviour = behaviour } }
+    package func setBehaviour(_ behaviour: ReceiverBehaviour) { state.withLock { $0.behaviour = behaviour } }
 
     /// The router: `POST` on any path.
-    public func makeRouter() -> Router<BasicRequestContext> {
+    package func makeRouter() -> Router<BasicRequestContext> {
         let router = Router()
         router.post("/") { request, _ in try await self.handle(request) }
         router.post("**") { request, _ in try await self.handle(request) }
@@ -150,7 +150,7 @@ public final class WebhookReceiver: Sendable {
     }
 
     /// The HTTP application (a `Service`); `onRunning` receives the bound port.
-    public func makeApplication(
+    package func makeApplication(
         host: String = "127.0.0.1", port: Int = 0, logger: Logger = Logger(label: "certwatch.listen"),
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some Service {
@@ -161,7 +161,7 @@ public final class WebhookReceiver: Sendable {
 
     /// Runs the receiver on `host` (port chosen by the system) while `body` runs; `body` gets the
     /// base URL (`http://127.0.0.1:PORT`).
-    public func withRunning<T: Sendable>(host: String = "127.0.0.1", _ body: @Sendable (String) async throws -> T)
+    package func withRunning<T: Sendable>(host: String = "127.0.0.1", _ body: @Sendable (String) async throws -> T)
         async throws -> T
     {
         var logger = Logger(label: "certwatch.listen")

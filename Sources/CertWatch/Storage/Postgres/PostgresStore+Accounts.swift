@@ -4,7 +4,7 @@ import PostgresNIO
 extension PostgresStore {
     /// See ``AccountRegistry/saveAccount(_:source:now:)``: one transaction; the stored row is locked
     /// (`FOR UPDATE`) so two replicas saving the file's accounts at start merge, not race.
-    public func saveAccount(_ settings: AccountSettings, source: AccountSettings.Source, now: Int64) async throws
+    package func saveAccount(_ settings: AccountSettings, source: AccountSettings.Source, now: Int64) async throws
         -> (account: Account, created: Bool)
     {
         try settings.validate()
@@ -19,22 +19,22 @@ extension PostgresStore {
     }
 
     /// See ``AccountRegistry/account(id:)``.
-    public func account(id: String) async throws -> Account? {
+    package func account(id: String) async throws -> Account? {
         try await rows("SELECT * FROM accounts WHERE account_id = \(id)").first.map { try Account(row: $0) }
     }
 
     /// See ``AccountRegistry/accounts()``.
-    public func accounts() async throws -> [Account] {
+    package func accounts() async throws -> [Account] {
         try await rows("SELECT * FROM accounts ORDER BY account_id").map { try Account(row: $0) }
     }
 
     /// See ``AccountRegistry/removeAccount(id:)``.
-    public func removeAccount(id: String) async throws -> Bool {
+    package func removeAccount(id: String) async throws -> Bool {
         try await !rows("DELETE FROM accounts WHERE account_id = \(id) RETURNING account_id").isEmpty
     }
 
     /// See ``AccountRegistry/recordDetector(_:of:state:)``.
-    public func recordDetector(_ detector: AccountDetector, of accountID: String, state: DetectorState) async throws {
+    package func recordDetector(_ detector: AccountDetector, of accountID: String, state: DetectorState) async throws {
         var query = SQLBuilder("UPDATE accounts SET \(detector.rawValue)_state = ")
         query.sql += query.bind(storedJSON(state))
         query.sql += " WHERE account_id = " + query.bind(accountID)
@@ -42,7 +42,7 @@ extension PostgresStore {
     }
 
     /// See ``AccountRegistry/setAuthorization(_:of:reason:now:)``: one transaction, the account row locked.
-    public func setAuthorization(_ status: Account.Authorization.Status, of accountID: String, reason: String?, now: Int64)
+    package func setAuthorization(_ status: Account.Authorization.Status, of accountID: String, reason: String?, now: Int64)
         async throws -> Int
     {
         try await transaction { connection in
@@ -68,7 +68,7 @@ extension PostgresStore {
     }
 
     /// See ``AccountRegistry/watchCounts(accountID:)``.
-    public func watchCounts(accountID: String) async throws -> [Watch.State: Int] {
+    package func watchCounts(accountID: String) async throws -> [Watch.State: Int] {
         var binds = PostgresBindings()
         binds.append(accountID)
         var counts: [Watch.State: Int] = [:]
@@ -79,7 +79,7 @@ extension PostgresStore {
     }
 
     /// See ``AccountRegistry/watches(accountID:state:limit:)``.
-    public func watches(accountID: String, state: Watch.State, limit: Int) async throws -> [Watch] {
+    package func watches(accountID: String, state: Watch.State, limit: Int) async throws -> [Watch] {
         let stalled = state == .stalled ? "AND stalled_since IS NOT NULL" : state == .active ? "AND stalled_since IS NULL" : ""
         var query = SQLBuilder("SELECT * FROM watches WHERE account_id = ")
         query.sql += query.bind(accountID)

@@ -6,7 +6,7 @@ import PostgresNIO
 /// The console's and the backfill's reads (issue 15), as on SQLite (``Store``).
 extension PostgresStore {
     /// See ``DeliveryQueue/backfillCandidates(sink:since:type:orderID:after:limit:)``.
-    public func backfillCandidates(
+    package func backfillCandidates(
         sink: String, since: Int64, type: EventType?, orderID: String?, after sequence: Int64, limit: Int
     ) async throws -> [BackfillCandidate] {
         var query = SQLBuilder("")
@@ -25,7 +25,7 @@ extension PostgresStore {
     }
 
     /// See ``EventLog/eventsNewestFirst(before:type:orderID:watchID:limit:)``.
-    public func eventsNewestFirst(before: Int64?, type: EventType?, orderID: String?, watchID: String?, limit: Int)
+    package func eventsNewestFirst(before: Int64?, type: EventType?, orderID: String?, watchID: String?, limit: Int)
         async throws -> [CertWatchEvent]
     {
         var query = SQLBuilder("")
@@ -41,7 +41,7 @@ extension PostgresStore {
     }
 
     /// See ``EventLog/eventCountsByHour(since:)``.
-    public func eventCountsByHour(since: Int64) async throws -> [Int64: Int] {
+    package func eventCountsByHour(since: Int64) async throws -> [Int64: Int] {
         var counts: [Int64: Int] = [:]
         for row in try await rows(
             "SELECT (time / 3600) * 3600 AS hour, COUNT(*) AS n FROM events WHERE time >= \(since) GROUP BY hour")
@@ -52,7 +52,7 @@ extension PostgresStore {
     }
 
     /// See ``DeliveryHistory/deliveries(eventIDs:)``.
-    public func deliveries(eventIDs: [String]) async throws -> [Delivery] {
+    package func deliveries(eventIDs: [String]) async throws -> [Delivery] {
         guard !eventIDs.isEmpty else { return [] }
         return try await rows("SELECT * FROM deliveries WHERE event_id = ANY(\(eventIDs)) ORDER BY id").map(Self.delivery(from:))
     }

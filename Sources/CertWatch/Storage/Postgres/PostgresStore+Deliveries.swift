@@ -9,7 +9,7 @@ extension PostgresStore {
 
     /// See ``DeliveryQueue/enqueue(_:)``: one transaction (none when `routing` is empty).
     @discardableResult
-    public func enqueue(_ routing: Routing) async throws -> Int {
+    package func enqueue(_ routing: Routing) async throws -> Int {
         guard !routing.isEmpty else { return 0 }
         return try await transaction { connection in try await self.write(routing, on: connection) }
     }
@@ -61,7 +61,7 @@ extension PostgresStore {
     /// instance (`leased_by`, `leased_until`: ``DueDelivery/lease`` seconds) with `FOR UPDATE SKIP LOCKED`,
     /// so no two replicas send one delivery at once and one certificate's deliveries to a sink stay
     /// in order across replicas. A dead replica's leases end when a heartbeat reaps it.
-    public func claimDeliveries(sink: String, now: Double, limit: Int, excluding inFlight: Set<Int64>) async throws
+    package func claimDeliveries(sink: String, now: Double, limit: Int, excluding inFlight: Set<Int64>) async throws
         -> [DueDelivery]
     {
         try await transaction { connection in
@@ -97,7 +97,7 @@ extension PostgresStore {
     }
 
     /// See ``DeliveryQueue/nextDeliveryDue(sinks:)``.
-    public func nextDeliveryDue(sinks: [String]) async throws -> Double? {
+    package func nextDeliveryDue(sinks: [String]) async throws -> Double? {
         guard !sinks.isEmpty else { return nil }
         return try await rows(
             "SELECT MIN(next_attempt_at) AS at FROM deliveries WHERE state IN \(unescaped: DeliveryState.openSQL) AND sink = ANY(\(sinks))"
@@ -105,7 +105,7 @@ extension PostgresStore {
     }
 
     /// See ``DeliveryQueue/recordDeliveryAttempts(_:now:)``: one transaction.
-    public func recordDeliveryAttempts(_ results: [RecordedAttempt], now: Double) async throws {
+    package func recordDeliveryAttempts(_ results: [RecordedAttempt], now: Double) async throws {
         guard !results.isEmpty else { return }
         try await transaction { connection in
             for result in results {
@@ -140,7 +140,7 @@ extension PostgresStore {
     // MARK: Sinks
 
     /// See ``DeliveryQueue/disabledSinks()``.
-    public func disabledSinks() async throws -> [String: (at: Double, reason: String)] {
+    package func disabledSinks() async throws -> [String: (at: Double, reason: String)] {
         var result: [String: (at: Double, reason: String)] = [:]
         for row in try await rows("SELECT name, disabled_at, reason FROM sink_states WHERE disabled_at IS NOT NULL") {
             result[try row.string("name")] = (try row.value("disabled_at", as: Double.self), try row.optionalString("reason") ?? "")
@@ -150,7 +150,7 @@ extension PostgresStore {
 
     /// See ``DeliveryQueue/enableSink(_:now:)``.
     @discardableResult
-    public func enableSink(_ name: String, now: Double) async throws -> Bool {
+    package func enableSink(_ name: String, now: Double) async throws -> Bool {
         try await transaction { connection in
             let wasDisabled = try await connection.count("DELETE FROM sink_states WHERE name = \(name) RETURNING name", logger: self.logger) > 0
             try await connection.query(
@@ -163,7 +163,7 @@ extension PostgresStore {
     }
 
     /// See ``DeliveryQueue/disableSink(_:reason:now:)``.
-    public func disableSink(_ name: String, reason: String, now: Double) async throws {
+    package func disableSink(_ name: String, reason: String, now: Double) async throws {
         try await client.withConnection { connection in try await self.disableSink(name, reason: reason, now: now, on: connection) }
     }
 
@@ -178,7 +178,7 @@ extension PostgresStore {
     // MARK: Operators
 
     /// See ``DeliveryHistory/deliveries(state:sink:before:limit:)``.
-    public func deliveries(state: DeliveryState?, sink: String?, before: Int64?, limit: Int) async throws -> [Delivery] {
+    package func deliveries(state: DeliveryState?, sink: String?, before: Int64?, limit: Int) async throws -> [Delivery] {
         var query = SQLBuilder("SELECT * FROM deliveries")
         var clauses: [String] = []
         if let state { clauses.append("state = " + query.bind(state.rawValue)) }
@@ -191,12 +191,12 @@ extension PostgresStore {
     }
 
     /// See ``DeliveryHistory/delivery(id:)``.
-    public func delivery(id: Int64) async throws -> Delivery? {
+    package func delivery(id: Int64) async throws -> Delivery? {
         try await rows("SELECT * FROM deliveries WHERE id = \(id)").first.map(Self.delivery(from:))
     }
 
     /// See ``DeliveryHistory/deliveryAttempts(deliveryID:)``. Throws ``StorageError`` for an unknown `outcome`.
-    public func deliveryAttempts(deliveryID: Int64) async throws -> [DeliveryAttempt] {
+    package func deliveryAttempts(deliveryID: Int64) async throws -> [DeliveryAttempt] {
         try await rows("SELECT * FROM delivery_attempts WHERE delivery_id = \(deliveryID) ORDER BY number, id").map { row in
             DeliveryAttempt(
                 deliveryID: try row.int64("delivery_id"), number: try row.value("number", as: Int.self),
@@ -207,7 +207,7 @@ extension PostgresStore {
     }
 
     /// See ``DeliveryHistory/deliveryCounts()``. Throws ``StorageError`` for an unknown `state`.
-    public func deliveryCounts() async throws -> [String: [DeliveryState: Int]] {
+    package func deliveryCounts() async throws -> [String: [DeliveryState: Int]] {
         var result: [String: [DeliveryState: Int]] = [:]
         for row in try await rows("SELECT sink, state, COUNT(*) AS n FROM deliveries GROUP BY sink, state") {
             result[try row.string("sink"), default: [:]][try row.decoded(DeliveryState.self, "state", table: "deliveries")] =
@@ -217,7 +217,7 @@ extension PostgresStore {
     }
 
     /// See ``DeliveryQueue/replayDelivery(id:now:)``: one transaction, the row locked.
-    public func replayDelivery(id: Int64, now: Double) async throws -> DeliveryState? {
+    package func replayDelivery(id: Int64, now: Double) async throws -> DeliveryState? {
         try await transaction { connection in
             guard let row = try await connection.rows("SELECT state FROM deliveries WHERE id = \(id) FOR UPDATE", logger: self.logger).first
             else { return nil }
@@ -239,7 +239,7 @@ extension PostgresStore {
     }
 
     /// See ``DeliveryQueue/replayDeliveries(sink:since:now:)``.
-    public func replayDeliveries(sink: String?, since: Double, now: Double) async throws -> Int {
+    package func replayDeliveries(sink: String?, since: Double, now: Double) async throws -> Int {
         var query = SQLBuilder("")
         let (nowMark, sinceMark) = (query.bind(now), query.bind(since))
         query.sql = """
@@ -260,7 +260,7 @@ extension PostgresStore {
 
     /// See ``StorageMaintenance/pruneDeliveryAttempts(startedBefore:limit:)``.
     /// Another replica pruning at the same time (the `certwatch.retention` lock is taken): 0.
-    public func pruneDeliveryAttempts(startedBefore cutoff: Double, limit: Int) async throws -> Int {
+    package func pruneDeliveryAttempts(startedBefore cutoff: Double, limit: Int) async throws -> Int {
         try await transaction { connection in
             guard try await Self.tryLock("certwatch.retention", schema: self.schema, on: connection, logger: self.logger) else { return 0 }
             return try await connection.count(
@@ -273,7 +273,7 @@ extension PostgresStore {
 
     /// See ``StorageMaintenance/pruneEvents(before:limit:)``: one transaction.
     /// Another replica pruning at the same time (the `certwatch.retention` lock is taken): 0.
-    public func pruneEvents(before cutoff: Int64, limit: Int) async throws -> Int {
+    package func pruneEvents(before cutoff: Int64, limit: Int) async throws -> Int {
         try await transaction { connection in
             guard try await Self.tryLock("certwatch.retention", schema: self.schema, on: connection, logger: self.logger) else { return 0 }
             let ids = try await connection.rows(
@@ -297,7 +297,7 @@ extension PostgresStore {
 
     /// See ``StorageMaintenance/checkWritable()``: throws ``PostgresStoreError`` when the server takes
     /// no writes (a read-only standby or a read-only transaction default).
-    public func checkWritable() async throws {
+    package func checkWritable() async throws {
         let readOnly = try await rows("SELECT current_setting('transaction_read_only') AS ro").first?.string("ro")
         if readOnly != "off" {
             throw PostgresStoreError("\(location) takes no writes (transaction_read_only = \(readOnly ?? "unknown"))")
@@ -306,11 +306,11 @@ extension PostgresStore {
 
     /// See ``ReplicaRegistry/releaseOrphanedLeases()``: releases nothing (0). Another replica may hold
     /// the leases; a dead one's run out, or its heartbeat is reaped.
-    public func releaseOrphanedLeases() async throws -> Int { 0 }
+    package func releaseOrphanedLeases() async throws -> Int { 0 }
 
     /// Ends every watch lease (see ``Store/releaseAllLeases()``): only safe while no other instance
     /// polls this database. Returns how many there were.
-    public func releaseAllLeases() async throws -> Int {
+    package func releaseAllLeases() async throws -> Int {
         try await rows("UPDATE watches SET leased_until = NULL, leased_by = NULL WHERE leased_until IS NOT NULL RETURNING id").count
     }
 }

@@ -6,7 +6,7 @@ extension PostgresStore {
 
     /// See ``ReplicaRegistry/heartbeat(now:staleAfter:slowedAt:)``: one transaction. Two replicas
     /// reaping the same dead one at once both end its leases; doing it twice is harmless.
-    public func heartbeat(now: Double, staleAfter: Double, slowedAt: Double?) async throws -> ReplicaMembership {
+    package func heartbeat(now: Double, staleAfter: Double, slowedAt: Double?) async throws -> ReplicaMembership {
         try await transaction { connection in
             try await connection.query(
                 """
@@ -34,7 +34,7 @@ extension PostgresStore {
     }
 
     /// See ``ReplicaRegistry/leave()``.
-    public func leave() async throws {
+    package func leave() async throws {
         try await transaction { connection in
             try await connection.query(
                 "UPDATE watches SET leased_until = NULL, leased_by = NULL WHERE leased_by = \(self.instanceID)", logger: self.logger)
@@ -47,18 +47,18 @@ extension PostgresStore {
     // MARK: Push messages
 
     /// See ``PushMessageLog/pushMessageSeen(_:)``.
-    public func pushMessageSeen(_ messageID: String) async throws -> Bool {
+    package func pushMessageSeen(_ messageID: String) async throws -> Bool {
         try await !rows("SELECT 1 AS seen FROM push_messages WHERE msg_id = \(messageID)").isEmpty
     }
 
     /// See ``PushMessageLog/rememberPushMessage(_:at:)``.
-    public func rememberPushMessage(_ messageID: String, at: Double) async throws {
+    package func rememberPushMessage(_ messageID: String, at: Double) async throws {
         _ = try await rows(
             "INSERT INTO push_messages (msg_id, handled_at) VALUES (\(messageID), \(at)) ON CONFLICT (msg_id) DO NOTHING RETURNING msg_id")
     }
 
     /// See ``PushMessageLog/prunePushMessages(before:)``.
-    public func prunePushMessages(before cutoff: Double) async throws -> Int {
+    package func prunePushMessages(before cutoff: Double) async throws -> Int {
         try await rows("DELETE FROM push_messages WHERE handled_at < \(cutoff) RETURNING msg_id").count
     }
 }

@@ -4,7 +4,7 @@ import PostgresNIO
 extension PostgresStore {
     /// The on-disk size of certwatch's tables in this store's schema (the current schema when
     /// ``schema`` is `nil`), indexes and TOAST included, in bytes (`pg_total_relation_size`).
-    public func storageBytes() async throws -> Int64 {
+    package func storageBytes() async throws -> Int64 {
         try await rows(
             """
             SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::bigint AS bytes
@@ -19,7 +19,7 @@ extension PostgresStore {
     /// default). Until then the planner has no statistics for rows just bulk-loaded, and a claim
     /// sorts every due watch instead of reading the due index in order: benchmarks call this after
     /// registering, to measure the steady state. Throws PostgresNIO's errors.
-    public func analyze() async throws {
+    package func analyze() async throws {
         for table in ["watches", "certificates", "events", "deliveries"] {
             _ = try await rows(PostgresQuery(unsafeSQL: "ANALYZE \(table)"))
         }
@@ -29,7 +29,7 @@ extension PostgresStore {
     /// store. Only for a store connected with a `schema:` of its own; throws
     /// ``PostgresStoreError`` when ``schema`` is `nil` (the default schema is never dropped), and
     /// PostgresNIO's errors when the server refuses.
-    public func dropSchema() async throws {
+    package func dropSchema() async throws {
         guard let schema else { throw PostgresStoreError("dropSchema needs a store connected with a schema of its own") }
         // `schema` was checked at connect: letters, digits and _ only.
         _ = try await rows(PostgresQuery(unsafeSQL: "DROP SCHEMA IF EXISTS \(schema) CASCADE"))

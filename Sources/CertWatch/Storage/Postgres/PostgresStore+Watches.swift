@@ -9,7 +9,7 @@ extension PostgresStore {
 
     /// See ``WatchRegistry/register(_:now:firstPollAt:)``: one transaction of two or three
     /// statements (``registerMany(_:now:firstPollAt:)`` with one item).
-    public func register(_ registration: WatchRegistration, now: Int64, firstPollAt: Int64) async throws -> (watch: Watch, created: Bool) {
+    package func register(_ registration: WatchRegistration, now: Int64, firstPollAt: Int64) async throws -> (watch: Watch, created: Bool) {
         let registration = try registration.validated()
         return try await transaction { connection in
             try await self.register([registration], on: connection, now: now, firstPollAt: firstPollAt)[0]
@@ -21,7 +21,7 @@ extension PostgresStore {
     /// the existing watches of every target, one multi-row insert of the new ones, one multi-row
     /// update of the existing ones. Each valid item gets the result it would get registered alone,
     /// in input order (a target named twice: created by the first, merged by the second).
-    public func registerMany(_ registrations: [WatchRegistration], now: Int64, firstPollAt: Int64) async throws
+    package func registerMany(_ registrations: [WatchRegistration], now: Int64, firstPollAt: Int64) async throws
         -> [Result<(watch: Watch, created: Bool), ValidationError>]
     {
         var results = [Result<(watch: Watch, created: Bool), ValidationError>?](repeating: nil, count: registrations.count)
@@ -212,12 +212,12 @@ extension PostgresStore {
     }
 
     /// See ``WatchRegistry/watch(id:)``.
-    public func watch(id: String) async throws -> Watch? {
+    package func watch(id: String) async throws -> Watch? {
         try await rows("SELECT * FROM watches WHERE id = \(id)").first.map(Self.watch(from:))
     }
 
     /// See ``WatchRegistry/watches(matching:)``.
-    public func watches(matching reference: String) async throws -> [Watch] {
+    package func watches(matching reference: String) async throws -> [Watch] {
         try await client.withConnection { connection in
             var ids = try await self.watchIDs(
                 naming: HintTargets(orderIDs: [reference], certificateIDs: [reference], encryptedCodes: [reference]), on: connection)
@@ -228,7 +228,7 @@ extension PostgresStore {
     }
 
     /// See ``WatchRegistry/watches(state:labels:after:limit:)``.
-    public func watches(state: Watch.State?, labels: [String: String], after: String?, limit: Int) async throws -> [Watch] {
+    package func watches(state: Watch.State?, labels: [String: String], after: String?, limit: Int) async throws -> [Watch] {
         var query = SQLBuilder("SELECT * FROM watches")
         var clauses: [String] = []
         switch state {
@@ -248,7 +248,7 @@ extension PostgresStore {
     }
 
     /// See ``WatchRegistry/watchCounts()``.
-    public func watchCounts() async throws -> [Watch.State: Int] {
+    package func watchCounts() async throws -> [Watch.State: Int] {
         var counts: [Watch.State: Int] = [:]
         for row in try await rows(
             """
@@ -262,12 +262,12 @@ extension PostgresStore {
     }
 
     /// See ``WatchRegistry/activeWatchCount()``.
-    public func activeWatchCount() async throws -> Int {
+    package func activeWatchCount() async throws -> Int {
         Int(try await rows("SELECT COUNT(*) AS n FROM watches WHERE state = \(unescaped: Watch.State.activeSQL)").first?.int64("n") ?? 0)
     }
 
     /// See ``WatchRegistry/remove(id:now:)``.
-    public func remove(id: String, now: Int64) async throws -> Bool {
+    package func remove(id: String, now: Int64) async throws -> Bool {
         try await client.withConnection { connection in
             try await connection.count(
                 "UPDATE watches SET state = 'removed', next_poll_at = NULL, updated_at = \(now) WHERE id = \(id) RETURNING id",
@@ -276,7 +276,7 @@ extension PostgresStore {
     }
 
     /// See ``WatchRegistry/pollSoon(id:at:)``.
-    public func pollSoon(id: String, at: Int64) async throws -> Bool {
+    package func pollSoon(id: String, at: Int64) async throws -> Bool {
         try await client.withConnection { connection in
             try await connection.count(
                 """
@@ -291,7 +291,7 @@ extension PostgresStore {
     /// See ``PollSchedule/claimDue(now:limit:lease:targetedLead:)``: one transaction; the rows are
     /// locked with `FOR UPDATE SKIP LOCKED`, so a claim running at the same time (another worker,
     /// another replica) takes other watches instead of waiting or taking the same ones.
-    public func claimDue(now: Int64, limit: Int, lease: Int64, targetedLead: Int64) async throws -> [Watch] {
+    package func claimDue(now: Int64, limit: Int, lease: Int64, targetedLead: Int64) async throws -> [Watch] {
         try await transaction { connection in
             let hinted = try await self.claimHinted(on: connection, now: now, limit: limit, lease: lease)
             guard hinted.count < limit else { return hinted }
@@ -323,7 +323,7 @@ extension PostgresStore {
     }
 
     /// See ``PollSchedule/claimHinted(now:limit:lease:)``: one transaction, `FOR UPDATE SKIP LOCKED`.
-    public func claimHinted(now: Int64, limit: Int, lease: Int64) async throws -> [Watch] {
+    package func claimHinted(now: Int64, limit: Int, lease: Int64) async throws -> [Watch] {
         guard limit > 0 else { return [] }
         return try await transaction { connection in try await self.claimHinted(on: connection, now: now, limit: limit, lease: lease) }
     }
@@ -346,13 +346,13 @@ extension PostgresStore {
     }
 
     /// See ``PollSchedule/releaseLeases(watchIDs:)``.
-    public func releaseLeases(watchIDs: [String]) async throws {
+    package func releaseLeases(watchIDs: [String]) async throws {
         guard !watchIDs.isEmpty else { return }
         _ = try await rows("UPDATE watches SET leased_until = NULL, leased_by = NULL WHERE id = ANY(\(watchIDs)) RETURNING id")
     }
 
     /// See ``PollSchedule/nextDue(now:)``.
-    public func nextDue(now: Int64) async throws -> Int64? {
+    package func nextDue(now: Int64) async throws -> Int64? {
         try await rows(
             """
             SELECT MIN(at) AS at FROM (
@@ -367,7 +367,7 @@ extension PostgresStore {
     }
 
     /// See ``PollSchedule/nextHint(now:)``.
-    public func nextHint(now: Int64) async throws -> Int64? {
+    package func nextHint(now: Int64) async throws -> Int64? {
         try await rows(
             """
             SELECT MIN(hinted_at) AS at FROM watches
@@ -379,7 +379,7 @@ extension PostgresStore {
     // MARK: Hints
 
     /// See ``PollSchedule/hint(_:now:)``: one transaction, the same rules as ``Store/hint(_:now:)``.
-    public func hint(_ targets: HintTargets, now: Int64) async throws -> [String] {
+    package func hint(_ targets: HintTargets, now: Int64) async throws -> [String] {
         guard !targets.isEmpty else { return [] }
         let hinted = try await transaction { connection -> [String] in
             let ids = try await self.watchIDs(naming: targets, on: connection)
@@ -428,7 +428,7 @@ extension PostgresStore {
     // MARK: Polls
 
     /// See ``PollSchedule/snapshots(watchIDs:)``.
-    public func snapshots(watchIDs: [String]) async throws -> [String: [String: CertificateSnapshot]] {
+    package func snapshots(watchIDs: [String]) async throws -> [String: [String: CertificateSnapshot]] {
         guard !watchIDs.isEmpty else { return [:] }
         var result: [String: [String: CertificateSnapshot]] = [:]
         for row in try await rows("SELECT watch_id, snapshot FROM certificates WHERE watch_id = ANY(\(watchIDs))") {
@@ -443,7 +443,7 @@ extension PostgresStore {
     /// transaction: the events lock (sequences in commit order), then one statement that upserts
     /// the snapshots, updates the watch and appends the events, then the routing.
     @discardableResult
-    public func commitPoll(_ poll: PollCommit, route: EventRouter?) async throws -> [CertWatchEvent] {
+    package func commitPoll(_ poll: PollCommit, route: EventRouter?) async throws -> [CertWatchEvent] {
         var query = SQLBuilder("")
         let watchID = query.bind(poll.watchID)
         var parts: [String] = []
@@ -485,7 +485,7 @@ extension PostgresStore {
     /// See ``EventLog/append(_:route:)``: one transaction: the events lock, one insert for
     /// all the events, the routing.
     @discardableResult
-    public func append(_ events: [CertWatchEvent], route: EventRouter?) async throws -> [CertWatchEvent] {
+    package func append(_ events: [CertWatchEvent], route: EventRouter?) async throws -> [CertWatchEvent] {
         let encoded = Self.distinct(StoredEvent.encoded(events))
         guard !encoded.isEmpty else { return [] }
         var query = SQLBuilder("")
@@ -577,7 +577,7 @@ extension PostgresStore {
     // MARK: Events
 
     /// See ``EventLog/events(after:type:orderID:limit:)``.
-    public func events(after sequence: Int64, type: EventType?, orderID: String?, limit: Int) async throws -> [CertWatchEvent] {
+    package func events(after sequence: Int64, type: EventType?, orderID: String?, limit: Int) async throws -> [CertWatchEvent] {
         var query = SQLBuilder("")
         var clauses = ["sequence > " + query.bind(sequence)]
         if let type { clauses.append("type = " + query.bind(type.rawValue)) }
@@ -592,18 +592,18 @@ extension PostgresStore {
     }
 
     /// See ``EventLog/lastSequence()``.
-    public func lastSequence() async throws -> Int64 {
+    package func lastSequence() async throws -> Int64 {
         try await rows("SELECT COALESCE(MAX(sequence), 0) AS n FROM events").first?.int64("n") ?? 0
     }
 
     /// See ``EventLog/storedEventIDs(among:)``.
-    public func storedEventIDs(among ids: [String]) async throws -> Set<String> {
+    package func storedEventIDs(among ids: [String]) async throws -> Set<String> {
         guard !ids.isEmpty else { return [] }
         return Set(try await rows("SELECT id FROM events WHERE id = ANY(\(ids))").map { try $0.string("id") })
     }
 
     /// See ``EventLog/detections(after:limit:)``.
-    public func detections(after sequence: Int64, limit: Int) async throws -> [EventDetection] {
+    package func detections(after sequence: Int64, limit: Int) async throws -> [EventDetection] {
         try await rows(
             "SELECT sequence, type, subject, time, detected_by FROM events WHERE sequence > \(sequence) ORDER BY sequence LIMIT \(limit)"
         ).map { row in
@@ -614,7 +614,7 @@ extension PostgresStore {
     }
 
     /// See ``EventLog/eventCountsByType()``.
-    public func eventCountsByType() async throws -> [String: Int] {
+    package func eventCountsByType() async throws -> [String: Int] {
         var counts: [String: Int] = [:]
         for row in try await rows("SELECT type, COUNT(*) AS n FROM events GROUP BY type") {
             counts[try row.string("type")] = Int(try row.int64("n"))

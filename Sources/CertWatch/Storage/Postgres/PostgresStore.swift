@@ -20,18 +20,18 @@ import PostgresNIO
 ///   events lock, never before), so concurrent polls never lose a change to a group.
 ///
 /// The pool runs for the store's lifetime (``close()`` ends it).
-public final class PostgresStore: CertWatchStorage {
+package final class PostgresStore: CertWatchStorage {
     /// The database.
-    public let location: PostgresLocation
+    package let location: PostgresLocation
     /// The schema the tables live in (`nil`: the user's default `search_path`, usually `public`).
-    public let schema: String?
+    package let schema: String?
     let client: PostgresClient
     let logger: Logger
     /// The pool's run loop. A task of its own, not a child of a task group: the pool lives as long
     /// as the store, which the CLI's commands and the daemon hold across scopes of their own.
     private let running: Task<Void, Never>
     /// See ``ReplicaRegistry/instanceID``.
-    public let instanceID: String
+    package let instanceID: String
 
     private init(location: PostgresLocation, schema: String?, instanceID: String, logger: Logger) {
         self.location = location
@@ -62,7 +62,7 @@ public final class PostgresStore: CertWatchStorage {
     /// and runs the pending migrations. Throws ``PostgresStoreError`` naming the database (never
     /// its password) when the server cannot be reached within `timeout` seconds, refuses the
     /// login, or a migration fails.
-    public static func connect(
+    package static func connect(
         location: PostgresLocation, schema: String? = nil, instanceID: String = InstanceID.make(),
         logger: Logger = Logger(label: "certwatch.postgres"), timeout: Double = 15
     ) async throws -> PostgresStore {
@@ -101,7 +101,7 @@ public final class PostgresStore: CertWatchStorage {
     }
 
     /// Ends the pool: connections close, and the store must not be used afterwards.
-    public func close() async throws {
+    package func close() async throws {
         running.cancel()
         await running.value
     }
@@ -404,9 +404,9 @@ public final class PostgresStore: CertWatchStorage {
 
 /// A PostgreSQL database certwatch cannot use: unreachable, refusing the login, or failing a
 /// migration. The message names the database (never its password) and the server's own words.
-public struct PostgresStoreError: Error, Sendable, CustomStringConvertible {
+package struct PostgresStoreError: Error, Sendable, CustomStringConvertible {
     /// What went wrong, and where.
-    public let description: String
+    package let description: String
 
     init(_ description: String) { self.description = description }
 }

@@ -12,28 +12,28 @@ import Darwin
 /// for the life of the process (the kernel releases it when the process ends, however it ends,
 /// `kill -9` included). The file names the holder (`pid` and start time) for the error a second
 /// instance prints.
-public final class InstanceLock: Sendable {
+package final class InstanceLock: Sendable {
     /// Another process holds the database.
-    public struct Held: Error, Sendable, CustomStringConvertible {
+    package struct Held: Error, Sendable, CustomStringConvertible {
         /// The lock file.
-        public var path: String
+        package var path: String
         /// What the holder wrote: `pid N, started <RFC 3339>`, or nil when unreadable.
-        public var holder: String?
+        package var holder: String?
 
-        public var description: String {
+        package var description: String {
             "the database is in use by another certwatch serve (\(holder ?? "holder unknown"); lock \(path)): "
                 + "stop it, or give this one another database"
         }
     }
 
     /// The lock file path.
-    public let path: String
+    package let path: String
     private let descriptor: Int32
 
     /// Takes the lock for `database` (a SQLite path; nothing is locked for `:memory:`). Throws
     /// ``Held`` when another process holds it, or a `CocoaError`-like error when the lock file
     /// cannot be created.
-    public init(database: String, now: Date = Date()) throws {
+    package init(database: String, now: Date = Date()) throws {
         path = Self.lockPath(database: database)
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
@@ -55,7 +55,7 @@ public final class InstanceLock: Sendable {
     /// the lock file's `pid N, started …` when process N is alive, else `nil` (no serve ran, or it
     /// ended). A pid reused by another process after a crash reads as held; the command that asks
     /// only uses the answer to explain itself.
-    public static func holder(database: String) -> String? {
+    package static func holder(database: String) -> String? {
         guard let text = try? String(contentsOfFile: lockPath(database: database), encoding: .utf8),
             let pidText = text.split(separator: ",").first?.split(separator: " ").last, let pid = pid_t(pidText),
             kill(pid, 0) == 0 || errno == EPERM

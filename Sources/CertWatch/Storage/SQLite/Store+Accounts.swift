@@ -3,7 +3,7 @@ import GRDB
 
 extension Store {
     /// See ``AccountRegistry/saveAccount(_:source:now:)``: one write transaction.
-    public func saveAccount(_ settings: AccountSettings, source: AccountSettings.Source, now: Int64) async throws
+    package func saveAccount(_ settings: AccountSettings, source: AccountSettings.Source, now: Int64) async throws
         -> (account: Account, created: Bool)
     {
         try settings.validate()
@@ -17,21 +17,21 @@ extension Store {
     }
 
     /// See ``AccountRegistry/account(id:)``.
-    public func account(id: String) async throws -> Account? {
+    package func account(id: String) async throws -> Account? {
         try await writer.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE account_id = ?", arguments: [id]).map { try Account(row: $0) }
         }
     }
 
     /// See ``AccountRegistry/accounts()``.
-    public func accounts() async throws -> [Account] {
+    package func accounts() async throws -> [Account] {
         try await writer.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM accounts ORDER BY account_id").map { try Account(row: $0) }
         }
     }
 
     /// See ``AccountRegistry/removeAccount(id:)``.
-    public func removeAccount(id: String) async throws -> Bool {
+    package func removeAccount(id: String) async throws -> Bool {
         try await writer.write { db in
             try db.execute(sql: "DELETE FROM accounts WHERE account_id = ?", arguments: [id])
             return db.changesCount > 0
@@ -39,7 +39,7 @@ extension Store {
     }
 
     /// See ``AccountRegistry/recordDetector(_:of:state:)``.
-    public func recordDetector(_ detector: AccountDetector, of accountID: String, state: DetectorState) async throws {
+    package func recordDetector(_ detector: AccountDetector, of accountID: String, state: DetectorState) async throws {
         try await writer.write { db in
             try db.execute(
                 sql: "UPDATE accounts SET \(detector.rawValue)_state = ? WHERE account_id = ?", arguments: [storedJSON(state), accountID])
@@ -47,7 +47,7 @@ extension Store {
     }
 
     /// See ``AccountRegistry/setAuthorization(_:of:reason:now:)``: one write transaction.
-    public func setAuthorization(_ status: Account.Authorization.Status, of accountID: String, reason: String?, now: Int64)
+    package func setAuthorization(_ status: Account.Authorization.Status, of accountID: String, reason: String?, now: Int64)
         async throws -> Int
     {
         try await writer.write { db in
@@ -69,7 +69,7 @@ extension Store {
     }
 
     /// See ``AccountRegistry/watchCounts(accountID:)``.
-    public func watchCounts(accountID: String) async throws -> [Watch.State: Int] {
+    package func watchCounts(accountID: String) async throws -> [Watch.State: Int] {
         try await writer.read { db in
             var counts: [Watch.State: Int] = [:]
             for row in try Row.fetchAll(db, sql: AccountRow.sql(AccountRow.watchCounts, mark: { _ in "?" }), arguments: [accountID]) {
@@ -80,7 +80,7 @@ extension Store {
     }
 
     /// See ``AccountRegistry/watches(accountID:state:limit:)``.
-    public func watches(accountID: String, state: Watch.State, limit: Int) async throws -> [Watch] {
+    package func watches(accountID: String, state: Watch.State, limit: Int) async throws -> [Watch] {
         try await writer.read { db in
             let stalled = state == .stalled ? "AND stalled_since IS NOT NULL" : state == .active ? "AND stalled_since IS NULL" : ""
             return try Row.fetchAll(

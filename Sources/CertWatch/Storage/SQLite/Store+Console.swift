@@ -8,7 +8,7 @@ import GRDB
 extension Store {
     /// See ``DeliveryQueue/backfillCandidates(sink:since:type:orderID:after:limit:)``: pages by
     /// sequence; the `UNIQUE (event_id, sink)` index answers whether the sink has the event.
-    public func backfillCandidates(
+    package func backfillCandidates(
         sink: String, since: Int64, type: EventType?, orderID: String?, after sequence: Int64, limit: Int
     ) async throws -> [BackfillCandidate] {
         var sql = """
@@ -35,7 +35,7 @@ extension Store {
     }
 
     /// See ``EventLog/eventsNewestFirst(before:type:orderID:watchID:limit:)``.
-    public func eventsNewestFirst(before: Int64?, type: EventType?, orderID: String?, watchID: String?, limit: Int)
+    package func eventsNewestFirst(before: Int64?, type: EventType?, orderID: String?, watchID: String?, limit: Int)
         async throws -> [CertWatchEvent]
     {
         var clauses: [String] = []
@@ -67,7 +67,7 @@ extension Store {
     }
 
     /// See ``EventLog/eventCountsByHour(since:)``.
-    public func eventCountsByHour(since: Int64) async throws -> [Int64: Int] {
+    package func eventCountsByHour(since: Int64) async throws -> [Int64: Int] {
         try await writer.read { db in
             var counts: [Int64: Int] = [:]
             for row in try Row.fetchAll(
@@ -81,7 +81,7 @@ extension Store {
     }
 
     /// See ``DeliveryHistory/deliveries(eventIDs:)``.
-    public func deliveries(eventIDs: [String]) async throws -> [Delivery] {
+    package func deliveries(eventIDs: [String]) async throws -> [Delivery] {
         guard !eventIDs.isEmpty else { return [] }
         let marks = Array(repeating: "?", count: eventIDs.count).joined(separator: ",")
         return try await writer.read { db in

@@ -64,7 +64,7 @@ extension Store {
     /// See ``DeliveryQueue/claimDeliveries(sink:now:limit:excluding:)``: one write transaction that
     /// checks the sink is enabled, runs ``dueDeliveriesSQL`` for `limit` + `inFlight.count` rows,
     /// skips `inFlight` and leases the rest to this instance.
-    public func claimDeliveries(sink: String, now: Double, limit: Int, excluding inFlight: Set<Int64> = []) async throws
+    package func claimDeliveries(sink: String, now: Double, limit: Int, excluding inFlight: Set<Int64> = []) async throws
         -> [DueDelivery]
     {
         try await writer.write { db in
@@ -100,7 +100,7 @@ extension Store {
         """
 
     /// See ``DeliveryQueue/nextDeliveryDue(sinks:)`` (Unix seconds).
-    public func nextDeliveryDue(sinks: [String]) async throws -> Double? {
+    package func nextDeliveryDue(sinks: [String]) async throws -> Double? {
         guard !sinks.isEmpty else { return nil }
         let placeholders = Array(repeating: "?", count: sinks.count).joined(separator: ",")
         return try await writer.read { db in
@@ -114,7 +114,7 @@ extension Store {
     }
 
     /// See ``DeliveryQueue/recordDeliveryAttempts(_:now:)``: one write transaction.
-    public func recordDeliveryAttempts(_ results: [RecordedAttempt], now: Double) async throws {
+    package func recordDeliveryAttempts(_ results: [RecordedAttempt], now: Double) async throws {
         guard !results.isEmpty else { return }
         try await writer.write { db in
             let insert = try db.cachedStatement(
@@ -152,7 +152,7 @@ extension Store {
     // MARK: Sinks
 
     /// See ``DeliveryQueue/disabledSinks()``.
-    public func disabledSinks() async throws -> [String: (at: Double, reason: String)] {
+    package func disabledSinks() async throws -> [String: (at: Double, reason: String)] {
         try await writer.read { db in
             var result: [String: (at: Double, reason: String)] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT * FROM sink_states WHERE disabled_at IS NOT NULL") {
@@ -164,7 +164,7 @@ extension Store {
 
     /// See ``DeliveryQueue/enableSink(_:now:)``.
     @discardableResult
-    public func enableSink(_ name: String, now: Double) async throws -> Bool {
+    package func enableSink(_ name: String, now: Double) async throws -> Bool {
         try await writer.write { db in
             try db.execute(sql: "DELETE FROM sink_states WHERE name = ?", arguments: [name])
             let wasDisabled = db.changesCount > 0
@@ -178,7 +178,7 @@ extension Store {
     }
 
     /// See ``DeliveryQueue/disableSink(_:reason:now:)``.
-    public func disableSink(_ name: String, reason: String, now: Double) async throws {
+    package func disableSink(_ name: String, reason: String, now: Double) async throws {
         try await writer.write { db in try Self.disableSink(name, reason: reason, now: now, db: db) }
     }
 
@@ -193,7 +193,7 @@ extension Store {
     // MARK: Operators
 
     /// See ``DeliveryHistory/deliveries(state:sink:before:limit:)``.
-    public func deliveries(state: DeliveryState? = nil, sink: String? = nil, before: Int64? = nil, limit: Int = 100)
+    package func deliveries(state: DeliveryState? = nil, sink: String? = nil, before: Int64? = nil, limit: Int = 100)
         async throws -> [Delivery]
     {
         var clauses: [String] = []
@@ -220,14 +220,14 @@ extension Store {
     }
 
     /// See ``DeliveryHistory/delivery(id:)``.
-    public func delivery(id: Int64) async throws -> Delivery? {
+    package func delivery(id: Int64) async throws -> Delivery? {
         try await writer.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM deliveries WHERE id = ?", arguments: [id]).map(Self.delivery(from:))
         }
     }
 
     /// See ``DeliveryHistory/deliveryAttempts(deliveryID:)``. Throws ``StorageError`` for an unknown `outcome`.
-    public func deliveryAttempts(deliveryID: Int64) async throws -> [DeliveryAttempt] {
+    package func deliveryAttempts(deliveryID: Int64) async throws -> [DeliveryAttempt] {
         try await writer.read { db in
             try Row.fetchAll(
                 db, sql: "SELECT * FROM delivery_attempts WHERE delivery_id = ? ORDER BY number, id", arguments: [deliveryID]
@@ -241,7 +241,7 @@ extension Store {
     }
 
     /// See ``DeliveryHistory/deliveryCounts()``. Throws ``StorageError`` for an unknown `state`.
-    public func deliveryCounts() async throws -> [String: [DeliveryState: Int]] {
+    package func deliveryCounts() async throws -> [String: [DeliveryState: Int]] {
         try await writer.read { db in
             var result: [String: [DeliveryState: Int]] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT sink, state, COUNT(*) AS n FROM deliveries GROUP BY sink, state") {
@@ -252,7 +252,7 @@ extension Store {
     }
 
     /// See ``DeliveryQueue/replayDelivery(id:now:)``.
-    public func replayDelivery(id: Int64, now: Double) async throws -> DeliveryState? {
+    package func replayDelivery(id: Int64, now: Double) async throws -> DeliveryState? {
         try await writer.write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT state FROM deliveries WHERE id = ?", arguments: [id]) else {
                 return nil
@@ -275,7 +275,7 @@ extension Store {
     }
 
     /// See ``DeliveryQueue/replayDeliveries(sink:since:now:)``.
-    public func replayDeliveries(sink: String?, since: Double, now: Double) async throws -> Int {
+    package func replayDeliveries(sink: String?, since: Double, now: Double) async throws -> Int {
         try await writer.write { db in
             var sql = """
                 UPDATE deliveries SET state = \(DeliveryState.pending.sql), attempts = 0, next_attempt_at = ?, updated_at = ?

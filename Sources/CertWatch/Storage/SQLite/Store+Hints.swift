@@ -28,7 +28,7 @@ extension Store {
     /// polled in this second, or with a poll in flight, is hinted for the next second — so hints
     /// within a second make one poll, and a change that happened after a poll started is never
     /// missed. Returns the ids of the watches hinted (sorted). Throws GRDB's `DatabaseError`.
-    public func hint(_ targets: HintTargets, now: Int64) async throws -> [String] {
+    package func hint(_ targets: HintTargets, now: Int64) async throws -> [String] {
         guard !targets.isEmpty else { return [] }
         let ids = try await writer.write { db -> [String] in
             let ids = try Self.watchIDs(naming: targets, db: db)
@@ -78,7 +78,7 @@ extension Store {
 
     /// Takes up to `limit` watches whose hinted poll is due (earliest hint first), leases them
     /// until `now + lease` and clears their hint; each returned watch carries its ``Watch/hintedAt``.
-    public func claimHinted(now: Int64, limit: Int, lease: Int64 = 120) async throws -> [Watch] {
+    package func claimHinted(now: Int64, limit: Int, lease: Int64 = 120) async throws -> [Watch] {
         guard limit > 0 else { return [] }
         return try await writer.write { db in try Self.claimHinted(db: db, now: now, limit: limit, lease: lease, owner: self.instanceID) }
     }
@@ -100,7 +100,7 @@ extension Store {
         """
 
     /// The earliest `hinted_at` of an unleased active watch, or `nil` when none is hinted.
-    public func nextHint(now: Int64) async throws -> Int64? {
+    package func nextHint(now: Int64) async throws -> Int64? {
         try await writer.read { db in
             try Int64.fetchOne(
                 db,
@@ -114,7 +114,7 @@ extension Store {
 
 
     /// Events after `sequence` with how each was detected, oldest first, at most `limit`.
-    public func detections(after sequence: Int64 = 0, limit: Int = 100_000) async throws -> [EventDetection] {
+    package func detections(after sequence: Int64 = 0, limit: Int = 100_000) async throws -> [EventDetection] {
         try await writer.read { db in
             try Row.fetchAll(
                 db, sql: "SELECT sequence, type, subject, time, detected_by FROM events WHERE sequence > ? ORDER BY sequence LIMIT ?",
@@ -128,7 +128,7 @@ extension Store {
     }
 
     /// See ``EventLog/storedEventIDs(among:)``: by the primary key, 500 at a time.
-    public func storedEventIDs(among ids: [String]) async throws -> Set<String> {
+    package func storedEventIDs(among ids: [String]) async throws -> Set<String> {
         guard !ids.isEmpty else { return [] }
         return try await writer.read { db in
             var stored = Set<String>()

@@ -7,7 +7,7 @@ extension Store {
     // MARK: Retention
 
     /// See ``StorageMaintenance/pruneDeliveryAttempts(startedBefore:limit:)``: one transaction.
-    public func pruneDeliveryAttempts(startedBefore cutoff: Double, limit: Int) async throws -> Int {
+    package func pruneDeliveryAttempts(startedBefore cutoff: Double, limit: Int) async throws -> Int {
         try await writer.write { db in
             try db.execute(
                 sql: "DELETE FROM delivery_attempts WHERE id IN (SELECT id FROM delivery_attempts WHERE started_at < ? LIMIT ?)",
@@ -17,7 +17,7 @@ extension Store {
     }
 
     /// See ``StorageMaintenance/pruneEvents(before:limit:)``: one transaction.
-    public func pruneEvents(before cutoff: Int64, limit: Int) async throws -> Int {
+    package func pruneEvents(before cutoff: Int64, limit: Int) async throws -> Int {
         try await writer.write { db in
             let ids = try String.fetchAll(
                 db,
@@ -42,7 +42,7 @@ extension Store {
     // MARK: Health
 
     /// See ``StorageMaintenance/checkWritable()``: a write transaction on the single writer.
-    public func checkWritable() async throws {
+    package func checkWritable() async throws {
         try await writer.write { db in try db.execute(sql: "SELECT 1") }
     }
 

@@ -7,7 +7,7 @@ extension Store {
     /// See ``ReplicaRegistry/heartbeat(now:staleAfter:slowedAt:)``: one transaction. A SQLite file
     /// has one instance (``InstanceLock``), so this finds itself alone, unless a process that
     /// died without leaving is still inside `staleAfter`.
-    public func heartbeat(now: Double, staleAfter: Double, slowedAt: Double?) async throws -> ReplicaMembership {
+    package func heartbeat(now: Double, staleAfter: Double, slowedAt: Double?) async throws -> ReplicaMembership {
         try await writer.write { db in
             try db.execute(
                 sql: """
@@ -32,7 +32,7 @@ extension Store {
     }
 
     /// See ``ReplicaRegistry/leave()``.
-    public func leave() async throws {
+    package func leave() async throws {
         try await writer.write { db in
             try db.execute(sql: "UPDATE watches SET leased_until = NULL, leased_by = NULL WHERE leased_by = ?", arguments: [self.instanceID])
             try db.execute(sql: "UPDATE deliveries SET leased_until = NULL, leased_by = NULL WHERE leased_by = ?", arguments: [self.instanceID])
@@ -43,14 +43,14 @@ extension Store {
     // MARK: Push messages
 
     /// See ``PushMessageLog/pushMessageSeen(_:)``.
-    public func pushMessageSeen(_ messageID: String) async throws -> Bool {
+    package func pushMessageSeen(_ messageID: String) async throws -> Bool {
         try await writer.read { db in
             try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM push_messages WHERE msg_id = ?)", arguments: [messageID]) ?? false
         }
     }
 
     /// See ``PushMessageLog/rememberPushMessage(_:at:)``.
-    public func rememberPushMessage(_ messageID: String, at: Double) async throws {
+    package func rememberPushMessage(_ messageID: String, at: Double) async throws {
         try await writer.write { db in
             try db.execute(
                 sql: "INSERT INTO push_messages (msg_id, handled_at) VALUES (?, ?) ON CONFLICT (msg_id) DO NOTHING",
@@ -59,7 +59,7 @@ extension Store {
     }
 
     /// See ``PushMessageLog/prunePushMessages(before:)``.
-    public func prunePushMessages(before cutoff: Double) async throws -> Int {
+    package func prunePushMessages(before cutoff: Double) async throws -> Int {
         try await writer.write { db in
             try db.execute(sql: "DELETE FROM push_messages WHERE handled_at < ?", arguments: [cutoff])
             return db.changesCount

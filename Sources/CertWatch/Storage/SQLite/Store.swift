@@ -14,17 +14,17 @@ import GRDB
 ///
 /// The rest of certwatch sees ``CertWatchStorage``, never the database, so the store can move to
 /// PostgreSQL (leases with `FOR UPDATE SKIP LOCKED`) without touching the engine.
-public final class Store: CertWatchStorage {
+package final class Store: CertWatchStorage {
     /// The database (internal only for the `Store` extensions in `Storage/SQLite/`).
     let writer: any DatabaseWriter
     /// The database file.
-    public let path: String
+    package let path: String
     /// See ``ReplicaRegistry/instanceID``.
-    public let instanceID: String
+    package let instanceID: String
 
     /// Opens (creating if needed) the database at `path` and runs pending migrations.
     /// Throws GRDB's `DatabaseError` when the file cannot be opened or migrated.
-    public init(path: String, instanceID: String = InstanceID.make()) throws {
+    package init(path: String, instanceID: String = InstanceID.make()) throws {
         self.instanceID = instanceID
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
@@ -177,7 +177,7 @@ public final class Store: CertWatchStorage {
     /// Registers a watch, idempotently: the same `(api, order_id)` or `(api, encrypted_code)` returns
     /// the existing watch with the new labels merged in (a removed or failed watch becomes active again).
     /// Returns the watch and whether it was created. Throws ``ValidationError`` for bad input.
-    public func register(_ registration: WatchRegistration, now: Int64, firstPollAt: Int64) async throws -> (
+    package func register(_ registration: WatchRegistration, now: Int64, firstPollAt: Int64) async throws -> (
         watch: Watch, created: Bool
     ) {
         let registration = try registration.validated()
@@ -186,7 +186,7 @@ public final class Store: CertWatchStorage {
 
     /// Registers many watches in one transaction; each item gets its own result (invalid items fail
     /// alone). Returns, per input, the watch and whether it was created, or the validation error.
-    public func registerMany(_ registrations: [WatchRegistration], now: Int64, firstPollAt: Int64) async throws
+    package func registerMany(_ registrations: [WatchRegistration], now: Int64, firstPollAt: Int64) async throws
         -> [Result<(watch: Watch, created: Bool), ValidationError>]
     {
         try await writer.write { db in
@@ -253,14 +253,14 @@ public final class Store: CertWatchStorage {
     }
 
     /// The watch with `id`, or `nil`.
-    public func watch(id: String) async throws -> Watch? {
+    package func watch(id: String) async throws -> Watch? {
         try await writer.read { db in try Row.fetchOne(db, sql: "SELECT * FROM watches WHERE id = ?", arguments: [id]).map(Self.watch(from:)) }
     }
 
     /// The watches a person's reference names: the watch with that id (`w_…`), or else every watch
     /// a push naming it would hint — by `order_id` (one per endpoint family), `encrypted_code`, or a
     /// certificate id or encrypted code seen in its certificates — by id. Empty when none.
-    public func watches(matching reference: String) async throws -> [Watch] {
+    package func watches(matching reference: String) async throws -> [Watch] {
         try await writer.read { db in
             var ids = try Self.watchIDs(
                 naming: HintTargets(orderIDs: [reference], certificateIDs: [reference], encryptedCodes: [reference]), db: db)
@@ -273,7 +273,7 @@ public final class Store: CertWatchStorage {
     }
 
     /// Watches ordered by id, filtered by state and labels, after the cursor `after` (an id), at most `limit`.
-    public func watches(state: Watch.State? = nil, labels: [String: String] = [:], after: String? = nil, limit: Int = 100)
+    package func watches(state: Watch.State? = nil, labels: [String: String] = [:], after: String? = nil, limit: Int = 100)
         async throws -> [Watch]
     {
         var clauses: [String] = []
@@ -305,7 +305,7 @@ public final class Store: CertWatchStorage {
     }
 
     /// Counts watches by state.
-    public func watchCounts() async throws -> [Watch.State: Int] {
+    package func watchCounts() async throws -> [Watch.State: Int] {
         try await writer.read { db in
             var counts: [Watch.State: Int] = [:]
             let sql = """
@@ -326,7 +326,7 @@ public final class Store: CertWatchStorage {
     }
 
     /// The number of active watches (counted on the due index).
-    public func activeWatchCount() async throws -> Int {
+    package func activeWatchCount() async throws -> Int {
         try await writer.read { db in
             try Int.fetchOne(
                 db, sql: "SELECT COUNT(*) FROM watches INDEXED BY watches_due WHERE state = \(Watch.State.active.sql)") ?? 0
@@ -335,7 +335,7 @@ public final class Store: CertWatchStorage {
 
     /// Marks a watch removed (it is no longer polled; its certificates and events are kept).
     /// Returns `false` when there is no such watch.
-    public func remove(id: String, now: Int64) async throws -> Bool {
+    package func remove(id: String, now: Int64) async throws -> Bool {
         try await writer.write { db in
             try db.execute(
                 sql: """
@@ -348,7 +348,7 @@ public final class Store: CertWatchStorage {
 
     /// Makes an active watch due at `at` (poll as soon as the budget allows). Returns `false` when
     /// there is no such active watch.
-    public func pollSoon(id: String, at: Int64) async throws -> Bool {
+    package func pollSoon(id: String, at: Int64) async throws -> Bool {
         try await writer.write { db in
             try db.execute(
                 sql: """
@@ -368,7 +368,7 @@ public final class Store: CertWatchStorage {
     /// (cancel window, deadlines: ``Watch/targeted``) and routine ones, earliest `next_poll_at`
     /// first, a targeted poll counted `targetedLead` seconds earlier than it is due
     /// (``PollPolicy/targetedLead``).
-    public func claimDue(now: Int64, limit: Int, lease: Int64 = 120, targetedLead: Int64 = PollPolicy().targetedLead)
+    package func claimDue(now: Int64, limit: Int, lease: Int64 = 120, targetedLead: Int64 = PollPolicy().targetedLead)
         async throws -> [Watch]
     {
         try await writer.write { db in
@@ -394,7 +394,7 @@ public final class Store: CertWatchStorage {
     }
 
     /// Ends the leases of claimed watches that were not polled (due again at once).
-    public func releaseLeases(watchIDs: [String]) async throws {
+    package func releaseLeases(watchIDs: [String]) async throws {
         guard !watchIDs.isEmpty else { return }
         let marks = Array(repeating: "?", count: watchIDs.count).joined(separator: ",")
         try await writer.write { db in
@@ -408,7 +408,7 @@ public final class Store: CertWatchStorage {
     /// watch leases there were: what an instance that holds the database alone (``InstanceLock``) does at start, since
     /// the leases and instance rows are left by a process that is gone (a crash or `kill -9`
     /// mid-poll); those watches are due again at once instead of after their lease.
-    public func releaseAllLeases() async throws -> Int {
+    package func releaseAllLeases() async throws -> Int {
         try await writer.write { db in
             try db.execute(sql: Self.releaseAllLeasesSQL)
             let released = db.changesCount
@@ -420,13 +420,13 @@ public final class Store: CertWatchStorage {
 
     /// See ``ReplicaRegistry/releaseOrphanedLeases()``: a SQLite file has one `serve` (``InstanceLock``),
     /// so every lease left is a dead process's: ``releaseAllLeases()``.
-    public func releaseOrphanedLeases() async throws -> Int { try await releaseAllLeases() }
+    package func releaseOrphanedLeases() async throws -> Int { try await releaseAllLeases() }
 
     /// ``releaseAllLeases()``'s statement: it finds the leased watches on `watches_leased`.
     static let releaseAllLeasesSQL = "UPDATE watches SET leased_until = NULL, leased_by = NULL WHERE leased_until IS NOT NULL"
 
     /// The earliest `next_poll_at` of an active, unleased watch, or `nil` when none.
-    public func nextDue(now: Int64) async throws -> Int64? {
+    package func nextDue(now: Int64) async throws -> Int64? {
         try await writer.read { db in
             try Int64.fetchOne(db, sql: Self.nextDueSQL, arguments: [now, now])
         }
@@ -462,7 +462,7 @@ public final class Store: CertWatchStorage {
 
     /// The last stored snapshots of several watches in one read: watch id → certificate id → snapshot
     /// (watches without certificates are absent).
-    public func snapshots(watchIDs: [String]) async throws -> [String: [String: CertificateSnapshot]] {
+    package func snapshots(watchIDs: [String]) async throws -> [String: [String: CertificateSnapshot]] {
         guard !watchIDs.isEmpty else { return [:] }
         return try await writer.read { db in
             var result: [String: [String: CertificateSnapshot]] = [:]
@@ -485,7 +485,7 @@ public final class Store: CertWatchStorage {
     /// `route` runs inside the same transaction with them and its ``Routing`` is written there (the
     /// delivery outbox); when it throws, nothing of the poll is stored.
     @discardableResult
-    public func commitPoll(_ poll: PollCommit, route: EventRouter? = nil) async throws -> [CertWatchEvent] {
+    package func commitPoll(_ poll: PollCommit, route: EventRouter? = nil) async throws -> [CertWatchEvent] {
         // JSON is written before taking the (single, serialized) writer.
         let texts = try poll.certificates.map { certificate in
             (
@@ -534,7 +534,7 @@ public final class Store: CertWatchStorage {
 
     /// See ``EventLog/append(_:route:)``: one write transaction.
     @discardableResult
-    public func append(_ events: [CertWatchEvent], route: EventRouter?) async throws -> [CertWatchEvent] {
+    package func append(_ events: [CertWatchEvent], route: EventRouter?) async throws -> [CertWatchEvent] {
         let encoded = StoredEvent.encoded(events)
         return try await writer.write { db in
             let appended = try Self.append(encoded, db: db)
@@ -545,13 +545,13 @@ public final class Store: CertWatchStorage {
 
     /// See ``DeliveryQueue/enqueue(_:)``: one write transaction (none when `routing` is empty).
     @discardableResult
-    public func enqueue(_ routing: Routing) async throws -> Int {
+    package func enqueue(_ routing: Routing) async throws -> Int {
         guard !routing.isEmpty else { return 0 }
         return try await writer.write { db in try Self.write(routing, db: db) }
     }
 
     /// Nothing to release: the pool closes when the store is deallocated.
-    public func close() async throws {}
+    package func close() async throws {}
 
     /// Appends encoded events inside the caller's transaction, skipping ids already stored; returns
     /// the appended ones with their sequence.
@@ -581,7 +581,7 @@ public final class Store: CertWatchStorage {
     // MARK: Events
 
     /// How many events are stored, by event type.
-    public func eventCountsByType() async throws -> [String: Int] {
+    package func eventCountsByType() async throws -> [String: Int] {
         try await writer.read { db in
             var counts: [String: Int] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT type, COUNT(*) AS n FROM events GROUP BY type") {
@@ -592,7 +592,7 @@ public final class Store: CertWatchStorage {
     }
 
     /// Events after `sequence` (exclusive), oldest first, optionally of one type or one order, at most `limit`.
-    public func events(after sequence: Int64 = 0, type: EventType? = nil, orderID: String? = nil, limit: Int = 100)
+    package func events(after sequence: Int64 = 0, type: EventType? = nil, orderID: String? = nil, limit: Int = 100)
         async throws -> [CertWatchEvent]
     {
         var sql = "SELECT sequence, body FROM events WHERE sequence > ?"
@@ -615,7 +615,7 @@ public final class Store: CertWatchStorage {
     }
 
     /// The highest event sequence, 0 when there are none.
-    public func lastSequence() async throws -> Int64 {
+    package func lastSequence() async throws -> Int64 {
         try await writer.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(sequence) FROM events") ?? 0 }
     }
 
