@@ -41,7 +41,7 @@ public struct CertWatchServices: Sendable {
         /// database is opened by ``CertWatchServices/open(configuration:clock:options:)``).
         public var store: (any CertWatchStorage)?
         /// The dispatcher's settings (idle check, retry jitter seed).
-        public var dispatcher: DispatcherConfiguration
+        package var dispatcher: DispatcherConfiguration
         /// Seconds of the clock between looks for due group summaries (default 1).
         public var groupCheckInterval: Double
         /// Seconds of the clock between retention passes (default 3,600).
@@ -54,7 +54,7 @@ public struct CertWatchServices: Sendable {
         /// pusher). Listed after the HTTP server, so they stop first.
         public var inputs: [ServiceGroupConfiguration.ServiceConfiguration]
 
-        public init(
+        package init(
             makeLogger: @escaping @Sendable (_ label: String) -> Logger = { Logger(label: $0) },
             registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), stdout: (@Sendable (Data) -> Void)? = nil,
             store: (any CertWatchStorage)? = nil, dispatcher: DispatcherConfiguration = DispatcherConfiguration(), groupCheckInterval: Double = 1,
@@ -84,27 +84,27 @@ public struct CertWatchServices: Sendable {
     /// The Douyin client (its HTTP client is shut down by ``shutdown()``).
     public let client: DouyinClient
     /// Wakes event streams and the dispatcher when events commit.
-    public let bus: EventBus
+    package let bus: EventBus
     /// Routes committed events through the rules, in each poll's transaction.
-    public let outbox: Outbox
+    package let outbox: Outbox
     /// Polls due watches.
-    public let watcher: Watcher
+    package let watcher: Watcher
     /// The merchant accounts' change feed and sweep.
-    public let accounts: AccountMonitor
+    package let accounts: AccountMonitor
     /// Sends deliveries to the sinks.
-    public let dispatcher: Dispatcher
+    package let dispatcher: Dispatcher
     /// Sends group summaries when they are due.
-    public let groupFlusher: GroupFlusher
+    package let groupFlusher: GroupFlusher
     /// Prunes old history.
-    public let retention: RetentionService
+    package let retention: RetentionService
     /// This instance's heartbeat: membership among replicas, the QPS share (stops last, then leaves).
-    public let heartbeat: ReplicaHeartbeat
+    package let heartbeat: ReplicaHeartbeat
     /// Reloads the rules on SIGHUP and file change.
-    public let ruleReloader: RuleReloader
+    package let ruleReloader: RuleReloader
     /// Douyin's push intake at `/douyin/webhook` (nil when `push.enabled` is false).
-    public let push: DouyinPushIntake?
+    package let push: DouyinPushIntake?
     /// The HTTP API.
-    public let api: CertWatchAPI
+    package let api: CertWatchAPI
     /// The services in the group's list order (they stop in reverse), each with its name
     /// (`dispatcher`, `retention`, `group-flusher`, `rule-reloader`, `watcher`, `http-server`, then
     /// the inputs).
@@ -118,7 +118,7 @@ public struct CertWatchServices: Sendable {
     /// Opens the store ``CertWatchConfiguration/database`` names (SQLite or PostgreSQL, unless
     /// ``Options/store`` is set), then makes every service (``init(configuration:clock:options:)``).
     /// Throws what ``StorageLocation/open(logger:connectTimeout:)`` throws, and what `init` throws.
-    public static func open(configuration: CertWatchConfiguration, clock: any WallClock = SystemWallClock(), options: Options = Options())
+    package static func open(configuration: CertWatchConfiguration, clock: any WallClock = SystemWallClock(), options: Options = Options())
         async throws -> CertWatchServices
     {
         var options = options
@@ -133,7 +133,7 @@ public struct CertWatchServices: Sendable {
     /// ``CertWatchConfiguration/rulePaths``) and creates the Douyin HTTP client; nothing runs yet.
     /// Throws when the database cannot be opened, a rule file does not check (``RuleLoadErrors``)
     /// or `http.listen` or a PostgreSQL `database` is malformed (``ConfigurationError``).
-    public init(configuration: CertWatchConfiguration, clock: any WallClock = SystemWallClock(), options: Options = Options())
+    package init(configuration: CertWatchConfiguration, clock: any WallClock = SystemWallClock(), options: Options = Options())
         throws
     {
         let makeLogger = options.makeLogger

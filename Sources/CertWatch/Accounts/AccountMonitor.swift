@@ -29,17 +29,17 @@ import Synchronization
 ///
 /// A `Service`: ``run()`` loops until graceful shutdown; ``runDue()`` is the step, for tests
 /// driving an injected clock.
-public final class AccountMonitor: Service {
+package final class AccountMonitor: Service {
     /// The storage roles it uses.
-    public typealias Storage = AccountRegistry & WatchRegistry & PollSchedule & EventLog
+    package typealias Storage = AccountRegistry & WatchRegistry & PollSchedule & EventLog
 
     let store: any Storage
     let client: DouyinClient
     let clock: any WallClock
     /// The order query's quota (``DouyinAPIKind/orderQuery``).
-    public let orderBudget: QPSBudget
+    package let orderBudget: QPSBudget
     /// The verify-record query's quota (``DouyinAPIKind/verifyRecordQuery``).
-    public let verifyRecordBudget: QPSBudget
+    package let verifyRecordBudget: QPSBudget
     let schedule: DetectorSchedule
     /// The endpoint family of the watches it registers (`push.api`).
     let api: CertificateAPI
@@ -59,7 +59,7 @@ public final class AccountMonitor: Service {
     /// The most pages one run reads from one API (a longer window waits for the next run).
     static let maxPages = 50
 
-    public init(
+    package init(
         store: any Storage, client: DouyinClient, clock: any WallClock, orderQPS: Double, verifyRecordQPS: Double,
         schedule: DetectorSchedule = DetectorSchedule(), api: CertificateAPI = .compreRetail, fileAccounts: [AccountSettings] = [],
         route: EventRouter? = nil,
@@ -81,11 +81,11 @@ public final class AccountMonitor: Service {
     }
 
     /// Says that accounts were saved or removed: the loop looks again at once.
-    public func accountsChanged() { changed.signal() }
+    package func accountsChanged() { changed.signal() }
 
     /// Saves the configuration's accounts, then runs the due detectors until graceful shutdown;
     /// the runs in flight complete. Throws the store's errors when the accounts cannot be saved.
-    public func run() async throws {
+    package func run() async throws {
         try await saveFileAccounts()
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             let generation = changed.generation
@@ -109,7 +109,7 @@ public final class AccountMonitor: Service {
     }
 
     /// Saves the configuration's `accounts:` (source `file`; the state of stored ones is kept).
-    public func saveFileAccounts() async throws {
+    package func saveFileAccounts() async throws {
         for settings in fileAccounts {
             let saved = try await store.saveAccount(settings, source: .file, now: clock.unixNow)
             if saved.created { logger.info("account added from the configuration", metadata: ["account": "\(settings.accountID)"]) }
@@ -118,7 +118,7 @@ public final class AccountMonitor: Service {
 
     /// Runs every detector due now (accounts side by side), and returns when the next is due (Unix seconds).
     @discardableResult
-    public func runDue() async throws -> Int64? {
+    package func runDue() async throws -> Int64? {
         let accounts = try await store.accounts()
         let plan = schedule.plan(accounts, now: clock.unixNow)
         let byID = Dictionary(uniqueKeysWithValues: accounts.map { ($0.accountID, $0) })

@@ -9,32 +9,32 @@ import Foundation
 /// certwatch was down). The window a run asks Douyin for starts at the detector's high-water mark
 /// less ``overlap`` (clock skew between Douyin's servers, and records written late), never
 /// further back than ``maxLookback``; a first run looks back ``firstLookback``.
-public struct DetectorSchedule: Sendable, Hashable {
+package struct DetectorSchedule: Sendable, Hashable {
     /// Seconds each window reaches back before the high-water mark (default 60).
-    public var overlap: Int64
+    package var overlap: Int64
     /// How far a first run reaches back, seconds (default 86,400: a day).
-    public var firstLookback: Int64
+    package var firstLookback: Int64
     /// The longest window, seconds (default 7 days): after a long outage, older changes are the
     /// daily reconciliation's to find.
-    public var maxLookback: Int64
+    package var maxLookback: Int64
 
-    public init(overlap: Int64 = 60, firstLookback: Int64 = 86_400, maxLookback: Int64 = 7 * 86_400) {
+    package init(overlap: Int64 = 60, firstLookback: Int64 = 86_400, maxLookback: Int64 = 7 * 86_400) {
         self.overlap = overlap
         self.firstLookback = firstLookback
         self.maxLookback = maxLookback
     }
 
     /// One run to make.
-    public struct Run: Sendable, Hashable {
+    package struct Run: Sendable, Hashable {
         /// `account_id`.
-        public var accountID: String
+        package var accountID: String
         /// Which detector.
-        public var detector: AccountDetector
+        package var detector: AccountDetector
     }
 
     /// The runs due at `now` and when the next one (not due yet) will be, Unix seconds (`nil`: none
     /// is scheduled).
-    public func plan(_ accounts: [Account], now: Int64) -> (due: [Run], next: Int64?) {
+    package func plan(_ accounts: [Account], now: Int64) -> (due: [Run], next: Int64?) {
         var due: [Run] = []
         var next: Int64?
         for account in accounts {
@@ -54,7 +54,7 @@ public struct DetectorSchedule: Sendable, Hashable {
     }
 
     /// The window `[start, end]` (Unix seconds) a run at `now` asks for, from the high-water mark.
-    public func window(highWater: Int64?, now: Int64) -> (start: Int64, end: Int64) {
+    package func window(highWater: Int64?, now: Int64) -> (start: Int64, end: Int64) {
         let start = highWater.map { $0 - overlap } ?? now - firstLookback
         return (max(start, now - maxLookback), now)
     }

@@ -13,7 +13,7 @@ public struct CertWatchConfiguration: Sendable {
     /// The Douyin client (`douyin.*`).
     public var douyin: DouyinClientConfiguration
     /// The watcher (`poll.*`).
-    public var watcher: WatcherConfiguration
+    package var watcher: WatcherConfiguration
     /// Rule files and directories (`rules.paths`, default `rules/`; relative to the file's directory
     /// when written in the file).
     public var rulePaths: [String]
@@ -24,7 +24,7 @@ public struct CertWatchConfiguration: Sendable {
     /// Largest HTTP request body, bytes (`http.body_limit`, default 1 MiB; 1 KiB…64 MiB).
     public var bodyLimit: Int = 1 << 20
     /// How long history is kept (`retention.events`, `retention.delivery_attempts`).
-    public var retention: RetentionPolicy
+    package var retention: RetentionPolicy
     /// Each Douyin API's quota (`douyin.quotas.*`; the certificate query's is also ``WatcherConfiguration/qps``).
     public var quotas: DouyinQuotas = DouyinQuotas()
     /// The merchant accounts (`accounts.*`), saved to the database at start.

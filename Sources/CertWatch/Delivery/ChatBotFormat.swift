@@ -4,14 +4,14 @@ import Foundation
 /// Message formats and answers of the chat bots: Feishu/Lark custom bot, DingTalk custom robot,
 /// WeCom group robot. They answer HTTP 200 with an error code in the body; a non-zero code is a
 /// failed attempt, and their rate-limit codes are treated like HTTP 429.
-public enum ChatBotFormat {
+package enum ChatBotFormat {
     /// Rate-limit codes: Feishu 9499 / 11232, DingTalk 130101, WeCom 45009.
     static let rateLimitCodes: Set<Int> = [9499, 11232, 130101, 45009]
     /// How long to wait after a bot's rate limit, seconds (DingTalk and WeCom count per minute).
     static let rateLimitWait: Double = 60
 
     /// The request for `delivery` to a chat sink. Throws when the event cannot be decoded.
-    public static func request(for delivery: OutboundDelivery, sink: SinkConfiguration, userAgent: String) throws -> SinkRequest {
+    package static func request(for delivery: OutboundDelivery, sink: SinkConfiguration, userAgent: String) throws -> SinkRequest {
         let event = try delivery.event()
         let text = delivery.body ?? defaultText(event)
         let custom = delivery.body.flatMap(PayloadJSON.object).flatMap { $0["msgtype"] != nil || $0["msg_type"] != nil ? $0 : nil }
@@ -42,7 +42,7 @@ public enum ChatBotFormat {
 
     /// Interprets a 2xx answer: `code` (Feishu; `StatusCode` in old answers) or `errcode`
     /// (DingTalk, WeCom). Returns `nil` when it reports success, else the failure.
-    public static func failure(inBody body: Data, kind: SinkConfiguration.Kind) -> (code: Int, retryAfter: Double?)? {
+    package static func failure(inBody body: Data, kind: SinkConfiguration.Kind) -> (code: Int, retryAfter: Double?)? {
         guard let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] else {
             return (-1, nil)
         }
@@ -58,7 +58,7 @@ public enum ChatBotFormat {
     }
 
     /// The message of an event without a template: what happened, order, certificate, store, time.
-    public static func defaultText(_ event: CertWatchEvent) -> String {
+    package static func defaultText(_ event: CertWatchEvent) -> String {
         var lines = ["**\(title(event))** (\(event.type.rawValue))"]
         if let order = event.data.watch.orderID { lines.append("订单 order: \(order)") }
         lines.append("券 certificate: \(event.subject)")

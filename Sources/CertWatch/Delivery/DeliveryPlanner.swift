@@ -1,7 +1,7 @@
 import CertWatchCore
 
 /// What one attempt came to, as the planner sees it.
-public enum AttemptOutcome: Sendable, Hashable {
+package enum AttemptOutcome: Sendable, Hashable {
     /// The sink accepted the delivery.
     case delivered
     /// A failure worth retrying. `retryAfter` (seconds) is the receiver's `Retry-After` (429/503)
@@ -17,15 +17,15 @@ public enum AttemptOutcome: Sendable, Hashable {
 }
 
 /// The next state of a delivery after an attempt.
-public struct DeliveryPlan: Sendable, Hashable {
+package struct DeliveryPlan: Sendable, Hashable {
     /// The new state.
-    public var state: DeliveryState
+    package var state: DeliveryState
     /// When to attempt next (Unix seconds), for `pending` and `retrying`.
-    public var nextAttemptAt: Double?
+    package var nextAttemptAt: Double?
     /// Whether the sink must be disabled (410 Gone, a refused target).
-    public var disableSink: Bool
+    package var disableSink: Bool
 
-    public init(state: DeliveryState, nextAttemptAt: Double? = nil, disableSink: Bool = false) {
+    package init(state: DeliveryState, nextAttemptAt: Double? = nil, disableSink: Bool = false) {
         self.state = state
         self.nextAttemptAt = nextAttemptAt
         self.disableSink = disableSink
@@ -34,7 +34,7 @@ public struct DeliveryPlan: Sendable, Hashable {
 
 /// The delivery state machine: a pure function from (attempt number, outcome, schedule, now) to
 /// the next state. No I/O; table-tested.
-public enum DeliveryPlanner {
+package enum DeliveryPlanner {
     /// Plans what follows attempt number `attempt` (1-based, counting this one) with `outcome`.
     ///
     /// - `delivered` → `delivered`.
@@ -44,7 +44,7 @@ public enum DeliveryPlanner {
     /// - `failed` → `retrying` at `now + delay` (jittered schedule step), or at
     ///   `now + min(retryAfter, 2 × nominal step)` when the receiver sent `Retry-After`;
     ///   `dead` after the schedule's last attempt.
-    public static func plan(
+    package static func plan(
         afterAttempt attempt: Int, outcome: AttemptOutcome, schedule: RetrySchedule, now: Double,
         random: inout some RandomNumberGenerator
     ) -> DeliveryPlan {

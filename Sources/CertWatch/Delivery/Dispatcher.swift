@@ -6,14 +6,14 @@ import ServiceLifecycle
 import Synchronization
 
 /// Settings of the dispatcher.
-public struct DispatcherConfiguration: Sendable {
+package struct DispatcherConfiguration: Sendable {
     /// Longest idle wait between looks at the outbox, seconds (deliveries replayed by another
     /// process are picked up within this time). Default 1.
-    public var idleCheck: Double
+    package var idleCheck: Double
     /// Seed for retry jitter (`nil`: random).
-    public var seed: UInt64?
+    package var seed: UInt64?
 
-    public init(idleCheck: Double = 1, seed: UInt64? = nil) {
+    package init(idleCheck: Double = 1, seed: UInt64? = nil) {
         self.idleCheck = idleCheck
         self.seed = seed
     }
@@ -35,15 +35,15 @@ public struct DispatcherConfiguration: Sendable {
 /// flight complete and are recorded), woken by the ``EventBus`` or by the next due time.
 /// ``dispatchDue()`` is the step, for tests and tools driving an injected clock: it runs the same
 /// claim → send → record pipeline as ``run()``.
-public final class Dispatcher: Service {
+package final class Dispatcher: Service {
     /// The outbox's queue: claims, attempts recorded, the next due time.
-    public let store: any DeliveryQueue
+    package let store: any DeliveryQueue
     /// Sinks by name.
-    public let sinks: [String: any Sink]
+    package let sinks: [String: any Sink]
     /// The clock.
-    public let clock: any WallClock
+    package let clock: any WallClock
     /// Settings.
-    public let configuration: DispatcherConfiguration
+    package let configuration: DispatcherConfiguration
     private let bus: EventBus?
     private let logger: Logger
     private let random: Mutex<SeededGenerator>
@@ -51,7 +51,7 @@ public final class Dispatcher: Service {
 
     /// - Parameters:
     ///   - bus: wakes the dispatcher when events commit (optional).
-    public init(
+    package init(
         store: any DeliveryQueue, sinks: [String: any Sink], clock: any WallClock = SystemWallClock(),
         configuration: DispatcherConfiguration = DispatcherConfiguration(), bus: EventBus? = nil,
         logger: Logger = Logger(label: "certwatch.dispatcher")
@@ -67,13 +67,13 @@ public final class Dispatcher: Service {
     }
 
     /// Wakes the sink loops (e.g. after a replay in this process).
-    public func wakeUp() { wake.signal() }
+    package func wakeUp() { wake.signal() }
 
     /// Dispatches until nothing is due at the clock's current time: every sink's pipeline (in
     /// parallel) runs until it finds nothing more to claim and has recorded every attempt.
     /// Returns the number of attempts made.
     @discardableResult
-    public func dispatchDue() async throws -> Int {
+    package func dispatchDue() async throws -> Int {
         try await withThrowingTaskGroup(of: Int.self) { group in
             for name in sinks.keys {
                 group.addTask { try await self.pump(sink: name) }
@@ -208,7 +208,7 @@ public final class Dispatcher: Service {
     }
 
     /// Runs one pipeline per sink until graceful shutdown, then shuts the sinks down.
-    public func run() async throws {
+    package func run() async throws {
         logger.info("dispatcher started", metadata: ["sinks": "\(sinks.keys.sorted().joined(separator: ","))"])
         await withDiscardingTaskGroup { group in
             if let bus {

@@ -3,19 +3,19 @@ import Foundation
 
 /// The `file` sink: JSON lines appended to `path`, fsynced once per dispatcher batch (before the
 /// batch is recorded as delivered), rotated by size: `path` → `path.1` → … → `path.<max_files>`.
-public actor FileSink: Sink {
-    public nonisolated let configuration: SinkConfiguration
+package actor FileSink: Sink {
+    package nonisolated let configuration: SinkConfiguration
     private var handle: FileHandle?
     private var size: Int64 = 0
     private var dirty = false
 
-    public init(configuration: SinkConfiguration) {
+    package init(configuration: SinkConfiguration) {
         self.configuration = configuration
     }
 
     private var path: String { configuration.path ?? "certwatch-events.jsonl" }
 
-    public func deliver(_ delivery: OutboundDelivery) async -> SinkResponse {
+    package func deliver(_ delivery: OutboundDelivery) async -> SinkResponse {
         var line = delivery.bodyOrEventJSON
         line.append(0x0A)
         do {
@@ -30,13 +30,13 @@ public actor FileSink: Sink {
         }
     }
 
-    public func flush() async throws {
+    package func flush() async throws {
         guard dirty, let handle else { return }
         try handle.synchronize()
         dirty = false
     }
 
-    public func shutdown() async {
+    package func shutdown() async {
         try? handle?.synchronize()
         try? handle?.close()
         handle = nil

@@ -4,7 +4,7 @@ import ServiceLifecycle
 
 /// Sends group summaries when their `wait` or `interval` runs out: checks the stored groups every
 /// ``interval`` seconds of the clock and turns due groups into deliveries (then wakes the dispatcher).
-public struct GroupFlusher: Service {
+package struct GroupFlusher: Service {
     let store: any DeliveryQueue
     let outbox: Outbox
     let clock: any WallClock
@@ -12,7 +12,7 @@ public struct GroupFlusher: Service {
     let wake: @Sendable () -> Void
     let logger: Logger
 
-    public init(
+    package init(
         store: any DeliveryQueue, outbox: Outbox, clock: any WallClock, interval: Double = 1, wake: @escaping @Sendable () -> Void = {},
         logger: Logger = Logger(label: "certwatch.groups")
     ) {
@@ -24,7 +24,7 @@ public struct GroupFlusher: Service {
         self.logger = logger
     }
 
-    public func run() async throws {
+    package func run() async throws {
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             do {
                 if try await flushDue() > 0 { wake() }
@@ -37,7 +37,7 @@ public struct GroupFlusher: Service {
 
     /// Flushes every group due now; returns how many deliveries were queued (one per summary and sink).
     @discardableResult
-    public func flushDue() async throws -> Int {
+    package func flushDue() async throws -> Int {
         try await store.enqueue(Self.routing(rules: outbox.currentRules, now: clock.now()))
     }
 

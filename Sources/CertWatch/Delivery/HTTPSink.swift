@@ -13,19 +13,19 @@ import Synchronization
 /// refuses (a name now resolving to a private address) = refused: the sink is disabled;
 /// 429/503 honour `Retry-After`; everything else, timeouts and transport errors are failures.
 /// Error texts never contain the URL's path or query, nor secrets.
-public final class HTTPSink: Sink {
-    public let configuration: SinkConfiguration
+package final class HTTPSink: Sink {
+    package let configuration: SinkConfiguration
     /// The HTTP client (owned by this sink).
-    public let client: HTTPClient
+    package let client: HTTPClient
     /// `user-agent`.
-    public let userAgent: String
+    package let userAgent: String
     /// Largest response body read, bytes.
-    public static let responseLimit = 64 * 1024
+    package static let responseLimit = 64 * 1024
     /// Response text kept in the attempt log, bytes.
-    public static let recordedResponseLimit = 1024
+    package static let recordedResponseLimit = 1024
     private let isShutDown = Atomic<Bool>(false)
 
-    public init(configuration: SinkConfiguration, userAgent: String) {
+    package init(configuration: SinkConfiguration, userAgent: String) {
         self.configuration = configuration
         self.userAgent = userAgent
         var http = HTTPClient.Configuration()
@@ -38,14 +38,14 @@ public final class HTTPSink: Sink {
     }
 
     /// Builds the request of `delivery` for this sink's kind and format (`nil`: not representable).
-    public func request(for delivery: OutboundDelivery) throws -> SinkRequest? {
+    package func request(for delivery: OutboundDelivery) throws -> SinkRequest? {
         switch configuration.kind {
         case .webhook: try WebhookFormat.request(for: delivery, sink: configuration, userAgent: userAgent)
         default: try ChatBotFormat.request(for: delivery, sink: configuration, userAgent: userAgent)
         }
     }
 
-    public func deliver(_ delivery: OutboundDelivery) async -> SinkResponse {
+    package func deliver(_ delivery: OutboundDelivery) async -> SinkResponse {
         let built: SinkRequest
         do {
             guard let request = try request(for: delivery) else {
@@ -69,7 +69,7 @@ public final class HTTPSink: Sink {
     }
 
     /// Sends a built request and interprets the answer.
-    public func send(_ built: SinkRequest) async -> SinkResponse {
+    package func send(_ built: SinkRequest) async -> SinkResponse {
         var request = HTTPClientRequest(url: built.url)
         request.method = .POST
         for (name, value) in built.headers { request.headers.add(name: name, value: value) }
@@ -143,7 +143,7 @@ public final class HTTPSink: Sink {
         return result
     }
 
-    public func shutdown() async {
+    package func shutdown() async {
         guard !isShutDown.exchange(true, ordering: .relaxed) else { return }
         try? await client.shutdown()
     }

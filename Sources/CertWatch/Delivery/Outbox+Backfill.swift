@@ -18,20 +18,20 @@ public struct BackfillCandidate: Sendable {
 
 /// What to backfill: the stored events of a window, run through the rules as they are now, for
 /// one sink (`certwatch deliveries backfill`, `POST /v1/sinks/{name}/backfill`, the console).
-public struct BackfillRequest: Sendable, Hashable {
+package struct BackfillRequest: Sendable, Hashable {
     /// The sink to create deliveries for.
-    public var sink: String
+    package var sink: String
     /// The window's start: events whose `time` is at or after it, Unix seconds.
-    public var since: Int64
+    package var since: Int64
     /// Only events of this type.
-    public var type: EventType?
+    package var type: EventType?
     /// Only events of this order.
-    public var orderID: String?
+    package var orderID: String?
     /// Count what would be created without writing anything.
-    public var dryRun: Bool
+    package var dryRun: Bool
 
     /// A backfill of `sink` from `since` (Unix seconds), optionally of one event type and one order.
-    public init(sink: String, since: Int64, type: EventType? = nil, orderID: String? = nil, dryRun: Bool = false) {
+    package init(sink: String, since: Int64, type: EventType? = nil, orderID: String? = nil, dryRun: Bool = false) {
         self.sink = sink
         self.since = since
         self.type = type
@@ -42,7 +42,7 @@ public struct BackfillRequest: Sendable, Hashable {
     /// Reads a window start written as an RFC 3339 time, Unix seconds, or a duration ago (`6h`, `7d`,
     /// ``DurationText``) before `now` (Unix seconds). `nil` when it is none of these (or a number too
     /// large to be a time).
-    public static func time(_ text: String, now: Double) -> Double? {
+    package static func time(_ text: String, now: Double) -> Double? {
         let text = text.trimmingCharacters(in: .whitespaces)
         if let parsed = UnixTime.parse(rfc3339: text) { return Double(parsed) }
         if let unix = Double(text) { return unix.isFinite && (0...253_402_300_799).contains(unix) ? unix : nil }
@@ -54,24 +54,24 @@ public struct BackfillRequest: Sendable, Hashable {
 }
 
 /// What a backfill did (or, in a dry run, would do). Every count is of events in the window.
-public struct BackfillReport: Sendable, Hashable, Codable {
+package struct BackfillReport: Sendable, Hashable, Codable {
     /// The sink.
-    public var sink: String
+    package var sink: String
     /// The window's start, Unix seconds.
-    public var since: Int64
+    package var since: Int64
     /// Whether nothing was written.
-    public var dryRun: Bool
+    package var dryRun: Bool
     /// Events in the window (after the type and order filters).
-    public var events: Int
+    package var events: Int
     /// Events the sink already has a delivery of (skipped).
-    public var alreadyDelivered: Int
+    package var alreadyDelivered: Int
     /// Events the rules, as they are now, do not send to the sink directly (skipped): no rule, a
     /// dropping rule, or another sink.
-    public var notRouted: Int
+    package var notRouted: Int
     /// Events a `group:` rule collects for the sink (skipped: a summary of the past is not sent).
-    public var grouped: Int
+    package var grouped: Int
     /// Deliveries created, due now (in a dry run: that would be created).
-    public var created: Int
+    package var created: Int
 
     enum CodingKeys: String, CodingKey {
         case sink, since, dryRun = "dry_run", events, alreadyDelivered = "already_delivered", notRouted = "not_routed"
@@ -79,7 +79,7 @@ public struct BackfillReport: Sendable, Hashable, Codable {
     }
 
     /// One line for people: `backfill erp: 12 deliveries created (40 events since …; 25 already delivered, 3 not routed to erp)`.
-    public var summary: String {
+    package var summary: String {
         let verb = dryRun ? "would be created (dry run)" : "created"
         var skipped = ["\(alreadyDelivered) already delivered", "\(notRouted) not routed to \(sink)"]
         if grouped > 0 { skipped.append("\(grouped) grouped (not backfilled)") }
@@ -99,7 +99,7 @@ extension Outbox {
     /// for the sink are counted, not backfilled. Nothing is written in a dry run. The dispatcher
     /// sends the new deliveries (wake it afterwards). Throws what the storage throws; a page already
     /// written stays written.
-    public func backfill(_ request: BackfillRequest, store: any DeliveryQueue, now: Double) async throws -> BackfillReport {
+    package func backfill(_ request: BackfillRequest, store: any DeliveryQueue, now: Double) async throws -> BackfillReport {
         let rules = currentRules
         var report = BackfillReport(
             sink: request.sink, since: request.since, dryRun: request.dryRun, events: 0, alreadyDelivered: 0, notRouted: 0,

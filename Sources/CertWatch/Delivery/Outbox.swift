@@ -10,7 +10,7 @@ import Synchronization
 /// Wire ``router`` into ``Watcher`` (`route:`); use ``append(_:to:)`` for events
 /// appended outside polls. Rules can be swapped at any time (``update(rules:)``); events committed
 /// afterwards use the new rules.
-public final class Outbox: Sendable {
+package final class Outbox: Sendable {
     private let rules: Mutex<RuleSet>
     private let clock: any WallClock
     private let logger: Logger
@@ -18,21 +18,21 @@ public final class Outbox: Sendable {
     /// - Parameters:
     ///   - rules: the routing rules.
     ///   - clock: the clock (`now` in rule conditions, `created_at` of deliveries).
-    public init(rules: RuleSet, clock: any WallClock = SystemWallClock(), logger: Logger = Logger(label: "certwatch.outbox")) {
+    package init(rules: RuleSet, clock: any WallClock = SystemWallClock(), logger: Logger = Logger(label: "certwatch.outbox")) {
         self.rules = Mutex(rules)
         self.clock = clock
         self.logger = logger
     }
 
     /// The rules in effect.
-    public var currentRules: RuleSet { rules.withLock { $0 } }
+    package var currentRules: RuleSet { rules.withLock { $0 } }
 
     /// Replaces the rules (a reload).
-    public func update(rules newRules: RuleSet) { rules.withLock { $0 = newRules } }
+    package func update(rules newRules: RuleSet) { rules.withLock { $0 = newRules } }
 
     /// The ``EventRouter`` for ``Watcher``'s `route:`: the storage backend calls it inside each poll's
     /// transaction with the events appended.
-    public var router: EventRouter {
+    package var router: EventRouter {
         { [self] events in self.route(events) }
     }
 
@@ -40,7 +40,7 @@ public final class Outbox: Sendable {
     /// one delivery per (event, sink) a rule delivers it to, due now, and — for events a `group:`
     /// rule takes — a grouping change adding them to their groups (``GroupFlusher`` sends the
     /// summaries). Counts the events no rule matched (`certwatch_events_unrouted_total`).
-    public func route(_ events: [CertWatchEvent]) -> Routing {
+    package func route(_ events: [CertWatchEvent]) -> Routing {
         let ruleSet = currentRules
         let now = clock.now()
         var deliveries: [PlannedDelivery] = []
@@ -68,7 +68,7 @@ public final class Outbox: Sendable {
     /// Loads the rule files for `serve`, checking sink names against `sinks`. A missing default
     /// `rules/` directory yields no rules (nothing is delivered) with a warning; any other problem
     /// throws ``RuleLoadErrors`` (every diagnostic, file:line:col).
-    public static func loadRules(paths: [String], sinks: [SinkConfiguration], logger: Logger) throws -> RuleSet {
+    package static func loadRules(paths: [String], sinks: [SinkConfiguration], logger: Logger) throws -> RuleSet {
         if defaultRulesAbsent(paths) {
             logger.warning("\(noRulesWarning)")
             return RuleSet()
@@ -80,17 +80,17 @@ public final class Outbox: Sendable {
 
     /// Whether `paths` is the default `rules/` (no `rules.paths` set; relative to the working
     /// directory) and there is no such directory: then nothing is delivered, with ``noRulesWarning``.
-    public static func defaultRulesAbsent(_ paths: [String]) -> Bool {
+    package static func defaultRulesAbsent(_ paths: [String]) -> Bool {
         paths == ["rules/"] && !FileManager.default.fileExists(atPath: "rules/")
     }
 
     /// What `serve` and `config check` say when ``defaultRulesAbsent(_:)``.
-    public static let noRulesWarning = "no rules/ directory here and no rules.paths: events are recorded but not delivered"
+    package static let noRulesWarning = "no rules/ directory here and no rules.paths: events are recorded but not delivered"
 
     /// Appends events outside a poll, with their deliveries, in one transaction. Returns the
     /// events appended (ids already stored are skipped).
     @discardableResult
-    public func append(_ events: [CertWatchEvent], to store: any EventLog) async throws -> [CertWatchEvent] {
+    package func append(_ events: [CertWatchEvent], to store: any EventLog) async throws -> [CertWatchEvent] {
         try await store.append(events, route: router)
     }
 }

@@ -6,33 +6,33 @@ import CertWatchCore
 /// after attempt `n` failed. After `delays.count` failed attempts the delivery is dead. The default
 /// is Svix-like: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (±20 % jitter), a little
 /// over a day in all.
-public struct RetrySchedule: Sendable, Hashable {
+package struct RetrySchedule: Sendable, Hashable {
     /// Delays in seconds; `delays.count` is the number of attempts.
-    public var delays: [Double]
+    package var delays: [Double]
     /// Relative jitter (0.2 = ±20 %), applied to every delay but the first.
-    public var jitter: Double
+    package var jitter: Double
 
     /// The default schedule: 0 s, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h, ±20 %.
-    public static let standard = RetrySchedule(delays: [0, 5, 300, 1800, 7200, 18_000, 36_000, 36_000])
+    package static let standard = RetrySchedule(delays: [0, 5, 300, 1800, 7200, 18_000, 36_000, 36_000])
 
     /// `delays` must not be empty (an empty list means one immediate attempt).
-    public init(delays: [Double], jitter: Double = 0.2) {
+    package init(delays: [Double], jitter: Double = 0.2) {
         self.delays = delays.isEmpty ? [0] : delays.map { max($0, 0) }
         self.jitter = min(max(jitter, 0), 1)
     }
 
     /// The number of attempts before a delivery is dead.
-    public var maxAttempts: Int { delays.count }
+    package var maxAttempts: Int { delays.count }
 
     /// The nominal (unjittered) wait after attempt `attempt` (1-based) failed, or `nil` when that
     /// was the last attempt.
-    public func nominalDelay(afterAttempt attempt: Int) -> Double? {
+    package func nominalDelay(afterAttempt attempt: Int) -> Double? {
         guard attempt >= 1, attempt < delays.count else { return nil }
         return delays[attempt]
     }
 
     /// The jittered wait after attempt `attempt` failed, or `nil` when that was the last attempt.
-    public func delay(afterAttempt attempt: Int, random: inout some RandomNumberGenerator) -> Double? {
+    package func delay(afterAttempt attempt: Int, random: inout some RandomNumberGenerator) -> Double? {
         guard let nominal = nominalDelay(afterAttempt: attempt) else { return nil }
         guard jitter > 0, nominal > 0 else { return nominal }
         let factor = 1 + Double.random(in: -jitter...jitter, using: &random)

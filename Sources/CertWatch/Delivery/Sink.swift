@@ -5,17 +5,17 @@ import Foundation
 ///
 /// The event comes either decoded or as its JSON — what the dispatcher has from the outbox, so
 /// that sinks which only send the JSON (webhook CloudEvents, file, stdout) never decode it.
-public struct OutboundDelivery: Sendable {
+package struct OutboundDelivery: Sendable {
     /// The delivery's row id.
-    public var deliveryID: Int64
+    package var deliveryID: Int64
     /// This attempt's number (1-based).
-    public var attempt: Int
+    package var attempt: Int
     /// The event's id (the `webhook-id`).
-    public var eventID: String
+    package var eventID: String
     /// A body rendered by the routing rule's template, used instead of the sink's own format.
-    public var body: String?
+    package var body: String?
     /// Now, Unix seconds (signature timestamps).
-    public var now: Double
+    package var now: Double
     private let form: Form
 
     private enum Form: Sendable {
@@ -24,7 +24,7 @@ public struct OutboundDelivery: Sendable {
     }
 
     /// A delivery of a decoded `event` (with its sequence).
-    public init(deliveryID: Int64, attempt: Int, event: CertWatchEvent, body: String? = nil, now: Double) {
+    package init(deliveryID: Int64, attempt: Int, event: CertWatchEvent, body: String? = nil, now: Double) {
         self.deliveryID = deliveryID
         self.attempt = attempt
         eventID = event.id
@@ -35,7 +35,7 @@ public struct OutboundDelivery: Sendable {
 
     /// A delivery of the event `eventID` given as its JSON, exactly as ``CertWatchEvent/jsonData()``
     /// renders it (with its sequence).
-    public init(deliveryID: Int64, attempt: Int, eventID: String, eventJSON: Data, body: String? = nil, now: Double) {
+    package init(deliveryID: Int64, attempt: Int, eventID: String, eventJSON: Data, body: String? = nil, now: Double) {
         self.deliveryID = deliveryID
         self.attempt = attempt
         self.eventID = eventID
@@ -45,7 +45,7 @@ public struct OutboundDelivery: Sendable {
     }
 
     /// The event's JSON (``CertWatchEvent/jsonData()``).
-    public var eventJSON: Data {
+    package var eventJSON: Data {
         switch form {
         case .event(let event): event.jsonData()
         case .json(let json): json
@@ -53,7 +53,7 @@ public struct OutboundDelivery: Sendable {
     }
 
     /// The event, decoded from its JSON when it came as JSON. Throws when that is not an event.
-    public func event() throws -> CertWatchEvent {
+    package func event() throws -> CertWatchEvent {
         switch form {
         case .event(let event): event
         case .json(let json): try DueDelivery.event(fromBody: json)
@@ -62,21 +62,21 @@ public struct OutboundDelivery: Sendable {
 
     /// The rule's rendered body, or else the event's JSON: what the webhook (CloudEvents), file and
     /// stdout sinks send.
-    public var bodyOrEventJSON: Data { body.map { Data($0.utf8) } ?? eventJSON }
+    package var bodyOrEventJSON: Data { body.map { Data($0.utf8) } ?? eventJSON }
 }
 
 /// What one attempt returned.
-public struct SinkResponse: Sendable, Hashable {
+package struct SinkResponse: Sendable, Hashable {
     /// The outcome the state machine plans from.
-    public var outcome: AttemptOutcome
+    package var outcome: AttemptOutcome
     /// The HTTP status, when a response arrived.
-    public var status: Int?
+    package var status: Int?
     /// The response body (truncated), when there was one.
-    public var response: String?
+    package var response: String?
     /// What went wrong (never contains secrets).
-    public var error: String?
+    package var error: String?
 
-    public init(outcome: AttemptOutcome, status: Int? = nil, response: String? = nil, error: String? = nil) {
+    package init(outcome: AttemptOutcome, status: Int? = nil, response: String? = nil, error: String? = nil) {
         self.outcome = outcome
         self.status = status
         self.response = response
@@ -86,7 +86,7 @@ public struct SinkResponse: Sendable, Hashable {
 
 /// A delivery target. Implementations never throw for a failed delivery: they report it in the
 /// ``SinkResponse`` (and never crash on what a receiver sends back).
-public protocol Sink: Sendable {
+package protocol Sink: Sendable {
     /// The sink's configuration.
     var configuration: SinkConfiguration { get }
     /// Makes one attempt.
@@ -99,6 +99,6 @@ public protocol Sink: Sendable {
 }
 
 extension Sink {
-    public func flush() async throws {}
-    public func shutdown() async {}
+    package func flush() async throws {}
+    package func shutdown() async {}
 }

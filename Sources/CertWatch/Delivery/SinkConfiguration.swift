@@ -47,7 +47,7 @@ public struct SinkConfiguration: Sendable, Hashable, CustomStringConvertible {
     /// `allow_private`: allow loopback, private and link-local targets (default false).
     public var allowPrivate: Bool
     /// `retry_schedule` (default ``RetrySchedule/standard``).
-    public var retry: RetrySchedule
+    package var retry: RetrySchedule
     /// `concurrency`: deliveries in flight at once for this sink (default 8).
     public var concurrency: Int
     /// `pretty` (stdout): human lines instead of JSON lines.
@@ -63,7 +63,7 @@ public struct SinkConfiguration: Sendable, Hashable, CustomStringConvertible {
     /// `timeout`: whole request, seconds (default 15).
     public var timeout: Double
 
-    public init(
+    package init(
         name: String, kind: Kind, url: String? = nil, secrets: [String] = [], format: Format = .cloudevents,
         clientKey: String? = nil, headers: [String: String] = [:], allowPrivate: Bool = false,
         retry: RetrySchedule = .standard, concurrency: Int = 8, pretty: Bool = false, path: String? = nil,

@@ -2,13 +2,13 @@ import CertWatchCore
 import Foundation
 
 /// Makes sinks from their configurations.
-public enum SinkFactory {
+package enum SinkFactory {
     /// The default `user-agent`: `certwatch/<version>`.
-    public static let defaultUserAgent = "certwatch/\(CertWatchVersion.current)"
+    package static let defaultUserAgent = "certwatch/\(CertWatchVersion.current)"
 
     /// One sink per configuration, by name. HTTP sinks own an HTTP client each: call
     /// ``Sink/shutdown()`` on every sink when done (``Dispatcher`` does at the end of `run()`).
-    public static func make(
+    package static func make(
         _ configurations: [SinkConfiguration], userAgent: String = defaultUserAgent,
         stdout: (@Sendable (Data) -> Void)? = nil
     ) -> [String: any Sink] {

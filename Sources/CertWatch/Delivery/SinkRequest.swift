@@ -1,15 +1,15 @@
 import Foundation
 
 /// An HTTP request a sink's format produced: what ``HTTPSink`` sends.
-public struct SinkRequest: Sendable {
+package struct SinkRequest: Sendable {
     /// The URL (may carry query signatures, e.g. DingTalk).
-    public var url: String
+    package var url: String
     /// Headers, in order.
-    public var headers: [(String, String)]
+    package var headers: [(String, String)]
     /// The body.
-    public var body: Data
+    package var body: Data
 
-    public init(url: String, headers: [(String, String)], body: Data) {
+    package init(url: String, headers: [(String, String)], body: Data) {
         self.url = url
         self.headers = headers
         self.body = body

@@ -5,9 +5,9 @@ import Foundation
 /// (https://www.standardwebhooks.com, the scheme Svix uses): `webhook-id`, `webhook-timestamp`
 /// (Unix seconds) and `webhook-signature` = space-separated `v1,<base64 HMAC-SHA256>` of
 /// `"<id>.<timestamp>.<body>"`, keyed with the base64 secret after its `whsec_` prefix.
-public enum StandardWebhooks {
+package enum StandardWebhooks {
     /// Why a secret or a signature was rejected. Never carries the secret.
-    public enum Failure: Error, Sendable, Hashable, CustomStringConvertible {
+    package enum Failure: Error, Sendable, Hashable, CustomStringConvertible {
         /// The secret is not `whsec_` + base64 (or plain base64).
         case invalidSecret
         /// A required header is missing.
@@ -17,7 +17,7 @@ public enum StandardWebhooks {
         /// No signature matched.
         case noMatchingSignature
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .invalidSecret: "the signing secret is not whsec_<base64>"
             case .missingHeader(let name): "missing header \(name)"
@@ -29,17 +29,17 @@ public enum StandardWebhooks {
 
     /// Key lengths the Standard Webhooks specification allows, in bytes (192 to 512 bits); the
     /// configuration refuses others.
-    public static let secretLengths = 24...64
+    package static let secretLengths = 24...64
 
     /// The key bytes of a `whsec_…` secret (the prefix is optional). Throws ``Failure/invalidSecret``.
-    public static func key(fromSecret secret: String) throws(Failure) -> SymmetricKey {
+    package static func key(fromSecret secret: String) throws(Failure) -> SymmetricKey {
         let encoded = secret.hasPrefix("whsec_") ? String(secret.dropFirst(6)) : secret
         guard let data = Data(base64Encoded: encoded), !data.isEmpty else { throw .invalidSecret }
         return SymmetricKey(data: data)
     }
 
     /// `v1,<base64 HMAC-SHA256(key, "<id>.<timestamp>.<body>")>`.
-    public static func signature(id: String, timestamp: Int64, body: Data, key: SymmetricKey) -> String {
+    package static func signature(id: String, timestamp: Int64, body: Data, key: SymmetricKey) -> String {
         var message = Data("\(id).\(timestamp).".utf8)
         message.append(body)
         let mac = HMAC<SHA256>.authenticationCode(for: message, using: key)
@@ -48,7 +48,7 @@ public enum StandardWebhooks {
 
     /// The `webhook-signature` header value: one `v1,` signature per secret (rotation), space-separated.
     /// Throws ``Failure/invalidSecret``.
-    public static func signatureHeader(id: String, timestamp: Int64, body: Data, secrets: [String]) throws(Failure)
+    package static func signatureHeader(id: String, timestamp: Int64, body: Data, secrets: [String]) throws(Failure)
         -> String
     {
         var signatures: [String] = []
@@ -60,7 +60,7 @@ public enum StandardWebhooks {
 
     /// Verifies a delivery: the timestamp is within `tolerance` seconds of `now`, and one of the
     /// `v1` signatures in `signatureHeader` matches one of `secrets` (constant-time compare).
-    public static func verify(
+    package static func verify(
         id: String?, timestamp: String?, signatureHeader: String?, body: Data, secrets: [String], now: Double,
         tolerance: Double = 300
     ) throws(Failure) {

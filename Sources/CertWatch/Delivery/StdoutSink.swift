@@ -4,18 +4,18 @@ import Synchronization
 
 /// The `stdout` sink: one JSON event per line (the rule's body instead, when it rendered one),
 /// flushed per line; or, with `pretty: true`, one human line per event.
-public final class StdoutSink: Sink {
-    public let configuration: SinkConfiguration
+package final class StdoutSink: Sink {
+    package let configuration: SinkConfiguration
     private let write: @Sendable (Data) -> Void
     private let lock = Mutex(())
 
     /// - Parameter write: where lines go (standard output by default; tests capture).
-    public init(configuration: SinkConfiguration, write: (@Sendable (Data) -> Void)? = nil) {
+    package init(configuration: SinkConfiguration, write: (@Sendable (Data) -> Void)? = nil) {
         self.configuration = configuration
         self.write = write ?? { data in FileHandle.standardOutput.write(data) }
     }
 
-    public func deliver(_ delivery: OutboundDelivery) async -> SinkResponse {
+    package func deliver(_ delivery: OutboundDelivery) async -> SinkResponse {
         var line: Data
         if configuration.pretty {
             guard let event = try? delivery.event() else {
@@ -31,7 +31,7 @@ public final class StdoutSink: Sink {
     }
 
     /// `2024-12-14T09:38:20Z  #12  certificate.verified  cert=… order=… poi=…`
-    public static func prettyLine(_ event: CertWatchEvent) -> String {
+    package static func prettyLine(_ event: CertWatchEvent) -> String {
         var parts = [UnixTime.rfc3339(event.time), "#\(event.sequence ?? 0)", event.type.rawValue, "cert=\(event.subject)"]
         if let order = event.data.watch.orderID { parts.append("order=\(order)") }
         if let poi = event.data.verification?.poiID { parts.append("poi=\(poi)") }

@@ -17,22 +17,22 @@ import Darwin
 /// Every resolved address must be public. Limitation: the HTTP client resolves the name again when
 /// it connects, so a DNS answer that changes between the check and the connection (rebinding) is
 /// not caught; put an egress proxy in front of certwatch when that matters.
-public enum TargetGuard {
+package enum TargetGuard {
     /// Why a target was refused.
-    public struct Refused: Error, Sendable, Hashable, CustomStringConvertible {
+    package struct Refused: Error, Sendable, Hashable, CustomStringConvertible {
         /// The host (never the path or query, which may hold tokens).
-        public var host: String
+        package var host: String
         /// Why.
-        public var reason: String
+        package var reason: String
         /// Whether the name did not resolve (a DNS failure may pass; every other refusal stays
         /// until the configuration or the DNS records change).
-        public var unresolved: Bool = false
-        public var description: String { "target \(host) refused: \(reason)" }
+        package var unresolved: Bool = false
+        package var description: String { "target \(host) refused: \(reason)" }
     }
 
     /// Checks `url` (scheme http/https, a host, every resolved address public unless `allowPrivate`).
     /// Throws ``Refused``.
-    public static func check(_ url: URL, allowPrivate: Bool) throws(Refused) {
+    package static func check(_ url: URL, allowPrivate: Bool) throws(Refused) {
         let host = url.host ?? ""
         guard let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https" else {
             throw Refused(host: host, reason: "only http and https are allowed")
@@ -49,7 +49,7 @@ public enum TargetGuard {
     }
 
     /// Why an address (4 or 16 bytes) is not public, or `nil` when it is.
-    public static func forbiddenReason(_ bytes: [UInt8]) -> String? {
+    package static func forbiddenReason(_ bytes: [UInt8]) -> String? {
         if bytes.count == 16 {
             // IPv4-mapped ::ffff:a.b.c.d, IPv4-compatible ::a.b.c.d and NAT64 64:ff9b::a.b.c.d
             if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xff && bytes[11] == 0xff {
@@ -102,7 +102,7 @@ public enum TargetGuard {
     }
 
     /// The addresses `host` resolves to (IP literals included), as 4- or 16-byte arrays.
-    public static func resolve(_ host: String) -> [[UInt8]] {
+    package static func resolve(_ host: String) -> [[UInt8]] {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         var result: UnsafeMutablePointer<addrinfo>?

@@ -4,11 +4,11 @@ import Foundation
 
 /// Builds `webhook` sink requests: CloudEvents JSON with Standard Webhooks signatures, or Douyin's
 /// own 券消息通知 push shape.
-public enum WebhookFormat {
+package enum WebhookFormat {
     /// The request for `delivery` to `sink`, or `nil` when the format cannot represent the event
     /// (douyin-push has no action for it). Throws ``StandardWebhooks/Failure`` for a bad secret, or
     /// when the event cannot be decoded.
-    public static func request(for delivery: OutboundDelivery, sink: SinkConfiguration, userAgent: String) throws
+    package static func request(for delivery: OutboundDelivery, sink: SinkConfiguration, userAgent: String) throws
         -> SinkRequest?
     {
         switch sink.format {
@@ -43,9 +43,9 @@ public enum WebhookFormat {
 /// Actions: `verify` (certificate.verified, certificate.times_card_used), `verify_cancel`
 /// (certificate.verify_cancelled), `refund_success` (certificate.refunded). Other event types are
 /// not sent (the delivery is cancelled).
-public enum DouyinPushFormat {
+package enum DouyinPushFormat {
     /// The push action of an event type, or `nil`.
-    public static func action(for type: EventType) -> String? {
+    package static func action(for type: EventType) -> String? {
         switch type {
         case .verified, .timesCardUsed: "verify"
         case .verifyCancelled: "verify_cancel"
@@ -55,12 +55,12 @@ public enum DouyinPushFormat {
     }
 
     /// `X-Douyin-Signature`: lowercase hex SHA-1 of `clientSecret + body`.
-    public static func signature(clientSecret: String, body: Data) -> String {
+    package static func signature(clientSecret: String, body: Data) -> String {
         DouyinPushSignature.hex(clientSecret: clientSecret, body: body)
     }
 
     /// The push body of an event (`nil` when it has no action).
-    public static func body(of event: CertWatchEvent, clientKey: String, msgTime: Int64) -> Data? {
+    package static func body(of event: CertWatchEvent, clientKey: String, msgTime: Int64) -> Data? {
         guard let action = action(for: event.type) else { return nil }
         var certificate: [String: Any] = ["certificate_id": event.subject]
         if let orderID = event.data.watch.orderID { certificate["order_id"] = orderID }

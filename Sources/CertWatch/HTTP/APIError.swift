@@ -7,22 +7,22 @@ import Hummingbird
 /// for `internal`) and any ``headers`` (`Allow` on a 405). Never carries stack traces or secrets.
 /// Routes throw it; as an `HTTPResponseError` the router writes it through the context's response
 /// encoder.
-public struct APIError: Error, Sendable, Hashable, Encodable, HTTPResponseError {
+package struct APIError: Error, Sendable, Hashable, Encodable, HTTPResponseError {
     /// Machine-readable code: `bad_request`, `unauthorized`, `not_found`, `method_not_allowed`,
     /// `conflict`, `payload_too_large`, `validation_failed`, `internal`.
-    public var code: String
+    package var code: String
     /// What is wrong, for people.
-    public var message: String
+    package var message: String
     /// The offending field (JSON path or parameter), when known.
-    public var field: String?
+    package var field: String?
     /// The HTTP status.
-    public var status: HTTPResponse.Status
+    package var status: HTTPResponse.Status
     /// Header fields sent with the error (not part of the body), e.g. `Allow` with a 405.
-    public var headers: HTTPFields = [:]
+    package var headers: HTTPFields = [:]
 
     /// An error answered with HTTP `status` (a code such as 409), machine-readable `code`, `message`
     /// for people and the offending `field`, if any.
-    public init(_ status: Int, _ code: String, _ message: String, field: String? = nil) {
+    package init(_ status: Int, _ code: String, _ message: String, field: String? = nil) {
         self.status = HTTPResponse.Status(code: status)
         self.code = code
         self.message = message
@@ -42,7 +42,7 @@ public struct APIError: Error, Sendable, Hashable, Encodable, HTTPResponseError 
 
     /// The error envelope `{"error": {…}}` with ``status``, encoded by `context.responseEncoder`.
     /// Throws what the encoder throws.
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
+    package func response(from request: Request, context: some RequestContext) throws -> Response {
         var response = try context.responseEncoder.encode(Envelope(error: self), from: request, context: context)
         response.status = status
         for field in headers { response.headers.append(field) }

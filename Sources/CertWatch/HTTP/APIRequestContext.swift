@@ -2,20 +2,20 @@ import Hummingbird
 
 /// The request context of certwatch's HTTP API: Hummingbird's basic context, except that what a
 /// route returns as `ResponseEncodable` is written by ``APIResponseEncoder`` (certwatch's JSON).
-public struct APIRequestContext: RequestContext {
+package struct APIRequestContext: RequestContext {
     /// Hummingbird's per-request storage (parameters, logger, …).
-    public var coreContext: CoreRequestContextStorage
+    package var coreContext: CoreRequestContextStorage
 
     /// A context for one request the server took.
-    public init(source: ApplicationRequestContextSource) {
+    package init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
     }
 
     /// The client's IP address as the connection shows it (a reverse proxy's, behind one), or
     /// `unknown`.
-    public var remoteAddress: String
+    package var remoteAddress: String
 
     /// certwatch's JSON encoder (ids as strings, sorted keys).
-    public var responseEncoder: APIResponseEncoder { APIResponseEncoder() }
+    package var responseEncoder: APIResponseEncoder { APIResponseEncoder() }
 }

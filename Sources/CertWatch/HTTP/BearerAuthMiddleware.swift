@@ -5,15 +5,15 @@ import Hummingbird
 
 /// Requires `Authorization: Bearer <key>` with one of the configured keys (several for rotation),
 /// compared in constant time; otherwise it throws ``APIError`` 401. With no keys configured every request is refused.
-public struct BearerAuthMiddleware<Context: RequestContext>: RouterMiddleware {
+package struct BearerAuthMiddleware<Context: RequestContext>: RouterMiddleware {
     private let keys: APIKeySet
 
     /// - Parameter keys: the accepted API keys.
-    public init(keys: [String]) {
+    package init(keys: [String]) {
         self.keys = APIKeySet(keys)
     }
 
-    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+    package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
         async throws -> Response
     {
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {

@@ -5,43 +5,43 @@ import Prometheus
 
 /// certwatch's HTTP API (JSON under `/v1`, bearer-token auth) plus `/metrics`, `/healthz`,
 /// `/readyz` and `/openapi.yaml`. The routes are documented in `docs/openapi.yaml`.
-public struct CertWatchAPI: Sendable {
+package struct CertWatchAPI: Sendable {
     /// The store.
-    public var store: any CertWatchStorage
+    package var store: any CertWatchStorage
     /// The clock (registration times, first polls).
-    public var clock: any WallClock
+    package var clock: any WallClock
     /// The poll policy (first poll after registration).
-    public var policy: PollPolicy
+    package var policy: PollPolicy
     /// Accepted bearer keys.
-    public var apiKeys: [String]
+    package var apiKeys: [String]
     /// Largest request body, bytes (default 1 MiB).
-    public var bodyLimit: Int
+    package var bodyLimit: Int
     /// Wakes event streams when the watcher commits.
-    public var bus: EventBus
+    package var bus: EventBus
     /// The Prometheus registry rendered at `/metrics`.
-    public var registry: PrometheusCollectorRegistry
+    package var registry: PrometheusCollectorRegistry
     /// The watcher, when running in this process (QPS gauges).
-    public var watcher: Watcher?
+    package var watcher: Watcher?
     /// Seconds between SSE heartbeat comments (default 15).
-    public var heartbeat: Double
+    package var heartbeat: Double
     /// The OpenAPI document served at `/openapi.yaml`.
-    public var openAPIDocument: String?
+    package var openAPIDocument: String?
     /// Douyin push intake at `/douyin/webhook`, when enabled.
-    public var push: DouyinPushIntake?
+    package var push: DouyinPushIntake?
     /// The dispatcher whose outbox `/v1/deliveries` shows (absent: those routes are not served).
-    public var dispatcher: Dispatcher?
+    package var dispatcher: Dispatcher?
     /// The rules in effect, for `POST /v1/sinks/{name}/backfill` and the console's backfill (absent: not served).
-    public var outbox: Outbox?
+    package var outbox: Outbox?
     /// The operator console's settings (absent or not enabled: `/console/` is not served).
-    public var console: ConsoleConfiguration?
+    package var console: ConsoleConfiguration?
     /// Called after `/v1/accounts` saved or removed an account (``AccountMonitor/accountsChanged()``).
-    public var accountsChanged: @Sendable () -> Void
+    package var accountsChanged: @Sendable () -> Void
     /// The console's sessions (signing key made once per API).
     let consoleSessions: ConsoleSessions
 
     /// An API over `store` answering requests bearing one of `apiKeys`; the optional parts
     /// (watcher, push intake, dispatcher, outbox, console) add their gauges and routes when given.
-    public init(
+    package init(
         store: any CertWatchStorage, clock: any WallClock = SystemWallClock(), policy: PollPolicy = PollPolicy(), apiKeys: [String],
         bodyLimit: Int = 1 << 20, bus: EventBus = EventBus(), registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
         watcher: Watcher? = nil, heartbeat: Double = 15, openAPIDocument: String? = nil, push: DouyinPushIntake? = nil,
@@ -72,7 +72,7 @@ public struct CertWatchAPI: Sendable {
     /// the JSON error envelope (``APIErrorMiddleware``), and the operator console at `/console/`
     /// (HTML, its own sign-in; ``OperatorConsole``) when enabled; a method a known path does not take is 405
     /// with `Allow` (``MethodNotAllowedMiddleware``), an unknown path 404.
-    public func makeRouter() -> Router<APIRequestContext> {
+    package func makeRouter() -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
         router.add(middleware: APIErrorMiddleware())
         router.addRoutes(
@@ -108,7 +108,7 @@ public struct CertWatchAPI: Sendable {
     }
 
     /// ``makeRouter()``'s responder, with `HEAD` answered as `GET` without the body: what `serve` runs.
-    public func makeResponder() -> some HTTPResponder<APIRequestContext> {
+    package func makeResponder() -> some HTTPResponder<APIRequestContext> {
         HEADResponder(base: makeRouter().buildResponder())
     }
 }

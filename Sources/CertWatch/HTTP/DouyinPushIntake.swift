@@ -27,13 +27,13 @@ import Logging
 /// Every message is counted in `certwatch_push_messages_total{event,result}` (`event`: the two
 /// hint events, `verify_webhook` or `other`; `result`: `hinted`, `registered`, `unknown_watch`,
 /// `no_ids`, `duplicate`, `ignored`, `challenge`, `invalid`, `unauthorized`).
-public struct DouyinPushIntake: Sendable {
+package struct DouyinPushIntake: Sendable {
     /// The app's client secret (signature key).
-    public var clientSecret: String
+    package var clientSecret: String
     /// Register unknown orders (`push.auto_register`).
-    public var autoRegister: Bool
+    package var autoRegister: Bool
     /// Endpoint family for auto-registered orders (`push.api`, default `compre_retail`).
-    public var api: CertificateAPI
+    package var api: CertificateAPI
     let store: any PollSchedule & WatchRegistry & PushMessageLog
     /// Called after a hint named watches (wakes this process's watcher: ``Watcher/hintTaken()``).
     let onHint: @Sendable () -> Void
@@ -41,7 +41,7 @@ public struct DouyinPushIntake: Sendable {
     let policy: PollPolicy
     let logger: Logger
 
-    public init(
+    package init(
         clientSecret: String, autoRegister: Bool = false, api: CertificateAPI = .compreRetail, store: any PollSchedule & WatchRegistry & PushMessageLog,
         clock: any WallClock, policy: PollPolicy, onHint: @escaping @Sendable () -> Void = {},
         logger: Logger = Logger(label: "certwatch.push")
@@ -68,7 +68,7 @@ public struct DouyinPushIntake: Sendable {
     }
 
     /// Hex SHA-1 of `secret + body` (Douyin's `X-Douyin-Signature`, ``DouyinPushSignature``).
-    public static func signature(secret: String, body: Data) -> String {
+    package static func signature(secret: String, body: Data) -> String {
         DouyinPushSignature.hex(clientSecret: secret, body: body)
     }
 
@@ -141,7 +141,7 @@ public struct DouyinPushIntake: Sendable {
     }
 
     /// How long a handled `Msg-Id` is remembered, seconds: a day, far beyond Douyin's retries.
-    public static let pushMessageMemory = 86_400.0
+    package static let pushMessageMemory = 86_400.0
 
     /// Remembers a handled message's id, if it has one.
     private func remember(_ messageID: String?) async throws {

@@ -26,29 +26,29 @@ import Foundation
 /// exactly with ``JSONValue`` (never through `Double`) and kept as decimal strings.
 /// `msg_time` (or `event_time`) is a number or a decimal string, Unix seconds or, when ≥ 10^12,
 /// milliseconds; it is normalized to seconds.
-public struct DouyinPushMessage: Sendable, Hashable {
+package struct DouyinPushMessage: Sendable, Hashable {
     /// `event`, e.g. `life_trade_certificate_notify`.
-    public var event: String
+    package var event: String
     /// `content.action`, e.g. `verify`.
-    public var action: String?
+    package var action: String?
     /// `content.msg_time` (or `event_time`), Unix seconds.
-    public var msgTime: Int64?
+    package var msgTime: Int64?
     /// `account_id` (the merchant account), wherever it appears first.
-    public var accountID: String?
+    package var accountID: String?
     /// `msg_id` of the body, when present (the `Msg-Id` header is preferred).
-    public var messageID: String?
+    package var messageID: String?
     /// `log_id` of the body.
-    public var logID: String?
+    package var logID: String?
     /// The ids named: orders, certificates, encrypted codes (deduplicated, in order of appearance).
-    public var targets: HintTargets
+    package var targets: HintTargets
     /// `content` as an object (`null` when absent).
-    public var content: JSONValue
+    package var content: JSONValue
     /// Fields that could not be read and were skipped (`content.msg_time: expected an integer, …`):
     /// a push is only a hint, so an odd field never loses the ids that could be read.
-    public var warnings: [String] = []
+    package var warnings: [String] = []
 
     /// Events certwatch takes as hints.
-    public static let hintEvents: Set<String> = ["life_trade_certificate_notify", "life_trade_order_notify"]
+    package static let hintEvents: Set<String> = ["life_trade_certificate_notify", "life_trade_order_notify"]
 
     /// Where ids may sit below `content` (and below each other): single objects and lists.
     static let containers = ["certificate", "order", "certificates", "certificate_list", "certificate_infos"]
@@ -57,7 +57,7 @@ public struct DouyinPushMessage: Sendable, Hashable {
     /// or not an object, 422 without an `event`. A field of the wrong type (e.g.
     /// `content.certificate.order_id: expected an integer or a decimal string, found number 1.0E18`)
     /// is skipped and listed in ``warnings``; the ids that could be read still make hints.
-    public init(parsing body: Data) throws(APIError) {
+    package init(parsing body: Data) throws(APIError) {
         let message: JSONValue
         do {
             message = try JSONValue(parsing: body)
@@ -68,7 +68,7 @@ public struct DouyinPushMessage: Sendable, Hashable {
     }
 
     /// Reads a parsed body; throws like ``init(parsing:)``.
-    public init(_ message: JSONValue) throws(APIError) {
+    package init(_ message: JSONValue) throws(APIError) {
         guard case .object = message else { throw .badRequest("a push message must be a JSON object") }
         guard case .string(let event) = message["event"] ?? .null, !event.isEmpty else {
             throw .invalid("a push message needs an event (string)", field: "event")

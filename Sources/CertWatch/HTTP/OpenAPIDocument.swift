@@ -1,9 +1,9 @@
 import Foundation
 
 /// The OpenAPI 3.1 description of the HTTP API (`docs/openapi.yaml`, shipped as a resource).
-public enum OpenAPIDocument {
+package enum OpenAPIDocument {
     /// The document's text ("" if the resource is missing from the installation).
-    public static let text: String = {
+    package static let text: String = {
         guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"),
             let data = try? Data(contentsOf: url)
         else { return "" }

@@ -11,7 +11,7 @@ import Metrics
 /// open label values — `certwatch_decode_warnings_total{field}` (a JSON path Douyin drifted in)
 /// and the error codes of `certwatch_polls_total{outcome,code}` — appear with their first
 /// occurrence.
-public enum CertWatchMetrics {
+package enum CertWatchMetrics {
     /// Creates the known series at their initial values (the watcher sets
     /// `certwatch_poll_base_interval_seconds` as it starts): `certwatch_events_total{type}` and
     /// `certwatch_events_unrouted_total{type}` for every ``EventType`` (`watch.*` included),
@@ -20,7 +20,7 @@ public enum CertWatchMetrics {
     /// the Douyin request-duration timer, per sink `certwatch_delivery_attempts_total{sink,outcome}`
     /// and `certwatch_delivery_latency_seconds{sink}`, and with push enabled
     /// `certwatch_push_messages_total{event,result}` for the hint events.
-    public static func declare(sinks: [String], pushEnabled: Bool) {
+    package static func declare(sinks: [String], pushEnabled: Bool) {
         for type in EventType.allCases {
             _ = eventsCounter(type)
             _ = unroutedCounter(type)

@@ -3,7 +3,7 @@ import Logging
 import Synchronization
 
 /// Log line formats.
-public enum LogFormat: String, Sendable, CaseIterable {
+package enum LogFormat: String, Sendable, CaseIterable {
     /// `2026-11-29T14:00:00Z info certwatch.watcher: polled watch=w_…`
     case text
     /// One JSON object per line: `{"time","level","label","message", …metadata}`.
@@ -11,11 +11,11 @@ public enum LogFormat: String, Sendable, CaseIterable {
 }
 
 /// Process-wide swift-log setup (stderr), once.
-public enum LoggingBootstrap {
+package enum LoggingBootstrap {
     private static let done = Mutex(false)
 
     /// Installs the stderr handler in `format` at `level`. Later calls do nothing.
-    public static func bootstrap(format: LogFormat, level: Logger.Level) {
+    package static func bootstrap(format: LogFormat, level: Logger.Level) {
         let first = done.withLock { done -> Bool in
             defer { done = true }
             return !done
@@ -31,23 +31,23 @@ public enum LoggingBootstrap {
 
 /// Writes log lines to stderr as text or JSON. Metadata values are printed as given: callers never
 /// put secrets, tokens or unmasked personal data in metadata.
-public struct StderrLogHandler: LogHandler {
-    public var metadata: Logger.Metadata = [:]
-    public var logLevel: Logger.Level = .info
+package struct StderrLogHandler: LogHandler {
+    package var metadata: Logger.Metadata = [:]
+    package var logLevel: Logger.Level = .info
     let label: String
     let format: LogFormat
 
-    public init(label: String, format: LogFormat) {
+    package init(label: String, format: LogFormat) {
         self.label = label
         self.format = format
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    public func log(event: LogEvent) {
+    package func log(event: LogEvent) {
         let all = metadata.merging(event.metadata ?? [:]) { $1 }
         let time = Date().formatted(.iso8601)
         let line: String

@@ -16,7 +16,7 @@ import Synchronization
 ///
 /// At graceful shutdown (it stops last) it leaves (``ReplicaRegistry/leave()``): the others take
 /// its share at their next heartbeat. On SQLite (one instance per file) it finds itself alone.
-public final class ReplicaHeartbeat: Service, Sendable {
+package final class ReplicaHeartbeat: Service, Sendable {
     let store: any ReplicaRegistry
     let budget: QPSBudget
     /// The other APIs' quotas (order query, verify-record query): shared among replicas and held at
@@ -24,9 +24,9 @@ public final class ReplicaHeartbeat: Service, Sendable {
     let listBudgets: [QPSBudget]
     let clock: any WallClock
     /// Seconds between heartbeats.
-    public let interval: Double
+    package let interval: Double
     /// A replica whose last heartbeat is older than this many seconds is dead.
-    public let staleAfter: Double
+    package let staleAfter: Double
     let logger: Logger
     /// Whether the first heartbeat was recorded, and the latest other replica's 2119003 followed.
     private let state = Mutex<(joined: Bool, followed: Double?)>((false, nil))
@@ -34,7 +34,7 @@ public final class ReplicaHeartbeat: Service, Sendable {
     /// - Parameters:
     ///   - interval: seconds between heartbeats (``interval(requestTimeout:)`` gives the default).
     ///   - staleAfter: seconds of silence after which a replica is reaped (three intervals by default).
-    public init(
+    package init(
         store: any ReplicaRegistry, budget: QPSBudget, listBudgets: [QPSBudget] = [], clock: any WallClock, interval: Double,
         staleAfter: Double? = nil, logger: Logger = Logger(label: "certwatch.replicas")
     ) {
@@ -51,19 +51,19 @@ public final class ReplicaHeartbeat: Service, Sendable {
     /// A dead replica is reaped after three intervals and found by a survivor's next heartbeat:
     /// within four intervals (20 s at the default 15 s timeout), where its watch leases alone would
     /// run two request timeouts plus 10 s.
-    public static func interval(requestTimeout: Double) -> Double {
+    package static func interval(requestTimeout: Double) -> Double {
         min(5, max(1, requestTimeout / 3))
     }
 
     /// How long a replica that joins others waits before its first request, seconds: one interval
     /// (each other replica's next heartbeat) and half of one for their clocks and commits.
-    public var joinHold: Double { interval * 1.5 }
+    package var joinHold: Double { interval * 1.5 }
 
     /// Records one heartbeat and acts on what it finds (see the type's documentation). The first
     /// one is the join: ``CertWatchServices/run()`` makes it before any service starts, so the
     /// watcher's first request already respects the hold and the share. Throws the store's errors.
     @discardableResult
-    public func beat() async throws -> ReplicaMembership {
+    package func beat() async throws -> ReplicaMembership {
         let now = clock.now()
         let membership = try await store.heartbeat(now: now, staleAfter: staleAfter, slowedAt: await budget.slowedAt)
         let (joining, followed) = state.withLock { state in
@@ -97,7 +97,7 @@ public final class ReplicaHeartbeat: Service, Sendable {
 
     /// Beats every ``interval`` until graceful shutdown, then leaves. The first beat waits an
     /// interval when ``CertWatchServices/run()`` already joined.
-    public func run() async throws {
+    package func run() async throws {
         var due = !state.withLock { $0.joined }
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             if due {

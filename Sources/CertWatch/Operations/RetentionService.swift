@@ -4,15 +4,15 @@ import Logging
 import ServiceLifecycle
 
 /// How long finished history is kept (`retention.events`, `retention.delivery_attempts`; default 90 days each).
-public struct RetentionPolicy: Sendable, Hashable {
+package struct RetentionPolicy: Sendable, Hashable {
     /// Events older than this many seconds are pruned, unless a delivery of theirs is still open.
-    public var events: Int64
+    package var events: Int64
     /// Delivery attempts older than this many seconds are pruned.
-    public var deliveryAttempts: Int64
+    package var deliveryAttempts: Int64
     /// Rows deleted per transaction (small, so polls never wait long for the writer).
-    public var batchSize: Int
+    package var batchSize: Int
 
-    public init(events: Int64 = 90 * 86_400, deliveryAttempts: Int64 = 90 * 86_400, batchSize: Int = 500) {
+    package init(events: Int64 = 90 * 86_400, deliveryAttempts: Int64 = 90 * 86_400, batchSize: Int = 500) {
         self.events = events
         self.deliveryAttempts = deliveryAttempts
         self.batchSize = batchSize
@@ -22,14 +22,14 @@ public struct RetentionPolicy: Sendable, Hashable {
 /// Prunes old events, their finished deliveries, old delivery attempts and push `Msg-Id`s older
 /// than a day (``DouyinPushIntake/pushMessageMemory``) in small batches, once an
 /// hour (and at start). Watches and certificates' last snapshots are never pruned.
-public struct RetentionService: Service {
+package struct RetentionService: Service {
     let store: any StorageMaintenance & PushMessageLog
     let policy: RetentionPolicy
     let clock: any WallClock
     let interval: Double
     let logger: Logger
 
-    public init(
+    package init(
         store: any StorageMaintenance & PushMessageLog, policy: RetentionPolicy, clock: any WallClock = SystemWallClock(), interval: Double = 3_600,
         logger: Logger = Logger(label: "certwatch.retention")
     ) {
@@ -40,7 +40,7 @@ public struct RetentionService: Service {
         self.logger = logger
     }
 
-    public func run() async throws {
+    package func run() async throws {
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             do {
                 let pruned = try await prune()
@@ -56,7 +56,7 @@ public struct RetentionService: Service {
 
     /// One pass: deletes in batches until nothing is older than the limits. Returns the counts.
     @discardableResult
-    public func prune() async throws -> (events: Int, attempts: Int) {
+    package func prune() async throws -> (events: Int, attempts: Int) {
         let now = clock.now()
         let attemptCutoff = now - Double(policy.deliveryAttempts)
         let eventCutoff = clock.unixNow - policy.events

@@ -9,14 +9,14 @@ import UnixSignals
 /// previous rules active, logs every error with its file:line:col and counts a failure in
 /// `certwatch_rule_reloads_total{result="error"}`; a good set takes effect for events committed
 /// after it.
-public struct RuleReloader: Service {
+package struct RuleReloader: Service {
     let outbox: Outbox
     let paths: [String]
     let sinks: [SinkConfiguration]
     let interval: Double
     let logger: Logger
 
-    public init(outbox: Outbox, paths: [String], sinks: [SinkConfiguration], interval: Double = 2, logger: Logger = Logger(label: "certwatch.rules")) {
+    package init(outbox: Outbox, paths: [String], sinks: [SinkConfiguration], interval: Double = 2, logger: Logger = Logger(label: "certwatch.rules")) {
         self.outbox = outbox
         self.paths = paths
         self.sinks = sinks
@@ -24,7 +24,7 @@ public struct RuleReloader: Service {
         self.logger = logger
     }
 
-    public func run() async throws {
+    package func run() async throws {
         let signals = await UnixSignalsSequence(trapping: .sighup)
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask {
@@ -56,7 +56,7 @@ public struct RuleReloader: Service {
 
     /// Loads the rules and swaps them in; returns whether the new set is active.
     @discardableResult
-    public func reload() -> Bool {
+    package func reload() -> Bool {
         do {
             let rules = try Outbox.loadRules(paths: paths, sinks: sinks, logger: logger)
             outbox.update(rules: rules)

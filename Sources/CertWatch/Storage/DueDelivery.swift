@@ -18,7 +18,7 @@ public struct DueDelivery: Sendable {
     /// What the sink is asked to deliver for the next attempt, at `now` (Unix seconds): the
     /// stored JSON with the sequence added, or (for a body of another shape) the decoded event.
     /// Throws ``DouyinDecodingError`` when the stored body is not an event.
-    public func outbound(now: Double) throws -> OutboundDelivery {
+    package func outbound(now: Double) throws -> OutboundDelivery {
         let attempt = delivery.attempts + 1
         if let json = EventJSON.withSequence(eventBody, eventID: delivery.eventID, sequence: delivery.eventSequence) {
             return OutboundDelivery(

@@ -7,9 +7,9 @@ public struct RecordedAttempt: Sendable {
     /// The attempt.
     public var attempt: DeliveryAttempt
     /// What follows.
-    public var plan: DeliveryPlan
+    package var plan: DeliveryPlan
 
-    public init(delivery: Delivery, attempt: DeliveryAttempt, plan: DeliveryPlan) {
+    package init(delivery: Delivery, attempt: DeliveryAttempt, plan: DeliveryPlan) {
         self.delivery = delivery
         self.attempt = attempt
         self.plan = plan

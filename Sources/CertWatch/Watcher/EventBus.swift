@@ -4,21 +4,21 @@ import Synchronization
 /// In-process notification that events were committed: the watcher publishes the appended
 /// events; the SSE stream and the dispatcher subscribe and then read the store (the store stays
 /// the source of truth, so a slow subscriber never misses anything, it only wakes later).
-public final class EventBus: Sendable {
+package final class EventBus: Sendable {
     private let subscribers = Mutex<[Int: AsyncStream<[CertWatchEvent]>.Continuation]>([:])
     private let nextID = Mutex(0)
 
-    public init() {}
+    package init() {}
 
     /// Publishes freshly appended events to every subscriber (never blocks: each subscriber
     /// buffers the newest 64 batches).
-    public func publish(_ events: [CertWatchEvent]) {
+    package func publish(_ events: [CertWatchEvent]) {
         guard !events.isEmpty else { return }
         for continuation in subscribers.withLock({ Array($0.values) }) { continuation.yield(events) }
     }
 
     /// A stream of published batches, ending when the consumer stops iterating.
-    public func subscribe() -> AsyncStream<[CertWatchEvent]> {
+    package func subscribe() -> AsyncStream<[CertWatchEvent]> {
         let id = nextID.withLock { value -> Int in
             value += 1
             return value
@@ -32,7 +32,7 @@ public final class EventBus: Sendable {
     }
 
     /// Ends every subscription (shutdown).
-    public func finish() {
+    package func finish() {
         for continuation in subscribers.withLock({ Array($0.values) }) { continuation.finish() }
     }
 }

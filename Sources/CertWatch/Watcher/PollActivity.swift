@@ -6,23 +6,23 @@ import Synchronization
 /// queries per second over the last minute, and the Douyin errors by code (how many since the
 /// process started, the last one's time, logid and watch). In memory: a restart starts afresh, and
 /// each replica knows only its own polls.
-public final class PollActivity: Sendable {
+package final class PollActivity: Sendable {
     /// One Douyin error code and its most recent occurrence.
-    public struct ErrorCount: Sendable, Hashable {
+    package struct ErrorCount: Sendable, Hashable {
         /// Douyin's error code, else `HTTP <status>`, else the error class (`retry` for a transport error).
-        public var code: String
+        package var code: String
         /// The error class (`retry`, `slow_down`, `refresh_token`, `permanent`, …).
-        public var errorClass: String
+        package var errorClass: String
         /// How many since the process started.
-        public var count: Int
+        package var count: Int
         /// When the last one happened, Unix seconds.
-        public var lastAt: Int64
+        package var lastAt: Int64
         /// The last one's `extra.logid` (what Douyin support asks for), if any.
-        public var lastLogid: String?
+        package var lastLogid: String?
         /// The watch the last one was for.
-        public var lastWatchID: String
+        package var lastWatchID: String
         /// The last one's description.
-        public var lastMessage: String
+        package var lastMessage: String
     }
 
     private struct State {
@@ -36,10 +36,10 @@ public final class PollActivity: Sendable {
     private let state = Mutex(State())
 
     /// Nothing recorded yet.
-    public init() {}
+    package init() {}
 
     /// Counts one certificate query at `now` (Unix seconds).
-    public func recordQuery(at now: Int64) {
+    package func recordQuery(at now: Int64) {
         state.withLock { state in
             let slot = Int(now.magnitude % UInt64(Self.window + 1))
             if state.seconds[slot].second != now { state.seconds[slot] = (now, 0) }
@@ -48,7 +48,7 @@ public final class PollActivity: Sendable {
     }
 
     /// Records a failed query of `watchID` at `now` (Unix seconds).
-    public func recordError(_ error: DouyinAPIError, watchID: String, at now: Int64) {
+    package func recordError(_ error: DouyinAPIError, watchID: String, at now: Int64) {
         let code = error.code.map(String.init) ?? error.httpStatus.map { "HTTP \($0)" } ?? error.errorClass.rawValue
         state.withLock { state in
             var entry = state.errors[code] ?? ErrorCount(
@@ -65,7 +65,7 @@ public final class PollActivity: Sendable {
     }
 
     /// Queries per second over the last minute before `now` (Unix seconds), the current second excluded.
-    public func queryRate(now: Int64) -> Double {
+    package func queryRate(now: Int64) -> Double {
         state.withLock { state in
             let total = state.seconds.filter { $0.second < now && $0.second >= now - Int64(Self.window) }.reduce(0) { $0 + $1.count }
             return Double(total) / Double(Self.window)
@@ -73,7 +73,7 @@ public final class PollActivity: Sendable {
     }
 
     /// The error codes seen, the most recent first.
-    public var errors: [ErrorCount] {
+    package var errors: [ErrorCount] {
         state.withLock { $0.errors.values.sorted { ($0.lastAt, $0.code) > ($1.lastAt, $1.code) } }
     }
 }

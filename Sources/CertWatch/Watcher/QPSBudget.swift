@@ -15,28 +15,28 @@ import CertWatchCore
 /// apart than qps allows, and arrival times may spread by 100 ms without any second of Douyin's
 /// exceeding the quota (measured: the replica failover test saw 5 in a second at a quota of 4
 /// without it).
-public actor QPSBudget {
+package actor QPSBudget {
     private var limiter: RateLimiter
     private let clock: any WallClock
     /// The app's quota, requests per second, for all replicas together.
-    public let appQPS: Double
+    package let appQPS: Double
     /// Live replicas sharing ``appQPS`` (1 alone).
-    public private(set) var replicas = 1
+    package private(set) var replicas = 1
     /// When Douyin last answered this instance 2119003 (Unix seconds), `nil` before.
-    public private(set) var slowedAt: Double?
+    package private(set) var slowedAt: Double?
     private var heldUntil: Double?
 
     /// - Parameters:
     ///   - qps: requests per second allowed (Douyin's quota for the app; default 10).
     ///   - clock: the clock to wait on.
-    public init(qps: Double, clock: any WallClock) {
+    package init(qps: Double, clock: any WallClock) {
         appQPS = qps
         limiter = RateLimiter(rate: qps * Self.headroom, burst: 1)
         self.clock = clock
     }
 
     /// The part of the quota spent (see the type's documentation).
-    public static let headroom = 0.9
+    package static let headroom = 0.9
 
     /// Priority callers waiting now (routine callers let them go first).
     private var priorityWaiting = 0
@@ -45,7 +45,7 @@ public actor QPSBudget {
     /// push hinted) gets the next token before every routine caller waiting; routine callers
     /// share the rest. Either way no more than the budget is spent. Throws `CancellationError`
     /// when cancelled.
-    public func acquire(priority: Bool = false) async throws {
+    package func acquire(priority: Bool = false) async throws {
         if priority { priorityWaiting += 1 }
         defer { if priority { priorityWaiting -= 1 } }
         while true {
@@ -66,22 +66,22 @@ public actor QPSBudget {
 
     /// Returns a token ``acquire(priority:)`` took for a request that was not sent (the watch it
     /// was for had been claimed by another replica), so the next request need not wait for it.
-    public func giveBack() { limiter.giveBack() }
+    package func giveBack() { limiter.giveBack() }
 
     /// Douyin answered 2119003 to this instance: halve the rate (and remember when, for the others).
-    public func slowDown() {
+    package func slowDown() {
         limiter.slowDown()
         slowedAt = clock.now()
     }
 
     /// Another replica was answered 2119003: halve the rate as well.
-    public func followSlowDown() { limiter.slowDown() }
+    package func followSlowDown() { limiter.slowDown() }
 
     /// A call succeeded.
-    public func succeeded() { limiter.succeeded() }
+    package func succeeded() { limiter.succeeded() }
 
     /// This instance's share of the quota: ``appQPS`` × ``headroom`` ÷ `replicas` (a slow-down kept in proportion).
-    public func share(among replicas: Int) {
+    package func share(among replicas: Int) {
         let replicas = max(1, replicas)
         guard replicas != self.replicas else { return }
         self.replicas = replicas
@@ -90,9 +90,9 @@ public actor QPSBudget {
 
     /// Sends nothing before `time` (Unix seconds): a replica that joined waits until the others
     /// have taken their smaller shares.
-    public func hold(until time: Double) { heldUntil = time }
+    package func hold(until time: Double) { heldUntil = time }
 
     /// The app's quota and this instance's current rate (at most ``appQPS`` × ``headroom`` ÷ ``replicas``),
     /// requests per second.
-    public var rates: (configured: Double, current: Double) { (appQPS, limiter.currentRate) }
+    package var rates: (configured: Double, current: Double) { (appQPS, limiter.currentRate) }
 }

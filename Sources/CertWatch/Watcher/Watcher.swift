@@ -6,25 +6,25 @@ import ServiceLifecycle
 import Synchronization
 
 /// Settings of the watcher.
-public struct WatcherConfiguration: Sendable {
+package struct WatcherConfiguration: Sendable {
     /// When to poll.
-    public var policy: PollPolicy
+    package var policy: PollPolicy
     /// Backoff for transient errors.
-    public var backoff: RetryBackoff
+    package var backoff: RetryBackoff
     /// Douyin QPS budget for the app (default 10).
-    public var qps: Double
+    package var qps: Double
     /// Polls in flight at once (default 8).
-    public var concurrency: Int
+    package var concurrency: Int
     /// How long a claimed watch stays leased before another poll may take it, seconds; `nil`
     /// (the default): ``lease(requestTimeout:)`` of the Douyin client's request timeout, so a poll
     /// that a crash or a hang abandoned is taken again after about two request timeouts.
-    public var lease: Int64?
+    package var lease: Int64?
     /// Longest idle wait between checks for due watches, seconds.
-    public var idleCheck: Double
+    package var idleCheck: Double
     /// When failing polls make a watch stalled (`poll.stall_after_failures`, `poll.stall_after`).
-    public var stall: StallPolicy
+    package var stall: StallPolicy
 
-    public init(
+    package init(
         policy: PollPolicy = PollPolicy(), backoff: RetryBackoff = RetryBackoff(), qps: Double = 10,
         concurrency: Int = 8, lease: Int64? = nil, idleCheck: Double = 1, stall: StallPolicy = StallPolicy()
     ) {
@@ -39,19 +39,19 @@ public struct WatcherConfiguration: Sendable {
 
     /// Seconds added to two request timeouts in ``lease(requestTimeout:)``: the wait for the QPS
     /// budget and the poll's commit.
-    public static let leaseMargin: Int64 = 10
+    package static let leaseMargin: Int64 = 10
 
     /// The lease of a claimed watch for a Douyin client whose requests time out after
     /// `requestTimeout`: two request timeouts (a poll is one query, or a query, a token refresh
     /// and one retry whose token call usually answers at once) plus ``leaseMargin``, in whole
     /// seconds. 15 s (the default `douyin.request_timeout`) → 40 s.
-    public static func lease(requestTimeout: Duration) -> Int64 {
+    package static func lease(requestTimeout: Duration) -> Int64 {
         Int64((2 * requestTimeout.inSeconds).rounded(.up)) + leaseMargin
     }
 }
 
 /// What a poll did.
-public enum PollOutcome: Sendable, Hashable {
+package enum PollOutcome: Sendable, Hashable {
     /// Success: the events appended (with sequences).
     case polled(events: [CertWatchEvent])
     /// A transient error; retried at the given time.
@@ -74,23 +74,23 @@ public enum PollOutcome: Sendable, Hashable {
 ///
 /// A `Service`: ``run()`` loops until graceful shutdown, finishing the polls in flight.
 /// ``pollDue()`` and ``poll(_:)`` are the steps, callable directly by tests and tools.
-public final class Watcher: Service {
+package final class Watcher: Service {
     /// The storage roles it uses: claims and commits, the active watch count, and the accounts
     /// (a 2119005 pauses an account's watches).
-    public let store: any PollSchedule & WatchRegistry & AccountRegistry
+    package let store: any PollSchedule & WatchRegistry & AccountRegistry
     /// The Douyin client.
-    public let client: DouyinClient
+    package let client: DouyinClient
     /// The clock.
-    public let clock: any WallClock
+    package let clock: any WallClock
     /// The shared QPS budget.
-    public let budget: QPSBudget
+    package let budget: QPSBudget
     /// Settings.
-    public let configuration: WatcherConfiguration
+    package let configuration: WatcherConfiguration
     /// How long each claimed watch is leased, seconds: ``WatcherConfiguration/lease``, or
     /// ``WatcherConfiguration/lease(requestTimeout:)`` of ``client``'s request timeout.
-    public let lease: Int64
+    package let lease: Int64
     /// Queries per second and Douyin errors by code, lately (the operator console shows them).
-    public let activity = PollActivity()
+    package let activity = PollActivity()
     private let differ: Differ
     private let logger: Logger
     private let onAppend: @Sendable ([CertWatchEvent]) -> Void
@@ -107,7 +107,7 @@ public final class Watcher: Service {
     /// - Parameters:
     ///   - onAppend: called after each commit with the events appended (wakes streams and dispatcher).
     ///   - route: routes each poll's appended events inside its transaction (``Outbox/router``).
-    public init(
+    package init(
         store: any PollSchedule & WatchRegistry & AccountRegistry, client: DouyinClient, clock: any WallClock = SystemWallClock(),
         configuration: WatcherConfiguration = WatcherConfiguration(), logger: Logger = Logger(label: "certwatch.watcher"),
         onAppend: @escaping @Sendable ([CertWatchEvent]) -> Void = { _ in },
@@ -128,11 +128,11 @@ public final class Watcher: Service {
 
     /// Says that a hint was taken in this process (``PollSchedule/hint(_:now:)`` returned watches):
     /// the hint lane looks for hinted watches at once instead of at its next idle check.
-    public func hintTaken() { hintSignal.signal() }
+    package func hintTaken() { hintSignal.signal() }
 
     /// Polls until graceful shutdown with ``WatcherConfiguration/concurrency`` workers, each taking
     /// the earliest due watch; polls in flight complete first.
-    public func run() async throws {
+    package func run() async throws {
         logger.info("watcher started", metadata: ["qps": "\(configuration.qps)", "concurrency": "\(configuration.concurrency)"])
         _ = await activeWatchCount(now: clock.unixNow)  // sets certwatch_poll_base_interval_seconds from the start
         await withDiscardingTaskGroup { group in
@@ -224,7 +224,7 @@ public final class Watcher: Service {
 
     /// Polls every watch due now, up to ``WatcherConfiguration/concurrency`` at a time, until none is
     /// due. Returns the outcomes. For tests and tools; ``run()`` is the long-running form.
-    public func pollDue() async throws -> [PollOutcome] {
+    package func pollDue() async throws -> [PollOutcome] {
         var outcomes: [PollOutcome] = []
         while true {
             let due = try await store.claimDue(
@@ -239,7 +239,7 @@ public final class Watcher: Service {
     }
 
     /// Polls one watch: query, diff, commit; schedules the next poll or records the error.
-    public func poll(_ watch: Watch) async -> PollOutcome {
+    package func poll(_ watch: Watch) async -> PollOutcome {
         await poll(watch, previous: nil)
     }
 
