@@ -15,11 +15,11 @@ public struct AdaptiveSchedule: Sendable {
     /// Intervals, deadlines, jitter and the floor and ceiling of routine intervals.
     public var policy: PollPolicy
     /// What has been learned about change rates.
-    public private(set) var estimator: ChangeRateEstimator
+    package private(set) var estimator: ChangeRateEstimator
     /// The running budget estimates.
-    public private(set) var allocation: RateAllocation
+    package private(set) var allocation: RateAllocation
 
-    public init(
+    package init(
         policy: PollPolicy = PollPolicy(), estimator: ChangeRateEstimator = ChangeRateEstimator(),
         allocation: RateAllocation = RateAllocation()
     ) {

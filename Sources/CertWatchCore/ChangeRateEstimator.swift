@@ -23,9 +23,9 @@
 ///   all stores.
 ///
 /// Not a reader of any workload parameters: everything comes from ``learn(previous:current:firstSeen:account:)``.
-public struct ChangeRateEstimator: Sendable {
+package struct ChangeRateEstimator: Sendable {
     /// The kind of certificate, for the hazard table.
-    public enum Kind: Int, Sendable, CaseIterable {
+    package enum Kind: Int, Sendable, CaseIterable {
         /// A single-use voucher (no `time_card`).
         case voucher
         /// A times card with no use yet.
@@ -35,17 +35,17 @@ public struct ChangeRateEstimator: Sendable {
     }
 
     /// Cold-start settings.
-    public struct Defaults: Sendable, Hashable {
+    package struct Defaults: Sendable, Hashable {
         /// Changes per second assumed before any observation (default 1 per 3 days).
-        public var coldStartRate: Double
+        package var coldStartRate: Double
         /// Weight of the cold-start rate in each age bucket, seconds of exposure (default 1 day).
-        public var priorExposure: Double
+        package var priorExposure: Double
         /// Pseudo-verifications per hour bin of the all-stores profile (default 2: flat at first).
-        public var hourPrior: Double
+        package var hourPrior: Double
         /// Pseudo-verifications by which a store's profile is shrunk to the all-stores one (default 10).
-        public var hourShrinkage: Double
+        package var hourShrinkage: Double
 
-        public init(
+        package init(
             coldStartRate: Double = 1.0 / 259_200, priorExposure: Double = 86_400, hourPrior: Double = 2,
             hourShrinkage: Double = 10
         ) {
@@ -57,10 +57,10 @@ public struct ChangeRateEstimator: Sendable {
     }
 
     /// Upper edges of the age buckets, seconds: 15 min, 1 h, 3 h, 12 h, 1 d, 3 d, 7 d, 30 d (and beyond).
-    public static let ageEdges: [Int64] = [900, 3_600, 10_800, 43_200, 86_400, 259_200, 604_800, 2_592_000]
+    package static let ageEdges: [Int64] = [900, 3_600, 10_800, 43_200, 86_400, 259_200, 604_800, 2_592_000]
 
     /// The cold-start settings.
-    public let defaults: Defaults
+    package let defaults: Defaults
     private var events: [Double]
     private var exposure: [Double]
     /// Verifications per UTC hour (index 0…23) and their total (index 24), per `poi_id`, per account, all stores.
@@ -68,7 +68,7 @@ public struct ChangeRateEstimator: Sendable {
     private var accountHours: [String: [Double]] = [:]
     private var allHours: [Double]
 
-    public init(defaults: Defaults = Defaults()) {
+    package init(defaults: Defaults = Defaults()) {
         self.defaults = defaults
         let cells = Kind.allCases.count * (Self.ageEdges.count + 1)
         events = [Double](repeating: 0, count: cells)
@@ -77,10 +77,10 @@ public struct ChangeRateEstimator: Sendable {
     }
 
     /// Changes observed so far (all kinds and ages).
-    public var observedChanges: Double { events.reduce(0, +) }
+    package var observedChanges: Double { events.reduce(0, +) }
 
     /// The kind of `snapshot`.
-    public static func kind(of snapshot: CertificateSnapshot) -> Kind {
+    package static func kind(of snapshot: CertificateSnapshot) -> Kind {
         guard let card = snapshot.timesCard else { return .voucher }
         return card.timesUsed > 0 || !snapshot.verifications.isEmpty ? .timesCardUsed : .timesCardUnused
     }
@@ -89,7 +89,7 @@ public struct ChangeRateEstimator: Sendable {
     /// `current.observedAt`, Unix seconds). Only a certificate usable at `previous` was at risk of a
     /// change; anything else teaches nothing. `firstSeen`: when the watch was registered (Unix
     /// seconds); `account`: the watch's account id when the snapshot carries none.
-    public mutating func learn(
+    package mutating func learn(
         previous: CertificateSnapshot, current: CertificateSnapshot, firstSeen: Int64, account: String?
     ) {
         let start = previous.observedAt
@@ -131,7 +131,7 @@ public struct ChangeRateEstimator: Sendable {
     }
 
     /// Expected changes per second of `snapshot` at `now` (0 unless usable at `now`).
-    public func rate(of snapshot: CertificateSnapshot, firstSeen: Int64, account: String?, at now: Int64) -> Double {
+    package func rate(of snapshot: CertificateSnapshot, firstSeen: Int64, account: String?, at now: Int64) -> Double {
         guard snapshot.derivedState(at: now) == .available else { return 0 }
         let kind = Self.kind(of: snapshot)
         let index = cell(kind, age: now - Self.origin(of: snapshot, firstSeen: firstSeen))
@@ -142,7 +142,7 @@ public struct ChangeRateEstimator: Sendable {
     }
 
     /// The store's relative verification density in the hour of `now` (1 = the day's average).
-    public func hourFactor(poi: String?, account: String?, at now: Int64) -> Double {
+    package func hourFactor(poi: String?, account: String?, at now: Int64) -> Double {
         let bin = Self.hourBin(now)
         let allShare = (allHours[bin] + defaults.hourPrior) / (allHours[24] + 24 * defaults.hourPrior)
         guard let counts = poi.flatMap({ poiHours[$0] }) ?? account.flatMap({ accountHours[$0] }) else {

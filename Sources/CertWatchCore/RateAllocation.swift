@@ -16,18 +16,18 @@ import Foundation
 ///   as targeted. The small headroom (1 − ``fill``) keeps the queue short, so the exact polls stay exact.
 ///
 /// Before any poll, `m` is √``coldStartRate``: every watch gets `activeWatches / R` seconds.
-public struct RateAllocation: Sendable, Hashable {
+package struct RateAllocation: Sendable, Hashable {
     /// Forgetting time of the running sums, seconds (default 600: store hours move rates within the hour).
-    public var timeConstant: Double
+    package var timeConstant: Double
     /// Share of the non-targeted budget planned for routine polls (default 0.85: without priority in
     /// the queue, the headroom is what keeps the cancel-window and deadline polls on time at peaks).
-    public var fill: Double
+    package var fill: Double
     /// Routine polls always get at least this share of the budget (default 0.2).
-    public var minimumRoutineShare: Double
+    package var minimumRoutineShare: Double
     /// √rate assumed before any poll is recorded is √ of this, changes per second.
-    public var coldStartRate: Double
+    package var coldStartRate: Double
     /// Longest `Δt` a single poll may add, seconds (a restart's gap is not coverage; default 6 h).
-    public var maximumCoverage: Double
+    package var maximumCoverage: Double
 
     private var weightedRoot: Double = 0
     private var weight: Double = 0
@@ -35,7 +35,7 @@ public struct RateAllocation: Sendable, Hashable {
     private var last: Int64?
     private var first: Int64?
 
-    public init(
+    package init(
         timeConstant: Double = 600, fill: Double = 0.85, minimumRoutineShare: Double = 0.2,
         coldStartRate: Double = 1.0 / 259_200, maximumCoverage: Double = 21_600
     ) {
@@ -49,7 +49,7 @@ public struct RateAllocation: Sendable, Hashable {
     /// Records a poll at `now` (Unix seconds) of a watch whose rate is now `rate` (changes per
     /// second) and whose previous poll was `covered` seconds earlier (0 for a first poll); `targeted`:
     /// whether the *next* poll it scheduled is a targeted one (cancel window, deadline) or a push hint.
-    public mutating func record(now: Int64, covered: Int64, rate: Double, targeted: Bool) {
+    package mutating func record(now: Int64, covered: Int64, rate: Double, targeted: Bool) {
         decay(to: now)
         let span = min(Double(max(covered, 0)), maximumCoverage)
         weightedRoot += span * max(rate, 0).squareRoot()
@@ -59,18 +59,18 @@ public struct RateAllocation: Sendable, Hashable {
 
     /// Records a poll at `now` that was not scheduled by the policy (a push hint made the watch due):
     /// it counts towards the targeted QPS.
-    public mutating func recordUnscheduled(now: Int64) {
+    package mutating func recordUnscheduled(now: Int64) {
         decay(to: now)
         targetedCount += 1
     }
 
     /// Time-weighted mean √rate of the watches polled recently, √(1/s).
-    public var meanRootRate: Double {
+    package var meanRootRate: Double {
         weight > 0 ? weightedRoot / weight : coldStartRate.squareRoot()
     }
 
     /// Recent rate of targeted polls at `now`, per second.
-    public func targetedQPS(now: Int64) -> Double {
+    package func targetedQPS(now: Int64) -> Double {
         guard let first, let last else { return 0 }
         let factor = exp(-Double(max(now - last, 0)) / timeConstant)
         // The sum's window is the time constant, or less just after start.
@@ -79,13 +79,13 @@ public struct RateAllocation: Sendable, Hashable {
     }
 
     /// The routine budget at `now` for a total of `qps`, calls per second.
-    public func routineQPS(qps: Double, now: Int64) -> Double {
+    package func routineQPS(qps: Double, now: Int64) -> Double {
         max(qps * minimumRoutineShare, (qps - targetedQPS(now: now)) * fill)
     }
 
     /// The scale `c` of ``PollPolicy/routineInterval(rate:scale:)`` for `activeWatches` under `qps`
     /// at `now`: `activeWatches × meanRootRate / routineQPS`, seconds × √(1/s).
-    public func scale(qps: Double, activeWatches: Int, now: Int64) -> Double {
+    package func scale(qps: Double, activeWatches: Int, now: Int64) -> Double {
         guard qps > 0 else { return .infinity }
         return Double(max(activeWatches, 1)) * meanRootRate / routineQPS(qps: qps, now: now)
     }

@@ -8,24 +8,24 @@
 /// - ``slowDown()`` halves the rate (not below ``minimumRate``).
 /// - ``succeeded()`` adds ``recoveryStep`` of the configured rate after every ``recoveryWindow``
 ///   successes, up to the configured rate.
-public struct RateLimiter: Sendable, Hashable {
+package struct RateLimiter: Sendable, Hashable {
     /// The configured rate, requests per second.
-    public private(set) var configuredRate: Double
+    package private(set) var configuredRate: Double
     /// The current rate, requests per second.
-    public private(set) var currentRate: Double
+    package private(set) var currentRate: Double
     /// Bucket size: how many requests may go at once after idling.
-    public var burst: Double
+    package var burst: Double
     /// Lowest rate a slow-down reaches.
-    public var minimumRate: Double
+    package var minimumRate: Double
     /// Fraction of the configured rate restored after each recovery window.
-    public var recoveryStep: Double
+    package var recoveryStep: Double
     /// Successes needed per recovery step.
-    public var recoveryWindow: Int
+    package var recoveryWindow: Int
     private var tokens: Double
     private var last: Double?
     private var successes = 0
 
-    public init(rate: Double, burst: Double? = nil, minimumRate: Double = 0.1, recoveryStep: Double = 0.1, recoveryWindow: Int = 20) {
+    package init(rate: Double, burst: Double? = nil, minimumRate: Double = 0.1, recoveryStep: Double = 0.1, recoveryWindow: Int = 20) {
         configuredRate = rate
         currentRate = rate
         self.burst = burst ?? max(1, rate)
@@ -37,7 +37,7 @@ public struct RateLimiter: Sendable, Hashable {
 
     /// Takes a token at time `now` (seconds). Returns 0 if granted now, else the seconds until the
     /// token is available (the token is reserved: the caller must not call again before then).
-    public mutating func acquire(now: Double) -> Double {
+    package mutating func acquire(now: Double) -> Double {
         refill(now: now)
         tokens -= 1
         return tokens >= 0 ? 0 : -tokens / currentRate
@@ -46,7 +46,7 @@ public struct RateLimiter: Sendable, Hashable {
     /// Takes a token at time `now` (seconds) if one is available and returns 0; otherwise takes
     /// nothing and returns the seconds until one will be (the caller asks again then, so a more
     /// urgent caller may take it first).
-    public mutating func take(now: Double) -> Double {
+    package mutating func take(now: Double) -> Double {
         refill(now: now)
         let wait = (1 - tokens) / currentRate
         // A wait under a microsecond is rounding in the refill (Unix seconds near 1.7e9 are
@@ -59,19 +59,19 @@ public struct RateLimiter: Sendable, Hashable {
     }
 
     /// Returns a token taken but not spent (the request was not sent), up to ``burst``.
-    public mutating func giveBack() {
+    package mutating func giveBack() {
         tokens = min(burst, tokens + 1)
     }
 
     /// Douyin answered 2119003: halve the rate.
-    public mutating func slowDown() {
+    package mutating func slowDown() {
         currentRate = max(minimumRate, currentRate / 2)
         tokens = min(tokens, 0)
         successes = 0
     }
 
     /// A call succeeded: after each window of successes, restore part of the rate.
-    public mutating func succeeded() {
+    package mutating func succeeded() {
         guard currentRate < configuredRate else { return }
         successes += 1
         if successes >= recoveryWindow {
@@ -83,7 +83,7 @@ public struct RateLimiter: Sendable, Hashable {
     /// Changes the configured rate to `rate` (requests per second, > 0), keeping a slow-down in
     /// proportion (a limiter slowed to half its rate runs at half the new one) and the bucket size.
     /// A replica's share of the app's quota changes this way when replicas join or die.
-    public mutating func setRate(_ rate: Double) {
+    package mutating func setRate(_ rate: Double) {
         guard rate > 0, rate != configuredRate else { return }
         currentRate = max(min(minimumRate, rate), rate * currentRate / configuredRate)
         configuredRate = rate

@@ -3,21 +3,21 @@
 /// watcher emits one `watch.stalled` per run of failures and `watch.recovered` on the next success.
 /// A rate-limited poll (2119003, the app's quota rather than the watch) is passed with
 /// `consecutiveFailures` 0, so only ``duration`` can make it stalled.
-public struct StallPolicy: Sendable, Hashable {
+package struct StallPolicy: Sendable, Hashable {
     /// Failed polls in a row that make a watch stalled (default 5; 0 turns this check off).
-    public var failures: Int64
+    package var failures: Int64
     /// Seconds of failing without a success that make a watch stalled (default 3,600; 0 turns this
     /// check off).
-    public var duration: Int64
+    package var duration: Int64
 
-    public init(failures: Int64 = 5, duration: Int64 = 3_600) {
+    package init(failures: Int64 = 5, duration: Int64 = 3_600) {
         self.failures = failures
         self.duration = duration
     }
 
     /// Whether a watch with `consecutiveFailures` failed polls, failing since `failingSince` (Unix
     /// seconds), is stalled at `now`.
-    public func isStalled(consecutiveFailures: Int64, failingSince: Int64, now: Int64) -> Bool {
+    package func isStalled(consecutiveFailures: Int64, failingSince: Int64, now: Int64) -> Bool {
         (failures > 0 && consecutiveFailures >= failures) || (duration > 0 && now - failingSince >= duration)
     }
 }

@@ -26,9 +26,9 @@ public struct Routing: Sendable {
     /// backend loads the stored state under a lock that serializes every change of it, runs this
     /// update, stores the state when it changed, and writes the deliveries the update returns (the
     /// group summaries) as it writes ``deliveries``.
-    public var groups: GroupUpdate?
+    package var groups: GroupUpdate?
 
-    public init(now: Double, deliveries: [PlannedDelivery] = [], groups: GroupUpdate? = nil) {
+    package init(now: Double, deliveries: [PlannedDelivery] = [], groups: GroupUpdate? = nil) {
         self.now = now
         self.deliveries = deliveries
         self.groups = groups
@@ -41,7 +41,7 @@ public struct Routing: Sendable {
 /// A pure change of the stored grouping state (empty when none is stored, or when what is stored no
 /// longer decodes) returning the deliveries to write with it. Runs inside a transaction: it must not
 /// do I/O or wait, and what it throws rolls the transaction back.
-public typealias GroupUpdate = @Sendable (inout GroupingState) throws -> [PlannedDelivery]
+package typealias GroupUpdate = @Sendable (inout GroupingState) throws -> [PlannedDelivery]
 
 /// Pure routing of the events a transaction has just appended (each with its `sequence`, the
 /// events whose ids were already stored left out): called by the storage backend inside that

@@ -7,24 +7,24 @@ import DouyinOpenAPI
 /// Errors follow CEL: an operation on an absent (`null`) value is an error, not `false`; `&&` and
 /// `||` absorb errors when the other side decides (`false && error` is `false`, `true || error`
 /// is `true`); a condition whose final value is not `true` does not match.
-public struct Evaluator: Sendable {
+package struct Evaluator: Sendable {
     /// The routing time, Unix seconds (`now`).
-    public var now: Int64
+    package var now: Int64
     /// Compiled `matches` patterns.
-    public var regexes: [String: CompiledRegex]
+    package var regexes: [String: CompiledRegex]
 
-    public init(now: Int64, regexes: [String: CompiledRegex] = [:]) {
+    package init(now: Int64, regexes: [String: CompiledRegex] = [:]) {
         self.now = now
         self.regexes = regexes
     }
 
     /// Whether `condition` is `true` for `root`.
-    public func matches(_ condition: Expression, _ root: JSONValue) -> Bool {
+    package func matches(_ condition: Expression, _ root: JSONValue) -> Bool {
         evaluate(condition, root) == .bool(true)
     }
 
     /// The value of `e`, or `nil` for an error (absent operand, overflow, runtime type mismatch of `any` values).
-    public func evaluate(_ e: Expression, _ root: JSONValue) -> JSONValue? {
+    package func evaluate(_ e: Expression, _ root: JSONValue) -> JSONValue? {
         switch e.kind {
         case .int(let v), .duration(let v): return .int(v)
         case .string(let v): return .string(v)

@@ -2,7 +2,7 @@ import DouyinOpenAPI
 import Foundation
 
 /// The shape of a JSON value that rule expressions and templates may reference.
-public indirect enum SchemaNode: Sendable, Hashable {
+package indirect enum SchemaNode: Sendable, Hashable {
     /// An integer (ids are strings; amounts are fen; times are Unix seconds).
     case int
     /// A boolean.
@@ -19,17 +19,17 @@ public indirect enum SchemaNode: Sendable, Hashable {
     case any
 
     /// Plain string without known values.
-    public static let string = SchemaNode.string(enumValues: nil)
+    package static let string = SchemaNode.string(enumValues: nil)
 }
 
 /// A member of an object schema.
-public struct SchemaField: Sendable, Hashable {
+package struct SchemaField: Sendable, Hashable {
     /// The member's shape.
-    public var node: SchemaNode
+    package var node: SchemaNode
     /// Whether the member may be absent or `null` (optional in the Swift type).
-    public var nullable: Bool
+    package var nullable: Bool
 
-    public init(_ node: SchemaNode, nullable: Bool = false) {
+    package init(_ node: SchemaNode, nullable: Bool = false) {
         self.node = node
         self.nullable = nullable
     }
@@ -39,9 +39,9 @@ public struct SchemaField: Sendable, Hashable {
 /// populated sample event (every optional set) is encoded to JSON and walked for paths and types;
 /// two sparse samples (optionals unset at the top and inside nested objects) tell which members are
 /// nullable. `data.watch.labels` is a string map and `data.changes[].before/after` are any JSON.
-public enum EventSchema {
+package enum EventSchema {
     /// The schema of an event's JSON envelope.
-    public static let event: SchemaNode = derive()
+    package static let event: SchemaNode = derive()
 
     /// Known values of string fields, from the Swift enums.
     static let enumValues: [String: [String]] = [
@@ -62,12 +62,12 @@ public enum EventSchema {
 
     /// The JSON tree of an event, as rules and templates see it (the CloudEvents envelope in
     /// certwatch's normalized encoding).
-    public static func tree(of event: CertWatchEvent) -> JSONValue {
+    package static func tree(of event: CertWatchEvent) -> JSONValue {
         (try? JSONValueEncoder.encode(event)) ?? textTree(of: event)
     }
 
     /// The same tree through Foundation's `JSONEncoder` text; slower, the reference for tests.
-    public static func textTree(of event: CertWatchEvent) -> JSONValue {
+    package static func textTree(of event: CertWatchEvent) -> JSONValue {
         guard let data = try? JSONEncoder().encode(event), let tree = try? JSONValue(parsing: data) else {
             return .null
         }
@@ -75,7 +75,7 @@ public enum EventSchema {
     }
 
     /// A sample event of `type` with every optional field set (used for the schema and by tests).
-    public static func sampleEvent(type: EventType = .verified) -> CertWatchEvent {
+    package static func sampleEvent(type: EventType = .verified) -> CertWatchEvent {
         let verification = Verification(
             verifyID: "7212345678901234567", poiID: "6601234567890123456", verifyTime: 1_734_169_082, verifyType: 1,
             canCancel: true, timesCardSerialNum: 1)
@@ -174,7 +174,7 @@ public enum EventSchema {
     }
 
     /// Every leaf path of a schema with its type, for documentation (`rules/README.md`).
-    public static func paths(of node: SchemaNode = event, prefix: String = "", nullable: Bool = false) -> [(String, String)] {
+    package static func paths(of node: SchemaNode = event, prefix: String = "", nullable: Bool = false) -> [(String, String)] {
         switch node {
         case .object(let fields):
             return fields.keys.sorted().flatMap { key in

@@ -3,22 +3,22 @@ import DouyinOpenAPI
 /// A parsed `when` expression: a tree of ``Expression/Kind`` nodes, each with its character range
 /// in the source text (for error positions). Equality and hashing ignore ranges, so a printed and
 /// re-parsed expression equals the original.
-public struct Expression: Sendable, Hashable, CustomStringConvertible {
+package struct Expression: Sendable, Hashable, CustomStringConvertible {
     /// The node.
-    public var kind: Kind
+    package var kind: Kind
     /// Character offsets of the node in the text it was parsed from.
-    public var range: Range<Int>
+    package var range: Range<Int>
 
-    public init(_ kind: Kind, range: Range<Int> = 0..<0) {
+    package init(_ kind: Kind, range: Range<Int> = 0..<0) {
         self.kind = kind
         self.range = range
     }
 
-    public static func == (lhs: Expression, rhs: Expression) -> Bool { lhs.kind == rhs.kind }
-    public func hash(into hasher: inout Hasher) { hasher.combine(kind) }
+    package static func == (lhs: Expression, rhs: Expression) -> Bool { lhs.kind == rhs.kind }
+    package func hash(into hasher: inout Hasher) { hasher.combine(kind) }
 
     /// The node kinds.
-    public indirect enum Kind: Sendable, Hashable {
+    package indirect enum Kind: Sendable, Hashable {
         /// `42`
         case int(Int64)
         /// `"text"`
@@ -48,13 +48,13 @@ public struct Expression: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Unary operators.
-    public enum UnaryOperator: String, Sendable, Hashable, CaseIterable {
+    package enum UnaryOperator: String, Sendable, Hashable, CaseIterable {
         case not = "!"
         case negate = "-"
     }
 
     /// Binary operators, loosest first: `||`, `&&`, comparisons and `in`, `+ -`.
-    public enum BinaryOperator: String, Sendable, Hashable, CaseIterable {
+    package enum BinaryOperator: String, Sendable, Hashable, CaseIterable {
         case or = "||"
         case and = "&&"
         case equal = "=="
@@ -68,7 +68,7 @@ public struct Expression: Sendable, Hashable, CustomStringConvertible {
         case minus = "-"
 
         /// Binding strength: higher binds tighter.
-        public var precedence: Int {
+        package var precedence: Int {
             switch self {
             case .or: return 1
             case .and: return 2
@@ -82,7 +82,7 @@ public struct Expression: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// String (and list) methods.
-    public enum Method: String, Sendable, Hashable, CaseIterable {
+    package enum Method: String, Sendable, Hashable, CaseIterable {
         case startsWith, endsWith, contains, matches
     }
 
@@ -98,7 +98,7 @@ public struct Expression: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Canonical text with the fewest parentheses; parsing it yields an equal expression.
-    public var description: String {
+    package var description: String {
         switch kind {
         case .int(let value): return String(value)
         case .string(let value): return Self.quote(value)
@@ -152,9 +152,9 @@ public struct Expression: Sendable, Hashable, CustomStringConvertible {
 
 /// A path into the event's JSON: `data.watch.labels.store`, `data.watch.labels["store-id"]`,
 /// `data.certificate.verifications[0].poi_id`.
-public struct FieldPath: Sendable, Hashable, CustomStringConvertible {
+package struct FieldPath: Sendable, Hashable, CustomStringConvertible {
     /// One step of a path.
-    public enum Component: Sendable, Hashable {
+    package enum Component: Sendable, Hashable {
         /// `.name`
         case field(String)
         /// `["key"]`: a member or map key that is not an identifier.
@@ -164,18 +164,18 @@ public struct FieldPath: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The steps; the first is always a ``Component/field(_:)``.
-    public var components: [Component]
+    package var components: [Component]
 
-    public init(_ components: [Component]) {
+    package init(_ components: [Component]) {
         self.components = components
     }
 
     /// Parses the dotted form (`data.watch.labels.store`); no brackets.
-    public init(dotted: String) {
+    package init(dotted: String) {
         components = dotted.split(separator: ".", omittingEmptySubsequences: false).map { .field(String($0)) }
     }
 
-    public var description: String {
+    package var description: String {
         var text = ""
         for (i, component) in components.enumerated() {
             switch component {
@@ -190,7 +190,7 @@ public struct FieldPath: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The value at this path in `root`; `.null` when any step is missing.
-    public func lookup(in root: JSONValue) -> JSONValue {
+    package func lookup(in root: JSONValue) -> JSONValue {
         var current = root
         for component in components {
             switch component {

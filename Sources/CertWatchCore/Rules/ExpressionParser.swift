@@ -3,7 +3,7 @@
 /// specific messages ("expected `)`", "comparisons do not chain") that map to file:line:col.
 ///
 /// Offsets count Unicode scalars, like libyaml's columns.
-public struct ExpressionParser {
+package struct ExpressionParser {
     enum Token: Equatable {
         case int(Int64), string(String), duration(Int64), ident(String), punct(String), end
     }
@@ -26,7 +26,7 @@ public struct ExpressionParser {
     private var operators = 0
 
     /// Parses `text`; throws an ``OffsetError`` at the first problem.
-    public static func parse(_ text: String) throws(OffsetError) -> Expression {
+    package static func parse(_ text: String) throws(OffsetError) -> Expression {
         guard text.unicodeScalars.count <= maxLength else { throw OffsetError(0, "expression longer than \(maxLength) characters") }
         var parser = ExpressionParser()
         parser.lexemes = try lex(Array(text.unicodeScalars))

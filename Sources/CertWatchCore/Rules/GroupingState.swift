@@ -3,20 +3,20 @@ import DouyinOpenAPI
 import Foundation
 
 /// Identifies a group: the rule and the values of its `group.by` fields (as text; absent is empty).
-public struct GroupKey: Sendable, Hashable, Codable, Comparable, CustomStringConvertible {
+package struct GroupKey: Sendable, Hashable, Codable, Comparable, CustomStringConvertible {
     /// The grouping rule's name.
-    public var rule: String
+    package var rule: String
     /// The `by` values in order.
-    public var values: [String]
+    package var values: [String]
 
-    public init(rule: String, values: [String]) {
+    package init(rule: String, values: [String]) {
         self.rule = rule
         self.values = values
     }
 
-    public var description: String { rule + "{" + values.joined(separator: ",") + "}" }
+    package var description: String { rule + "{" + values.joined(separator: ",") + "}" }
 
-    public static func < (a: GroupKey, b: GroupKey) -> Bool { (a.rule, a.values.joined(separator: "\u{0}")) < (b.rule, b.values.joined(separator: "\u{0}")) }
+    package static func < (a: GroupKey, b: GroupKey) -> Bool { (a.rule, a.values.joined(separator: "\u{0}")) < (b.rule, b.values.joined(separator: "\u{0}")) }
 
     /// Text of a JSON value as a key part.
     static func text(of value: JSONValue) -> String {
@@ -33,33 +33,33 @@ public struct GroupKey: Sendable, Hashable, Codable, Comparable, CustomStringCon
 }
 
 /// One summary message of a group, ready to render (``RuleSet/render(_:)``) and deliver to `sinks`.
-public struct GroupSummary: Sendable, Hashable, Codable {
+package struct GroupSummary: Sendable, Hashable, Codable {
     /// Deterministic id (`grp_…`): the same summary computed again after a crash has the same id.
-    public var id: String
+    package var id: String
     /// The group.
-    public var key: GroupKey
+    package var key: GroupKey
     /// The `by` field paths, parallel to `key.values`.
-    public var by: [String]
+    package var by: [String]
     /// The sinks to deliver to.
-    public var sinks: [String]
+    package var sinks: [String]
     /// Events summarised (all of them, listed or not).
-    public var count: Int
+    package var count: Int
     /// Counts per event type.
-    public var types: [String: Int]
+    package var types: [String: Int]
     /// Sum of `data.certificate.amount.pay_amount` over the events, fen (saturating).
-    public var payAmountTotal: Int64
+    package var payAmountTotal: Int64
     /// Earliest and latest event time, Unix seconds.
-    public var firstTime: Int64
-    public var lastTime: Int64
+    package var firstTime: Int64
+    package var lastTime: Int64
     /// The listed events (at most the policy's `max`, oldest first).
-    public var events: [CertWatchEvent]
+    package var events: [CertWatchEvent]
     /// 1 for the group's first summary, then 2, 3, …
-    public var messageNumber: Int
+    package var messageNumber: Int
     /// When the summary was cut, Unix seconds.
-    public var at: Int64
+    package var at: Int64
 
     /// The template context (schema ``TemplateSchemas/group``).
-    public func context() -> JSONValue {
+    package func context() -> JSONValue {
         .object([
             "rule": .string(key.rule),
             "group": .object([
@@ -81,7 +81,7 @@ public struct GroupSummary: Sendable, Hashable, Codable {
     }
 
     /// A plain-text summary for rules without a template.
-    public func plainText(timeZone: TimeZone) -> String {
+    package func plainText(timeZone: TimeZone) -> String {
         let typeText = types.keys.sorted().map { "\($0) ×\(types[$0]!)" }.joined(separator: ", ")
         var text = "[\(key.rule)] \(key.values.joined(separator: ", ")): \(count) event\(count == 1 ? "" : "s") (\(typeText))"
         text += ", total ¥\(RuleTemplate.yuan(payAmountTotal))"
@@ -103,7 +103,7 @@ public struct GroupSummary: Sendable, Hashable, Codable {
 /// schedules the next no earlier than `interval` later; a group with nothing pending for a whole
 /// interval after its last summary is forgotten, so the next event waits `wait` again.
 /// The same event id added twice to a group before its summary is counted once.
-public struct GroupingState: Sendable, Hashable, Codable {
+package struct GroupingState: Sendable, Hashable, Codable {
     struct Group: Sendable, Hashable, Codable {
         var policy: GroupPolicy
         var sinks: [String]
@@ -120,16 +120,16 @@ public struct GroupingState: Sendable, Hashable, Codable {
 
     var groups: [GroupKey: Group] = [:]
 
-    public init() {}
+    package init() {}
 
     /// Number of open groups.
-    public var groupCount: Int { groups.count }
+    package var groupCount: Int { groups.count }
 
     /// Events waiting for a summary, over all groups.
-    public var pendingCount: Int { groups.values.reduce(0) { $0 + $1.pendingIDs.count } }
+    package var pendingCount: Int { groups.values.reduce(0) { $0 + $1.pendingIDs.count } }
 
     /// Adds `event` to group `key` at `now`.
-    public mutating func add(_ event: CertWatchEvent, key: GroupKey, policy: GroupPolicy, sinks: [String], now: Int64) {
+    package mutating func add(_ event: CertWatchEvent, key: GroupKey, policy: GroupPolicy, sinks: [String], now: Int64) {
         var group = groups[key] ?? Group(
             policy: policy, sinks: sinks, nextFlushAt: now + policy.wait, lastFlushAt: nil, messagesSent: 0, pendingIDs: [],
             listed: [], types: [:], payAmountTotal: 0, firstTime: event.time, lastTime: event.time)
@@ -155,12 +155,12 @@ public struct GroupingState: Sendable, Hashable, Codable {
     }
 
     /// The earliest time a summary is due, if any group has pending events.
-    public func nextDue() -> Int64? {
+    package func nextDue() -> Int64? {
         groups.values.filter { !$0.pendingIDs.isEmpty }.map(\.nextFlushAt).min()
     }
 
     /// Cuts every summary due at `now` (in group-key order) and forgets idle groups.
-    public mutating func flush(now: Int64) -> [GroupSummary] {
+    package mutating func flush(now: Int64) -> [GroupSummary] {
         var summaries: [GroupSummary] = []
         for key in groups.keys.sorted() {
             guard var group = groups[key] else { continue }

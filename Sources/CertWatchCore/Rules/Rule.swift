@@ -70,11 +70,11 @@ public struct Rule: Sendable {
     /// The event types it takes.
     public var on: [EventPattern]
     /// The `when` condition, if any.
-    public var condition: Expression?
+    package var condition: Expression?
     /// The `when` text as written.
     public var conditionText: String?
     /// Compiled regexes of the condition.
-    public var regexes: [String: CompiledRegex]
+    package var regexes: [String: CompiledRegex]
     /// Sink names to deliver to.
     public var deliver: [String]
     /// `drop: true`: matching events stop here and reach no later rule.

@@ -4,14 +4,14 @@ import Foundation
 /// The schemas templates are checked against.
 public enum TemplateSchemas {
     /// A per-event body: the event envelope plus `rule` (the rule's name).
-    public static let event: SchemaNode = {
+    package static let event: SchemaNode = {
         guard case .object(var fields) = EventSchema.event else { return EventSchema.event }
         fields["rule"] = SchemaField(.string)
         return .object(fields)
     }()
 
     /// A group summary body: `rule`, `group` (see ``GroupSummary``) and `events` (the listed events).
-    public static let group: SchemaNode = .object([
+    package static let group: SchemaNode = .object([
         "rule": SchemaField(.string),
         "group": SchemaField(.object([
             "id": SchemaField(.string),
@@ -41,9 +41,9 @@ public struct RouteDecision: Sendable, Hashable {
     public var body: String?
     /// When set, the event joins this group instead of being delivered now: feed it to
     /// ``GroupingState/add(_:key:policy:sinks:now:)`` and deliver the summaries ``GroupingState/flush(now:)`` returns.
-    public var group: GroupKey?
+    package var group: GroupKey?
 
-    public init(sink: String, rule: String?, body: String? = nil, group: GroupKey? = nil) {
+    package init(sink: String, rule: String?, body: String? = nil, group: GroupKey? = nil) {
         self.sink = sink
         self.rule = rule
         self.body = body
@@ -221,7 +221,7 @@ public struct RuleSet: Sendable {
     }
 
     /// Adds `event` to the groups its decisions name (once per group key).
-    public func group(_ event: CertWatchEvent, decisions: [RouteDecision], into state: inout GroupingState, now: Int64) {
+    package func group(_ event: CertWatchEvent, decisions: [RouteDecision], into state: inout GroupingState, now: Int64) {
         var done: Set<GroupKey> = []
         for decision in decisions {
             guard let key = decision.group, done.insert(key).inserted, let rule = rule(named: key.rule), let policy = rule.group else { continue }
@@ -231,7 +231,7 @@ public struct RuleSet: Sendable {
 
     /// The body of a group summary: the rule's template over the summary, or a plain-text summary.
     /// (If the rule is gone after a reload, the plain-text summary.)
-    public func render(_ summary: GroupSummary) -> String {
+    package func render(_ summary: GroupSummary) -> String {
         let context = summary.context()
         if let template = rule(named: summary.key.rule)?.template { return template.render(context) }
         return summary.plainText(timeZone: Self.shanghai)

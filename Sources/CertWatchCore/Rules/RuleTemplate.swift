@@ -36,7 +36,7 @@ public struct RuleTemplate: Sendable {
     }()
 
     /// Checks `text` against `schema` and compiles it; throws every problem with its offset in `text`.
-    public init(text: String, file: String, schema: SchemaNode, timeZone: TimeZone) throws(OffsetErrors) {
+    package init(text: String, file: String, schema: SchemaNode, timeZone: TimeZone) throws(OffsetErrors) {
         _ = Self.contentTypesRegistered
         let problems = TemplateChecker(schema: schema).check(text)
         guard problems.isEmpty else { throw OffsetErrors(problems) }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The static type of an expression.
-public indirect enum ExprType: Sendable, Hashable, CustomStringConvertible {
+package indirect enum ExprType: Sendable, Hashable, CustomStringConvertible {
     case int, string, bool, null, any, object
     case list(ExprType)
     case map(ExprType)
@@ -18,7 +18,7 @@ public indirect enum ExprType: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .int: return "int"
         case .string: return "string"
@@ -43,9 +43,9 @@ public indirect enum ExprType: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// A regular expression compiled at load time (`s.matches("…")`).
-public struct CompiledRegex: @unchecked Sendable {
+package struct CompiledRegex: @unchecked Sendable {
     /// The pattern text.
-    public let pattern: String
+    package let pattern: String
     // NSRegularExpression is immutable and documented thread-safe.
     let regex: NSRegularExpression
 
@@ -62,11 +62,11 @@ public struct CompiledRegex: @unchecked Sendable {
 /// Type-checks expressions against a schema (normally ``EventSchema/event``): unknown field paths,
 /// operand types, values of enum-like fields (`type == "certificate.verifyed"`), comparisons of
 /// never-null fields with `null`, and regular expressions. Collects every error.
-public struct TypeChecker: Sendable {
+package struct TypeChecker: Sendable {
     /// The schema paths resolve against.
-    public var schema: SchemaNode
+    package var schema: SchemaNode
 
-    public init(schema: SchemaNode = EventSchema.event) {
+    package init(schema: SchemaNode = EventSchema.event) {
         self.schema = schema
     }
 
@@ -79,15 +79,15 @@ public struct TypeChecker: Sendable {
     }
 
     /// The result of checking a `when` expression.
-    public struct Checked: Sendable {
+    package struct Checked: Sendable {
         /// The expression.
-        public var expression: Expression
+        package var expression: Expression
         /// Regexes of `matches` calls, by the pattern text.
-        public var regexes: [String: CompiledRegex]
+        package var regexes: [String: CompiledRegex]
     }
 
     /// Checks that `expression` is a boolean condition; returns it with its compiled regexes, or every error.
-    public func checkCondition(_ expression: Expression) -> Result<Checked, OffsetErrors> {
+    package func checkCondition(_ expression: Expression) -> Result<Checked, OffsetErrors> {
         var errors: [OffsetError] = []
         var regexes: [String: CompiledRegex] = [:]
         if let typed = type(of: expression, errors: &errors, regexes: &regexes), typed.type != .bool, typed.type != .any {
