@@ -23,7 +23,6 @@ let package = Package(
         .library(name: "DouyinOpenAPI", targets: ["DouyinOpenAPI"]),
         .library(name: "CertWatchCore", targets: ["CertWatchCore"]),
         .library(name: "CertWatch", targets: ["CertWatch"]),
-        .library(name: "DouyinSandbox", targets: ["DouyinSandbox"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

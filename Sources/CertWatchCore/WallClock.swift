@@ -52,20 +52,20 @@ public struct ScaledWallClock: WallClock {
 
 /// A clock moved by hand. `sleep` advances it instantly (virtual time), so loops driven by it
 /// never wait for real.
-public final class ManualWallClock: WallClock {
+package final class ManualWallClock: WallClock {
     private let current: Mutex<Double>
 
-    public init(_ start: Double = 1_734_169_082) { current = Mutex(start) }
+    package init(_ start: Double = 1_734_169_082) { current = Mutex(start) }
 
-    public func now() -> Double { current.withLock { $0 } }
+    package func now() -> Double { current.withLock { $0 } }
 
     /// Moves the clock forward by `seconds`.
-    public func advance(_ seconds: Double) { current.withLock { $0 += seconds } }
+    package func advance(_ seconds: Double) { current.withLock { $0 += seconds } }
 
     /// Sets the clock to `time` (Unix seconds), if later than now.
-    public func set(_ time: Double) { current.withLock { $0 = max($0, time) } }
+    package func set(_ time: Double) { current.withLock { $0 = max($0, time) } }
 
-    public func sleep(seconds: Double) async throws {
+    package func sleep(seconds: Double) async throws {
         try Task.checkCancellation()
         advance(max(seconds, 0))
         await Task.yield()

@@ -2,7 +2,7 @@ import DouyinOpenAPI
 import Foundation
 
 /// A Douyin-facing endpoint of the sandbox.
-public enum DouyinEndpoint: Sendable, Hashable {
+package enum DouyinEndpoint: Sendable, Hashable {
     /// `POST /oauth/client_token/`.
     case clientToken
     /// `POST /oauth/stable_client_token/`.
@@ -17,7 +17,7 @@ public enum DouyinEndpoint: Sendable, Hashable {
     case verifyRecordQuery
 
     /// The endpoint serving `path` (with or without the trailing slash), if any.
-    public init?(path: String) {
+    package init?(path: String) {
         let normalized = path.hasSuffix("/") ? path : path + "/"
         switch normalized {
         case "/oauth/client_token/": self = .clientToken
@@ -42,7 +42,7 @@ public enum DouyinEndpoint: Sendable, Hashable {
     }
 
     /// The API whose scope and QPS quota this endpoint uses (`nil` for the token endpoints).
-    public var apiKind: DouyinAPIKind? {
+    package var apiKind: DouyinAPIKind? {
         switch self {
         case .clientToken, .stableClientToken: return nil
         case .query, .get: return .certificateQuery
@@ -53,27 +53,27 @@ public enum DouyinEndpoint: Sendable, Hashable {
 }
 
 /// One request to a Douyin-facing endpoint, transport-independent.
-public struct DouyinRequest: Sendable {
-    public var endpoint: DouyinEndpoint
-    public var method: String
-    public var path: String
+package struct DouyinRequest: Sendable {
+    package var endpoint: DouyinEndpoint
+    package var method: String
+    package var path: String
     /// The raw query string.
-    public var query: String?
+    package var query: String?
     /// Decoded query parameters (last value wins).
-    public var parameters: [String: String]
+    package var parameters: [String: String]
     /// The `access-token` header.
-    public var accessToken: String?
+    package var accessToken: String?
     /// The request body (token endpoints).
-    public var body: Data
+    package var body: Data
     /// The body's content type.
-    public var contentType: String?
+    package var contentType: String?
     /// A fault asked for by the `x-sandbox-fault` header.
-    public var requestedFault: FaultKind?
+    package var requestedFault: FaultKind?
     /// When the request arrived, real Unix seconds (``ArrivalStamp``); `nil`: when it is handled.
     /// Douyin rate-limits a request at its arrival, so the QPS bucket and the request log use this.
-    public var arrivedAt: Double?
+    package var arrivedAt: Double?
 
-    public init(
+    package init(
         endpoint: DouyinEndpoint, method: String = "GET", path: String? = nil, query: String? = nil,
         parameters: [String: String] = [:], accessToken: String? = nil, body: Data = Data(), contentType: String? = nil,
         requestedFault: FaultKind? = nil, arrivedAt: Double? = nil
@@ -99,9 +99,9 @@ public struct DouyinRequest: Sendable {
 }
 
 /// The sandbox's answer to a ``DouyinRequest``, before it is turned into bytes.
-public struct DouyinReply: Sendable {
+package struct DouyinReply: Sendable {
     /// What the body holds.
-    public enum Body: Sendable {
+    package enum Body: Sendable {
         /// A certificate API envelope (`data` + `extra`).
         case certificates(CertificateQueryResponse)
         /// A query envelope with empty `data.certificates` and `data.certificates_v2`, and the
@@ -116,19 +116,19 @@ public struct DouyinReply: Sendable {
     }
 
     /// HTTP status.
-    public var status: Int
-    public var body: Body
+    package var status: Int
+    package var body: Body
     /// `extra.logid`, also sent as the `x-tt-logid` header.
-    public var logid: String?
+    package var logid: String?
     /// Milliseconds to wait before answering (latency and timeout faults).
-    public var delayMs: Int = 0
+    package var delayMs: Int = 0
     /// Send only the first half of the body (fault `truncated_body`).
-    public var truncated = false
+    package var truncated = false
     /// Reshape the JSON body into Douyin's drifted shapes (fault `drift`), same meaning.
-    public var drift: WireDrift?
+    package var drift: WireDrift?
 
     /// The business error code of the answer (0 on success), when the body is JSON.
-    public var errorCode: Int64? {
+    package var errorCode: Int64? {
         switch body {
         case .certificates(let response), .certificateList(let response, _):
             return response.extra?.errorCode ?? response.data?.errorCode
@@ -147,7 +147,7 @@ public struct DouyinReply: Sendable {
     }
 
     /// The body's bytes (wire shape: ids that are numbers on Douyin stay numbers) and content type.
-    public func encoded() -> (bytes: Data, contentType: String) {
+    package func encoded() -> (bytes: Data, contentType: String) {
         var bytes: Data
         var contentType = "application/json; charset=utf-8"
         switch body {

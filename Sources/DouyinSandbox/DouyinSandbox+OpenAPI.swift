@@ -13,7 +13,7 @@ extension DouyinSandbox {
     /// account (2119005); for the list APIs see DouyinSandbox+Lists.swift; for the token endpoints the
     /// frequency limit (10020), the body (10002), `client_key` (10003) and `client_secret` (10013).
     /// Business errors are HTTP 200 with the error envelope, as Douyin sends them.
-    public func handle(_ request: DouyinRequest) -> DouyinReply {
+    package func handle(_ request: DouyinRequest) -> DouyinReply {
         catchUp()
         let time = now
         let logid = makeLogid(at: time)

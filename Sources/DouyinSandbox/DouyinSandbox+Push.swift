@@ -3,7 +3,7 @@ import Foundation
 extension DouyinSandbox {
     /// Starts recording the push (券消息通知) of every verify, verify_cancel and refund from now on,
     /// for a ``SandboxPusher`` to send. Draws come from the fault profile's seed, else the sandbox's.
-    public func enablePushes() {
+    package func enablePushes() {
         guard !pushes.enabled else { return }
         pushes = SandboxPushQueue(seed: configuration.faults.seed ?? configuration.seed)
         pushes.enabled = true
@@ -11,23 +11,23 @@ extension DouyinSandbox {
 
     /// Removes and returns the pushes due now (after their injected delay), earliest first; lost
     /// pushes are never returned, duplicated ones twice.
-    public func takeDuePushes() -> [SandboxPush] {
+    package func takeDuePushes() -> [SandboxPush] {
         catchUp()
         return pushes.takeDue(now: clock.now)
     }
 
     /// Sandbox seconds until the next queued push is due (0 when one is due), or `nil` when none
     /// is queued.
-    public func secondsUntilNextPush() -> Double? {
+    package func secondsUntilNextPush() -> Double? {
         pushes.nextDue.map { max(0, $0 - clock.now) }
     }
 
     /// Sandbox seconds per real second (0 for a manual clock).
-    public var clockSpeed: Double { clock.speed }
+    package var clockSpeed: Double { clock.speed }
 
     /// Every change pushed or lost so far, oldest first: the action, the certificate and its
     /// order, and when it changed (sandbox Unix seconds).
-    public func pushLog() -> [SandboxPush] { pushes.log }
+    package func pushLog() -> [SandboxPush] { pushes.log }
 
     func recordPush(from before: SandboxCertificate, to after: SandboxCertificate, at time: Int64) {
         guard pushes.enabled, let action = SandboxPushQueue.action(from: before, to: after) else { return }

@@ -10,9 +10,9 @@ import Foundation
 /// Units everywhere: amounts in fen (分), times in Unix seconds of the sandbox clock, ids as
 /// decimal strings in admin answers (Douyin's own shapes keep numeric ids as JSON numbers).
 /// Admin methods throw ``SandboxAdminError`` (`not_found`, `invalid_argument`, `conflict`).
-public actor DouyinSandbox {
+package actor DouyinSandbox {
     /// The configuration it started with.
-    public let configuration: SandboxConfiguration
+    package let configuration: SandboxConfiguration
     var clock: SandboxClock
     var rng: SeededGenerator
     var logidRNG: SeededGenerator
@@ -44,7 +44,7 @@ public actor DouyinSandbox {
     /// - Parameters:
     ///   - configuration: credentials, token rules, seed, faults, scenario.
     ///   - clock: real time by default; ``SandboxClock/manual(at:)`` in tests.
-    public init(configuration: SandboxConfiguration = SandboxConfiguration(), clock: SandboxClock = .system()) {
+    package init(configuration: SandboxConfiguration = SandboxConfiguration(), clock: SandboxClock = .system()) {
         self.configuration = configuration
         self.clock = clock
         self.rng = SeededGenerator(seed: configuration.seed)
@@ -64,7 +64,7 @@ public actor DouyinSandbox {
     // MARK: Clock
 
     /// The clock as `GET /sandbox/clock` shows it.
-    public func clockReading() -> ClockReading {
+    package func clockReading() -> ClockReading {
         catchUp()
         return reading()
     }
@@ -72,7 +72,7 @@ public actor DouyinSandbox {
     /// Advances sandbox time by `seconds` (≥ 0, at most 10 years) and applies due scenario steps.
     /// Throws `invalid_argument` for a negative or too large value.
     @discardableResult
-    public func advanceClock(by seconds: Double) throws(SandboxAdminError) -> ClockReading {
+    package func advanceClock(by seconds: Double) throws(SandboxAdminError) -> ClockReading {
         guard seconds.isFinite, seconds >= 0, seconds <= 10 * 365 * 86_400 else {
             throw .invalid("seconds", "seconds must be 0 … 315360000, got \(seconds)")
         }
@@ -92,14 +92,14 @@ public actor DouyinSandbox {
     /// Creates an order; `label` names it for scenarios. Returns its ids.
     /// Throws `invalid_argument` (limits, see ``OrderSpec``) or `conflict` (order id in use).
     @discardableResult
-    public func createOrder(_ spec: OrderSpec, label: String? = nil) throws(SandboxAdminError) -> CreatedOrder {
+    package func createOrder(_ spec: OrderSpec, label: String? = nil) throws(SandboxAdminError) -> CreatedOrder {
         catchUp()
         return try makeOrder(spec, label: label, at: now)
     }
 
     /// Creates `count` orders with a realistic mix (70 % one voucher, 20 % a times card of 3…10
     /// uses, 10 % two or three vouchers), validity 1…30 days. The same seed gives the same mix.
-    public func createRandomOrders(_ spec: RandomOrdersSpec) throws(SandboxAdminError) -> [CreatedOrder] {
+    package func createRandomOrders(_ spec: RandomOrdersSpec) throws(SandboxAdminError) -> [CreatedOrder] {
         guard (1...10_000).contains(spec.count) else { throw .invalid("count", "count must be 1…10000, got \(spec.count)") }
         catchUp()
         var mix = SeededGenerator(seed: spec.seed ?? rng.next())
@@ -121,21 +121,21 @@ public actor DouyinSandbox {
     }
 
     /// Every order, oldest first.
-    public func listOrders() -> [CreatedOrder] {
+    package func listOrders() -> [CreatedOrder] {
         catchUp()
         return orderList.map(summary(of:))
     }
 
     /// One order with its certificates as Douyin would return them now.
     /// Throws `not_found`.
-    public func order(id orderID: String) throws(SandboxAdminError) -> (order: CreatedOrder, certificates: [Certificate]) {
+    package func order(id orderID: String) throws(SandboxAdminError) -> (order: CreatedOrder, certificates: [Certificate]) {
         catchUp()
         guard let ids = orders[orderID] else { throw .notFound("no order \(orderID)", field: "order_id") }
         return (summary(of: orderID), ids.compactMap { certificates[$0]?.rendered(at: now) })
     }
 
     /// The order id created for scenario label `label`.
-    public func orderID(forLabel label: String) -> String? {
+    package func orderID(forLabel label: String) -> String? {
         catchUp()
         return labels[label]
     }
@@ -219,7 +219,7 @@ public actor DouyinSandbox {
     /// store) through `channel` (`verify_type`, default 2, the merchant scanned the QR code).
     /// Returns the certificate as Douyin now shows it. Throws `not_found` or `conflict` (see ``VoucherLifecycle``).
     @discardableResult
-    public func verify(certificateID: String, poiID: UInt64? = nil, channel: VerifyChannel = .qrScan) throws(SandboxAdminError)
+    package func verify(certificateID: String, poiID: UInt64? = nil, channel: VerifyChannel = .qrScan) throws(SandboxAdminError)
         -> Certificate
     {
         catchUp()
@@ -230,7 +230,7 @@ public actor DouyinSandbox {
 
     /// Uses a times card once (like ``verify(certificateID:poiID:channel:)``, but refuses vouchers with `conflict`).
     @discardableResult
-    public func use(certificateID: String, poiID: UInt64? = nil, channel: VerifyChannel = .qrScan) throws(SandboxAdminError)
+    package func use(certificateID: String, poiID: UInt64? = nil, channel: VerifyChannel = .qrScan) throws(SandboxAdminError)
         -> Certificate
     {
         catchUp()
@@ -252,7 +252,7 @@ public actor DouyinSandbox {
 
     /// Cancels a verification (default: the latest) while it is cancellable. Throws `not_found` or `conflict`.
     @discardableResult
-    public func cancelVerification(certificateID: String, verifyID: String? = nil) throws(SandboxAdminError) -> Certificate {
+    package func cancelVerification(certificateID: String, verifyID: String? = nil) throws(SandboxAdminError) -> Certificate {
         catchUp()
         return try act(certificateID, at: now) { certificate, time, _ throws(SandboxAdminError) in
             try VoucherLifecycle.cancel(&certificate, verifyID: verifyID, at: time)
@@ -262,7 +262,7 @@ public actor DouyinSandbox {
     /// Refunds a certificate in one step: request and approval at once, no refunding phase
     /// (`status` 4 right away). Throws `not_found` or `conflict`.
     @discardableResult
-    public func refund(certificateID: String) throws(SandboxAdminError) -> Certificate {
+    package func refund(certificateID: String) throws(SandboxAdminError) -> Certificate {
         catchUp()
         return try act(certificateID, at: now) { certificate, time, _ throws(SandboxAdminError) in
             try VoucherLifecycle.refund(&certificate, at: time)
@@ -271,7 +271,7 @@ public actor DouyinSandbox {
 
     /// The buyer asks for a refund: `status` 3 (awaiting review). Throws `not_found` or `conflict`.
     @discardableResult
-    public func requestRefund(certificateID: String) throws(SandboxAdminError) -> Certificate {
+    package func requestRefund(certificateID: String) throws(SandboxAdminError) -> Certificate {
         catchUp()
         return try act(certificateID, at: now) { certificate, time, _ throws(SandboxAdminError) in
             try VoucherLifecycle.requestRefund(&certificate, at: time)
@@ -282,7 +282,7 @@ public actor DouyinSandbox {
     /// (0…2592000, default ``VoucherLifecycle/defaultRefunding``), then 4 (refunded).
     /// Throws `invalid_argument` (field `refunding_seconds`), `not_found` or `conflict`.
     @discardableResult
-    public func approveRefund(certificateID: String, refunding: Int64 = VoucherLifecycle.defaultRefunding)
+    package func approveRefund(certificateID: String, refunding: Int64 = VoucherLifecycle.defaultRefunding)
         throws(SandboxAdminError) -> Certificate
     {
         try VoucherLifecycle.validateRefunding(refunding, field: "refunding_seconds")
@@ -295,7 +295,7 @@ public actor DouyinSandbox {
     /// Rejects the pending refund request: `status` 5 (refund failed), the certificate usable
     /// again. Throws `not_found` or `conflict`.
     @discardableResult
-    public func rejectRefund(certificateID: String) throws(SandboxAdminError) -> Certificate {
+    package func rejectRefund(certificateID: String) throws(SandboxAdminError) -> Certificate {
         catchUp()
         return try act(certificateID, at: now) { certificate, time, _ throws(SandboxAdminError) in
             try VoucherLifecycle.rejectRefund(&certificate, at: time)
@@ -304,7 +304,7 @@ public actor DouyinSandbox {
 
     /// Makes a certificate expire now. Throws `not_found` or `conflict`.
     @discardableResult
-    public func expire(certificateID: String) throws(SandboxAdminError) -> Certificate {
+    package func expire(certificateID: String) throws(SandboxAdminError) -> Certificate {
         catchUp()
         return try act(certificateID, at: now) { certificate, time, _ throws(SandboxAdminError) in
             try VoucherLifecycle.expire(&certificate, at: time)
@@ -330,37 +330,37 @@ public actor DouyinSandbox {
     // MARK: Faults, tokens, log, reset
 
     /// The current fault profile.
-    public func faultProfile() -> FaultProfile { faults.profile }
+    package func faultProfile() -> FaultProfile { faults.profile }
 
     /// Replaces the fault profile (restarting its draws and every QPS bucket, the list APIs'
     /// included). Throws `invalid_argument`.
-    public func setFaultProfile(_ profile: FaultProfile) throws(SandboxAdminError) {
+    package func setFaultProfile(_ profile: FaultProfile) throws(SandboxAdminError) {
         try profile.validate()
         faults = FaultInjector(profile: profile, seed: configuration.seed, listQuotas: configuration.listQuotas)
     }
 
     /// Queues a one-shot fault for the next `count` matching requests. Throws `invalid_argument`.
-    public func enqueueFault(_ fault: QueuedFault) throws(SandboxAdminError) {
+    package func enqueueFault(_ fault: QueuedFault) throws(SandboxAdminError) {
         try fault.rule.validate(field: "")
         guard (1...10_000).contains(fault.count) else { throw .invalid("count", "count must be 1…10000") }
         faults.enqueue(fault)
     }
 
     /// One-shot faults not yet used.
-    public func pendingFaults() -> [QueuedFault] { faults.pending }
+    package func pendingFaults() -> [QueuedFault] { faults.pending }
 
     /// Makes every issued token expired now (clients see 2190008 and must fetch a new one).
-    public func expireAllTokens() {
+    package func expireAllTokens() {
         tokens.expireAll(at: now)
     }
 
     /// Requests to the Douyin-facing endpoints with `sequence > since`, oldest first.
-    public func requests(since: Int = 0, limit: Int = 1_000) -> [RequestLogEntry] {
+    package func requests(since: Int = 0, limit: Int = 1_000) -> [RequestLogEntry] {
         log.entries(since: since, limit: max(0, limit))
     }
 
     /// What the scenario did so far: applied steps (with refusals) and how many remain.
-    public func scenarioStatus() -> (name: String?, start: Int64, applied: [ScenarioStepResult], remaining: Int) {
+    package func scenarioStatus() -> (name: String?, start: Int64, applied: [ScenarioStepResult], remaining: Int) {
         catchUp()
         let total = configuration.scenario?.steps.count ?? 0
         return (configuration.scenario?.name, scenarioStart, scenarioResults, total - nextStep)
@@ -369,7 +369,7 @@ public actor DouyinSandbox {
     /// Forgets every order, token, request, verification history and scenario step, restores the
     /// configured fault profile, scopes and authorizations (every account authorized again) and
     /// re-seeds, then restarts the scenario at the current sandbox time. The clock keeps running.
-    public func reset() {
+    package func reset() {
         rng = SeededGenerator(seed: configuration.seed)
         tokens = TokenStore(
             lifetime: configuration.tokenLifetime, grace: configuration.tokenGracePeriod, seed: configuration.seed &+ sequence)

@@ -17,17 +17,17 @@ import ServiceLifecycle
 /// For a long-running process, ``makeApplication(onRunning:)`` returns the Hummingbird
 /// `Application`, which is a swift-service-lifecycle `Service`: add it to a `ServiceGroup`
 /// (or call `runService()`), and learn the bound port from `onRunning`.
-public struct DouyinSandboxServer: Sendable {
+package struct DouyinSandboxServer: Sendable {
     /// The sandbox served.
-    public let sandbox: DouyinSandbox
+    package let sandbox: DouyinSandbox
     /// Address to bind, default `127.0.0.1`.
-    public var host: String
+    package var host: String
     /// Port to bind; 0 picks a free one (reported to `onRunning`). Default 8790.
-    public var port: Int
+    package var port: Int
     /// Logger of the HTTP server.
-    public var logger: Logger
+    package var logger: Logger
 
-    public init(
+    package init(
         sandbox: DouyinSandbox, host: String = "127.0.0.1", port: Int = 8790,
         logger: Logger = Logger(label: "certwatch.sandbox")
     ) {
@@ -38,12 +38,12 @@ public struct DouyinSandboxServer: Sendable {
     }
 
     /// The Hummingbird router with every sandbox route (to mount in another application).
-    public func makeRouter() -> Router<BasicRequestContext> {
+    package func makeRouter() -> Router<BasicRequestContext> {
         SandboxRouter.make(sandbox)
     }
 
     /// The HTTP application (a `Service`). `onRunning` receives the bound port once listening.
-    public func makeApplication(
+    package func makeApplication(
         onRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
     ) -> Application<RouterResponder<BasicRequestContext>> {
         let requestedPort = port
@@ -57,7 +57,7 @@ public struct DouyinSandboxServer: Sendable {
 
     /// Runs the server until SIGINT or SIGTERM, then shuts down gracefully (for the CLI).
     /// `alongside` services (e.g. a ``SandboxPusher``) run in the same group and stop first.
-    public func runUntilSignalled(
+    package func runUntilSignalled(
         alongside services: [any Service] = [], onRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
     ) async throws {
         let app = makeApplication(onRunning: onRunning)
@@ -70,7 +70,7 @@ public struct DouyinSandboxServer: Sendable {
     /// Runs the server while `body` runs, then stops it. `body` receives the base URL
     /// (`http://host:port`, with the port actually bound). Throws what `body` or the server throws;
     /// throws ``SandboxServerError/stoppedBeforeListening`` if the server could not start.
-    public func withRunning<T>(_ body: (_ baseURL: String) async throws -> T) async throws -> T {
+    package func withRunning<T>(_ body: (_ baseURL: String) async throws -> T) async throws -> T {
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let app = makeApplication { port in
             continuation.yield(port)
@@ -105,7 +105,7 @@ public struct DouyinSandboxServer: Sendable {
 }
 
 /// Failures of ``DouyinSandboxServer``.
-public enum SandboxServerError: Error, Sendable {
+package enum SandboxServerError: Error, Sendable {
     /// The server ended before it was listening (e.g. the port was taken).
     case stoppedBeforeListening
 }

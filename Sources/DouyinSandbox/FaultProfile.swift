@@ -24,7 +24,7 @@ import Foundation
 ///
 /// The paging kinds (`empty_page`, `repeated_cursor`, `total_mismatch`) apply to the list endpoints
 /// by default (`endpoints: [order_query, verify_record_query]`); every other kind to `[query, get]`.
-public enum FaultKind: String, Sendable, Hashable, Codable, CaseIterable {
+package enum FaultKind: String, Sendable, Hashable, Codable, CaseIterable {
     case busy
     case systemBusy = "system_busy"
     case unknownError = "unknown_error"
@@ -63,7 +63,7 @@ public enum FaultKind: String, Sendable, Hashable, Codable, CaseIterable {
 }
 
 /// Which Douyin endpoints a fault applies to.
-public enum FaultEndpoint: String, Sendable, Hashable, Codable, CaseIterable {
+package enum FaultEndpoint: String, Sendable, Hashable, Codable, CaseIterable {
     /// Both certificate query endpoints.
     case query
     /// `/goodlife/v1/fulfilment/certificate/get/`.
@@ -87,22 +87,22 @@ public enum FaultEndpoint: String, Sendable, Hashable, Codable, CaseIterable {
 }
 
 /// One fault of a profile: with `probability`, requests to `endpoints` get `kind`.
-public struct FaultRule: Sendable, Hashable, Codable {
-    public var kind: FaultKind
+package struct FaultRule: Sendable, Hashable, Codable {
+    package var kind: FaultKind
     /// 0…1, default 1.
-    public var probability: Double?
+    package var probability: Double?
     /// For `error`: the business code to answer.
-    public var code: Int64?
+    package var code: Int64?
     /// For `latency`: added milliseconds (default 500).
-    public var latencyMs: Int?
+    package var latencyMs: Int?
     /// For `timeout`: how long the request is held, milliseconds (default 30000).
-    public var timeoutMs: Int?
+    package var timeoutMs: Int?
     /// Default `[query, get]`; `[order_query, verify_record_query]` for the paging kinds.
-    public var endpoints: [FaultEndpoint]?
+    package var endpoints: [FaultEndpoint]?
     /// Only queries for these `order_id`s (absent: every request), e.g. to make one watch fail.
-    public var orderIDs: [String]?
+    package var orderIDs: [String]?
 
-    public init(
+    package init(
         kind: FaultKind, probability: Double? = nil, code: Int64? = nil, latencyMs: Int? = nil, timeoutMs: Int? = nil,
         endpoints: [FaultEndpoint]? = nil, orderIDs: [String]? = nil
     ) {
@@ -169,20 +169,20 @@ public struct FaultRule: Sendable, Hashable, Codable {
 /// the profile has a `drift` rule), so the same seed and the same sequence of requests give the
 /// same faults. Rules are checked in order; the first rule that fires, other than `latency` and
 /// `drift`, decides the answer; latency rules add up; `drift` reshapes whatever the answer is.
-public struct FaultProfile: Sendable, Hashable, Codable {
-    public var name: String?
-    public var seed: UInt64?
+package struct FaultProfile: Sendable, Hashable, Codable {
+    package var name: String?
+    package var seed: UInt64?
     /// Certificate-query quota, requests per second, over the query and get endpoints together
     /// (the list APIs have their own, ``SandboxConfiguration/orderQueryQPS`` and
     /// ``SandboxConfiguration/verifyRecordQueryQPS``).
-    public var qps: Double?
+    package var qps: Double?
     /// Token-bucket capacity; default `qps`.
-    public var burst: Double?
-    public var faults: [FaultRule]
+    package var burst: Double?
+    package var faults: [FaultRule]
     /// Faults of the pushes the sandbox sends (`--push-url`): loss, duplication, delay, reordering.
-    public var push: PushFaults?
+    package var push: PushFaults?
 
-    public init(
+    package init(
         name: String? = nil, seed: UInt64? = nil, qps: Double? = nil, burst: Double? = nil, faults: [FaultRule] = [],
         push: PushFaults? = nil
     ) {
@@ -196,7 +196,7 @@ public struct FaultProfile: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey { case name, seed, qps, burst, faults, push }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         name = try c.decodeIfPresent(String.self, forKey: .name)
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed)
@@ -207,7 +207,7 @@ public struct FaultProfile: Sendable, Hashable, Codable {
     }
 
     /// No faults, no quota.
-    public static let none = FaultProfile(name: "none")
+    package static let none = FaultProfile(name: "none")
 
     /// Built-in profiles, usable by name with `--faults NAME`:
     /// `none`; `busy30` (30 % 2100004); `rate-limited` (qps 5, burst 5);
@@ -217,7 +217,7 @@ public struct FaultProfile: Sendable, Hashable, Codable {
     /// as strings, ids as numbers or strings, string error codes, millisecond times, unknown fields,
     /// errors only in `data`, odd descriptive types, `records_v2` beside or instead of `records`, a
     /// trailing newline — the same state as the clean answer; no added errors).
-    public static let builtins: [String: FaultProfile] = [
+    package static let builtins: [String: FaultProfile] = [
         "none": .none,
         "busy30": FaultProfile(name: "busy30", faults: [FaultRule(kind: .busy, probability: 0.3)]),
         "rate-limited": FaultProfile(name: "rate-limited", qps: 5, burst: 5),
@@ -236,7 +236,7 @@ public struct FaultProfile: Sendable, Hashable, Codable {
     ]
 
     /// A built-in profile by name, or a YAML/JSON file at that path.
-    public static func load(nameOrPath: String) throws(SandboxAdminError) -> FaultProfile {
+    package static func load(nameOrPath: String) throws(SandboxAdminError) -> FaultProfile {
         if let builtin = builtins[nameOrPath] { return builtin }
         guard let text = try? String(contentsOfFile: nameOrPath, encoding: .utf8) else {
             throw .notFound(
@@ -246,14 +246,14 @@ public struct FaultProfile: Sendable, Hashable, Codable {
     }
 
     /// Parses and validates a profile from YAML or JSON text.
-    public static func parse(yaml text: String, source: String = "faults") throws(SandboxAdminError) -> FaultProfile {
+    package static func parse(yaml text: String, source: String = "faults") throws(SandboxAdminError) -> FaultProfile {
         let profile = try SandboxInput.yaml(FaultProfile.self, from: text, source: source)
         try profile.validate()
         return profile
     }
 
     /// Checks ranges; throws ``SandboxAdminError`` naming the field.
-    public func validate() throws(SandboxAdminError) {
+    package func validate() throws(SandboxAdminError) {
         if let qps, !(qps > 0 && qps <= 1_000_000) { throw .invalid("qps", "qps must be > 0 and ≤ 1000000") }
         if let burst, !(burst >= 1 && burst <= 1_000_000) { throw .invalid("burst", "burst must be 1…1000000") }
         if burst != nil, qps == nil { throw .invalid("burst", "burst needs qps") }
@@ -264,23 +264,23 @@ public struct FaultProfile: Sendable, Hashable, Codable {
 
 /// A one-shot fault for the next `count` matching requests (`POST /sandbox/faults/next`):
 /// `{"kind": "busy", "count": 2}`. Same fields as a ``FaultRule`` (probability ignored).
-public struct QueuedFault: Sendable, Hashable, Codable {
-    public var rule: FaultRule
+package struct QueuedFault: Sendable, Hashable, Codable {
+    package var rule: FaultRule
     /// How many requests get it, 1…10000 (default 1).
-    public var count: Int
+    package var count: Int
 
-    public init(rule: FaultRule, count: Int = 1) {
+    package init(rule: FaultRule, count: Int = 1) {
         self.rule = rule
         self.count = count
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         rule = try FaultRule(from: decoder)
         let c = try decoder.container(keyedBy: CountKey.self)
         count = try c.decodeIfPresent(Int.self, forKey: .count) ?? 1
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         try rule.encode(to: encoder)
         var c = encoder.container(keyedBy: CountKey.self)
         try c.encode(count, forKey: .count)

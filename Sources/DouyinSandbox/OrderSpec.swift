@@ -4,19 +4,19 @@
 /// {"certificates": [{"kind": "voucher"}, {"kind": "times_card", "times_count": 5}], "expire_in": 86400}
 /// ```
 /// Every field but `certificates` is optional. Amounts are fen, durations seconds.
-public struct OrderSpec: Sendable, Hashable, Codable {
+package struct OrderSpec: Sendable, Hashable, Codable {
     /// One certificate of the order.
-    public struct CertificateSpec: Sendable, Hashable, Codable {
+    package struct CertificateSpec: Sendable, Hashable, Codable {
         /// `voucher` (default) or `times_card`.
-        public var kind: CertificateKind?
+        package var kind: CertificateKind?
         /// Uses of a times card, 1…100 (default 5); must be absent or 1 for a voucher.
-        public var timesCount: Int64?
+        package var timesCount: Int64?
         /// What the buyer paid, fen (default: a price fitting the product).
-        public var payAmount: Int64?
+        package var payAmount: Int64?
         /// `sku.title` (default: a pickup-store product).
-        public var title: String?
+        package var title: String?
 
-        public init(kind: CertificateKind? = .voucher, timesCount: Int64? = nil, payAmount: Int64? = nil, title: String? = nil) {
+        package init(kind: CertificateKind? = .voucher, timesCount: Int64? = nil, payAmount: Int64? = nil, title: String? = nil) {
             self.kind = kind
             self.timesCount = timesCount
             self.payAmount = payAmount
@@ -29,17 +29,17 @@ public struct OrderSpec: Sendable, Hashable, Codable {
     }
 
     /// The certificates, 1…50.
-    public var certificates: [CertificateSpec]
+    package var certificates: [CertificateSpec]
     /// Seconds from now until `expire_time` (default 30 days; at least 1).
-    public var expireIn: Int64?
+    package var expireIn: Int64?
     /// Seconds from now until `start_time` (default 0; may be positive for not-yet-valid vouchers).
-    public var startIn: Int64?
+    package var startIn: Int64?
     /// `sku.account_id` (default: the sandbox's merchant account).
-    public var accountID: String?
+    package var accountID: String?
     /// The order id to use (default: generated). Must be unused.
-    public var orderID: String?
+    package var orderID: String?
 
-    public init(
+    package init(
         certificates: [CertificateSpec], expireIn: Int64? = nil, startIn: Int64? = nil, accountID: String? = nil,
         orderID: String? = nil
     ) {
@@ -86,17 +86,17 @@ public struct OrderSpec: Sendable, Hashable, Codable {
 }
 
 /// The answer of `POST /sandbox/orders`: the ids needed to query and act on the order.
-public struct CreatedOrder: Sendable, Hashable, Codable {
+package struct CreatedOrder: Sendable, Hashable, Codable {
     /// A created certificate.
-    public struct CreatedCertificate: Sendable, Hashable, Codable {
+    package struct CreatedCertificate: Sendable, Hashable, Codable {
         /// `certificate_id` as a decimal string.
-        public var certificateID: String
+        package var certificateID: String
         /// `encrypted_code`.
-        public var encryptedCode: String
+        package var encryptedCode: String
         /// `code`.
-        public var code: String
+        package var code: String
         /// `voucher` or `times_card`.
-        public var kind: CertificateKind
+        package var kind: CertificateKind
 
         enum CodingKeys: String, CodingKey {
             case certificateID = "certificate_id", encryptedCode = "encrypted_code", code, kind
@@ -104,11 +104,11 @@ public struct CreatedOrder: Sendable, Hashable, Codable {
     }
 
     /// `order_id`.
-    public var orderID: String
+    package var orderID: String
     /// The scenario label of the order (`A`, `B`, …), when a scenario created it.
-    public var label: String?
+    package var label: String?
     /// The certificates, in the order of the request.
-    public var certificates: [CreatedCertificate]
+    package var certificates: [CreatedCertificate]
 
     enum CodingKeys: String, CodingKey {
         case orderID = "order_id", label, certificates
@@ -116,13 +116,13 @@ public struct CreatedOrder: Sendable, Hashable, Codable {
 }
 
 /// The body of `POST /sandbox/orders/random`: `{"count": N, "seed": S}` (seed optional).
-public struct RandomOrdersSpec: Sendable, Hashable, Codable {
+package struct RandomOrdersSpec: Sendable, Hashable, Codable {
     /// How many orders, 1…10000.
-    public var count: Int
+    package var count: Int
     /// Seed of the product mix (default: the sandbox's own generator).
-    public var seed: UInt64?
+    package var seed: UInt64?
 
-    public init(count: Int, seed: UInt64? = nil) {
+    package init(count: Int, seed: UInt64? = nil) {
         self.count = count
         self.seed = seed
     }

@@ -15,19 +15,19 @@
 /// sandbox started with. Draws come from their own seeded
 /// generator (the profile's `seed`, else the sandbox's), one set per push, so the same seed and
 /// the same changes give the same pushes.
-public struct PushFaults: Sendable, Hashable, Codable {
+package struct PushFaults: Sendable, Hashable, Codable {
     /// Probability (0…1) a push is lost.
-    public var loss: Double?
+    package var loss: Double?
     /// Probability (0…1) a push is sent twice with the same `Msg-Id`.
-    public var duplicate: Double?
+    package var duplicate: Double?
     /// Largest delay before a push is sent, sandbox seconds (0…86400, default 0).
-    public var delayMaxSeconds: Double?
+    package var delayMaxSeconds: Double?
     /// Probability (0…1) a push is held back ``reorderDelaySeconds`` more.
-    public var reorder: Double?
+    package var reorder: Double?
     /// How long a reordered push is held back, sandbox seconds (0…86400, default 60).
-    public var reorderDelaySeconds: Double?
+    package var reorderDelaySeconds: Double?
 
-    public init(
+    package init(
         loss: Double? = nil, duplicate: Double? = nil, delayMaxSeconds: Double? = nil, reorder: Double? = nil,
         reorderDelaySeconds: Double? = nil
     ) {
@@ -43,7 +43,7 @@ public struct PushFaults: Sendable, Hashable, Codable {
     }
 
     /// Checks ranges; throws ``SandboxAdminError`` naming the field (`push.loss`, …).
-    public func validate() throws(SandboxAdminError) {
+    package func validate() throws(SandboxAdminError) {
         for (name, probability) in [("loss", loss), ("duplicate", duplicate), ("reorder", reorder)] {
             if let probability, !(0...1).contains(probability) {
                 throw .invalid("push.\(name)", "push.\(name) must be 0…1, got \(probability)")

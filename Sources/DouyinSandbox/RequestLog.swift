@@ -1,28 +1,28 @@
 import DouyinOpenAPI
 
 /// One request to the Douyin-facing endpoints, as recorded for `GET /sandbox/requests`.
-public struct RequestLogEntry: Sendable, Hashable, Codable {
+package struct RequestLogEntry: Sendable, Hashable, Codable {
     /// Position in the log, from 1; use as `since` to read only newer entries.
-    public var sequence: Int
+    package var sequence: Int
     /// Sandbox time of the request's arrival (``ArrivalStamp``), Unix seconds (with fraction).
-    public var time: Double
+    package var time: Double
     /// HTTP method.
-    public var method: String
+    package var method: String
     /// Path, e.g. `/goodlife/v1/compre_retail/fulfilment/certificate/query/`.
-    public var path: String
+    package var path: String
     /// Raw query string, if any.
-    public var query: String?
+    package var query: String?
     /// HTTP status answered.
-    public var httpStatus: Int
+    package var httpStatus: Int
     /// Business error code answered (0 on success; absent for non-JSON answers).
-    public var errorCode: Int64?
+    package var errorCode: Int64?
     /// The injected fault, if one decided the answer (`rate_limit` for 2119003).
-    public var fault: String?
+    package var fault: String?
     /// `extra.logid` of the answer, if any.
-    public var logid: String?
+    package var logid: String?
     /// The API (quota bucket) the request counted against (`nil` for the token endpoints), so a
     /// check can group by API: never more admitted answers of one API in a second than its quota.
-    public var api: DouyinAPIKind?
+    package var api: DouyinAPIKind?
 
     enum CodingKeys: String, CodingKey {
         case sequence, time, method, path, query, httpStatus = "http_status", errorCode = "error_code", fault, logid, api

@@ -5,13 +5,13 @@ import DouyinOpenAPI
 ///
 /// While an account is deauthorized every API (the certificate query included) answers 2119005
 /// (应用未获商家授权) for it; an API without scope answers 2190004 (应用未获得该能力) for everyone.
-public struct SandboxAccess: Sendable, Hashable, Codable {
+package struct SandboxAccess: Sendable, Hashable, Codable {
     /// Accounts (`account_id`) that withdrew the authorization.
-    public var deauthorizedAccounts: Set<String>
+    package var deauthorizedAccounts: Set<String>
     /// APIs the app lacks scope for.
-    public var revokedScopes: Set<DouyinAPIKind>
+    package var revokedScopes: Set<DouyinAPIKind>
 
-    public init(deauthorizedAccounts: Set<String> = [], revokedScopes: Set<DouyinAPIKind> = []) {
+    package init(deauthorizedAccounts: Set<String> = [], revokedScopes: Set<DouyinAPIKind> = []) {
         self.deauthorizedAccounts = deauthorizedAccounts
         self.revokedScopes = revokedScopes
     }
@@ -21,7 +21,7 @@ public struct SandboxAccess: Sendable, Hashable, Codable {
     }
 
     /// Sorted lists, so the answer is stable.
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(deauthorizedAccounts.sorted(), forKey: .deauthorizedAccounts)
         try c.encode(revokedScopes.map(\.rawValue).sorted(), forKey: .revokedScopes)
@@ -30,12 +30,12 @@ public struct SandboxAccess: Sendable, Hashable, Codable {
 
 extension DouyinSandbox {
     /// Authorizations and scopes now.
-    public func accessState() -> SandboxAccess { access }
+    package func accessState() -> SandboxAccess { access }
 
     /// The merchant `accountID` withdraws the app's authorization: from now on every API answers
     /// 2119005 for it (its watches should pause, not fail). Throws `invalid_argument` for an empty id.
     @discardableResult
-    public func deauthorize(accountID: String) throws(SandboxAdminError) -> SandboxAccess {
+    package func deauthorize(accountID: String) throws(SandboxAdminError) -> SandboxAccess {
         guard !accountID.isEmpty else { throw .invalid("account_id", "account_id must not be empty") }
         access.deauthorizedAccounts.insert(accountID)
         return access
@@ -43,7 +43,7 @@ extension DouyinSandbox {
 
     /// The merchant `accountID` authorizes the app again. Throws `invalid_argument` for an empty id.
     @discardableResult
-    public func authorize(accountID: String) throws(SandboxAdminError) -> SandboxAccess {
+    package func authorize(accountID: String) throws(SandboxAdminError) -> SandboxAccess {
         guard !accountID.isEmpty else { throw .invalid("account_id", "account_id must not be empty") }
         access.deauthorizedAccounts.remove(accountID)
         return access
@@ -51,14 +51,14 @@ extension DouyinSandbox {
 
     /// The app loses its scope for `api`: every request to it answers 2190004.
     @discardableResult
-    public func revokeScope(_ api: DouyinAPIKind) -> SandboxAccess {
+    package func revokeScope(_ api: DouyinAPIKind) -> SandboxAccess {
         access.revokedScopes.insert(api)
         return access
     }
 
     /// The app gets its scope for `api` back.
     @discardableResult
-    public func grantScope(_ api: DouyinAPIKind) -> SandboxAccess {
+    package func grantScope(_ api: DouyinAPIKind) -> SandboxAccess {
         access.revokedScopes.remove(api)
         return access
     }

@@ -1,7 +1,7 @@
 import DouyinOpenAPI
 
 /// The kind of a sandbox certificate.
-public enum CertificateKind: String, Sendable, Hashable, Codable, CaseIterable {
+package enum CertificateKind: String, Sendable, Hashable, Codable, CaseIterable {
     /// A single-use voucher (提货券): one verification uses it up.
     case voucher
     /// A times card (次卡): `times_count` uses, one verification record each.
@@ -9,28 +9,28 @@ public enum CertificateKind: String, Sendable, Hashable, Codable, CaseIterable {
 }
 
 /// One verification held by the sandbox (rendered as `verify` / `verify_records` entries).
-public struct SandboxVerification: Sendable, Hashable, Codable {
+package struct SandboxVerification: Sendable, Hashable, Codable {
     /// `verify_id`: unique per verification (a JSON string on the wire).
-    public var verifyID: String
+    package var verifyID: String
     /// `verify_time`: Unix seconds (sandbox clock).
-    public var verifyTime: Int64
+    package var verifyTime: Int64
     /// `poi_id`: the store that verified (a JSON number on the wire).
-    public var poiID: UInt64
+    package var poiID: UInt64
     /// `times_card_serial_num`: the use number, 1-based (times cards only).
-    public var serialNumber: Int64
+    package var serialNumber: Int64
     /// `verifier_unique_id`.
-    public var verifierID: String
+    package var verifierID: String
     /// `verify_type`: how it was verified (default ``VerifyChannel/qrScan``, 2).
-    public var channel: VerifyChannel = .qrScan
+    package var channel: VerifyChannel = .qrScan
     /// Set when a refund was requested after this verification: its cancel window closed then,
     /// for good (a rejected refund does not reopen it).
-    public var closedByRefund = false
+    package var closedByRefund = false
 }
 
 /// Where a certificate is in Douyin's refund flow. `status` follows from it (see ``VoucherStatus``):
 /// requested → 3; approved → 6 (refunding) until `refundedAt`, then 4; rejected → 5 (usable again,
 /// a later request may follow).
-public enum RefundProgress: Sendable, Hashable {
+package enum RefundProgress: Sendable, Hashable {
     /// The buyer asked for a refund at `at` (Unix seconds); awaiting review (`status` 3).
     case requested(at: Int64)
     /// Approved at `at` (Unix seconds): refunding (`status` 6) until `refundedAt`, refunded (4) from then on.
@@ -44,57 +44,57 @@ public enum RefundProgress: Sendable, Hashable {
 /// Derived values (`status`, `used_status_type`, `can_cancel`) are not stored; they are computed
 /// from this record and the clock by ``VoucherStatus`` when a certificate is read, so advancing the
 /// clock changes them exactly as time would.
-public struct SandboxCertificate: Sendable, Hashable {
+package struct SandboxCertificate: Sendable, Hashable {
     /// `certificate_id` (a JSON number on the wire).
-    public var certificateID: UInt64
+    package var certificateID: UInt64
     /// The order it belongs to.
-    public var orderID: String
+    package var orderID: String
     /// `code`: the plain 12-digit code. Rendered only once verified and no longer cancellable, as
     /// Douyin documents it (see ``VoucherLifecycle/showsCode(_:at:)``); admin answers always show it.
-    public var code: String
+    package var code: String
     /// `encrypted_code`: URL-safe, as 验券准备 would return it.
-    public var encryptedCode: String
+    package var encryptedCode: String
     /// Voucher or times card.
-    public var kind: CertificateKind
+    package var kind: CertificateKind
     /// How many uses it holds (1 for a voucher).
-    public var timesCount: Int64
+    package var timesCount: Int64
     /// `start_time`, Unix seconds.
-    public var startTime: Int64
+    package var startTime: Int64
     /// `expire_time`, Unix seconds. An unused certificate reads as expired once the clock passes it.
-    public var expireTime: Int64
+    package var expireTime: Int64
     /// What the buyer paid for the whole certificate, fen.
-    public var payAmount: Int64
+    package var payAmount: Int64
     /// The list (market) price, fen.
-    public var marketAmount: Int64
+    package var marketAmount: Int64
     /// `sku.title`.
-    public var title: String
+    package var title: String
     /// `sku.sku_id`.
-    public var skuID: String
+    package var skuID: String
     /// `sku.account_id`: the merchant account.
-    public var accountID: String
+    package var accountID: String
     /// `book_info.book_poi_id`: the store the buyer picked (a JSON string on the wire).
-    public var bookPoiID: UInt64
+    package var bookPoiID: UInt64
     /// `reserve_info`: the (fake) buyer.
-    public var buyer: ReserveUser
+    package var buyer: ReserveUser
     /// Verifications still standing (a cancelled verification is removed), oldest first.
-    public var verifications: [SandboxVerification] = []
+    package var verifications: [SandboxVerification] = []
     /// The refund flow so far (`nil`: no refund was ever requested).
-    public var refund: RefundProgress?
+    package var refund: RefundProgress?
     /// Bumped by every change, so encoded answers can be cached.
     var revision = 0
 
     /// How many uses are consumed (`time_card.times_used`).
-    public var timesUsed: Int64 { Int64(verifications.count) }
+    package var timesUsed: Int64 { Int64(verifications.count) }
 
     /// When an approved refund is (or will be) refunded (`status` 4), Unix seconds; `nil` unless approved.
-    public var refundedAt: Int64? {
+    package var refundedAt: Int64? {
         if case .approved(_, let refundedAt)? = refund { return refundedAt }
         return nil
     }
 
     /// Whether a refund is under review or approved (refunding or refunded): nothing else may
     /// happen to the certificate then.
-    public var refundHolds: Bool {
+    package var refundHolds: Bool {
         switch refund {
         case .requested, .approved: true
         case .rejected, nil: false

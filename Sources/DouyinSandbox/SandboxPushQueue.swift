@@ -4,23 +4,23 @@ import Foundation
 /// One 券消息通知 the sandbox sends (or lost), as Douyin would: `life_trade_certificate_notify`
 /// with `content` a JSON string `{action, msg_time, certificate: {certificate_id, order_id,
 /// account_id}}` (ids as decimal strings, `msg_time` Unix seconds), header `Msg-Id`.
-public struct SandboxPush: Sendable, Hashable {
+package struct SandboxPush: Sendable, Hashable {
     /// `Msg-Id`: the same for every copy of one push.
-    public var messageID: String
+    package var messageID: String
     /// `verify`, `verify_cancel` or `refund_success`.
-    public var action: String
+    package var action: String
     /// The certificate that changed.
-    public var certificateID: String
+    package var certificateID: String
     /// Its order.
-    public var orderID: String
+    package var orderID: String
     /// When it changed, sandbox Unix seconds (also the push's `msg_time`).
-    public var changedAt: Int64
+    package var changedAt: Int64
     /// When the push is sent, sandbox seconds (`changedAt` plus the injected delay).
-    public var dueAt: Double
+    package var dueAt: Double
     /// The request body (what `X-Douyin-Signature` signs).
-    public var body: Data
+    package var body: Data
     /// Whether the fault profile lost it (never sent).
-    public var lost: Bool
+    package var lost: Bool
 }
 
 /// The sandbox's push outbox: a pure state machine. ``record(action:certificate:at:clientKey:faults:)``

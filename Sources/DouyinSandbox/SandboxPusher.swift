@@ -17,21 +17,21 @@ import Synchronization
 ///
 /// A `Service`: ``run()`` sends pushes as they fall due until graceful shutdown. ``sendDue()`` is
 /// the step, for tests that drive time by hand.
-public final class SandboxPusher: Service, Sendable {
+package final class SandboxPusher: Service, Sendable {
     /// The sandbox whose changes are pushed.
-    public let sandbox: DouyinSandbox
+    package let sandbox: DouyinSandbox
     /// Where pushes go, e.g. `http://127.0.0.1:8787/douyin/webhook`.
-    public let url: String
+    package let url: String
     /// Longest real wait between looks at the queue, seconds (default 0.05; never more than one
     /// sandbox second, so an accelerated clock does not delay pushes).
-    public let tick: Double
+    package let tick: Double
     private let httpClient: HTTPClient
     private let logger: Logger
     private let counts = Mutex<[String: Int]>([:])
 
     /// - Parameters:
     ///   - httpClient: the client to send with (the caller shuts it down).
-    public init(
+    package init(
         sandbox: DouyinSandbox, url: String, httpClient: HTTPClient = .shared, tick: Double = 0.05,
         logger: Logger = Logger(label: "certwatch.sandbox.push")
     ) {
@@ -43,10 +43,10 @@ public final class SandboxPusher: Service, Sendable {
     }
 
     /// Requests sent so far by outcome: `2xx`, the HTTP status (`401`, …) or `error`.
-    public var outcomes: [String: Int] { counts.withLock { $0 } }
+    package var outcomes: [String: Int] { counts.withLock { $0 } }
 
     /// Sends pushes as they fall due until graceful shutdown.
-    public func run() async throws {
+    package func run() async throws {
         await sandbox.enablePushes()
         logger.info("pushing to \(url)")
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
@@ -63,7 +63,7 @@ public final class SandboxPusher: Service, Sendable {
 
     /// Sends every push due now, in order; returns the HTTP status of each (0: no answer).
     @discardableResult
-    public func sendDue() async -> [Int] {
+    package func sendDue() async -> [Int] {
         await sandbox.enablePushes()
         var statuses: [Int] = []
         for push in await sandbox.takeDuePushes() {

@@ -24,14 +24,14 @@ import Foundation
 /// sandbox started with). `refund` is request and approval at once (`status` 4 right away).
 /// Steps are applied in order when the sandbox clock reaches them (lazily, on the next request
 /// or admin call, with their scheduled time), so a run is the same however it is observed.
-public struct Scenario: Sendable, Hashable, Codable {
-    public var name: String?
-    public var description: String?
+package struct Scenario: Sendable, Hashable, Codable {
+    package var name: String?
+    package var description: String?
     /// Suggested clock speed.
-    public var speed: Double?
-    public var steps: [ScenarioStep]
+    package var speed: Double?
+    package var steps: [ScenarioStep]
 
-    public init(name: String? = nil, description: String? = nil, speed: Double? = nil, steps: [ScenarioStep]) {
+    package init(name: String? = nil, description: String? = nil, speed: Double? = nil, steps: [ScenarioStep]) {
         self.name = name
         self.description = description
         self.speed = speed
@@ -39,7 +39,7 @@ public struct Scenario: Sendable, Hashable, Codable {
     }
 
     /// Reads and validates a scenario file.
-    public static func load(path: String) throws(SandboxAdminError) -> Scenario {
+    package static func load(path: String) throws(SandboxAdminError) -> Scenario {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw .notFound("cannot read scenario file \(path)")
         }
@@ -47,7 +47,7 @@ public struct Scenario: Sendable, Hashable, Codable {
     }
 
     /// Parses and validates scenario YAML.
-    public static func parse(yaml text: String, source: String = "scenario") throws(SandboxAdminError) -> Scenario {
+    package static func parse(yaml text: String, source: String = "scenario") throws(SandboxAdminError) -> Scenario {
         var scenario = try SandboxInput.yaml(Scenario.self, from: text, source: source)
         do {
             try scenario.validate()
@@ -95,19 +95,19 @@ public struct Scenario: Sendable, Hashable, Codable {
 }
 
 /// An offset or duration in a scenario: a number of seconds or text like `90s`, `15m`, `1h30m`, `2d`.
-public struct ScenarioDuration: Sendable, Hashable, Codable, ExpressibleByIntegerLiteral {
-    public var seconds: Int64
+package struct ScenarioDuration: Sendable, Hashable, Codable, ExpressibleByIntegerLiteral {
+    package var seconds: Int64
 
-    public init(seconds: Int64) {
+    package init(seconds: Int64) {
         self.seconds = seconds
     }
 
-    public init(integerLiteral value: Int64) {
+    package init(integerLiteral value: Int64) {
         self.seconds = value
     }
 
     /// Parses `90`, `90s`, `15m`, `1h30m`, `2d`; `nil` if malformed.
-    public init?(text: String) {
+    package init?(text: String) {
         let text = text.trimmingCharacters(in: .whitespaces)
         if let value = Int64(text) {
             seconds = value
@@ -136,7 +136,7 @@ public struct ScenarioDuration: Sendable, Hashable, Codable, ExpressibleByIntege
         seconds = total
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if let value = try? container.decode(Int64.self) {
             seconds = value
@@ -150,21 +150,21 @@ public struct ScenarioDuration: Sendable, Hashable, Codable, ExpressibleByIntege
         }
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(seconds)
     }
 }
 
 /// One step of a ``Scenario``: `at` plus exactly one action.
-public struct ScenarioStep: Sendable, Hashable, Codable {
+package struct ScenarioStep: Sendable, Hashable, Codable {
     /// `create`: an order with a label other steps refer to.
-    public struct Create: Sendable, Hashable, Codable {
-        public var order: String
-        public var certificates: [OrderSpec.CertificateSpec]
-        public var expireIn: ScenarioDuration?
-        public var startIn: ScenarioDuration?
-        public var accountID: String?
+    package struct Create: Sendable, Hashable, Codable {
+        package var order: String
+        package var certificates: [OrderSpec.CertificateSpec]
+        package var expireIn: ScenarioDuration?
+        package var startIn: ScenarioDuration?
+        package var accountID: String?
 
         enum CodingKeys: String, CodingKey {
             case order, certificates, expireIn = "expire_in", startIn = "start_in", accountID = "account_id"
@@ -176,15 +176,15 @@ public struct ScenarioStep: Sendable, Hashable, Codable {
     }
 
     /// The certificate an action applies to: order label and 1-based index (default 1).
-    public struct Target: Sendable, Hashable, Codable {
-        public var order: String
-        public var certificate: Int?
+    package struct Target: Sendable, Hashable, Codable {
+        package var order: String
+        package var certificate: Int?
         /// verify / use: the store (default: the configured one).
-        public var poiID: UInt64?
+        package var poiID: UInt64?
         /// verify / use: `verify_type` (default 2, QR scan).
-        public var verifyType: VerifyTypeInput?
+        package var verifyType: VerifyTypeInput?
         /// approve_refund: how long `status` stays 6 (refunding) before 4 (default 30m).
-        public var refunding: ScenarioDuration?
+        package var refunding: ScenarioDuration?
 
         enum CodingKeys: String, CodingKey {
             case order, certificate, poiID = "poi_id", verifyType = "verify_type", refunding
@@ -192,7 +192,7 @@ public struct ScenarioStep: Sendable, Hashable, Codable {
     }
 
     /// A certificate action.
-    public enum Action: String, Sendable, Hashable, CaseIterable {
+    package enum Action: String, Sendable, Hashable, CaseIterable {
         case verify, use, cancel, refund
         case requestRefund = "request_refund"
         case approveRefund = "approve_refund"
@@ -201,20 +201,20 @@ public struct ScenarioStep: Sendable, Hashable, Codable {
     }
 
     /// The `faults` value that restores the profile the sandbox started with (`--faults`).
-    public static let configuredFaults = "configured"
+    package static let configuredFaults = "configured"
 
-    public var at: ScenarioDuration
-    public var create: Create?
-    public var verify: Target?
-    public var use: Target?
-    public var cancel: Target?
-    public var refund: Target?
-    public var requestRefund: Target?
-    public var approveRefund: Target?
-    public var rejectRefund: Target?
-    public var expire: Target?
+    package var at: ScenarioDuration
+    package var create: Create?
+    package var verify: Target?
+    package var use: Target?
+    package var cancel: Target?
+    package var refund: Target?
+    package var requestRefund: Target?
+    package var approveRefund: Target?
+    package var rejectRefund: Target?
+    package var expire: Target?
     /// Switches the fault profile to this built-in one.
-    public var faults: String?
+    package var faults: String?
 
     enum CodingKeys: String, CodingKey {
         case at, create, verify, use, cancel, refund, requestRefund = "request_refund", approveRefund = "approve_refund"
@@ -239,13 +239,13 @@ public struct ScenarioStep: Sendable, Hashable, Codable {
 }
 
 /// What happened to one scenario step (`GET /sandbox/scenario`).
-public struct ScenarioStepResult: Sendable, Hashable, Codable {
+package struct ScenarioStepResult: Sendable, Hashable, Codable {
     /// Index in the (time-ordered) steps.
-    public var index: Int
+    package var index: Int
     /// Sandbox time the step was applied at, Unix seconds.
-    public var time: Int64
+    package var time: Int64
     /// The action, e.g. `verify A#1`.
-    public var action: String
+    package var action: String
     /// Why it was refused, when it was.
-    public var error: String?
+    package var error: String?
 }

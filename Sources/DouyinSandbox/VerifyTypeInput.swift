@@ -3,15 +3,15 @@ import DouyinOpenAPI
 /// A `verify_type` given to the admin API or a scenario: Douyin's number (1…4) or the channel's
 /// name (`self`, `qr_scan`, `code_input`, `open_api`; see ``VerifyChannel``). Anything else is a
 /// decoding error that names the field (HTTP 400 `invalid_argument` in the admin API).
-public struct VerifyTypeInput: Sendable, Hashable, Codable {
+package struct VerifyTypeInput: Sendable, Hashable, Codable {
     /// The channel.
-    public var channel: VerifyChannel
+    package var channel: VerifyChannel
 
-    public init(_ channel: VerifyChannel) {
+    package init(_ channel: VerifyChannel) {
         self.channel = channel
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if let number = try? container.decode(Int64.self) {
             guard let channel = VerifyChannel(verifyType: number) else {
@@ -30,7 +30,7 @@ public struct VerifyTypeInput: Sendable, Hashable, Codable {
             in: container, debugDescription: "verify_type must be 1…4 or self, qr_scan, code_input, open_api; got \"\(text)\"")
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(channel.verifyType)
     }

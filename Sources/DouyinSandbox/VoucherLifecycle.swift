@@ -21,23 +21,23 @@ import DouyinOpenAPI
 /// The refund flow and `code` follow Douyin's certificate query documentation as quoted by a
 /// third-party Java SDK (fengwensheng100/douyin-java-sdk, `CertificateQueryResp.java`): status
 /// "3 退款申请中（待审核），4 退款成功，5 退款失败，6 退款中", and `code` "未核销时不返回、已核销可撤销时不返回".
-public enum VoucherLifecycle {
+package enum VoucherLifecycle {
     /// How long a verification can be cancelled, seconds (Douyin allows about an hour).
-    public static let cancelWindow: Int64 = 3_600
+    package static let cancelWindow: Int64 = 3_600
     /// How long an approved refund stays `status` 6 (refunding) before 4, seconds, unless the
     /// approval says otherwise.
-    public static let defaultRefunding: Int64 = 1_800
+    package static let defaultRefunding: Int64 = 1_800
     /// The longest refunding phase an approval may ask for, seconds (30 days).
-    public static let maxRefunding: Int64 = 30 * 86_400
+    package static let maxRefunding: Int64 = 30 * 86_400
 
     /// Whether `record` of `certificate` can still be cancelled at `now`.
-    public static func canCancel(_ record: SandboxVerification, of certificate: SandboxCertificate, at now: Int64) -> Bool {
+    package static func canCancel(_ record: SandboxVerification, of certificate: SandboxCertificate, at now: Int64) -> Bool {
         !certificate.refundHolds && !record.closedByRefund && now < record.verifyTime + cancelWindow
     }
 
     /// Whether Douyin shows `code` for `certificate` at `now`: only once it is verified and no
     /// verification can be cancelled any more (Douyin: "未核销时不返回、已核销可撤销时不返回").
-    public static func showsCode(_ certificate: SandboxCertificate, at now: Int64) -> Bool {
+    package static func showsCode(_ certificate: SandboxCertificate, at now: Int64) -> Bool {
         !certificate.verifications.isEmpty && !certificate.verifications.contains { canCancel($0, of: certificate, at: now) }
     }
 

@@ -16,14 +16,14 @@ import DouyinOpenAPI
 /// `used_status_type` always follows the uses: 0 with none, 2 with all, 1 in between.
 /// A cancelled verification is removed, so cancelling the only use of a voucher brings it back to
 /// `status` 1 (or 5 after a rejected refund) / `used_status_type` 0.
-public struct VoucherStatus: Sendable, Hashable {
+package struct VoucherStatus: Sendable, Hashable {
     /// `status`.
-    public var status: Int64
+    package var status: Int64
     /// `used_status_type`.
-    public var usedStatusType: Int64
+    package var usedStatusType: Int64
 
     /// The status of `certificate` at sandbox time `now` (Unix seconds).
-    public init(of certificate: SandboxCertificate, at now: Int64) {
+    package init(of certificate: SandboxCertificate, at now: Int64) {
         let used = certificate.timesUsed
         usedStatusType =
             used == 0

@@ -35,37 +35,37 @@ import Foundation
 /// as `int` (`CertificateQueryResp.java`, `BaseResp.java`); certwatch's issue 19 quotes a body
 /// with `"error_code":"0"` and `"now":"1764400000123"` (milliseconds, as a string). (A search of
 /// SKIT.FlurlHttpClient.ByteDance found no GoodLife certificate model to cite.)
-public struct WireDrift: Sendable, Hashable {
+package struct WireDrift: Sendable, Hashable {
     /// The seed of this answer's draws.
-    public var seed: UInt64
+    package var seed: UInt64
 
-    public init(seed: UInt64) {
+    package init(seed: UInt64) {
         self.seed = seed
     }
 
     /// The drifts one answer shows.
-    public struct Choice: Sendable, Hashable {
+    package struct Choice: Sendable, Hashable {
         /// Integers (ids, status, counters, amounts, times) as decimal strings, field by field.
-        public var numbersAsStrings = false
+        package var numbersAsStrings = false
         /// `error_code` / `sub_error_code` as strings.
-        public var stringErrorCodes = false
+        package var stringErrorCodes = false
         /// `start_time`, `expire_time`, `verify_time`, `extra.now` in milliseconds.
-        public var milliseconds = false
+        package var milliseconds = false
         /// Members certwatch does not know.
-        public var unknownFields = false
+        package var unknownFields = false
         /// An error's code only in `data` (none in `extra`).
-        public var errorOnlyInData = false
+        package var errorOnlyInData = false
         /// `sku.market_price` non-numeric, `book_info` a string.
-        public var oddDescriptiveTypes = false
+        package var oddDescriptiveTypes = false
         /// The body ends with a newline.
-        public var trailingNewline = false
+        package var trailingNewline = false
         /// List APIs: decimal-string ids as JSON numbers, field by field.
-        public var idsAsNumbers = false
+        package var idsAsNumbers = false
         /// Verify records: 0 under `records` (as documented), 1 under `records_v2` only, 2 under both.
-        public var recordsShape = 0
+        package var recordsShape = 0
 
         /// No drift at all.
-        public init() {}
+        package init() {}
 
         init(
             numbersAsStrings: Bool, stringErrorCodes: Bool, milliseconds: Bool, unknownFields: Bool, errorOnlyInData: Bool,
@@ -85,7 +85,7 @@ public struct WireDrift: Sendable, Hashable {
     }
 
     /// What this seed's answer shows (each drift with probability ½, odd types ¼).
-    public var choice: Choice {
+    package var choice: Choice {
         var rng = SeededGenerator(seed: seed)
         return Choice(
             numbersAsStrings: rng.unit() < 0.5, stringErrorCodes: rng.unit() < 0.5, milliseconds: rng.unit() < 0.5,
@@ -118,7 +118,7 @@ public struct WireDrift: Sendable, Hashable {
     ]
 
     /// `body` drifted; a body that is not a JSON object is returned unchanged.
-    public func apply(to body: Data) -> Data {
+    package func apply(to body: Data) -> Data {
         guard case .object(var root)? = try? JSONValue(parsing: body) else { return body }
         let choice = self.choice
         var rng = SeededGenerator(seed: seed ^ 0x5EED_D81F)

@@ -19,44 +19,44 @@ import Yams
 ///         - {type: certificate.verified, body: "..."}   # id, type, rule, body, group, count: each optional
 ///     unmatched: 0                            # optional
 /// ```
-public struct RuleTestRunner {
+package struct RuleTestRunner {
     /// The result of one test.
-    public struct Outcome: Sendable {
+    package struct Outcome: Sendable {
         /// The test's name.
-        public var name: String
+        package var name: String
         /// Where the test starts.
-        public var position: SourcePosition
+        package var position: SourcePosition
         /// Readable expected-vs-got lines; empty when the test passed.
-        public var failures: [String]
+        package var failures: [String]
         /// Whether it passed.
-        public var passed: Bool { failures.isEmpty }
+        package var passed: Bool { failures.isEmpty }
     }
 
     /// One delivery a test observed.
-    public struct Delivery: Sendable, Hashable {
-        public var sink: String
-        public var rule: String?
+    package struct Delivery: Sendable, Hashable {
+        package var sink: String
+        package var rule: String?
         /// The event id, or the summary id for group summaries.
-        public var id: String
+        package var id: String
         /// The event type, or `group` for a summary.
-        public var type: String
-        public var body: String?
+        package var type: String
+        package var body: String?
         /// The group key text for summaries.
-        public var group: String?
+        package var group: String?
         /// Events in a summary.
-        public var count: Int?
+        package var count: Int?
         /// When it was decided (test clock).
-        public var at: Int64
+        package var at: Int64
     }
 
     /// Default test start: 2024-12-14T09:38:20Z.
-    public static let defaultStart: Int64 = 1_734_169_100
+    package static let defaultStart: Int64 = 1_734_169_100
 
     let file: String
     let text: String
 
     /// Runs every test of a test file; throws the file's load problems (its own and its rule files').
-    public static func run(file: String) throws(RuleLoadErrors) -> [Outcome] {
+    package static func run(file: String) throws(RuleLoadErrors) -> [Outcome] {
         guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
             throw RuleLoadErrors([RuleDiagnostic(SourcePosition(file: file, line: 1, column: 1), "cannot read file")])
         }
@@ -194,7 +194,7 @@ public struct RuleTestRunner {
     }
 
     /// Routes inputs in time order, driving grouping with the test clock; returns deliveries and the unmatched count.
-    public static func simulate(
+    package static func simulate(
         _ inputs: [(event: CertWatchEvent, at: Int64)], ruleSet: RuleSet, runFor: Int64? = nil
     ) -> (deliveries: [Delivery], unmatched: Int) {
         var state = GroupingState()
@@ -269,7 +269,7 @@ public struct RuleTestRunner {
     }
 
     /// A realistic event of `type` at `time`: the complete sample, without the parts that type does not carry.
-    public static func baseEvent(type: EventType, time: Int64) -> CertWatchEvent {
+    package static func baseEvent(type: EventType, time: Int64) -> CertWatchEvent {
         var event = EventSchema.sampleEvent(type: type)
         event.time = time
         event.sequence = nil
