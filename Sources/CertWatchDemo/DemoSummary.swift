@@ -56,6 +56,8 @@ public struct DemoSummary: Sendable, Codable {
         /// Per detector (its raw value).
         public var byDetector: [String: Cell] = [:]
 
+        enum CodingKeys: String, CodingKey { case byDetector = "by_detector" }
+
         /// One detector's share of an event type.
         public struct Cell: Sendable, Codable, Hashable {
             /// Events it saw first.
@@ -279,13 +281,18 @@ public struct DemoSummary: Sendable, Codable {
             let latency = cell.p50.map { p50 in "\(p50)/\(cell.max ?? p50)" } ?? (cell.count > 0 ? "-" : "")
             return pad(String(cell.count), 5) + " " + latency.padding(toLength: 11, withPad: " ", startingAt: 0)
         }
-        var lines = [
-            "pushes (券消息通知): \(pushes["changes"] ?? 0) changes, \(pushes["lost"] ?? 0) lost; intake answered \(answers.isEmpty ? "nothing" : answers)",
-            "merchant account detectors: " + (runs.isEmpty ? "none" : runs.joined(separator: "; ")),
-            "first seen by (events, detection latency p50/max in sandbox seconds where the change time is known):",
-            "  " + "event type".padding(toLength: 34, withPad: " ", startingAt: 0)
-                + columns.map { " " + pad($0, 5) + " " + "p50/max".padding(toLength: 11, withPad: " ", startingAt: 0) }.joined(),
-        ]
+        let changed = pushes["changes"] ?? 0
+        let lost = pushes["lost"] ?? 0
+        let intake: String = answers.isEmpty ? "nothing" : answers
+        let detectors: String = runs.isEmpty ? "none" : runs.joined(separator: "; ")
+        let headings: [String] = columns.map { column -> String in
+            " " + pad(column, 5) + " " + "p50/max".padding(toLength: 11, withPad: " ", startingAt: 0)
+        }
+        var lines: [String] = []
+        lines.append("pushes (券消息通知): \(changed) changes, \(lost) lost; intake answered \(intake)")
+        lines.append("merchant account detectors: " + detectors)
+        lines.append("first seen by (events, detection latency p50/max in sandbox seconds where the change time is known):")
+        lines.append("  " + "event type".padding(toLength: 34, withPad: " ", startingAt: 0) + headings.joined())
         for (type, row) in detection.sorted(by: { $0.key < $1.key }) {
             lines.append("  " + type.padding(toLength: 34, withPad: " ", startingAt: 0) + Self.detectors.map { " " + cell(row[$0]) }.joined())
         }
