@@ -310,7 +310,7 @@ public struct DemoSummary: Sendable, Codable {
         lines.append(
             "verifications cancelled before any poll (from the sweep's verify records): \(cancelledBeforePoll.pairs), "
                 + "verified + verify_cancelled delivered for \(cancelledBeforePoll.delivered)")
-        return lines
+        return lines.map { String($0.reversed().drop(while: { $0 == " " }).reversed()) }
     }
 
     static func describe(_ outcome: String) -> String {
