@@ -16,8 +16,12 @@ import ServiceLifecycle
 /// delivers every event to a stdout sink and to a signed webhook sink pointed at an in-process
 /// receiver that verifies each signature. The sandbox pushes its 券消息通知 (lost, repeated,
 /// delayed and reordered as the profile's `push` keys say) to certwatch's own `/douyin/webhook` on
-/// loopback, so the summary can show how many changes were first seen after a push hint and how
-/// many by a routine poll.
+/// loopback. The scenario's merchant account is a certwatch account with the change feed and the
+/// sweep on (``feedInterval``, ``sweepInterval``), and the backend never registers the orders whose
+/// label ends in `-unregistered` (``isUnregistered(label:)``), so the summary can show which
+/// detector — push, feed, sweep or a routine poll — first saw each change, which orders nobody
+/// registered the feed and the sweep found, and the verification cancelled before any poll (only
+/// the sweep's verify records show it).
 package struct Demo: Sendable {
     /// Output format of the event lines.
     package enum Format: String, Sendable, CaseIterable {
@@ -83,7 +87,7 @@ package struct Demo: Sendable {
         let quiet = Self.quietLogger
 
         let sandbox = DouyinSandbox(
-            configuration: SandboxConfiguration(seed: seed, faults: profile, scenario: scenario),
+            configuration: Self.sandboxConfiguration(seed: seed, faults: profile, scenario: scenario),
             clock: .system(speed: speed, now: Date(timeIntervalSince1970: origin)))
         let secret = "whsec_" + Data("certwatch-demo-secret-\(seed)".utf8).base64EncodedString()
         let verified = Counter()
@@ -102,6 +106,7 @@ package struct Demo: Sendable {
             try await receiver.withRunning { receiverURL in
                 var configuration = try demoConfiguration(
                     sandboxURL: sandboxURL, receiverURL: receiverURL, secret: secret, directory: directory.path)
+                configuration.accounts = AccountsConfiguration(accounts: Self.accounts(scenario))
                 configuration.database = databasePath ?? directory.appendingPathComponent("demo.sqlite").path
                 let store = try Store(path: configuration.database)
                 // The sandbox pushes its 券消息通知 to certwatch's own /douyin/webhook once the server listens.
@@ -130,7 +135,8 @@ package struct Demo: Sendable {
                 try await services.shutdown()
                 return try await DemoSummary.collect(
                     store: store, dispatcher: services.dispatcher, sandbox: sandbox, signaturesVerified: verified.value,
-                    received: receiver.requestCount, speed: speed, databasePath: databasePath, pushes: pusher.outcomes)
+                    received: receiver.requestCount, speed: speed, databasePath: databasePath, pushes: pusher.outcomes,
+                    accounts: configuration.accounts.accounts)
             }
         }
     }
@@ -247,6 +253,40 @@ extension Demo {
         policy: PollPolicy(minInterval: 600, maxInterval: 900), qps: 0.2, concurrency: 8, idleCheck: 5,
         stall: StallPolicy(failures: 5, duration: 0))
 
+    /// The change feed's interval in the demo, sandbox seconds: every 5 demo-minutes (about
+    /// 0.2 real seconds at the default 1,350×), so it runs some 180 times in the day.
+    package static let feedInterval: Int64 = 300
+    /// The sweep's interval in the demo, sandbox seconds: every 30 demo-minutes (about 1.3 real
+    /// seconds), some 30 runs in the day.
+    package static let sweepInterval: Int64 = 1_800
+
+    /// Whether the demo's merchant backend leaves an order unregistered: its scenario label ends in
+    /// `-unregistered` (bought through a channel the backend never hears of). In the shipped
+    /// scenario, K-unregistered and L-unregistered, 2 of its 12 orders.
+    package static func isUnregistered(label: String?) -> Bool {
+        label?.hasSuffix("-unregistered") ?? false
+    }
+
+    /// The demo's merchant accounts: every `account_id` the scenario's orders name, and the
+    /// sandbox's own (orders without one), with the feed and the sweep on at ``feedInterval`` and
+    /// ``sweepInterval``, every store.
+    static func accounts(_ scenario: Scenario) -> [AccountSettings] {
+        let ids = Set(scenario.steps.compactMap { $0.create.map { $0.accountID ?? SandboxConfiguration().accountID } })
+        return (ids.isEmpty ? [SandboxConfiguration().accountID] : ids).sorted().map {
+            AccountSettings(
+                accountID: $0, name: "demo merchant", feed: .init(enabled: true, interval: feedInterval),
+                sweep: .init(enabled: true, interval: sweepInterval))
+        }
+    }
+
+    /// The sandbox of the demo: the scenario, seed and fault profile. Its list APIs' quotas (订单查询,
+    /// 验券历史查询) run on real time like the certificate query's: at 30 per real second (as the
+    /// demo profile's certificate query), so the feed's runs, a few per real second at the demo's
+    /// speed, stay within them.
+    static func sandboxConfiguration(seed: UInt64, faults: FaultProfile, scenario: Scenario) -> SandboxConfiguration {
+        SandboxConfiguration(seed: seed, faults: faults, scenario: scenario, orderQueryQPS: 30, verifyRecordQueryQPS: 30)
+    }
+
     /// Sandbox seconds the demo plays: the scenario's last step plus an hour.
     static func dayLength(_ scenario: Scenario) -> Int64 {
         (scenario.steps.map(\.at.seconds).max() ?? 3_600) + 3_600
@@ -268,18 +308,19 @@ extension Demo {
         }
     }
 
-    /// The demo's day on a virtual clock: the same scenario, seed, fault profile, poll policy and
-    /// merchant registrations as ``run(emit:)``, but the sandbox's and the watcher's clocks move by
-    /// `step` seconds at a time with no real waiting, so a run is exactly reproducible. Polls go
-    /// one at a time (the request order, and so every seeded fault draw, is fixed) and the QPS
-    /// budget is not simulated (it only delays polls by seconds). No rules or delivery: returns
+    /// The demo's day on a virtual clock: the same scenario, seed, fault profile, poll policy,
+    /// merchant registrations and account detectors (feed and sweep, at the same intervals) as
+    /// ``run(emit:)``, but the sandbox's and the watcher's clocks move by `step` seconds at a time
+    /// with no real waiting, so a run is reproducible. Each step registers, runs the due detectors
+    /// (the feed and the sweep side by side), then polls one at a time, and the QPS budget is not
+    /// simulated (it only delays polls by seconds). There are no pushes. No rules or delivery: returns
     /// every event detected and what the sandbox answered. `origin` is the day's start (Unix
     /// seconds; default 2025-12-01 08:00 in China). Throws ``DemoError`` for bad inputs.
     package func detectDay(origin: Int64 = 1_764_547_200, step: Double = 60) async throws -> Day {
         let (scenario, profile) = try loadInputs()
         let quiet = Self.quietLogger
         let sandbox = DouyinSandbox(
-            configuration: SandboxConfiguration(seed: seed, faults: profile, scenario: scenario), clock: .manual(at: origin))
+            configuration: Self.sandboxConfiguration(seed: seed, faults: profile, scenario: scenario), clock: .manual(at: origin))
         let clock = ManualWallClock(Double(origin))
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("certwatch-demo-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -298,13 +339,18 @@ extension Demo {
             configuration.concurrency = 1
             let watcher = Watcher(store: store, client: client, clock: clock, configuration: configuration, logger: quiet)
             let registrar = Registrar(sandbox: sandbox, store: store, clock: clock, policy: configuration.policy)
+            let monitor = AccountMonitor(
+                store: store, client: client, clock: clock, orderQPS: 1_000_000, verifyRecordQPS: 1_000_000,
+                fileAccounts: Self.accounts(scenario), logger: quiet)
             do {
+                try await monitor.saveFileAccounts()
                 var known = Set<String>()
                 let end = Double(origin + Self.dayLength(scenario))
                 while clock.now() < end {
                     try await sandbox.advanceClock(by: step)
                     clock.advance(step)
                     try await registrar.registerNew(&known)
+                    try await monitor.runDue()
                     _ = try await watcher.pollDue()
                 }
                 try await http.shutdown()
@@ -330,7 +376,8 @@ extension Demo {
     }
 }
 
-/// Registers each sandbox order as it appears, the way a merchant backend would.
+/// Registers each sandbox order as it appears, the way a merchant backend would — except those
+/// ``Demo/isUnregistered(label:)`` names, which only the account's feed and sweep can find.
 struct Registrar: Service {
     let sandbox: DouyinSandbox
     let store: Store
@@ -348,11 +395,12 @@ struct Registrar: Service {
     /// Registers the orders not in `known` (and adds them to it).
     func registerNew(_ known: inout Set<String>) async throws {
         for order in await sandbox.listOrders() where !known.contains(order.orderID) {
+            known.insert(order.orderID)
+            if Demo.isUnregistered(label: order.label) { continue }  // the backend never hears of it
             let now = clock.unixNow
             _ = try await store.register(
                 WatchRegistration(orderID: order.orderID, labels: ["store": "pickup-01", "scenario_order": order.label ?? "-"]),
                 now: now, firstPollAt: policy.firstPoll(now: now))
-            known.insert(order.orderID)
         }
     }
 }

@@ -8,8 +8,17 @@ struct DemoCommand: AsyncParsableCommand {
         commandName: "demo",
         abstract: "Run the whole pipeline on a simulated pickup-store day: sandbox, watcher, rules, signed webhooks.",
         discussion: """
-            No configuration or credentials needed. Events print as they are delivered; a summary follows
+            No configuration or credentials needed. Events print as they are delivered; a summary follows \
             (events by type, Douyin API calls and errors, deliveries and retries, signatures verified).
+
+            Every detector runs: the sandbox's pushes (券消息通知, some lost, repeated or late), and for the \
+            scenario's merchant account the change feed (order query by update time, every 5 demo-minutes) \
+            and the sweep (orders created and verify records, every 30 demo-minutes), besides routine polls. \
+            The merchant backend registers every order but those labelled ...-unregistered (2 of 12 in the \
+            shipped scenario); one of them is verified and cancelled in the same second, before any poll can \
+            see it. The summary's table says, per event type, how many events push, feed, sweep and poll saw \
+            first (detection latency p50/max), how many unregistered orders the feed and the sweep found, \
+            and whether the cancelled verification's pair was delivered.
             """)
 
     @Option(help: "Real seconds the simulated day takes.") var duration: Double = 40

@@ -81,6 +81,12 @@ struct PickupStoreDayTests {
             "I1": verifiedOnce,  // verified by the buyer in the app (verify_type 1)
             // Requested 10:40, rejected 11:30 (usable again), picked up 17:40.
             "J1": ["discovered", "refund_requested", "status_changed", "refund_failed", "status_changed"] + verifiedOnce.dropFirst(),
+            // The demo's backend never registers these two (only its feed and sweep find them); this
+            // test registers every order. K is picked up at 18:50.
+            "K-unregistered1": verifiedOnce,
+            // L is verified and cancelled in the same second (20:30): no poll can see it (the sweep's
+            // verify records can, see NothingMissedTests and DemoDetectorsTests).
+            "L-unregistered1": ["discovered"],
         ]
         #expect(sequences == expected)
         let received = receiver.received

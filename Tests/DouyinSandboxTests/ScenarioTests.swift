@@ -54,6 +54,10 @@ import Testing
         #expect(try await certificates("I")[0].verify?.verifyType == 1)
         #expect(try await certificates("H")[0].status == CertificateStatusCode.unused)
         #expect(try await certificates("I")[0].status == CertificateStatusCode.used)
+        #expect(try await certificates("K-unregistered")[0].status == CertificateStatusCode.used)
+        // Verified and cancelled in the same second: unused again, no verification.
+        let l = try await certificates("L-unregistered")[0]
+        #expect(l.status == CertificateStatusCode.unused && l.verify == nil)
 
         let status = await sandbox.scenarioStatus()
         #expect(status.remaining == 0)
