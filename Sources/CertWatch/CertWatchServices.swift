@@ -178,12 +178,13 @@ public struct CertWatchServices: Sendable {
                 api: configuration.push.api, store: store, clock: clock, policy: configuration.watcher.policy,
                 onHint: { watcher.hintTaken() },
                 logger: makeLogger("certwatch.push")) : nil
-        let api = CertWatchAPI(
+        var api = CertWatchAPI(
             store: store, clock: clock, policy: configuration.watcher.policy, apiKeys: configuration.apiKeys,
             bodyLimit: configuration.bodyLimit, bus: bus,
             registry: options.registry, watcher: watcher, openAPIDocument: OpenAPIDocument.text, push: push,
             dispatcher: dispatcher, outbox: outbox, console: configuration.console,
             accountsChanged: { accounts.accountsChanged() })
+        api.listBudgets = [DouyinAPIKind.orderQuery: accounts.orderBudget, .verifyRecordQuery: accounts.verifyRecordBudget]
         let onServerRunning = options.onServerRunning
         let server = Application(
             responder: api.makeResponder(), configuration: .init(address: .hostname(host, port: port), serverName: "certwatch"),

@@ -1,4 +1,5 @@
 import CertWatchCore
+import DouyinOpenAPI
 import Hummingbird
 import Logging
 import Prometheus
@@ -34,6 +35,8 @@ package struct CertWatchAPI: Sendable {
     package var outbox: Outbox?
     /// The operator console's settings (absent or not enabled: `/console/` is not served).
     package var console: ConsoleConfiguration?
+    /// The list APIs' quota buckets, for `/metrics` (``AccountMonitor/orderBudget``, ``AccountMonitor/verifyRecordBudget``).
+    package var listBudgets: [DouyinAPIKind: QPSBudget] = [:]
     /// Called after `/v1/accounts` saved or removed an account (``AccountMonitor/accountsChanged()``).
     package var accountsChanged: @Sendable () -> Void
     /// The console's sessions (signing key made once per API).
@@ -77,7 +80,8 @@ package struct CertWatchAPI: Sendable {
         router.add(middleware: APIErrorMiddleware())
         router.addRoutes(
             OperationsAPI(
-                store: store, watcher: watcher, dispatcher: dispatcher, registry: registry, openAPIDocument: openAPIDocument
+                store: store, watcher: watcher, dispatcher: dispatcher, registry: registry, openAPIDocument: openAPIDocument,
+                listBudgets: listBudgets
             ).routes)
         if let push { router.addRoutes(push.routes(bodyLimit: bodyLimit), atPath: "douyin/webhook") }
         let v1 = router.group("v1").add(middleware: BearerAuthMiddleware(keys: apiKeys))

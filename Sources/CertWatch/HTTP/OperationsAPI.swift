@@ -16,6 +16,8 @@ struct OperationsAPI: Sendable {
     let registry: PrometheusCollectorRegistry
     /// The document served at `/openapi.yaml`.
     let openAPIDocument: String?
+    /// The list APIs' quota buckets (the account monitor's), shown beside the certificate query's.
+    var listBudgets: [DouyinAPIKind: QPSBudget] = [:]
 
     /// The routes, relative to `/`.
     var routes: RouteCollection<APIRequestContext> {
@@ -74,12 +76,15 @@ struct OperationsAPI: Sendable {
                 }
             }
         }
-        if let watcher {
-            let rates = await watcher.budget.rates
-            registry.makeGauge(name: "certwatch_qps_budget").set(rates.configured)
-            registry.makeGauge(name: "certwatch_qps_current").set(rates.current)
-            registry.makeGauge(name: "certwatch_replicas").set(Int64(await watcher.budget.replicas))
+        var budgets = listBudgets
+        if let watcher { budgets[.certificateQuery] = watcher.budget }
+        // Per Douyin API (each its own scope and quota): the configured rate and what this replica may spend now.
+        for (api, budget) in budgets {
+            let rates = await budget.rates
+            registry.makeGauge(name: "certwatch_qps_budget", labels: [("api", api.rawValue)]).set(rates.configured)
+            registry.makeGauge(name: "certwatch_qps_current", labels: [("api", api.rawValue)]).set(rates.current)
         }
+        if let watcher { registry.makeGauge(name: "certwatch_replicas").set(Int64(await watcher.budget.replicas)) }
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
             body: ResponseBody(byteBuffer: ByteBuffer(string: registry.emitToString())))
