@@ -30,10 +30,10 @@ public enum ScheduleEfficiencyBenchmark {
         let unregistered = simulation.unregisteredCounts
         let unregisteredEvents = simulation.unregisteredEventCounts()
         result.say(
-            "simulated warm-up day + scored day, \(watches) watches active at the start (+\(simulation.watchCount - watches) bought during the two days), 40 stores, seeded (virtual clock, no HTTP); ground-truth events of the scored day: "
+            "simulated warm-up day + scored day, \(watches) watches active at the start (+\(simulation.boughtDuringSimulation) bought during the two days), 40 stores, seeded (virtual clock, no HTTP); ground-truth events of the scored day: "
                 + ScheduleSimulation.eventTypes.map { "\(short($0)) \(counts[$0] ?? 0)" }.joined(separator: ", "))
         result.say(
-            "orders the backend never registered (\(Int(ScheduleSimulation.unregisteredShare * 100)) % of bought): \(unregistered.backlog) active at the start + \(unregistered.bought) bought during the two days (counted in the + above); their events of the scored day: "
+            "orders the backend never registered (\(Int(ScheduleSimulation.unregisteredShare * 100)) % of bought): \(unregistered.backlog) active at the start besides the \(watches) + \(unregistered.bought) of those bought during the two days; their events of the scored day: "
                 + ScheduleSimulation.eventTypes.map { "\(short($0)) \(unregisteredEvents[$0] ?? 0)" }.joined(separator: ", ")
                 + " — only the feed or the sweep can register them; without either they are missed")
         result.add("watches", Double(watches))
@@ -149,7 +149,7 @@ public enum ScheduleEfficiencyBenchmark {
                 let missedMore = (run.missed[type] ?? 0) > (adaptive.missed[type] ?? 0)
                 guard slower || missedMore else { return nil }
                 return String(
-                    format: "%@ p50 %.0f vs %.0f s, missed %d vs %d", short(type) as NSString, p50, base,
+                    format: "%@ p50 %.0f vs %.0f s (missed %d vs %d)", short(type) as NSString, p50, base,
                     run.missed[type] ?? 0, adaptive.missed[type] ?? 0)
             }
         }

@@ -243,6 +243,9 @@ public struct ScheduleSimulation: Sendable {
         events.filter { watches[$0.watch].unregistered }.reduce(into: [:]) { $0[$1.type, default: 0] += 1 }
     }
 
+    /// Vouchers bought during the simulation (registered or not).
+    public var boughtDuringSimulation: Int { watches.count - backlogEntries }
+
     /// Vouchers the backend never registered: active at the start, and bought during the simulation.
     public var unregisteredCounts: (backlog: Int, bought: Int) {
         let backlog = watches[..<backlogEntries].filter(\.unregistered).count

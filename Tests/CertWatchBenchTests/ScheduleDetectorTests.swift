@@ -6,7 +6,7 @@ import Testing
 
 /// A small seeded store group (300 watches known at the start, 40 accounts): small enough for a debug
 /// build, large enough to hold orders the backend never registered and a cancelled verification.
-private let simulation = ScheduleSimulation(watchCount: 300, seed: 5)
+private let simulation = ScheduleSimulation(watchCount: 300, seed: 19)
 /// A tight budget for 300 watches (as 10 QPS is for 10,000).
 private let qps = 0.3
 
