@@ -32,7 +32,7 @@ public struct ScheduleSimulation: Sendable {
         .verified, .verifyCancelled, .cancelWindowClosed, .timesCardUsed, .expiringSoon, .expired, .refunded,
     ]
 
-    /// Start of the scored day, Unix seconds (00:00 UTC, 08:00 in China).
+    /// Start of the scored day, Unix seconds (16:00 UTC: 00:00 in China).
     public let dayStart: Int64 = 1_734_192_000
     /// Length of the scored day, seconds.
     public let dayLength: Int64 = 86_400
