@@ -104,6 +104,8 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "CertWatchCoreTests", dependencies: ["CertWatchCore", "DouyinOpenAPI"]),
+        // The schedule-efficiency simulation (pure, seeded): detectors, unregistered orders, oracle.
+        .testTarget(name: "CertWatchBenchTests", dependencies: ["CertWatchBench", "CertWatchCore", "DouyinOpenAPI"]),
         .testTarget(
             name: "CertWatchTests",
             dependencies: [

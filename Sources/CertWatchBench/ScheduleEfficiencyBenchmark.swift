@@ -17,36 +17,69 @@ package enum ScheduleEfficiencyBenchmark {
     /// No run without a budget: the schedule then polls every watch at `poll.min_interval` (no natural
     /// demand to measure, and ≈ 30 M simulated polls); today's `adaptive_unlimited_*` keys report the
     /// largest budget simulated (50 QPS).
-    package static func run(watches: Int = 10_000, seed: UInt64 = 2024) -> BenchResult {
+    ///
+    /// At 10 QPS, without push, also: the adaptive schedule with the per-account change feed (100 %
+    /// and 50 % fidelity), with the sweep, with both (``ScheduleSimulation/Detectors``), and the
+    /// oracle (the same allocation fed the workload's true hazards). 10 % of bought orders are never
+    /// registered by the backend: without the feed or the sweep their events are missed.
+    /// `budgets` are the QPS budgets (the first is the default one the comparisons are made at).
+    package static func run(watches: Int = 10_000, seed: UInt64 = 2024, budgets: [Double] = [10, 50]) -> BenchResult {
         let simulation = ScheduleSimulation(watchCount: watches, seed: seed)
         var result = BenchResult(name: "schedule-efficiency")
         let counts = simulation.eventCounts()
+        let unregistered = simulation.unregisteredCounts
+        let unregisteredEvents = simulation.unregisteredEventCounts()
         result.say(
-            "simulated warm-up day + scored day, \(watches) watches active at the start (+\(simulation.watchCount - watches) bought during the two days), 40 stores, seeded (virtual clock, no HTTP); ground-truth events of the scored day: "
+            "simulated warm-up day + scored day, \(watches) watches active at the start (+\(simulation.boughtDuringSimulation) bought during the two days), 40 stores, seeded (virtual clock, no HTTP); ground-truth events of the scored day: "
                 + ScheduleSimulation.eventTypes.map { "\(short($0)) \(counts[$0] ?? 0)" }.joined(separator: ", "))
+        result.say(
+            "orders the backend never registered (\(Int(ScheduleSimulation.unregisteredShare * 100)) % of bought): \(unregistered.backlog) active at the start besides the \(watches) + \(unregistered.bought) of those bought during the two days; their events of the scored day: "
+                + ScheduleSimulation.eventTypes.map { "\(short($0)) \(unregisteredEvents[$0] ?? 0)" }.joined(separator: ", ")
+                + " — only the feed or the sweep can register them; without either they are missed")
         result.add("watches", Double(watches))
+        result.add("unregistered_backlog", Double(unregistered.backlog))
+        result.add("unregistered_bought", Double(unregistered.bought))
+        result.add("unregistered_events", Double(unregisteredEvents.values.reduce(0, +)))
 
-        let budgets: [Double] = [10, 50]
+        let reference = budgets[0]
+        let detectorRuns: [(key: String, detectors: ScheduleSimulation.Detectors)] = [
+            ("feed100", .init(feedFidelity: 1)), ("feed50", .init(feedFidelity: 0.5)), ("sweep", .init(sweep: true)),
+            ("feed100_sweep", .init(feedFidelity: 1, sweep: true)),
+        ]
         var shown: [ScheduleSimulation.Outcome] = []
         var adaptiveRuns: [Double: ScheduleSimulation.Outcome] = [:]
         var uniformEqual: [Double: ScheduleSimulation.Outcome] = [:]
         var pushRuns: [Double: [Int: ScheduleSimulation.Outcome]] = [:]
         var fixedRuns: [Double: ScheduleSimulation.Outcome?] = [:]
         // The simulated runs are independent: run them side by side.
-        let specs: [(qps: Double, scheduler: ScheduleSimulation.Scheduler, push: Double?)] = budgets.flatMap { budget in
-            [(budget, .adaptive, nil), (budget, .adaptive, 0.5), (budget, .adaptive, 0.9)]
-                + (budget == 10 ? [(budget, ScheduleSimulation.Scheduler.fixedSplit, nil)] : [])
+        typealias Spec = (
+            qps: Double, scheduler: ScheduleSimulation.Scheduler, push: Double?, detectors: ScheduleSimulation.Detectors?
+        )
+        let specs: [Spec] = budgets.flatMap { budget -> [Spec] in
+            var runs: [Spec] = [(budget, .adaptive, nil, nil), (budget, .adaptive, 0.5, nil), (budget, .adaptive, 0.9, nil)]
+            if budget == reference {
+                runs.append((budget, .fixedSplit, nil, nil))
+                runs += detectorRuns.map { (budget, .adaptive, nil, $0.detectors) }
+                runs.append((budget, .oracle, nil, nil))
+            }
+            return runs
         }
         let outcomes = Mutex([Int: ScheduleSimulation.Outcome]())
         DispatchQueue.concurrentPerform(iterations: specs.count) { index in
             let spec = specs[index]
-            let outcome = simulation.run(spec.scheduler, qps: spec.qps, push: spec.push.map { .init(arriving: $0) })
+            let outcome = simulation.run(
+                spec.scheduler, qps: spec.qps, push: spec.push.map { .init(arriving: $0) }, detectors: spec.detectors)
             outcomes.withLock { $0[index] = outcome }
         }
         let done = outcomes.withLock { $0 }
-        func outcome(_ budget: Double, _ scheduler: ScheduleSimulation.Scheduler, _ push: Double?) -> ScheduleSimulation.Outcome? {
-            specs.indices.first { specs[$0].qps == budget && specs[$0].scheduler == scheduler && specs[$0].push == push }
-                .flatMap { done[$0] }
+        func outcome(
+            _ budget: Double, _ scheduler: ScheduleSimulation.Scheduler, _ push: Double?,
+            _ detectors: ScheduleSimulation.Detectors? = nil
+        ) -> ScheduleSimulation.Outcome? {
+            specs.indices.first {
+                specs[$0].qps == budget && specs[$0].scheduler == scheduler && specs[$0].push == push
+                    && specs[$0].detectors == detectors
+            }.flatMap { done[$0] }
         }
         for budget in budgets {
             let q = Int(budget)
@@ -62,7 +95,18 @@ package enum ScheduleEfficiencyBenchmark {
             uniformEqual[budget] = equal
             pushRuns[budget] = pushes
             fixedRuns[budget] = fixed
-            shown += [adaptive, pushes[50]!, pushes[90]!] + (fixed.map { [$0] } ?? []) + [uniform]
+            shown += [adaptive, pushes[50]!, pushes[90]!] + (fixed.map { [$0] } ?? [])
+            if budget == reference {
+                for run in detectorRuns {
+                    let detected = outcome(budget, .adaptive, nil, run.detectors)!
+                    shown.append(detected)
+                    add(&result, "adaptive_\(run.key)_q\(q)", detected)
+                }
+                let oracle = outcome(budget, .oracle, nil)!
+                shown.append(oracle)
+                add(&result, "oracle_q\(q)", oracle)
+            }
+            shown.append(uniform)
             if equal.name != uniform.name { shown.append(equal) }
 
             add(&result, "adaptive_q\(q)", adaptive)
@@ -75,24 +119,68 @@ package enum ScheduleEfficiencyBenchmark {
         }
 
         // At the default budget: the uniform intervals that match the adaptive p50s.
-        let reference = adaptiveRuns[10]!
+        let referenceRun = adaptiveRuns[reference]!
         var matching: ScheduleSimulation.Outcome?
         var matchingOverall: ScheduleSimulation.Outcome?
         for interval in sweep.sorted(by: >) {
             let outcome = simulation.uniform(interval: interval)
             if matching == nil, ScheduleSimulation.eventTypes.allSatisfy({ type in
-                let adaptive = reference.p50(type)
+                let adaptive = referenceRun.p50(type)
                 return !adaptive.isFinite || outcome.p50(type) <= adaptive
             }) {
                 matching = outcome
             }
-            if matchingOverall == nil, outcome.p50() <= reference.p50() { matchingOverall = outcome }
+            if matchingOverall == nil, outcome.p50() <= referenceRun.p50() { matchingOverall = outcome }
         }
 
         result.say("")
         result.say(header())
         for outcome in shown { result.say(row(outcome)) }
-        result.say("  (latency p50/p99 in seconds; × = missed: never detected, e.g. a verification cancelled before any poll saw it; calls and latencies of the scored day)")
+        result.say("  (latency p50/p99 in seconds; × = missed: never detected, e.g. a verification cancelled before any poll saw it, or an order nobody registered; calls = certificate queries; feed/sweep = their own API calls (own quotas); calls and latencies of the scored day)")
+        result.say("")
+        let q = Int(reference)
+        let adaptive = adaptiveRuns[reference]!
+        func verdict(_ met: Bool) -> NSString { (met ? "met" : "NOT met") as NSString }
+        func worse(_ run: ScheduleSimulation.Outcome) -> [String] {
+            ScheduleSimulation.eventTypes.compactMap { type in
+                let p50 = run.p50(type)
+                let base = adaptive.p50(type)
+                let slower = p50.isFinite && base.isFinite && p50 > base
+                let missedMore = (run.missed[type] ?? 0) > (adaptive.missed[type] ?? 0)
+                guard slower || missedMore else { return nil }
+                return String(
+                    format: "%@ p50 %.0f vs %.0f s (missed %d vs %d)", short(type) as NSString, p50, base,
+                    run.missed[type] ?? 0, adaptive.missed[type] ?? 0)
+            }
+        }
+        for run in detectorRuns {
+            let detected = outcome(reference, .adaptive, nil, run.detectors)!
+            let slower = worse(detected)
+            result.say(
+                String(
+                    format: "at %d QPS, %@: verified p50/p99 %.0f/%.0f s, missed %d, %d feed + %d sweep calls, %d unregistered orders registered, %d cancelled pairs from verify records; vs adaptive without: %@",
+                    q, run.detectors.name as NSString, detected.p50(.verified), detected.p99(.verified), detected.missedTotal,
+                    detected.feedCalls, detected.sweepCalls, detected.registeredByDetectors, detected.pairsFromSweep,
+                    (slower.isEmpty ? "no type slower (p50) or missed more" : "worse: " + slower.joined(separator: "; ")) as NSString))
+            result.add("q\(q)_\(run.key)_types_worse_than_adaptive", Double(slower.count))
+        }
+        let feed100 = outcome(reference, .adaptive, nil, detectorRuns[0].detectors)!
+        let feed50 = outcome(reference, .adaptive, nil, detectorRuns[1].detectors)!
+        let both = outcome(reference, .adaptive, nil, detectorRuns[3].detectors)!
+        result.say(
+            String(
+                format: "  goals: feed 100 %%: verified p50 %.0f s ≤ 20 s %@, p99 %.0f s ≤ 120 s %@; feed 50 %%: p50 %.0f s ≤ 60 s %@; feed 100 %% + sweep: %d missed (goal 0: %@)",
+                feed100.p50(.verified), verdict(feed100.p50(.verified) <= 20), feed100.p99(.verified),
+                verdict(feed100.p99(.verified) <= 120), feed50.p50(.verified), verdict(feed50.p50(.verified) <= 60),
+                both.missedTotal, verdict(both.missedTotal == 0)))
+        let oracle = outcome(reference, .oracle, nil)!
+        result.say(
+            "  oracle (the same √-rate allocation fed the true hazards), p50 adaptive/oracle s: "
+                + ScheduleSimulation.eventTypes.map { type in
+                    String(format: "%@ %.0f/%.0f", short(type) as NSString, adaptive.p50(type), oracle.p50(type))
+                }.joined(separator: ", ")
+                + String(format: "; calls %d vs %d (budget %d in the day)", adaptive.calls, oracle.calls, q * Int(simulation.dayLength)))
+        result.add("q\(q)_verified_p50_ratio_adaptive_to_oracle", adaptive.p50(.verified) / oracle.p50(.verified))
         result.say("")
 
         for budget in budgets {
@@ -126,13 +214,13 @@ package enum ScheduleEfficiencyBenchmark {
 
         // Today's keys; the equal-calls and matching comparisons are now made at the default 10 QPS
         // budget (without a budget the adaptive schedule has no natural demand: it polls at the floor).
-        let unlimitedOutcome = adaptiveRuns[50]!
+        let unlimitedOutcome = adaptiveRuns[budgets.max()!]!
         add(&result, "adaptive_unlimited", unlimitedOutcome)
-        add(&result, "uniform_equal_calls", uniformEqual[10]!)
-        result.add("equal_calls_interval_s", Double(simulation.uniformInterval(calls: reference.calls)))
+        add(&result, "uniform_equal_calls", uniformEqual[reference]!)
+        result.add("equal_calls_interval_s", Double(simulation.uniformInterval(calls: referenceRun.calls)))
         if let matching {
             add(&result, "uniform_matching_p50", matching)
-            let ratio = Double(matching.calls) / Double(reference.calls)
+            let ratio = Double(matching.calls) / Double(referenceRun.calls)
             result.add("calls_ratio_at_equal_or_better_p50", ratio)
             result.say(
                 String(
@@ -143,13 +231,13 @@ package enum ScheduleEfficiencyBenchmark {
             result.say("no uniform interval in the sweep (≥ \(sweep.min()!) s) matches adaptive's p50 at 10 QPS on every event type")
         }
         if let matchingOverall {
-            let ratio = Double(matchingOverall.calls) / Double(reference.calls)
+            let ratio = Double(matchingOverall.calls) / Double(referenceRun.calls)
             result.add("calls_ratio_at_equal_overall_p50", ratio)
             add(&result, "uniform_matching_overall_p50", matchingOverall)
             result.say(
                 String(
                     format: "to match adaptive's overall p50 at 10 QPS (all events pooled, %.0f s) uniform must poll every %@ → %.1f× the calls",
-                    reference.p50(), matchingOverall.name.replacingOccurrences(of: "uniform every ", with: "") as NSString, ratio))
+                    referenceRun.p50(), matchingOverall.name.replacingOccurrences(of: "uniform every ", with: "") as NSString, ratio))
         }
         result.add("adaptive_unlimited_peak_qps", unlimitedOutcome.peakQPS)
         result.add("adaptive_unlimited_average_qps", Double(unlimitedOutcome.calls) / Double(simulation.dayLength))
@@ -167,6 +255,7 @@ package enum ScheduleEfficiencyBenchmark {
     static func header() -> String {
         "  " + "schedule".padding(toLength: 36, withPad: " ", startingAt: 0) + "     calls  peak QPS  all p50/p99   "
             + ScheduleSimulation.eventTypes.map { short($0).padding(toLength: 22, withPad: " ", startingAt: 0) }.joined()
+            + "  feed   sweep"
     }
 
     static func row(_ outcome: ScheduleSimulation.Outcome) -> String {
@@ -178,6 +267,7 @@ package enum ScheduleEfficiencyBenchmark {
         return "  " + outcome.name.padding(toLength: 36, withPad: " ", startingAt: 0)
             + String(format: "%10d  %8.1f  ", outcome.calls, outcome.peakQPS) + cell(nil)
             + ScheduleSimulation.eventTypes.map { cell($0) }.joined()
+            + String(format: "  %6d %6d", outcome.feedCalls, outcome.sweepCalls)
     }
 
     static func add(_ result: inout BenchResult, _ prefix: String, _ outcome: ScheduleSimulation.Outcome) {
@@ -185,6 +275,9 @@ package enum ScheduleEfficiencyBenchmark {
         result.add("\(prefix)_p50_s", outcome.p50())
         result.add("\(prefix)_p99_s", outcome.p99())
         result.add("\(prefix)_missed", Double(outcome.missedTotal))
+        result.add("\(prefix)_feed_calls", Double(outcome.feedCalls))
+        result.add("\(prefix)_sweep_calls", Double(outcome.sweepCalls))
+        result.add("\(prefix)_registered_by_detectors", Double(outcome.registeredByDetectors))
         for type in ScheduleSimulation.eventTypes {
             let name = short(type)
             result.add("\(prefix)_\(name)_p50_s", outcome.p50(type))

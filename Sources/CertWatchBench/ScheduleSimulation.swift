@@ -32,7 +32,7 @@ package struct ScheduleSimulation: Sendable {
         .verified, .verifyCancelled, .cancelWindowClosed, .timesCardUsed, .expiringSoon, .expired, .refunded,
     ]
 
-    /// Start of the scored day, Unix seconds (00:00 UTC, 08:00 in China).
+    /// Start of the scored day, Unix seconds (16:00 UTC: 00:00 in China).
     package let dayStart: Int64 = 1_734_192_000
     /// Length of the scored day, seconds.
     package let dayLength: Int64 = 86_400
@@ -42,8 +42,14 @@ package struct ScheduleSimulation: Sendable {
     package let tail: Int64 = 7_200
     /// How long a verification stays cancellable, seconds.
     package let cancelWindow: Int64 = 3_600
-    /// Watches active at the start of the warm-up day.
+    /// Watches active at the start of the warm-up day that certwatch knows (registered by the backend).
     package let backlog: Int
+    /// Entries of ``watches`` drawn for the backlog (the registered ones and the unregistered ones
+    /// active at the start): the first `backlogEntries` indices.
+    let backlogEntries: Int
+    /// Share of bought vouchers the backend never registers (known to certwatch only once the change
+    /// feed or the sweep registers them).
+    package static let unregisteredShare = 0.1
     /// The watches' hidden timelines (backlog first, then those bought during the simulation).
     let watches: [SimulatedWatch]
     /// The stores.
@@ -51,8 +57,16 @@ package struct ScheduleSimulation: Sendable {
     /// Every ground-truth event of the scored day.
     let events: [TruthEvent]
     /// Every change Douyin pushes a message for (verify, verify cancel, refund): (watch, time),
-    /// over the whole simulation, time-ordered.
+    /// over the whole simulation, time-ordered. The same changes may move the order's
+    /// `update_order_time` (the change feed, at its fidelity).
     let pushes: [(watch: Int, time: Int64)]
+    /// Per account (= store): indices into ``pushes`` of its changes, time-ordered.
+    let accountChanges: [[Int]]
+    /// Per account: its verifications (验券历史 records, cancelled ones included) over the whole
+    /// simulation, (watch, index into its `uses`), ordered by `verify_time`.
+    let accountUses: [[(watch: Int, use: Int)]]
+    /// Per account: its orders by creation time, (watch) indices ordered by `registeredAt` (backlog included).
+    let accountOrders: [[Int]]
 
     /// Simulation start, Unix seconds.
     package var simulationStart: Int64 { dayStart - warmUp }
@@ -74,7 +88,10 @@ package struct ScheduleSimulation: Sendable {
 
     struct SimulatedWatch: Sendable {
         var certificateID: String
+        /// When it was bought (`create_order_time`); the backend registers it then unless `unregistered`.
         var registeredAt: Int64
+        /// Never registered by the backend: certwatch knows it only once the feed or the sweep registers it.
+        var unregistered = false
         var store: Int
         var expireTime: Int64
         var timesCount: Int64?
@@ -93,6 +110,9 @@ package struct ScheduleSimulation: Sendable {
         var seenFrom: Int64?
         /// Detected only strictly after `time` (`expired`).
         var strict: Bool = false
+        /// The verification (index into the watch's `uses`) of a cancelled pair's `verified` and
+        /// `verify_cancelled` (the sweep can report both from the verify record).
+        var use: Int?
     }
 
     /// Local-time (UTC+8) hourly activity of the three kinds of store.
@@ -129,21 +149,32 @@ package struct ScheduleSimulation: Sendable {
             return stores.count - 1
         }
 
+        // Which vouchers the backend never registers: a generator of their own, so the timelines
+        // are drawn from the same stream as without them.
+        var registration = SeededGenerator(seed: seed &+ 0x7265_6769)
         var watches: [SimulatedWatch] = []
         var draws = 0
-        while watches.count < watchCount {
+        var known = 0
+        while known < watchCount {
             draws += 1
             let store = pickStore()
             let purchase = generator.purchaseTime(store: store, from: simulationStart - history, to: simulationStart, random: &random)
-            let watch = generator.timeline(index: watches.count, store: store, purchase: purchase, random: &random)
-            if generator.isActive(watch, at: simulationStart) { watches.append(watch) }
+            var watch = generator.timeline(index: watches.count, store: store, purchase: purchase, random: &random)
+            watch.unregistered = Double.random(in: 0..<1, using: &registration) < Self.unregisteredShare
+            if generator.isActive(watch, at: simulationStart) {
+                watches.append(watch)
+                if !watch.unregistered { known += 1 }
+            }
         }
+        self.backlogEntries = watches.count
         let span = simulationEnd - simulationStart
         let newPurchases = Int((Double(draws) * Double(span) / Double(history)).rounded())
         for _ in 0..<newPurchases {
             let store = pickStore()
             let purchase = generator.purchaseTime(store: store, from: simulationStart, to: simulationEnd, random: &random)
-            watches.append(generator.timeline(index: watches.count, store: store, purchase: purchase, random: &random))
+            var watch = generator.timeline(index: watches.count, store: store, purchase: purchase, random: &random)
+            watch.unregistered = Double.random(in: 0..<1, using: &registration) < Self.unregisteredShare
+            watches.append(watch)
         }
         self.watches = watches
 
@@ -152,15 +183,16 @@ package struct ScheduleSimulation: Sendable {
         let scored = dayStart..<(dayStart + dayLength)
         for (index, watch) in watches.enumerated() {
             let settledAt = generator.settledAt(watch)
-            for use in watch.uses {
+            for (number, use) in watch.uses.enumerated() {
                 pushes.append((index, use.time))
                 if let cancel = use.cancelledAt {
                     pushes.append((index, cancel))
                     if scored.contains(use.time) {
-                        events.append(TruthEvent(watch: index, type: .verified, time: use.time, before: cancel))
+                        events.append(TruthEvent(watch: index, type: .verified, time: use.time, before: cancel, use: number))
                     }
                     if scored.contains(cancel) {
-                        events.append(TruthEvent(watch: index, type: .verifyCancelled, time: cancel, seenFrom: use.time))
+                        events.append(
+                            TruthEvent(watch: index, type: .verifyCancelled, time: cancel, seenFrom: use.time, use: number))
                     }
                     continue
                 }
@@ -187,7 +219,37 @@ package struct ScheduleSimulation: Sendable {
             }
         }
         self.events = events
-        self.pushes = pushes.filter { $0.time >= simulationStart && $0.time < simulationEnd }.sorted { $0.time < $1.time }
+        let changes = pushes.filter { $0.time >= simulationStart && $0.time < simulationEnd }.sorted { $0.time < $1.time }
+        self.pushes = changes
+        var accountChanges = [[Int]](repeating: [], count: stores.count)
+        for (number, change) in changes.enumerated() { accountChanges[watches[change.watch].store].append(number) }
+        self.accountChanges = accountChanges
+        var accountUses = [[(watch: Int, use: Int)]](repeating: [], count: stores.count)
+        var accountOrders = [[Int]](repeating: [], count: stores.count)
+        for (index, watch) in watches.enumerated() {
+            accountOrders[watch.store].append(index)
+            for number in watch.uses.indices { accountUses[watch.store].append((index, number)) }
+        }
+        self.accountUses = accountUses.map { $0.sorted { watches[$0.watch].uses[$0.use].time < watches[$1.watch].uses[$1.use].time } }
+        self.accountOrders = accountOrders.map { $0.sorted { watches[$0].registeredAt < watches[$1].registeredAt } }
+        self.oracle = OracleHazard(stores: stores, generator: generator)
+    }
+
+    /// The workload's true hazards (``OracleHazard``), for the oracle run.
+    let oracle: OracleHazard
+
+    /// Ground-truth events of the scored day on orders the backend never registered, per type.
+    package func unregisteredEventCounts() -> [EventType: Int] {
+        events.filter { watches[$0.watch].unregistered }.reduce(into: [:]) { $0[$1.type, default: 0] += 1 }
+    }
+
+    /// Vouchers bought during the simulation (registered or not).
+    package var boughtDuringSimulation: Int { watches.count - backlogEntries }
+
+    /// Vouchers the backend never registered: active at the start, and bought during the simulation.
+    package var unregisteredCounts: (backlog: Int, bought: Int) {
+        let backlog = watches[..<backlogEntries].filter(\.unregistered).count
+        return (backlog, watches[backlogEntries...].filter(\.unregistered).count)
     }
 
     /// Number of watches (backlog and bought during the simulation).
@@ -237,6 +299,17 @@ package struct ScheduleSimulation: Sendable {
         package var missed: [EventType: Int]
         /// All detection latencies, seconds, sorted.
         package var all: [Double]
+        /// Change-feed calls (order query by `update_order_time`, pages of 100) in the scored day:
+        /// their own quota bucket, not the certificate query's.
+        package var feedCalls = 0
+        /// Sweep calls (order query by creation time, pages of 100, and verify-record query, pages of
+        /// 20) in the scored day: their own quota buckets.
+        package var sweepCalls = 0
+        /// Orders the backend never registered that the feed or the sweep registered (whole simulation).
+        package var registeredByDetectors = 0
+        /// Cancelled pairs (`verified` + `verify_cancelled`) reported from a verify record because no
+        /// poll saw the verification (scored day).
+        package var pairsFromSweep = 0
 
         /// Median latency of `type` (all events when nil), seconds.
         package func p50(_ type: EventType? = nil) -> Double {
@@ -250,22 +323,33 @@ package struct ScheduleSimulation: Sendable {
         package var missedTotal: Int { missed.values.reduce(0, +) }
     }
 
-    /// Scores a schedule given `firstPoll(watch, atOrAfter:)` (nil: no poll until the simulation ends).
-    func score(name: String, calls: Int, peakQPS: Double, firstPoll: (Int, Int64) -> Int64?) -> Outcome {
+    /// Scores a schedule given `firstPoll(watch, atOrAfter:)` (nil: no poll until the simulation ends)
+    /// and `fromRecord(watch, use)`: when the sweep reported a cancelled pair from its verify record
+    /// (nil: it did not).
+    func score(
+        name: String, calls: Int, peakQPS: Double, firstPoll: (Int, Int64) -> Int64?,
+        fromRecord: (Int, Int) -> Int64? = { _, _ in nil }
+    ) -> Outcome {
         var latencies: [EventType: [Double]] = [:]
         var missed: [EventType: Int] = [:]
         for type in Self.eventTypes { missed[type] = 0 }
         for event in events {
+            // A cancelled pair no poll saw: the sweep's verify record reports both, at the sweep.
+            let record = event.use.flatMap { fromRecord(event.watch, $0) }
             if let seenFrom = event.seenFrom {
                 guard let seen = firstPoll(event.watch, seenFrom), seen < event.time else {
-                    missed[event.type, default: 0] += 1
+                    if let record { latencies[event.type, default: []].append(Double(record - event.time)) } else {
+                        missed[event.type, default: 0] += 1
+                    }
                     continue
                 }
             }
             guard let poll = firstPoll(event.watch, event.strict ? event.time + 1 : event.time),
                 event.before.map({ poll < $0 }) ?? true
             else {
-                missed[event.type, default: 0] += 1
+                if let record { latencies[event.type, default: []].append(Double(record - event.time)) } else {
+                    missed[event.type, default: 0] += 1
+                }
                 continue
             }
             latencies[event.type, default: []].append(Double(poll - event.time))
@@ -316,6 +400,44 @@ package struct ScheduleSimulation: Sendable {
         case adaptive
         /// Main's fixed split: ``PollPolicy/fitted(qps:activeWatches:)`` and ``PollPolicy/next(after:now:random:)``.
         case fixedSplit
+        /// The oracle: ``AdaptiveSchedule``'s allocation (``AdaptiveSchedule/plan(after:previous:firstSeen:now:qps:activeWatches:hinted:rate:random:)``)
+        /// fed the workload's true hazard of each watch (``OracleHazard``) instead of the learned rate —
+        /// the bound the √-rate allocation of polling alone reaches with perfect knowledge of the rates.
+        case oracle
+    }
+
+    /// The per-account detectors beside push and polling in a run.
+    package struct Detectors: Sendable, Hashable {
+        /// Change feed: share of changes (verify, times-card use, cancel, refund) that move the order's
+        /// `update_order_time` (nil: no feed).
+        package var feedFidelity: Double?
+        /// Seconds between two feed queries of one account (`feed.interval`).
+        package var feedInterval: Int64 = 15
+        /// How far each feed query reaches back before the previous one's end, seconds.
+        package var feedOverlap: Int64 = 5
+        /// Whether the sweep runs.
+        package var sweep: Bool
+        /// Seconds between two sweeps of one account (`sweep.interval`).
+        package var sweepInterval: Int64 = 300
+        /// How far the verify-record query reaches back before the previous sweep, seconds: a
+        /// verification stays cancellable for an hour, so its record can gain `cancel_time` that long.
+        package var sweepLookback: Int64 = 3_600
+        /// How far the first sweep's order query reaches back (its backfill), seconds: 90 days.
+        package var sweepBackfill: Int64 = 90 * 86_400
+        /// Page sizes: order query 100, verify records 20.
+        package var orderPage = 100
+        package var recordPage = 20
+
+        package init(feedFidelity: Double? = nil, sweep: Bool = false) {
+            self.feedFidelity = feedFidelity
+            self.sweep = sweep
+        }
+
+        /// "feed 100 %", "sweep", "feed 50 % + sweep".
+        package var name: String {
+            let feed = feedFidelity.map { String(format: "feed %.0f %%", $0 * 100) }
+            return [feed, sweep ? "sweep" : nil].compactMap { $0 }.joined(separator: " + ")
+        }
     }
 
     /// How Douyin's pushes reach certwatch in a run.
@@ -339,7 +461,8 @@ package struct ScheduleSimulation: Sendable {
     /// Without a budget every routine interval is `poll.min_interval` whatever was learned, so that
     /// run starts one hour before the scored day instead of a day (the warm-up teaches nothing).
     package func run(
-        _ scheduler: Scheduler, qps: Double?, push: PushDelivery? = nil, policy: PollPolicy = PollPolicy(), seed: UInt64 = 11
+        _ scheduler: Scheduler, qps: Double?, push: PushDelivery? = nil, detectors: Detectors? = nil,
+        policy: PollPolicy = PollPolicy(), seed: UInt64 = 11
     ) -> Outcome {
         let simulationStart = qps == nil ? dayStart - 3_600 : self.simulationStart
         var random = SeededGenerator(seed: seed)
@@ -350,13 +473,16 @@ package struct ScheduleSimulation: Sendable {
         var generation = [Int](repeating: 0, count: watches.count)
         var previous = [CertificateSnapshot?](repeating: nil, count: watches.count)
         var lastPoll = [Int64](repeating: .min, count: watches.count)
-        // The backlog is registered (and counted active, as the store counts it) from the start.
-        let registered = watches.indices.filter { $0 < backlog || watches[$0].registeredAt < simulationStart }
+        // Whether certwatch knows the order: the backend registers it when bought, unless it is one
+        // of the unregistered ones (then only the feed or the sweep can register it).
+        var known = watches.map { !$0.unregistered }
+        // The registered backlog is counted active (as the store counts it) from the start.
+        let registered = watches.indices.filter { ($0 < backlogEntries || watches[$0].registeredAt < simulationStart) && known[$0] }
         var active = [Bool](repeating: false, count: watches.count)
         for index in registered { active[index] = true }
         var activeCount = registered.count
         let spread = max(1, min(3_600, Int64((Double(backlog) / max(budget, 1)).rounded())))
-        for index in watches.indices {
+        for index in watches.indices where known[index] {
             let due = active[index]
                 ? simulationStart + Int64.random(in: 0..<spread, using: &random)
                 : watches[index].registeredAt + policy.firstPollDelay
@@ -378,6 +504,43 @@ package struct ScheduleSimulation: Sendable {
         var nextHint = 0
         var handled = [Bool](repeating: false, count: pushes.count)
 
+        // The feed and the sweep: ticks per account (due, account, kind 0 feed / 1 sweep), each
+        // account from its own phase; hints they raise wait in `lane` (arrival, watch, the change's
+        // time: no poll if one already happened since).
+        var ticks = DueHeap()
+        var lane = DueHeap()
+        var feedMoves = [Bool](repeating: false, count: pushes.count)
+        var feedFrom = [Int64](repeating: simulationStart, count: stores.count)
+        var feedCursor = [Int](repeating: 0, count: stores.count)
+        var ordersFrom = [Int64](repeating: simulationStart - (detectors?.sweepBackfill ?? 0), count: stores.count)
+        var ordersCursor = [Int](repeating: 0, count: stores.count)
+        var recordsFrom = [Int64](repeating: simulationStart, count: stores.count)
+        var recordsCursor = [Int](repeating: 0, count: stores.count)
+        // Per use: whether a poll saw it while it was active; when the sweep reported it as a cancelled pair.
+        var useBase = [Int](repeating: 0, count: watches.count + 1)
+        for index in watches.indices { useBase[index + 1] = useBase[index] + watches[index].uses.count }
+        var useSeen = [Bool](repeating: false, count: useBase[watches.count])
+        var fromRecord = [Int64?](repeating: nil, count: useBase[watches.count])
+        var feedCalls = 0
+        var sweepCalls = 0
+        var registeredByDetectors = 0
+        if let detectors {
+            var detectorRandom = SeededGenerator(seed: seed &+ 2)
+            if let fidelity = detectors.feedFidelity {
+                for change in pushes.indices { feedMoves[change] = Double.random(in: 0..<1, using: &detectorRandom) < fidelity }
+                for account in stores.indices {
+                    let phase = Int64.random(in: 0..<detectors.feedInterval, using: &detectorRandom)
+                    ticks.push(Double(simulationStart + phase), account, account * 2)
+                }
+            }
+            if detectors.sweep {
+                for account in stores.indices {
+                    let phase = Int64.random(in: 0..<detectors.sweepInterval, using: &detectorRandom)
+                    ticks.push(Double(simulationStart + phase), account, account * 2 + 1)
+                }
+            }
+        }
+
         var polls = [[Int64]](repeating: [], count: watches.count)
         let end = Double(simulationEnd)
         let scored = dayStart..<(dayStart + dayLength)
@@ -386,6 +549,87 @@ package struct ScheduleSimulation: Sendable {
         var calls = 0
         var perMinute = [Int](repeating: 0, count: Int(dayLength / 60) + 1)
 
+        /// A watch the feed or the sweep names: registered if unknown; due now on the hint lane
+        /// unless a poll already happened at or after `since` or nothing can change any more.
+        func hint(_ index: Int, at now: Int64, since: Int64) {
+            if !known[index] {
+                known[index] = true
+                registeredByDetectors += 1
+            } else if lastPoll[index] >= since || (!active[index] && previous[index] != nil) {
+                return
+            }
+            lane.push(Double(now), index, Int(since))
+        }
+
+        func feed(_ account: Int, at now: Int64, _ detectors: Detectors) {
+            // Orders whose update_order_time is in (from − overlap, now], the latest change of each.
+            let from = feedFrom[account] - detectors.feedOverlap
+            let changes = accountChanges[account]
+            while feedCursor[account] < changes.count, pushes[changes[feedCursor[account]]].time <= from { feedCursor[account] += 1 }
+            var named: [Int: Int64] = [:]
+            var position = feedCursor[account]
+            while position < changes.count, pushes[changes[position]].time <= now {
+                let change = changes[position]
+                if feedMoves[change] { named[pushes[change].watch] = pushes[change].time }
+                position += 1
+            }
+            if scored.contains(now) { feedCalls += max(1, (named.count + detectors.orderPage - 1) / detectors.orderPage) }
+            for (index, time) in named.sorted(by: { $0.key < $1.key }) { hint(index, at: now, since: time) }
+            feedFrom[account] = now
+        }
+
+        func sweep(_ account: Int, at now: Int64, _ detectors: Detectors) {
+            // Orders created in (from, now]: an unknown one is registered (first poll as a backend's).
+            let orders = accountOrders[account]
+            while ordersCursor[account] < orders.count, watches[orders[ordersCursor[account]]].registeredAt <= ordersFrom[account] {
+                ordersCursor[account] += 1
+            }
+            var created = 0
+            while ordersCursor[account] < orders.count, watches[orders[ordersCursor[account]]].registeredAt <= now {
+                let index = orders[ordersCursor[account]]
+                created += 1
+                if !known[index] {
+                    known[index] = true
+                    registeredByDetectors += 1
+                    heap.push(Double(now + policy.firstPollDelay), index, generation[index])
+                }
+                ordersCursor[account] += 1
+            }
+            ordersFrom[account] = now
+            // Verify records with verify_time in (from − lookback, now], cancelled ones included.
+            let uses = accountUses[account]
+            let from = recordsFrom[account] - detectors.sweepLookback
+            func time(_ position: Int) -> Int64 { watches[uses[position].watch].uses[uses[position].use].time }
+            while recordsCursor[account] < uses.count, time(recordsCursor[account]) <= from { recordsCursor[account] += 1 }
+            var records = 0
+            var position = recordsCursor[account]
+            while position < uses.count, time(position) <= now {
+                let (index, number) = uses[position]
+                position += 1
+                records += 1
+                let use = watches[index].uses[number]
+                let slot = useBase[index] + number
+                // certwatch already has this verify_id's certificate.verified, or reported the pair.
+                guard !useSeen[slot], fromRecord[slot] == nil else { continue }
+                if let cancelled = use.cancelledAt, cancelled <= now {
+                    // Cancelled before any poll saw it: verified + verify_cancelled from the record.
+                    fromRecord[slot] = now
+                    if !known[index] {
+                        known[index] = true
+                        registeredByDetectors += 1
+                        heap.push(Double(now + policy.firstPollDelay), index, generation[index])
+                    }
+                } else {
+                    hint(index, at: now, since: use.time)
+                }
+            }
+            recordsFrom[account] = now
+            if scored.contains(now) {
+                sweepCalls += max(1, (created + detectors.orderPage - 1) / detectors.orderPage)
+                    + max(1, (records + detectors.recordPage - 1) / detectors.recordPage)
+            }
+        }
+
         while true {
             // Skip stale entries (rescheduled by a hinted poll, or registered-before-due).
             while let top = heap.peek(), top.generation != generation[top.index] { _ = heap.pop() }
@@ -393,8 +637,23 @@ package struct ScheduleSimulation: Sendable {
             let slot = last + spacing
             let routineAt = heap.peek().map { max($0.due, slot) } ?? .infinity
             let targetedAt = targetedHeap.peek().map { max($0.due, slot) } ?? .infinity
-            let hintAt = nextHint < hints.count ? max(hints[nextHint].arrival, slot) : .infinity
+            let pushAt = nextHint < hints.count ? max(hints[nextHint].arrival, slot) : .infinity
+            let laneAt = lane.peek().map { max($0.due, slot) } ?? .infinity
+            let hintAt = min(pushAt, laneAt)
             let time = min(routineAt, targetedAt, hintAt)
+            // The feed and the sweep run on their own quotas, before any poll due at the same time.
+            if let tick = ticks.peek(), tick.due <= time, tick.due < end, let detectors {
+                _ = ticks.pop()
+                let now = Int64(tick.due)
+                if tick.generation % 2 == 0 {
+                    feed(tick.index, at: now, detectors)
+                    ticks.push(tick.due + Double(detectors.feedInterval), tick.index, tick.generation)
+                } else {
+                    sweep(tick.index, at: now, detectors)
+                    ticks.push(tick.due + Double(detectors.sweepInterval), tick.index, tick.generation)
+                }
+                continue
+            }
             if time >= end { break }
             let index: Int
             // Priority on a tie (all overdue): hints, then targeted polls, then routine ones.
@@ -404,18 +663,23 @@ package struct ScheduleSimulation: Sendable {
             let targetedFirst = targetedAt == slot && routineAt == slot
                 ? policy.servesTargetedFirst(targetedDue: targetedHeap.peek()!.due, routineDue: heap.peek()!.due)
                 : targetedAt <= routineAt
-            if hinted {
+            if hinted, pushAt <= laneAt {
                 let hint = hints[nextHint]
                 nextHint += 1
                 index = hint.watch
                 let arrival = Int64(hint.arrival.rounded(.down))
-                // A second copy of a message (same Msg-Id), a watch no longer polled, or one polled
-                // within the last second (several hints make one poll): no poll.
+                // A second copy of a message (same Msg-Id), a watch not known or no longer polled, or
+                // one polled within the last second (several hints make one poll): no poll.
                 let seen = handled[hint.message]
                 handled[hint.message] = true
-                guard !seen, active[index] || (previous[index] == nil && watches[index].registeredAt <= arrival),
+                guard !seen, known[index], active[index] || (previous[index] == nil && watches[index].registeredAt <= arrival),
                     lastPoll[index] < arrival - 1 || lastPoll[index] < pushes[hint.message].time
                 else { continue }
+            } else if hinted {
+                let entry = lane.pop()!
+                index = entry.index
+                // Polled since the change the feed or the sweep named, or done: no poll.
+                guard lastPoll[index] < Int64(entry.generation), active[index] || previous[index] == nil else { continue }
             } else if targetedFirst {
                 index = targetedHeap.pop()!.index
             } else {
@@ -429,6 +693,9 @@ package struct ScheduleSimulation: Sendable {
             }
             polls[index].append(now)
             lastPoll[index] = now
+            for (number, use) in watches[index].uses.enumerated() where use.time <= now && (use.cancelledAt.map { $0 > now } ?? true) {
+                useSeen[useBase[index] + number] = true
+            }
             if scored.contains(now) {
                 calls += 1
                 perMinute[Int((now - dayStart) / 60)] += 1
@@ -441,6 +708,12 @@ package struct ScheduleSimulation: Sendable {
                 plan = schedule.next(
                     after: current, previous: before, firstSeen: watches[index].registeredAt,
                     account: nil, now: now, qps: budget, activeWatches: activeCount, hinted: hinted, random: &random)
+            case .oracle:
+                let before = previous[index].map { [$0.certificateID: $0] } ?? [:]
+                plan = schedule.plan(
+                    after: current, previous: before, firstSeen: watches[index].registeredAt, now: now, qps: budget,
+                    activeWatches: activeCount, hinted: hinted, rate: oracle.rate(of: watches[index], observed: current[0], at: now),
+                    random: &random)
             case .fixedSplit:
                 // Main's watcher had one queue, earliest due first.
                 let fitted = qps.map { policy.fitted(qps: $0, activeWatches: activeCount) } ?? policy
@@ -456,11 +729,17 @@ package struct ScheduleSimulation: Sendable {
                 activeCount -= 1
             }
         }
-        let schedulerName = scheduler == .adaptive ? "adaptive" : "main's fixed split"
+        let schedulerName = switch scheduler {
+        case .adaptive: "adaptive"
+        case .oracle: "oracle (true hazards)"
+        case .fixedSplit: "main's fixed split"
+        }
         let budgetName = qps.map { String(format: ", %.0f QPS", $0) } ?? ", no budget"
         let pushName = push.map { String(format: ", push %.0f %%", $0.arriving * 100) } ?? ""
-        return score(name: schedulerName + budgetName + pushName, calls: calls, peakQPS: Double(perMinute.max() ?? 0) / 60) {
-            index, time in
+        let detectorName = detectors.map { ", " + $0.name } ?? ""
+        var outcome = score(
+            name: schedulerName + budgetName + pushName + detectorName, calls: calls, peakQPS: Double(perMinute.max() ?? 0) / 60
+        ) { index, time in
             let list = polls[index]
             var low = 0
             var high = list.count
@@ -469,7 +748,16 @@ package struct ScheduleSimulation: Sendable {
                 if list[middle] < time { low = middle + 1 } else { high = middle }
             }
             return low < list.count ? list[low] : nil
+        } fromRecord: { index, number in
+            fromRecord[useBase[index] + number]
         }
+        outcome.feedCalls = feedCalls
+        outcome.sweepCalls = sweepCalls
+        outcome.registeredByDetectors = registeredByDetectors
+        outcome.pairsFromSweep = fromRecord.indices.filter { slot in
+            fromRecord[slot].map { scored.contains($0) } ?? false
+        }.count
+        return outcome
     }
 }
 

@@ -59,7 +59,30 @@ public struct AdaptiveSchedule: Sendable {
                 estimator.learn(previous: before, current: snapshot, firstSeen: firstSeen, account: account)
             }
         }
-        let rate = rate(of: current, firstSeen: firstSeen, account: account, now: now)
+        return allocate(
+            after: current, previous: previous, firstSeen: firstSeen, now: now, qps: qps, activeWatches: activeWatches,
+            rate: rate(of: current, firstSeen: firstSeen, account: account, now: now), random: &random)
+    }
+
+    /// The allocation step of ``next(after:previous:firstSeen:account:now:qps:activeWatches:hinted:random:)``
+    /// with the watch's expected change `rate` given (changes per second) instead of estimated: records
+    /// the poll against the budget and returns the plan. `next` calls it with the learned rate; the
+    /// `schedule-efficiency` benchmark's oracle calls it with the simulated workload's true hazard
+    /// (the bound the √-rate allocation reaches with perfect rate knowledge). Learns nothing.
+    public mutating func plan(
+        after current: [CertificateSnapshot], previous: [String: CertificateSnapshot], firstSeen: Int64, now: Int64,
+        qps: Double, activeWatches: Int, hinted: Bool = false, rate: Double, random: inout some RandomNumberGenerator
+    ) -> PollPolicy.Plan {
+        if hinted { allocation.recordUnscheduled(now: now) }
+        return allocate(
+            after: current, previous: previous, firstSeen: firstSeen, now: now, qps: qps, activeWatches: activeWatches,
+            rate: rate, random: &random)
+    }
+
+    private mutating func allocate(
+        after current: [CertificateSnapshot], previous: [String: CertificateSnapshot], firstSeen: Int64, now: Int64,
+        qps: Double, activeWatches: Int, rate: Double, random: inout some RandomNumberGenerator
+    ) -> PollPolicy.Plan {
         let scale = allocation.scale(qps: qps, activeWatches: activeWatches, now: now)
         let plan = policy.plan(
             after: current, now: now, routineInterval: policy.routineInterval(rate: rate, scale: scale), random: &random)

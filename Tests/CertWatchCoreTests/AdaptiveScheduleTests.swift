@@ -211,3 +211,48 @@ struct RateAllocationTests {
         #expect(young > 2 * old)
     }
 }
+
+@Suite("The rate seam of AdaptiveSchedule")
+struct AdaptiveSchedulePlanSeamTests {
+    @Test("plan(rate:) with the estimator's rate decides exactly as next (the oracle's seam changes nothing)")
+    func planWithLearnedRateIsNext() {
+        for hinted in [false, true] {
+            var viaNext = AdaptiveSchedule()
+            var viaPlan = AdaptiveSchedule()
+            var randomNext = SeededGenerator(seed: 9)
+            var randomPlan = SeededGenerator(seed: 9)
+            for step in Int64(0)..<50 {
+                let now = 1_000_000 + step * 97
+                let current = [voucher(at: now)]
+                let rate = viaPlan.rate(of: current, firstSeen: 1_000_000, account: nil, now: now)
+                let expected = viaNext.next(
+                    after: current, previous: [:], firstSeen: 1_000_000, account: nil, now: now, qps: 2, activeWatches: 500,
+                    hinted: hinted, random: &randomNext)
+                let planned = viaPlan.plan(
+                    after: current, previous: [:], firstSeen: 1_000_000, now: now, qps: 2, activeWatches: 500, hinted: hinted,
+                    rate: rate, random: &randomPlan)
+                #expect(planned == expected)
+            }
+            #expect(viaPlan.allocation == viaNext.allocation)
+        }
+    }
+
+    @Test("a higher given rate gives a shorter routine interval under the same budget")
+    func higherRateShorter() {
+        var slow = AdaptiveSchedule()
+        var fast = AdaptiveSchedule()
+        var random = SeededGenerator(seed: 1)
+        let current = [voucher(at: 5_000_000)]
+        let a = slow.plan(
+            after: current, previous: [:], firstSeen: 4_990_000, now: 5_000_000, qps: 1, activeWatches: 1_000, rate: 1e-6,
+            random: &random)
+        let b = fast.plan(
+            after: current, previous: [:], firstSeen: 4_990_000, now: 5_000_000, qps: 1, activeWatches: 1_000, rate: 1e-3,
+            random: &random)
+        guard case .pollAt(let slowAt) = a.decision, case .pollAt(let fastAt) = b.decision else {
+            Issue.record("expected polls")
+            return
+        }
+        #expect(fastAt < slowAt)
+    }
+}
