@@ -115,6 +115,23 @@ struct AccountBody: Decodable {
         if let unknown = members.keys.sorted().first(where: { !known.contains($0) }) {
             throw .invalid("unknown field \(unknown.debugDescription); fields: \(known.sorted().joined(separator: ", "))", field: unknown)
         }
+        // JSON types as the document states them (the API is not Douyin: no drift is read here).
+        for key in members.keys.sorted() {
+            let value = members[key] ?? .null
+            let expected: String? =
+                switch (key, value) {
+                case (_, .null): "a value (leave it out for the default), not null"
+                case ("feed", .bool), ("sweep", .bool): nil
+                case ("feed", _), ("sweep", _): "true or false"
+                case ("feed_interval", .int), ("sweep_interval", .int), ("feed_interval", .uint), ("sweep_interval", .uint): nil
+                case ("feed_interval", _), ("sweep_interval", _): "an integer number of seconds"
+                case ("poi_ids", .array(let items)) where items.allSatisfy({ if case .string = $0 { true } else { false } }): nil
+                case ("poi_ids", _): "an array of strings"
+                case (_, .string): nil
+                default: "a string"
+                }
+            if let expected { throw .invalid("\(key) must be \(expected)", field: key) }
+        }
         let body = try decodeJSON(AccountBody.self, data)
         var settings = AccountSettings(accountID: body.accountID, name: body.name, poiIDs: body.poiIDs ?? [], app: body.app)
         if let feed = body.feed { settings.feed.enabled = feed }
