@@ -141,7 +141,8 @@ package final class AccountMonitor: Service {
             let found: (seen: Int, hinted: Int)
             switch detector {
             case .feed:
-                let window = schedule.window(highWater: state.highWater, now: now)
+                let window = schedule.window(
+                    highWater: state.highWater, now: now, firstLookback: account.settings.feed.interval + schedule.overlap)
                 found = try await feed(account, window: window, now: now)
                 state.highWater = window.end
             case .sweep:

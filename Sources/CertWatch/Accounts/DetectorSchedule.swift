@@ -53,9 +53,11 @@ package struct DetectorSchedule: Sendable, Hashable {
         return (due, next)
     }
 
-    /// The window `[start, end]` (Unix seconds) a run at `now` asks for, from the high-water mark.
-    package func window(highWater: Int64?, now: Int64) -> (start: Int64, end: Int64) {
-        let start = highWater.map { $0 - overlap } ?? now - firstLookback
+    /// The window `[start, end]` (Unix seconds) a run at `now` asks for, from the high-water mark;
+    /// a first run (no mark) reaches back `firstLookback` (default ``firstLookback``: the sweep's; the
+    /// feed's first run looks back one interval and the overlap, since the sweep covers the history).
+    package func window(highWater: Int64?, now: Int64, firstLookback: Int64? = nil) -> (start: Int64, end: Int64) {
+        let start = highWater.map { $0 - overlap } ?? now - (firstLookback ?? self.firstLookback)
         return (max(start, now - maxLookback), now)
     }
 }
