@@ -20,6 +20,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "certwatch", targets: ["certwatch"]),
+        .library(name: "DouyinModels", targets: ["DouyinModels"]),
         .library(name: "DouyinOpenAPI", targets: ["DouyinOpenAPI"]),
         .library(name: "CertWatchCore", targets: ["CertWatchCore"]),
         .library(name: "CertWatch", targets: ["CertWatch"]),
@@ -43,12 +44,15 @@ let package = Package(
         .package(url: "https://github.com/swiftcsv/SwiftCSV", from: "0.10.0"),
     ],
     targets: [
-        // Douyin Open Platform client: token provider, certificate query, models, error classes.
-        .target(name: "DouyinOpenAPI", dependencies: [asyncHTTPClient, logging, nioCore, nioHTTP1, crypto]),
+        // Douyin's answers as certwatch reads them: models, JSON (exact integers, drift), error classes,
+        // push signatures. No networking: what CertWatchCore builds on.
+        .target(name: "DouyinModels", dependencies: [crypto]),
+        // The Douyin Open Platform client: token provider, certificate query, list APIs (re-exports DouyinModels).
+        .target(name: "DouyinOpenAPI", dependencies: ["DouyinModels", asyncHTTPClient, logging, nioCore, nioHTTP1, crypto]),
         // Pure domain: snapshots, differ, events, poll policy, rules. No networking, no database.
         .target(
             name: "CertWatchCore",
-            dependencies: ["DouyinOpenAPI", crypto, yams, .product(name: "Mustache", package: "swift-mustache")]
+            dependencies: ["DouyinModels", crypto, yams, .product(name: "Mustache", package: "swift-mustache")]
         ),
         // The engine and its edges: store, poller, scheduler, dispatcher, sinks, HTTP API, config.
         .target(
@@ -100,10 +104,10 @@ let package = Package(
         ),
         .testTarget(
             name: "DouyinOpenAPITests",
-            dependencies: ["DouyinOpenAPI", asyncHTTPClient, hummingbird, logging, nioCore],
+            dependencies: ["DouyinOpenAPI", "DouyinModels", asyncHTTPClient, hummingbird, logging, nioCore],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "CertWatchCoreTests", dependencies: ["CertWatchCore", "DouyinOpenAPI"]),
+        .testTarget(name: "CertWatchCoreTests", dependencies: ["CertWatchCore", "DouyinModels"]),
         // The schedule-efficiency simulation (pure, seeded): detectors, unregistered orders, oracle.
         .testTarget(name: "CertWatchBenchTests", dependencies: ["CertWatchBench", "CertWatchCore", "DouyinOpenAPI"]),
         .testTarget(

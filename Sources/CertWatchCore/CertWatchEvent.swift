@@ -1,5 +1,5 @@
 import Crypto
-import DouyinOpenAPI
+import DouyinModels
 import Foundation
 
 /// The watch an event belongs to, as carried in `data.watch`.

@@ -1,4 +1,4 @@
-import DouyinOpenAPI
+import DouyinModels
 
 /// The lifecycle of a certificate, derived from observable fields; refund comes from `status` 4
 /// (``CertificateStatusCode/refunded``), the only place Douyin shows it.

@@ -1,4 +1,4 @@
-import DouyinOpenAPI
+import DouyinModels
 
 /// Turns two observations of a certificate into the transitions of DESIGN.md's event table.
 /// Pure: no I/O, no clock of its own (`now` is an argument).

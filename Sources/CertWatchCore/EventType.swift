@@ -1,4 +1,4 @@
-import DouyinOpenAPI
+import DouyinModels
 
 /// The event types of certwatch's public contract (DESIGN.md, "Transitions and events").
 public enum EventType: String, Codable, Sendable, Hashable, CaseIterable, Comparable {

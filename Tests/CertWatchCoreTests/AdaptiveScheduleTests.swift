@@ -1,5 +1,5 @@
 import CertWatchCore
-import DouyinOpenAPI
+import DouyinModels
 import Foundation
 import Testing
 

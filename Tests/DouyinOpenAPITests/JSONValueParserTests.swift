@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import DouyinOpenAPI
+@testable import DouyinModels
 
 @Suite("JSON parsing and encoding of JSONValue")
 struct JSONValueParserTests {

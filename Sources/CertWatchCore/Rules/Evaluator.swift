@@ -1,4 +1,4 @@
-import DouyinOpenAPI
+import DouyinModels
 
 /// Evaluates checked expressions over an event's JSON tree. Pure and total: no side effects, no
 /// loops (the tree is finite and every step is structural), no traps (integer overflow and

@@ -1,4 +1,4 @@
-import DouyinOpenAPI
+import DouyinModels
 import Foundation
 
 /// The shape of a JSON value that rule expressions and templates may reference.

@@ -1,4 +1,4 @@
-import DouyinOpenAPI
+import DouyinModels
 
 /// A parsed `when` expression: a tree of ``Expression/Kind`` nodes, each with its character range
 /// in the source text (for error positions). Equality and hashing ignore ranges, so a printed and

@@ -1,5 +1,5 @@
 import Crypto
-import DouyinOpenAPI
+import DouyinModels
 import Foundation
 
 /// Identifies a group: the rule and the values of its `group.by` fields (as text; absent is empty).

@@ -1,4 +1,4 @@
-import DouyinOpenAPI
+import DouyinModels
 import Foundation
 
 /// An `on:` entry: an exact event type, a prefix (`certificate.*`) or everything (`*`).

@@ -1,4 +1,4 @@
-import DouyinOpenAPI
+import DouyinModels
 import Foundation
 import Yams
 

@@ -1,5 +1,5 @@
 import CertWatchCore
-import DouyinOpenAPI
+import DouyinModels
 import Testing
 
 @Suite("Expression parser, printer, checker and evaluator")

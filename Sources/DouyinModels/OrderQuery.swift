@@ -43,7 +43,7 @@ public struct OrderQuery: Sendable, Hashable {
     }
 
     /// The query parameters, in a fixed order; absent values are not sent.
-    var queryItems: [(String, String)] {
+    package var queryItems: [(String, String)] {
         var items = [("account_id", accountID), ("page_num", String(pageNum)), ("page_size", String(pageSize))]
         let optional: [(String, String?)] = [
             ("order_id", orderID), ("ext_order_id", extOrderID), ("order_status", orderStatus.map(String.init)),

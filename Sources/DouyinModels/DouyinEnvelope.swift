@@ -4,7 +4,7 @@ import Foundation
 /// "extra": {"error_code", "description", "logid", "now", …}}`. The certificate query and the list
 /// APIs (order query, verify-record query) read it the same way: one classification of business
 /// errors, one place that keeps `extra.logid`.
-protocol DouyinEnvelope {
+package protocol DouyinEnvelope {
     /// `extra`.
     var extra: ResponseExtra? { get }
     /// `data.error_code`.
@@ -16,7 +16,7 @@ protocol DouyinEnvelope {
 extension DouyinEnvelope {
     /// The business error this envelope reports, or `nil` when `extra.error_code` and
     /// `data.error_code` are both 0 or absent.
-    func envelopeError(httpStatus: Int?) -> DouyinAPIError? {
+    package func envelopeError(httpStatus: Int?) -> DouyinAPIError? {
         let code = [extra?.errorCode, dataErrorCode].compactMap { $0 }.first { $0 != 0 }
         return code.map {
             DouyinAPIError(businessCode: $0, extra: extra, dataDescription: dataDescription, httpStatus: httpStatus)
@@ -25,12 +25,12 @@ extension DouyinEnvelope {
 }
 
 /// Reads one Douyin answer body into a result, the same way for every API.
-enum DouyinEnvelopeReader {
+package enum DouyinEnvelopeReader {
     /// Decodes `body` with `decode`, then: a business error of the envelope wins (with its class,
     /// code and logid); then an HTTP status outside 2xx (5xx, 408 and 429: `retry`); then `build`
     /// makes the result. A body that is empty, not JSON or has an unreadable field is `retry`,
     /// carrying the ``DouyinDecodingError`` (an HTTP error status wins over an unreadable body).
-    static func read<Response: DouyinEnvelope, Result>(
+    package static func read<Response: DouyinEnvelope, Result>(
         body: Data, httpStatus: Int, decode: (Data) throws(DouyinDecodingError) -> Response,
         build: (Response) throws(DouyinDecodingError) -> Result
     ) throws(DouyinAPIError) -> Result {
@@ -103,6 +103,6 @@ func attachingRaw<Item>(_ list: [Item]?, from items: JSONValue?, _ set: (inout I
 }
 
 extension CertificateQueryResponse: DouyinEnvelope {
-    var dataErrorCode: Int64? { data?.errorCode }
-    var dataDescription: String? { data?.description }
+    package var dataErrorCode: Int64? { data?.errorCode }
+    package var dataDescription: String? { data?.description }
 }

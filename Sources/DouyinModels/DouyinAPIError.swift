@@ -115,3 +115,12 @@ public struct DouyinAPIError: Error, Sendable, Hashable, CustomStringConvertible
         return parts.joined(separator: ", ")
     }
 }
+
+extension DouyinAPIError {
+    /// The error for an HTTP status outside 2xx without a business error: 5xx, 408 and 429 are `retry`.
+    package static func httpError(_ status: Int, logid: String? = nil) -> DouyinAPIError {
+        let transient = status >= 500 || status == 408 || status == 429
+        return DouyinAPIError(
+            errorClass: transient ? .retry : .permanent, source: .httpStatus(status), logid: logid, httpStatus: status)
+    }
+}

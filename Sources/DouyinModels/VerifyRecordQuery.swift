@@ -30,7 +30,7 @@ public struct VerifyRecordQuery: Sendable, Hashable {
     }
 
     /// The query parameters, in a fixed order; absent values are not sent.
-    var queryItems: [(String, String)] {
+    package var queryItems: [(String, String)] {
         var items = [("account_id", accountID), ("cursor", cursor), ("size", String(size))]
         if !poiIDs.isEmpty { items.append(("poi_ids", poiIDs.joined(separator: ","))) }
         if let startTime { items.append(("start_time", String(startTime))) }
