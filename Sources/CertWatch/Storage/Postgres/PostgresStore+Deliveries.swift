@@ -300,7 +300,7 @@ extension PostgresStore {
     package func checkWritable() async throws {
         let readOnly = try await rows("SELECT current_setting('transaction_read_only') AS ro").first?.string("ro")
         if readOnly != "off" {
-            throw PostgresStoreError("\(location) takes no writes (transaction_read_only = \(readOnly ?? "unknown"))")
+            throw PostgresStoreError.readOnly("\(location) takes no writes (transaction_read_only = \(readOnly ?? "unknown"))")
         }
     }
 

@@ -30,7 +30,7 @@ extension PostgresStore {
     /// ``PostgresStoreError`` when ``schema`` is `nil` (the default schema is never dropped), and
     /// PostgresNIO's errors when the server refuses.
     package func dropSchema() async throws {
-        guard let schema else { throw PostgresStoreError("dropSchema needs a store connected with a schema of its own") }
+        guard let schema else { throw PostgresStoreError.usage("dropSchema needs a store connected with a schema of its own") }
         // `schema` was checked at connect: letters, digits and _ only.
         _ = try await rows(PostgresQuery(unsafeSQL: "DROP SCHEMA IF EXISTS \(schema) CASCADE"))
         try await close()

@@ -100,7 +100,7 @@ extension PostgresStore {
             pending = pending.filter { folded[$0]!.created && !inserted.contains(folded[$0]!.final.id) }
         }
         guard pending.isEmpty else {
-            throw PostgresStoreError("registering \(pending.count) watches on \(location): their inserts kept conflicting")
+            throw PostgresStoreError.conflict("registering \(pending.count) watches on \(location): their inserts kept conflicting")
         }
         try await updateWatches(targets.compactMap { folded[$0]!.created ? nil : folded[$0]!.final }, on: connection, now: now)
         var results = [(watch: Watch, created: Bool)?](repeating: nil, count: registrations.count)

@@ -67,14 +67,14 @@ package final class PostgresStore: CertWatchStorage {
         logger: Logger = Logger(label: "certwatch.postgres"), timeout: Double = 15
     ) async throws -> PostgresStore {
         if let schema, schema.isEmpty || !schema.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) {
-            throw PostgresStoreError("schema \(schema.debugDescription) for \(location): use letters, digits and _ only")
+            throw PostgresStoreError.usage("schema \(schema.debugDescription) for \(location): use letters, digits and _ only")
         }
         // One plain connection first, so that a refused connection or login is named at once
         // (the pool would retry it quietly until the timeout).
         do {
             try await probe(location, timeout: timeout)
         } catch {
-            throw PostgresStoreError("cannot connect to \(location): \(Self.describe(error))")
+            throw PostgresStoreError.unreachable("cannot connect to \(location): \(Self.describe(error))")
         }
         let store = PostgresStore(location: location, schema: schema, instanceID: instanceID, logger: logger)
         do {
@@ -82,7 +82,7 @@ package final class PostgresStore: CertWatchStorage {
                 group.addTask { try await store.prepare() }
                 group.addTask {
                     try await Task.sleep(for: .seconds(timeout))
-                    throw PostgresStoreError("no answer from \(location) within \(Int(timeout)) s")
+                    throw PostgresStoreError.timeout("no answer from \(location) within \(Int(timeout)) s")
                 }
                 _ = try await group.next()
                 group.cancelAll()
@@ -90,7 +90,7 @@ package final class PostgresStore: CertWatchStorage {
         } catch {
             try? await store.close()
             if let error = error as? PostgresStoreError { throw error }
-            throw PostgresStoreError("cannot open \(location): \(Self.describe(error))")
+            throw PostgresStoreError.unreachable("cannot open \(location): \(Self.describe(error))")
         }
         return store
     }
@@ -392,7 +392,7 @@ package final class PostgresStore: CertWatchStorage {
                     do {
                         try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                     } catch {
-                        throw PostgresStoreError("migration \(migration.name) failed on \(location): \(Self.describe(error))")
+                        throw PostgresStoreError.migration("migration \(migration.name) failed on \(location): \(Self.describe(error))")
                     }
                 }
                 try await connection.query("INSERT INTO certwatch_migrations (identifier) VALUES (\(migration.name))", logger: logger)
@@ -404,11 +404,37 @@ package final class PostgresStore: CertWatchStorage {
 
 /// A PostgreSQL database certwatch cannot use: unreachable, refusing the login, or failing a
 /// migration. The message names the database (never its password) and the server's own words.
-package struct PostgresStoreError: Error, Sendable, CustomStringConvertible {
-    /// What went wrong, and where.
+package struct PostgresStoreError: Error, Sendable, Hashable, CustomStringConvertible {
+    private enum Code: Sendable, Hashable {
+        case unreachable, migration, timeout, readOnly, conflict, usage
+    }
+
+    private let code: Code
+    /// What went wrong, and where (the database without its password, the server's own words).
     package let description: String
 
-    init(_ description: String) { self.description = description }
+    private init(_ code: Code, _ description: String) {
+        self.code = code
+        self.description = description
+    }
+
+    /// The server cannot be reached, or refused the connection or the login.
+    static func unreachable(_ description: String) -> Self { Self(.unreachable, description) }
+    /// A migration failed.
+    static func migration(_ description: String) -> Self { Self(.migration, description) }
+    /// No answer within the connect timeout.
+    static func timeout(_ description: String) -> Self { Self(.timeout, description) }
+    /// The database takes no writes (a read-only replica or transaction).
+    static func readOnly(_ description: String) -> Self { Self(.readOnly, description) }
+    /// Concurrent writes kept conflicting.
+    static func conflict(_ description: String) -> Self { Self(.conflict, description) }
+    /// certwatch asked for something the store does not do (a bad schema name, dropping the default schema).
+    static func usage(_ description: String) -> Self { Self(.usage, description) }
+
+    /// Whether the server could not be reached or did not answer in time.
+    package var isUnreachable: Bool { code == .unreachable || code == .timeout }
+    /// Whether a migration failed.
+    package var isMigration: Bool { code == .migration }
 }
 
 /// A row read by column name.
