@@ -19,27 +19,41 @@ struct AccountsCommand: AsyncParsableCommand {
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Add an account, or change one (its feed and sweep state is kept).")
+            abstract: "Add an account, or change one: options left out keep their stored values (a new account: every store, feed every 15 s, sweep every 300 s); its feed and sweep state is kept.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The account_id (1–32 digits).") var accountID: String
         @Option(help: "A name for people.") var name: String?
-        @Option(name: .customLong("poi-id"), help: "A store (poi_id) to look at; repeat for several (default: every store).")
+        @Option(name: .customLong("poi-id"), help: "A store (poi_id) to look at; repeat for several (replaces the stored list).")
         var poiIDs: [String] = []
-        @Option(help: "The change feed: on or off.") var feed: Switch = .on
-        @Option(help: "Seconds between feed runs.") var feedInterval: Int64 = AccountSettings.defaultFeedInterval
-        @Option(help: "The sweep: on or off.") var sweep: Switch = .on
-        @Option(help: "Seconds between sweep runs.") var sweepInterval: Int64 = AccountSettings.defaultSweepInterval
+        @Flag(help: "Look at every store of the account (clears the stored poi_ids).") var allStores = false
+        @Option(help: "The change feed: on or off.") var feed: Switch?
+        @Option(help: "Seconds between feed runs (1–86400).") var feedInterval: Int64?
+        @Option(help: "The sweep: on or off.") var sweep: Switch?
+        @Option(help: "Seconds between sweep runs (1–86400).") var sweepInterval: Int64?
+
+        func validate() throws {
+            guard AccountSettings.isDouyinID(accountID) else {
+                throw ArgumentParser.ValidationError("account_id must be 1–32 decimal digits, found \(accountID.debugDescription)")
+            }
+            if allStores, !poiIDs.isEmpty { throw ArgumentParser.ValidationError("--all-stores and --poi-id exclude each other") }
+        }
 
         func run() async throws {
-            let settings = AccountSettings(
-                accountID: accountID, name: name, poiIDs: poiIDs,
-                feed: .init(enabled: feed == .on, interval: feedInterval), sweep: .init(enabled: sweep == .on, interval: sweepInterval))
+            let store = try await global.openStore(creating: true)
+            var settings = try await store.account(id: accountID)?.settings ?? AccountSettings(accountID: accountID)
+            if let name { settings.name = name }
+            if !poiIDs.isEmpty { settings.poiIDs = poiIDs }
+            if allStores { settings.poiIDs = [] }
+            if let feed { settings.feed.enabled = feed == .on }
+            if let feedInterval { settings.feed.interval = feedInterval }
+            if let sweep { settings.sweep.enabled = sweep == .on }
+            if let sweepInterval { settings.sweep.interval = sweepInterval }
             do {
                 try settings.validate()
             } catch {
-                throw ArgumentParser.ValidationError(error.message)
+                try await store.close()
+                throw CommandFailure(error.message)
             }
-            let store = try await global.openStore(creating: true)
             let saved = try await store.saveAccount(settings, source: .api, now: Int64(Date().timeIntervalSince1970))
             try await store.close()
             print("\(saved.created ? "added" : "updated") account \(accountID)")

@@ -90,4 +90,29 @@ struct AccountAuthorizationTests {
             #expect(await listed() > before)
         }
     }
+
+    @Test("a sweep catching up reads the history window by window: 300 verifications over 5 hours, all checked in one run")
+    func sweepCatchesUp() async throws {
+        try await Harness.with { h in
+            var certificates: [String] = []
+            for _ in 0..<300 {
+                let order = try await h.sandbox.createOrder(OrderSpec(certificates: [.init(kind: .voucher)], accountID: Self.account))
+                _ = try await h.sandbox.verify(certificateID: order.certificates[0].certificateID)
+                certificates.append(order.certificates[0].certificateID)
+                try await h.advance(60)
+            }
+            _ = try await h.store.saveAccount(
+                AccountSettings(accountID: Self.account, feed: .init(enabled: false, interval: 15)), source: .api, now: h.clock.unixNow)
+            let start = h.clock.unixNow
+            try await h.services.accounts.runDue()
+            let sweep = try #require(try await h.store.account(id: Self.account)).sweepState
+            #expect(sweep.status == .ok, "\(sweep.lastError ?? "") \(sweep)")
+            #expect(sweep.verifyHighWater == start)
+            #expect(sweep.seen >= 600)  // 300 orders created, 300 verify records
+            // Every verification's order is watched now (registered by the sweep, once: a record is
+            // hinted by its order, not registered again by its encrypted code).
+            let watched = try await h.store.watches(state: .active, labels: ["source": "sweep"], after: nil, limit: 1_000)
+            #expect(watched.count == 300)
+        }
+    }
 }

@@ -65,7 +65,7 @@ struct AccountsAPITests {
             (#"{"account_id":"7001","feed_intervall":30}"#, 422, "feed_intervall"),
             (#"{"account_id":"70a1"}"#, 422, "account_id"),
             (#"{"account_id":"7001","poi_ids":["1","x"]}"#, 422, "poi_ids[1]"),
-            (#"{"account_id":"7001","sweep_interval":0}"#, 422, "sweep.interval"),
+            (#"{"account_id":"7001","sweep_interval":0}"#, 422, "sweep_interval"),
             (#"{"account_id":7001}"#, 422, "account_id"),
             (#"{"account_id":"7001","sweep_interval":null}"#, 422, "sweep_interval"),
             (#"{"account_id":"7001","sweep":0}"#, 422, "sweep"),

@@ -30,6 +30,19 @@ struct DetectorScheduleTests {
         #expect(schedule.window(highWater: 10_000, now: 10_015) == (9_940, 10_015))
         #expect(schedule.window(highWater: nil, now: 100_000) == (13_600, 100_000))
         #expect(schedule.window(highWater: nil, now: 100_000, firstLookback: 75) == (99_925, 100_000))
-        #expect(schedule.window(highWater: 0, now: 1_000_000) == (1_000_000 - 7 * 86_400, 1_000_000))
+        #expect(schedule.window(highWater: 0, now: 1_000_000) == (1_000_000 - 7 * 86_400 - 60, 1_000_000))
+    }
+
+    @Test("a sweep window reaches a span past its mark; too many pages halve the span, success doubles it back")
+    func spans() {
+        let schedule = DetectorSchedule(overlap: 60, firstLookback: 86_400, maxSpan: 3_600)
+        #expect(schedule.window(highWater: 10_000, now: 20_000, span: 3_600) == (9_940, 13_600))
+        #expect(schedule.window(highWater: 19_000, now: 20_000, span: 3_600) == (18_940, 20_000))
+        #expect(schedule.window(highWater: nil, now: 100_000, span: 3_600) == (13_600, 17_200))
+        #expect(schedule.window(highWater: 10_000, now: 20_000, span: 1) == (9_940, 10_060))
+        #expect(schedule.nextSpan(after: 3_600, tooMany: true) == 1_800)
+        #expect(schedule.nextSpan(after: 60, tooMany: true) == 60)
+        #expect(schedule.nextSpan(after: 900, tooMany: false) == 1_800)
+        #expect(schedule.nextSpan(after: 1_800, tooMany: false) == nil)
     }
 }

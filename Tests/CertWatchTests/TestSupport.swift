@@ -70,7 +70,11 @@ struct Harness: Sendable {
         rulePaths: [String] = [], sinks: [SinkConfiguration] = [], _ body: @Sendable (Harness) async throws -> T
     ) async throws -> T {
         let sandbox = DouyinSandbox(
-            configuration: SandboxConfiguration(faults: faults, scenario: scenario), clock: .manual(at: start))
+            // The sandbox's list-API quotas as high as the watcher's (10,000): on a manual clock the
+            // sandbox's second does not move while certwatch's budgets wait.
+            configuration: SandboxConfiguration(
+                faults: faults, scenario: scenario, orderQueryQPS: 10_000, verifyRecordQueryQPS: 10_000),
+            clock: .manual(at: start))
         let server = DouyinSandboxServer(sandbox: sandbox, port: 0)
         return try await server.withRunning { baseURL in
             let clock = ManualWallClock(Double(start))

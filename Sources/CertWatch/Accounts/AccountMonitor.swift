@@ -146,11 +146,28 @@ package final class AccountMonitor: Service {
                 found = try await feed(account, window: window, now: now)
                 state.highWater = window.end
             case .sweep:
-                let orders = schedule.window(highWater: state.highWater, now: now)
-                let records = schedule.window(highWater: state.verifyHighWater, now: now)
-                found = try await sweep(account, orders: orders, records: records, now: now)
-                state.highWater = orders.end
-                state.verifyHighWater = records.end
+                // Window by window (at most a span past each mark) until both marks reach now, at
+                // most 24 windows a run: a sweep catching up reads the history in pieces.
+                var total = (seen: 0, hinted: 0)
+                for _ in 0..<24 {
+                    let span = state.windowSpan ?? schedule.maxSpan
+                    let orders = schedule.window(highWater: state.highWater, now: now, span: span)
+                    let records = schedule.window(highWater: state.verifyHighWater, now: now, span: span)
+                    do {
+                        let part = try await sweep(account, orders: orders, records: records, now: now)
+                        total = (total.seen + part.seen, total.hinted + part.hinted)
+                    } catch let error as DouyinAPIError {
+                        if case .paging(.tooManyPages) = error.source {
+                            state.windowSpan = schedule.nextSpan(after: span, tooMany: true)
+                        }
+                        throw error
+                    }
+                    state.highWater = orders.end
+                    state.verifyHighWater = records.end
+                    state.windowSpan = schedule.nextSpan(after: span, tooMany: false)
+                    if orders.end >= now, records.end >= now { break }
+                }
+                found = total
             }
             state.status = .ok
             state.lastSuccessAt = now
@@ -181,9 +198,6 @@ package final class AccountMonitor: Service {
                     metadata: ["account": "\(account.accountID)", "detector": "\(detector)", "logid": "\(apiError.logid ?? "")"])
             default:
                 state.status = .failing
-                if apiError.errorClass == .slowDown {
-                    await (detector == .feed ? orderBudget : verifyRecordBudget).slowDown()
-                }
                 logger.warning("account detector failed", metadata: ["account": "\(account.accountID)", "detector": "\(detector)", "error": "\(apiError)"])
             }
         }
@@ -200,10 +214,11 @@ package final class AccountMonitor: Service {
     /// The orders of `account` updated in `window`: their watches hinted, unknown ones registered.
     func feed(_ account: Account, window: (start: Int64, end: Int64), now: Int64) async throws -> (seen: Int, hinted: Int) {
         let budget = orderBudget
-        let orders = try await client.allOrders(
-            OrderQuery(accountID: account.accountID, updateOrderStartTime: window.start, updateOrderEndTime: window.end),
-            maxPages: Self.maxPages, beforePage: { try await budget.acquire() })
-        await budget.succeeded()
+        let orders = try await Self.paced(budget) { () async throws(DouyinAPIError) in
+            try await client.allOrders(
+                OrderQuery(accountID: account.accountID, updateOrderStartTime: window.start, updateOrderEndTime: window.end),
+                maxPages: Self.maxPages, beforePage: { try await budget.acquire() })
+        }
         let ids = newUpdates(ordersOfInterest(orders.orders, account: account), account: account.accountID, since: window.start)
         try await registerUnknown(orderIDs: ids, account: account, source: .feed, now: now)
         let hinted = try await hint(HintTargets(orderIDs: ids, source: .feed), now: now)
@@ -218,27 +233,33 @@ package final class AccountMonitor: Service {
         async throws -> (seen: Int, hinted: Int)
     {
         let orderBudget = orderBudget
-        let created = try await client.allOrders(
-            OrderQuery(accountID: account.accountID, createOrderStartTime: orders.start, createOrderEndTime: orders.end),
-            maxPages: Self.maxPages, beforePage: { try await orderBudget.acquire() })
-        await orderBudget.succeeded()
+        let created = try await Self.paced(orderBudget) { () async throws(DouyinAPIError) in
+            try await client.allOrders(
+                OrderQuery(accountID: account.accountID, createOrderStartTime: orders.start, createOrderEndTime: orders.end),
+                maxPages: Self.maxPages, beforePage: { try await orderBudget.acquire() })
+        }
         let registered = try await registerUnknown(
             orderIDs: ordersOfInterest(created.orders, account: account).map(\.orderID), account: account, source: .sweep, now: now)
         var hinted = try await hint(HintTargets(orderIDs: registered, source: .sweep), now: now)
 
         let recordBudget = verifyRecordBudget
-        let verifications = try await client.allVerifyRecords(
-            VerifyRecordQuery(accountID: account.accountID, poiIDs: account.settings.poiIDs, startTime: records.start, endTime: records.end),
-            maxPages: Self.maxPages, beforePage: { try await recordBudget.acquire() })
-        await recordBudget.succeeded()
-        hinted += try await reconcile(verifications.records, account: account, now: now)
+        let verifications = try await Self.paced(recordBudget) { () async throws(DouyinAPIError) in
+            try await client.allVerifyRecords(
+                VerifyRecordQuery(accountID: account.accountID, poiIDs: account.settings.poiIDs, startTime: records.start, endTime: records.end),
+                maxPages: Self.maxPages, beforePage: { try await recordBudget.acquire() })
+        }
+        // The orders' certificates name their order: a record of one is hinted by its order (watched
+        // or just registered), never registered a second time by its encrypted code.
+        var orderOf: [String: String] = [:]
+        for order in created.orders { for certificate in order.certificates { orderOf[certificate.certificateID] = order.orderID } }
+        hinted += try await reconcile(verifications.records, account: account, orderOf: orderOf, now: now)
         return (created.orders.count + verifications.records.count, hinted)
     }
 
     /// Checks verify records against the stored events: a verification without its
     /// `certificate.verified` makes its watch due; one already cancelled that no poll saw yields
     /// both events from the record. Returns how many watches were hinted.
-    func reconcile(_ records: [VerifyHistoryRecord], account: Account, now: Int64) async throws -> Int {
+    func reconcile(_ records: [VerifyHistoryRecord], account: Account, orderOf: [String: String] = [:], now: Int64) async throws -> Int {
         var expected: [String] = []
         for record in records {
             guard let certificateID = record.certificateID else { continue }
@@ -259,9 +280,10 @@ package final class AccountMonitor: Service {
             let seenCancelled = cancelledID.map(stored.contains) ?? false
             if !record.isCancelled ? seenVerified : (seenVerified && seenCancelled) { continue }
             // Its watch polls now: by certificate (stored snapshots) or encrypted code, registered by code when unknown.
+            let order = record.orderID ?? record.certificateID.flatMap { orderOf[$0] }
             let targets = HintTargets(
-                certificateIDs: record.certificateID.map { [$0] } ?? [], encryptedCodes: record.encryptedCode.map { [$0] } ?? [],
-                source: .sweep)
+                orderIDs: order.map { [$0] } ?? [], certificateIDs: record.certificateID.map { [$0] } ?? [],
+                encryptedCodes: record.encryptedCode.map { [$0] } ?? [], source: .sweep)
             var ids = try await store.hint(targets, now: now)
             if ids.isEmpty, let code = record.encryptedCode {
                 let registration = WatchRegistration(
@@ -311,6 +333,19 @@ package final class AccountMonitor: Service {
     }
 
     // MARK: Shared
+
+    /// Runs one API's page loop against its `budget`: a success counts towards restoring its rate, a
+    /// 2119003 slows only this API's bucket.
+    static func paced<T>(_ budget: QPSBudget, _ call: () async throws(DouyinAPIError) -> T) async throws(DouyinAPIError) -> T {
+        do {
+            let result = try await call()
+            await budget.succeeded()
+            return result
+        } catch {
+            if error.errorClass == .slowDown { await budget.slowDown() }
+            throw error
+        }
+    }
 
     /// The orders of `orders` at the account's stores (every store when it names none), each once.
     func ordersOfInterest(_ orders: [DouyinOrder], account: Account) -> [DouyinOrder] {

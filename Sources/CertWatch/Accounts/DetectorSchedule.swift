@@ -18,7 +18,16 @@ package struct DetectorSchedule: Sendable, Hashable {
     /// daily reconciliation's to find.
     package var maxLookback: Int64
 
-    package init(overlap: Int64 = 60, firstLookback: Int64 = 86_400, maxLookback: Int64 = 7 * 86_400) {
+    /// The most one sweep window reaches past its high-water mark, seconds (default 3,600): a
+    /// sweep catching up (a first run, after an outage) reads the history an hour at a time, several
+    /// windows per run. A window with more records than a run reads halves the span (down to
+    /// ``minSpan``); each success doubles it back.
+    package var maxSpan: Int64
+    /// The narrowest sweep window, seconds (60).
+    package static let minSpan: Int64 = 60
+
+    package init(overlap: Int64 = 60, firstLookback: Int64 = 86_400, maxLookback: Int64 = 7 * 86_400, maxSpan: Int64 = 3_600) {
+        self.maxSpan = maxSpan
         self.overlap = overlap
         self.firstLookback = firstLookback
         self.maxLookback = maxLookback
@@ -56,8 +65,16 @@ package struct DetectorSchedule: Sendable, Hashable {
     /// The window `[start, end]` (Unix seconds) a run at `now` asks for, from the high-water mark;
     /// a first run (no mark) reaches back `firstLookback` (default ``firstLookback``: the sweep's; the
     /// feed's first run looks back one interval and the overlap, since the sweep covers the history).
-    package func window(highWater: Int64?, now: Int64, firstLookback: Int64? = nil) -> (start: Int64, end: Int64) {
-        let start = highWater.map { $0 - overlap } ?? now - (firstLookback ?? self.firstLookback)
-        return (max(start, now - maxLookback), now)
+    package func window(highWater: Int64?, now: Int64, firstLookback: Int64? = nil, span: Int64? = nil) -> (start: Int64, end: Int64) {
+        let mark = max(highWater ?? now - (firstLookback ?? self.firstLookback), now - maxLookback)
+        let start = highWater == nil ? mark : mark - overlap
+        return (start, span.map { min(now, mark + max($0, Self.minSpan)) } ?? now)
+    }
+
+    /// The span of the next sweep window after one that held too many pages (`tooMany`) or succeeded.
+    package func nextSpan(after span: Int64, tooMany: Bool) -> Int64? {
+        if tooMany { return max(Self.minSpan, span / 2) }
+        let doubled = span * 2
+        return doubled >= maxSpan ? nil : doubled
     }
 }

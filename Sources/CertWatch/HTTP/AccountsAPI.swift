@@ -48,7 +48,8 @@ struct AccountsAPI: Sendable {
     /// when updated (the state is kept). 422 naming the field for a bad or unknown field.
     @Sendable func save(_ request: Request, context: APIRequestContext) async throws -> EditedResponse<AccountView> {
         let data = try await readBody(request, limit: bodyLimit)
-        let settings = try AccountBody.settings(from: data)
+        let body = try AccountBody.checked(data)
+        let settings = try body.settings(over: try await store.account(id: body.accountID)?.settings)
         let saved: (account: Account, created: Bool)
         do {
             saved = try await store.saveAccount(settings, source: .api, now: clock.unixNow)
@@ -88,8 +89,9 @@ struct AccountsAPI: Sendable {
 }
 
 /// The body of `POST /v1/accounts`: `{"account_id", "name"?, "poi_ids"?, "app"?, "feed"?, "feed_interval"?,
-/// "sweep"?, "sweep_interval"?}` (intervals in seconds; `feed` and `sweep` default to true, their
-/// intervals to 15 and 300). An unknown field is an error.
+/// "sweep"?, "sweep_interval"?}` (intervals in seconds). A field left out keeps the stored account's
+/// value (a new account's defaults: every store, feed and sweep on, every 15 and 300 s). An unknown
+/// field is an error.
 struct AccountBody: Decodable {
     var accountID: String
     var name: String?
@@ -105,9 +107,9 @@ struct AccountBody: Decodable {
         case sweepInterval = "sweep_interval"
     }
 
-    /// The settings `data` asks for. Throws ``APIError`` 400 for a body that is not a JSON object,
-    /// 422 naming an unknown or malformed field, or settings that do not validate.
-    static func settings(from data: Data) throws(APIError) -> AccountSettings {
+    /// The body `data` holds. Throws ``APIError`` 400 for a body that is not a JSON object, 422
+    /// naming an unknown or malformed field.
+    static func checked(_ data: Data) throws(APIError) -> AccountBody {
         guard case .object(let members)? = try? JSONValue(parsing: data) else {
             throw .badRequest("the body must be a JSON object")
         }
@@ -133,11 +135,23 @@ struct AccountBody: Decodable {
             if let expected { throw .invalid("\(key) must be \(expected)", field: key) }
         }
         let body = try decodeJSON(AccountBody.self, data)
-        var settings = AccountSettings(accountID: body.accountID, name: body.name, poiIDs: body.poiIDs ?? [], app: body.app)
-        if let feed = body.feed { settings.feed.enabled = feed }
-        if let interval = body.feedInterval { settings.feed.interval = interval }
-        if let sweep = body.sweep { settings.sweep.enabled = sweep }
-        if let interval = body.sweepInterval { settings.sweep.interval = interval }
+        guard AccountSettings.isDouyinID(body.accountID) else {
+            throw .invalid("account_id must be 1–32 decimal digits, found \(body.accountID.debugDescription)", field: "account_id")
+        }
+        return body
+    }
+
+    /// The settings this body asks for over `stored` (`nil`: a new account's defaults). Throws
+    /// ``APIError`` 422 naming the field for settings that do not validate.
+    func settings(over stored: AccountSettings?) throws(APIError) -> AccountSettings {
+        var settings = stored ?? AccountSettings(accountID: accountID)
+        if let name { settings.name = name }
+        if let poiIDs { settings.poiIDs = poiIDs }
+        if let app { settings.app = app }
+        if let feed { settings.feed.enabled = feed }
+        if let feedInterval { settings.feed.interval = feedInterval }
+        if let sweep { settings.sweep.enabled = sweep }
+        if let sweepInterval { settings.sweep.interval = sweepInterval }
         do {
             try settings.validate()
         } catch {

@@ -91,7 +91,7 @@ struct WatchesAPI: Sendable {
         var state: Watch.State?
         if let text = query["state"].map(String.init) {
             guard let parsed = Watch.State(rawValue: text) else {
-                throw APIError.invalid("state must be active, stalled, done, failed or removed", field: "state")
+                throw APIError.invalid("state must be one of " + Watch.State.allCases.map(\.rawValue).joined(separator: ", "), field: "state")
             }
             state = parsed
         }

@@ -18,8 +18,8 @@ public protocol AccountRegistry: Sendable {
     /// Every account, by `account_id`.
     func accounts() async throws -> [Account]
 
-    /// Deletes an account (its watches stay, no longer paused or resumed with it). `false` when there
-    /// is no such account.
+    /// Deletes an account. Its watches stay; paused ones are active again, due now (nothing would
+    /// resume them). `false` when there is no such account.
     func removeAccount(id: String) async throws -> Bool
 
     /// Stores what a detector of an account did. A no-op for an account removed meanwhile.

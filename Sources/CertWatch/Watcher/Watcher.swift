@@ -376,7 +376,9 @@ package final class Watcher: Service {
                     metadata: ["watch": "\(watch.id)", "account": "\(accountID)", "paused": "\(paused)", "logid": "\(apiError.logid ?? "")"])
                 return .paused(apiError)
             }
-            if apiError.errorClass == .permanent {
+            // 2119005 for a watch whose account certwatch does not store: the merchant may authorize
+            // the app again, so the watch retries (and stalls) rather than failing for good.
+            if apiError.errorClass == .permanent, apiError.code != 2_119_005 {
                 let event = CertWatchEvent(failure: apiError, watch: watch.info, time: now)
                 let appended = try await store.commitPoll(
                     PollCommit(

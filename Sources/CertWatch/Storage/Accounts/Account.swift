@@ -129,7 +129,7 @@ public struct AccountSettings: Sendable, Hashable, Codable {
             throw ValidationError(field: "poi_ids[\(index)]", message: "poi_ids[\(index)] must be 1–32 decimal digits, found \(poi.debugDescription)")
         }
         for (name, schedule) in [("feed", feed), ("sweep", sweep)] where !(1...86_400).contains(schedule.interval) {
-            throw ValidationError(field: "\(name).interval", message: "\(name).interval must be 1–86400 seconds, found \(schedule.interval)")
+            throw ValidationError(field: "\(name)_interval", message: "\(name)_interval must be 1–86400 seconds, found \(schedule.interval)")
         }
     }
 }
@@ -155,6 +155,10 @@ public struct DetectorState: Sendable, Hashable, Codable {
     public var highWater: Int64?
     /// The verify records' high-water mark (sweep only), Unix seconds of `verify_time`.
     public var verifyHighWater: Int64?
+    /// How many seconds past its high-water marks one sweep window reaches (``DetectorSchedule``):
+    /// halved when a window held more pages than a run reads, doubled back after each success;
+    /// `nil`: the full span.
+    public var windowSpan: Int64? = nil
     /// The last error, e.g. `douyin permanent error, code 2190004, logid …`.
     public var lastError: String?
     /// Douyin's error code of the last error.

@@ -30,7 +30,17 @@ extension PostgresStore {
 
     /// See ``AccountRegistry/removeAccount(id:)``.
     package func removeAccount(id: String) async throws -> Bool {
-        try await !rows("DELETE FROM accounts WHERE account_id = \(id) RETURNING account_id").isEmpty
+        try await transaction { connection in
+            guard try await connection.count("DELETE FROM accounts WHERE account_id = \(id) RETURNING account_id", logger: self.logger) > 0
+            else { return false }
+            // No account, no one to resume them: its paused watches are polled again, due now.
+            var binds = PostgresBindings()
+            binds.append(id)
+            binds.append(Int64(Date().timeIntervalSince1970))
+            try await connection.query(
+                PostgresQuery(unsafeSQL: AccountRow.sql(AccountRow.resumeWatches, mark: { "$\($0)" }), binds: binds), logger: self.logger)
+            return true
+        }
     }
 
     /// See ``AccountRegistry/recordDetector(_:of:state:)``.

@@ -34,7 +34,11 @@ extension Store {
     package func removeAccount(id: String) async throws -> Bool {
         try await writer.write { db in
             try db.execute(sql: "DELETE FROM accounts WHERE account_id = ?", arguments: [id])
-            return db.changesCount > 0
+            guard db.changesCount > 0 else { return false }
+            // No account, no one to resume them: its paused watches are polled again, due now.
+            try db.execute(
+                sql: AccountRow.sql(AccountRow.resumeWatches, mark: { _ in "?" }), arguments: [Int64(Date().timeIntervalSince1970), id])
+            return true
         }
     }
 
