@@ -15,7 +15,8 @@ public struct DouyinOrder: Sendable, Hashable {
     public var orderStatus: Int?
     /// `order_type`: Douyin's order type code.
     public var orderType: Int?
-    /// `poi_id`: the store.
+    /// `poi_id`: the store (the top-level `poi_id`, else `poi.poi_id`, as SKIT.FlurlHttpClient.ByteDance's
+    /// `GoodLifeTradeOrderQueryV1Response` also shows it).
     public var poiID: String?
     /// `create_order_time`, Unix seconds.
     public var createOrderTime: Int64?
@@ -64,6 +65,7 @@ public struct DouyinOrder: Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
+        case poi
         case orderID = "order_id", orderStatus = "order_status", orderType = "order_type", poiID = "poi_id"
         case createOrderTime = "create_order_time", updateOrderTime = "update_order_time", payTime = "pay_time"
         case payAmount = "pay_amount", originalAmount = "original_amount", paymentDiscount = "payment_discount"
@@ -85,7 +87,9 @@ extension DouyinOrder: Decodable {
         updateOrderTime = try c.decodeUnixTimeIfPresent(forKey: .updateOrderTime, warningsFrom: decoder)
         certificates = try c.decodeIfPresent([OrderCertificate].self, forKey: .certificates) ?? []
         orderType = c.decodeSetAsideIfPresent(Int.self, forKey: .orderType, warningsFrom: decoder)
-        poiID = c.decodeSetAsideIfPresent(DouyinID.self, forKey: .poiID, warningsFrom: decoder)?.value
+        poiID =
+            c.decodeSetAsideIfPresent(DouyinID.self, forKey: .poiID, warningsFrom: decoder)?.value
+            ?? c.decodeSetAsideIfPresent(OrderPOI.self, forKey: .poi, warningsFrom: decoder)?.poiID?.value
         payTime = c.decodeSetAsideUnixTimeIfPresent(forKey: .payTime, warningsFrom: decoder)
         payAmount = c.decodeSetAsideIfPresent(Int64.self, forKey: .payAmount, warningsFrom: decoder)
         originalAmount = c.decodeSetAsideIfPresent(Int64.self, forKey: .originalAmount, warningsFrom: decoder)
@@ -146,4 +150,10 @@ extension OrderCertificate: Decodable {
         refundAmount = c.decodeSetAsideIfPresent(Int64.self, forKey: .refundAmount, warningsFrom: decoder)
         refundTime = c.decodeSetAsideUnixTimeIfPresent(forKey: .refundTime, warningsFrom: decoder)
     }
+}
+
+/// `poi`: the store object some answers carry instead of a top-level `poi_id`.
+struct OrderPOI: Decodable {
+    var poiID: DouyinID?
+    enum CodingKeys: String, CodingKey { case poiID = "poi_id" }
 }

@@ -48,6 +48,17 @@ struct ListDecodingTests {
         #expect(cancelled.raw["cancel_time"] == .int(1_734_165_600))
     }
 
+    @Test("an order's store from poi.poi_id when there is no top-level poi_id")
+    func poiObject() throws {
+        let text = #"""
+            {"data":{"orders":[{"order_id":"1","poi":{"poi_id":"7100000000000000102","poi_name":"二店"}},
+             {"order_id":"2","poi_id":"7100000000000000101","poi":{"poi_id":"7100000000000000102"}}],
+             "page":{"page_num":1,"page_size":10,"total":2},"error_code":0},"extra":{"error_code":0,"logid":"L"}}
+            """#
+        let page = try OrderQueryPage.read(body: body(text))
+        #expect(page.orders.map(\.poiID) == ["7100000000000000102", "7100000000000000101"])
+    }
+
     @Test("ids as numbers beyond 2^53 stay exact; numbers as strings read; milliseconds normalized with warnings")
     func driftedOrder() throws {
         let text = #"""
