@@ -115,4 +115,37 @@ struct AccountAuthorizationTests {
             #expect(watched.count == 300)
         }
     }
+
+    @Test("2119005 for a watch of no stored account: it retries (never watch.failed) and polls again once the merchant authorizes")
+    func withoutAccountRetries() async throws {
+        try await Harness.with { h in
+            let order = try await h.sandbox.createOrder(OrderSpec(certificates: [.init(kind: .voucher)], accountID: Self.account))
+            let now = h.clock.unixNow
+            let watch = try await h.store.register(
+                WatchRegistration(orderID: order.orderID, accountID: Self.account), now: now, firstPollAt: now).watch
+            try await h.sandbox.deauthorize(accountID: Self.account)
+            let outcomes = try await h.watcher.pollDue()
+            #expect(outcomes.contains { if case .retrying(let error, _) = $0 { error.code == 2_119_005 } else { false } }, "\(outcomes)")
+            #expect(try await h.store.watch(id: watch.id)?.state == .active)
+            #expect(try await h.store.events(after: 0, type: .watchFailed, orderID: nil, limit: 10).isEmpty)
+            try await h.sandbox.authorize(accountID: Self.account)
+            _ = try await h.run(for: 1_200)
+            #expect(try await h.store.events(after: 0, type: .discovered, orderID: order.orderID, limit: 10).count == 1)
+        }
+    }
+
+    @Test("removing an account resumes its paused watches; saving it changes only what the save names")
+    func removeResumesAndSavesMerge() async throws {
+        try await Harness.with { h in
+            let watches = try await setUp(h)
+            _ = try await h.store.saveAccount(
+                AccountSettings(accountID: Self.account, name: "总店", poiIDs: ["7100000000000000101"], feed: .init(enabled: true, interval: 30)),
+                source: .api, now: h.clock.unixNow)
+            _ = try await h.store.setAuthorization(.unauthorized, of: Self.account, reason: "code 2119005", now: h.clock.unixNow)
+            #expect(try await h.store.watchCounts(accountID: Self.account) == [.paused: 3])
+            #expect(try await h.store.removeAccount(id: Self.account))
+            #expect(try await h.store.watchCounts(accountID: Self.account) == [.active: 3])
+            #expect(try await h.store.watch(id: watches[0].id)?.nextPollAt.map { $0 <= Int64(Date().timeIntervalSince1970) } == true)
+        }
+    }
 }

@@ -35,6 +35,10 @@ struct AccountsAPITests {
                 #expect(response.status == .ok)
                 let body = try json(response.body)
                 #expect(body["sweep"]?["enabled"] == .bool(false))
+                // What the save left out keeps its stored value.
+                #expect(body["name"] == .string("总店"))
+                #expect(body["poi_ids"] == .array([.string("8001")]))
+                #expect(body["feed"]?["interval"] == .int(30))
                 #expect(body["authorization"]?["status"] == .string("unauthorized"))
             }
             try await client.execute(uri: "/v1/accounts/7001", method: .get, headers: auth) { response throws in
