@@ -54,15 +54,17 @@ struct WatchCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List watches.")
         @OptionGroup var global: GlobalOptions
-        @Option(help: "Only watches in this state: active, stalled (active but its polls keep failing), done, failed, removed.") var state: Watch.State?
+        @Option(help: "Only watches in this state: active, stalled (active but its polls keep failing), done, failed, removed, paused (the account has not authorized the app, 2119005).") var state: Watch.State?
         @Option(help: "Only watches with label k=v (repeatable).") var label: [String] = []
+        @Option(help: "Only the watches of this merchant account (account_id).") var accountId: String?
         @Option(help: "At most this many.") var limit: Int = 1000
         @Option(help: "Start after this watch id (cursor).") var after: String?
         @Option(help: "Output format: table or json.") var format: OutputFormat = .table
 
         func run() async throws {
             let store = try await global.openStore()
-            let watches = try await store.watches(state: state, labels: try parseLabels(label), after: after, limit: limit)
+            let watches = try await store.watches(
+                state: state, labels: try parseLabels(label), accountID: accountId, after: after, limit: limit)
             try printWatches(watches, format: format)
         }
     }

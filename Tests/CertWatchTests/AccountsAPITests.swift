@@ -61,6 +61,28 @@ struct AccountsAPITests {
         }
     }
 
+    @Test("GET /v1/watches?account_id= lists one account's watches; an unknown query parameter is 400 naming it")
+    func watchesByAccount() async throws {
+        let (api, store) = try makeAPI()
+        let mine = try await store.register(WatchRegistration(orderID: "11", accountID: "7001"), now: 0, firstPollAt: 10).watch
+        _ = try await store.register(WatchRegistration(orderID: "12", accountID: "7002"), now: 0, firstPollAt: 10)
+        let app = Application(router: api.makeRouter())
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/v1/watches?account_id=7001", method: .get, headers: auth) { response throws in
+                #expect(response.status == .ok)
+                guard case .array(let watches)? = try json(response.body)["watches"] else { Issue.record("no watches"); return }
+                #expect(watches.map { $0["id"] } == [.string(mine.id)])
+            }
+            try await client.execute(uri: "/v1/watches?acount_id=7001", method: .get, headers: auth) { response throws in
+                #expect(response.status == .badRequest)
+                #expect(try json(response.body)["error"]?["field"] == .string("acount_id"))
+            }
+            try await client.execute(uri: "/v1/watches?account_id=x", method: .get, headers: auth) { response throws in
+                #expect(response.status == .unprocessableContent)
+            }
+        }
+    }
+
     @Test("bad input is a 4xx naming the field: unknown field, bad id, bad poi_id, interval, unknown query parameter")
     func badInput() async throws {
         let (api, store) = try makeAPI()

@@ -85,8 +85,10 @@ struct WatchesAPI: Sendable {
         enum CodingKeys: String, CodingKey { case watches, nextCursor = "next_cursor" }
     }
 
-    /// `GET /v1/watches`: a page of watches by id, filtered by state and labels.
+    /// `GET /v1/watches`: a page of watches by id, filtered by state, labels and `account_id`; an
+    /// unknown query parameter is 400 naming it.
     @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Page {
+        try AccountsAPI.rejectParameters(request, allowed: ["state", "label", "account_id", "cursor", "limit"])
         let query = request.uri.queryParameters
         var state: Watch.State?
         if let text = query["state"].map(String.init) {
@@ -107,7 +109,11 @@ struct WatchesAPI: Sendable {
         if let cursor, !Watch.isID(cursor) {
             throw APIError.invalid("cursor must be a watch id (w_ and 16 hex digits), as next_cursor gives it", field: "cursor")
         }
-        let watches = try await store.watches(state: state, labels: labels, after: cursor, limit: limit)
+        let accountID = query["account_id"].map(String.init)
+        if let accountID, !AccountSettings.isDouyinID(accountID) {
+            throw APIError.invalid("account_id must be 1–32 decimal digits, found \(accountID.debugDescription)", field: "account_id")
+        }
+        let watches = try await store.watches(state: state, labels: labels, accountID: accountID, after: cursor, limit: limit)
         return Page(watches: watches, nextCursor: watches.count == limit ? watches.last?.id : nil)
     }
 

@@ -20,6 +20,13 @@ public typealias CertWatchStorage =
     WatchRegistry & PollSchedule & EventLog & DeliveryQueue & DeliveryHistory & ReplicaRegistry & PushMessageLog
     & StorageMaintenance & AccountRegistry
 
+extension WatchRegistry {
+    /// ``watches(state:labels:accountID:after:limit:)`` of every account.
+    public func watches(state: Watch.State?, labels: [String: String], after: String?, limit: Int) async throws -> [Watch] {
+        try await watches(state: state, labels: labels, accountID: nil, after: after, limit: limit)
+    }
+}
+
 extension PollSchedule {
     /// ``claimDue(now:limit:lease:targetedLead:)`` with the default ``PollPolicy/targetedLead``.
     public func claimDue(now: Int64, limit: Int, lease: Int64) async throws -> [Watch] {

@@ -25,8 +25,8 @@ public protocol WatchRegistry: Sendable {
     func watches(matching reference: String) async throws -> [Watch]
 
     /// Watches ordered by id, filtered by state (``Watch/State/stalled`` and ``Watch/State/active``
-    /// exclude each other) and labels (all must match), after the id `after`, at most `limit`.
-    func watches(state: Watch.State?, labels: [String: String], after: String?, limit: Int) async throws -> [Watch]
+    /// exclude each other), labels (all must match) and `account_id`, after the id `after`, at most `limit`.
+    func watches(state: Watch.State?, labels: [String: String], accountID: String?, after: String?, limit: Int) async throws -> [Watch]
 
     /// Watches by shown state (stalled ones counted as ``Watch/State/stalled``, not active).
     func watchCounts() async throws -> [Watch.State: Int]

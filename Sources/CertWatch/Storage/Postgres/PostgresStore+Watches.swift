@@ -228,7 +228,9 @@ extension PostgresStore {
     }
 
     /// See ``WatchRegistry/watches(state:labels:after:limit:)``.
-    package func watches(state: Watch.State?, labels: [String: String], after: String?, limit: Int) async throws -> [Watch] {
+    package func watches(state: Watch.State?, labels: [String: String], accountID: String?, after: String?, limit: Int) async throws
+        -> [Watch]
+    {
         var query = SQLBuilder("SELECT * FROM watches")
         var clauses: [String] = []
         switch state {
@@ -240,6 +242,7 @@ extension PostgresStore {
         for (key, value) in labels.sorted(by: { $0.key < $1.key }) {
             clauses.append("(labels::jsonb ->> \(query.bind(key))) = \(query.bind(value))")
         }
+        if let accountID { clauses.append("account_id = \(query.bind(accountID))") }
         if let after { clauses.append("id > \(query.bind(after))") }
         if !clauses.isEmpty { query.sql += " WHERE " + clauses.joined(separator: " AND ") }
         let limitMark = query.bind(limit)

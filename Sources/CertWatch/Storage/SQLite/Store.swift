@@ -273,9 +273,9 @@ package final class Store: CertWatchStorage {
     }
 
     /// Watches ordered by id, filtered by state and labels, after the cursor `after` (an id), at most `limit`.
-    package func watches(state: Watch.State? = nil, labels: [String: String] = [:], after: String? = nil, limit: Int = 100)
-        async throws -> [Watch]
-    {
+    package func watches(
+        state: Watch.State? = nil, labels: [String: String] = [:], accountID: String? = nil, after: String? = nil, limit: Int = 100
+    ) async throws -> [Watch] {
         var clauses: [String] = []
         var arguments: StatementArguments = []
         switch state {
@@ -290,6 +290,10 @@ package final class Store: CertWatchStorage {
             // By key, not by a JSON path built from it: any key (quotes, NUL, dots) is just a value.
             clauses.append("EXISTS (SELECT 1 FROM json_each(watches.labels) AS label WHERE label.key = ? AND label.value = ?)")
             arguments += [key, value]
+        }
+        if let accountID {
+            clauses.append("account_id = ?")
+            arguments += [accountID]
         }
         if let after {
             clauses.append("id > ?")
