@@ -101,7 +101,9 @@ private struct Rig: Sendable {
             clock: clock,
             options: .init(
                 makeLogger: { label in label == "certwatch" ? log.logger : quietLogger() }, stdout: { _ in }, store: store,
-                onServerRunning: { port.yield($0) }))
+                // Longer than a loaded machine needs to stop them (the test's own limit is 2 minutes): the
+                // order is under test here, not the 10 s default, which turns into cancellation under load.
+                shutdownGrace: .seconds(100), onServerRunning: { port.yield($0) }))
         self.log = log
         self.ports = ports
         (signals, signal) = AsyncStream<UnixSignal>.makeStream()
