@@ -137,7 +137,7 @@ struct AccountsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let store = try await global.openStore()
-            let removed = try await store.removeAccount(id: accountID)
+            let removed = try await store.removeAccount(id: accountID, now: Int64(Date().timeIntervalSince1970))
             try await store.close()
             guard removed else { throw CommandFailure("no account \(accountID)") }
             print("removed account \(accountID)")

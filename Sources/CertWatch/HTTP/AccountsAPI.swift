@@ -66,7 +66,7 @@ struct AccountsAPI: Sendable {
     @Sendable func remove(_ request: Request, context: APIRequestContext) async throws -> [String: String] {
         try Self.rejectParameters(request, allowed: [])
         let id = try Self.accountID(context)
-        guard try await store.removeAccount(id: id) else { throw APIError.notFound("no account \(id)") }
+        guard try await store.removeAccount(id: id, now: clock.unixNow) else { throw APIError.notFound("no account \(id)") }
         onChange()
         return ["account_id": id, "status": "removed"]
     }

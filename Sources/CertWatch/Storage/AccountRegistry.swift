@@ -18,9 +18,9 @@ public protocol AccountRegistry: Sendable {
     /// Every account, by `account_id`.
     func accounts() async throws -> [Account]
 
-    /// Deletes an account. Its watches stay; paused ones are active again, due now (nothing would
+    /// Deletes an account at `now`. Its watches stay; paused ones are active again, due at `now` (nothing would
     /// resume them). `false` when there is no such account.
-    func removeAccount(id: String) async throws -> Bool
+    func removeAccount(id: String, now: Int64) async throws -> Bool
 
     /// Stores what a detector of an account did. A no-op for an account removed meanwhile.
     func recordDetector(_ detector: AccountDetector, of accountID: String, state: DetectorState) async throws

@@ -41,8 +41,8 @@ struct AccountConformanceTests {
 
         _ = try await storage.saveAccount(AccountSettings(accountID: "7100000000000000002"), source: .api, now: 300)
         #expect(try await storage.accounts().map(\.accountID) == ["7100000000000000001", "7100000000000000002"])
-        #expect(try await storage.removeAccount(id: "7100000000000000001"))
-        #expect(!(try await storage.removeAccount(id: "7100000000000000001")))
+        #expect(try await storage.removeAccount(id: "7100000000000000001", now: 400))
+        #expect(!(try await storage.removeAccount(id: "7100000000000000001", now: 400)))
         #expect(try await storage.account(id: "7100000000000000001") == nil)
     }
 

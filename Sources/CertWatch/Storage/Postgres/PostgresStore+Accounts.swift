@@ -28,15 +28,15 @@ extension PostgresStore {
         try await rows("SELECT * FROM accounts ORDER BY account_id").map { try Account(row: $0) }
     }
 
-    /// See ``AccountRegistry/removeAccount(id:)``.
-    package func removeAccount(id: String) async throws -> Bool {
+    /// See ``AccountRegistry/removeAccount(id:now:)``.
+    package func removeAccount(id: String, now: Int64) async throws -> Bool {
         try await transaction { connection in
             guard try await connection.count("DELETE FROM accounts WHERE account_id = \(id) RETURNING account_id", logger: self.logger) > 0
             else { return false }
             // No account, no one to resume them: its paused watches are polled again, due now.
             var binds = PostgresBindings()
             binds.append(id)
-            binds.append(Int64(Date().timeIntervalSince1970))
+            binds.append(now)
             try await connection.query(
                 PostgresQuery(unsafeSQL: AccountRow.sql(AccountRow.resumeWatches, mark: { "$\($0)" }), binds: binds), logger: self.logger)
             return true

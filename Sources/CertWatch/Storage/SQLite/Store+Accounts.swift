@@ -30,14 +30,14 @@ extension Store {
         }
     }
 
-    /// See ``AccountRegistry/removeAccount(id:)``.
-    package func removeAccount(id: String) async throws -> Bool {
+    /// See ``AccountRegistry/removeAccount(id:now:)``.
+    package func removeAccount(id: String, now: Int64) async throws -> Bool {
         try await writer.write { db in
             try db.execute(sql: "DELETE FROM accounts WHERE account_id = ?", arguments: [id])
             guard db.changesCount > 0 else { return false }
             // No account, no one to resume them: its paused watches are polled again, due now.
             try db.execute(
-                sql: AccountRow.sql(AccountRow.resumeWatches, mark: { _ in "?" }), arguments: [Int64(Date().timeIntervalSince1970), id])
+                sql: AccountRow.sql(AccountRow.resumeWatches, mark: { _ in "?" }), arguments: [now, id])
             return true
         }
     }
