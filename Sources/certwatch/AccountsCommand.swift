@@ -22,7 +22,7 @@ struct AccountsCommand: AsyncParsableCommand {
             abstract: "Add an account, or change one: options left out keep their stored values (a new account: every store, feed every 15 s, sweep every 300 s); its feed and sweep state is kept.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The account_id (1–32 digits).") var accountID: String
-        @Option(help: "A name for people.") var name: String?
+        @Option(help: "A name for people (\"\" clears it).") var name: String?
         @Option(name: .customLong("poi-id"), help: "A store (poi_id) to look at; repeat for several (replaces the stored list).")
         var poiIDs: [String] = []
         @Flag(help: "Look at every store of the account (clears the stored poi_ids).") var allStores = false
@@ -41,7 +41,7 @@ struct AccountsCommand: AsyncParsableCommand {
         func run() async throws {
             let store = try await global.openStore(creating: true)
             var settings = try await store.account(id: accountID)?.settings ?? AccountSettings(accountID: accountID)
-            if let name { settings.name = name }
+            if let name { settings.name = name.isEmpty ? nil : name }
             if !poiIDs.isEmpty { settings.poiIDs = poiIDs }
             if allStores { settings.poiIDs = [] }
             if let feed { settings.feed.enabled = feed == .on }
@@ -52,7 +52,7 @@ struct AccountsCommand: AsyncParsableCommand {
                 try settings.validate()
             } catch {
                 try await store.close()
-                throw CommandFailure(error.message)
+                throw ArgumentParser.ValidationError(error.message)
             }
             let saved = try await store.saveAccount(settings, source: .api, now: Int64(Date().timeIntervalSince1970))
             try await store.close()
@@ -131,7 +131,8 @@ struct AccountsCommand: AsyncParsableCommand {
 
     struct Remove: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "rm", abstract: "Remove an account (its watches stay; an account in the configuration comes back at the next start).")
+            commandName: "rm",
+            abstract: "Remove an account: its watches stay, paused ones resume at once; an account in the configuration comes back at the next start.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The account_id.") var accountID: String
 
@@ -139,7 +140,7 @@ struct AccountsCommand: AsyncParsableCommand {
             let store = try await global.openStore()
             let removed = try await store.removeAccount(id: accountID, now: Int64(Date().timeIntervalSince1970))
             try await store.close()
-            guard removed else { throw CommandFailure("no account \(accountID)") }
+            guard removed else { throw CommandFailure("no account \(accountID); `certwatch accounts list` shows the stored ones") }
             print("removed account \(accountID)")
         }
     }
